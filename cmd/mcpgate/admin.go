@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+// adminStore opens the configured store for an operator command. The
+// in-memory store would be empty and private to this process, so operator
+// commands need Redis.
+func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
+	if err := LoadDotEnv(".env"); err != nil {
+		return nil, err
+	}
+	cfg, err := Load(configPath, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.UsesRedis() {
+		return nil, errors.New("operator commands work on the shared store: set MCPGATE_REDIS_URL (or redis in -config) as the server has it")
+	}
+	return openStore(ctx, cfg, time.Now, slog.New(slog.DiscardHandler))
+}
+
+func clientsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration `file`")
+	fs.Usage = func() { fmt.Fprintln(stderr, "usage: mcpgate clients list | delete ID [-config FILE]") }
+	sub, rest := subcommand(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	switch {
+	case sub == "list" && fs.NArg() == 0:
+	case sub == "delete" && fs.NArg() == 1:
+	default:
+		fs.Usage()
+		return usageError{"clients: expected 'list' or 'delete ID'"}
+	}
+	store, err := adminStore(ctx, *configPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if sub == "list" {
+		clients, err := store.ListClients(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CLIENT ID\tNAME\tAUTH\tREDIRECT URIS\tCREATED")
+		for _, c := range clients {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.ID, c.Name, c.TokenEndpointAuthMethod,
+				strings.Join(c.RedirectURIs, " "), c.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		return tw.Flush()
+	}
+	id := fs.Arg(0)
+	if _, err := store.GetClient(ctx, id); errors.Is(err, tokens.ErrNotFound) {
+		return fmt.Errorf("no client %q", id)
+	} else if err != nil {
+		return err
+	}
+	n, err := revokeGrants(ctx, store, "", id)
+	if err != nil {
+		return err
+	}
+	if err := store.DeleteClient(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "deleted client %s and revoked %d grant(s)\n", id, n)
+	return nil
+}
+
+func grantsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("grants", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration `file`")
+	user := fs.String("user", "", "only grants of this user ID (provider:subject, e.g. github:1001)")
+	client := fs.String("client", "", "only grants of this client ID")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: mcpgate grants list [--user U] [--client C] | revoke ID [-config FILE]")
+	}
+	sub, rest := subcommand(args)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	switch {
+	case sub == "list" && fs.NArg() == 0:
+	case sub == "revoke" && fs.NArg() == 1:
+	default:
+		fs.Usage()
+		return usageError{"grants: expected 'list' or 'revoke ID'"}
+	}
+	store, err := adminStore(ctx, *configPath)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if sub == "revoke" {
+		id := fs.Arg(0)
+		if _, err := store.GetGrant(ctx, id); errors.Is(err, tokens.ErrNotFound) {
+			return fmt.Errorf("no grant %q", id)
+		} else if err != nil {
+			return err
+		}
+		if err := store.RevokeGrant(ctx, id); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked grant %s\n", id)
+		return nil
+	}
+	grants, err := store.ListGrants(ctx, *user, *client)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "GRANT ID\tUSER\tLOGIN\tCLIENT ID\tSCOPES\tCREATED\tEXPIRES")
+	for _, g := range grants {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.UserID, g.Login, g.ClientID,
+			strings.Join(g.Scopes, " "), g.CreatedAt.UTC().Format(time.RFC3339), g.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// subcommand splits "list --user x" into "list" and the flags, and also
+// accepts flags before the subcommand ("--user x list").
+func subcommand(args []string) (string, []string) {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") && (i == 0 || !strings.HasPrefix(args[i-1], "-") || strings.Contains(args[i-1], "=")) {
+			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
+		}
+	}
+	return "", args
+}
+
+// revokeGrants revokes every grant of a user and/or client.
+func revokeGrants(ctx context.Context, store tokens.Store, userID, clientID string) (int, error) {
+	grants, err := store.ListGrants(ctx, userID, clientID)
+	if err != nil {
+		return 0, err
+	}
+	for _, g := range grants {
+		if err := store.RevokeGrant(ctx, g.ID); err != nil {
+			return 0, err
+		}
+	}
+	return len(grants), nil
+}

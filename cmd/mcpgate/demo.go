@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+
+	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+)
+
+// demoCommand runs the whole product with no credentials and no network: an
+// in-memory store, a built-in demo GitHub (sign-in page, OAuth endpoints and
+// demo repositories, issues and pull requests) served in-process on another
+// loopback port, and mcpgate itself, bound to loopback only.
+func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "loopback `address` to listen on")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("demo takes no arguments, got %q", fs.Args())}
+	}
+	host, _, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return usageError{fmt.Sprintf("-addr %q: %v", *addr, err)}
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usageError{fmt.Sprintf("-addr %q: the demo binds to loopback only (127.0.0.1, [::1] or localhost)", *addr)}
+	}
+	logger, err := newLogger(stderr, *logLevel, "text")
+	if err != nil {
+		return usageError{err.Error()}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (choose another with -addr)", *addr, err)
+	}
+	defer ln.Close()
+	ghln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return fmt.Errorf("listen for the demo GitHub: %w", err)
+	}
+	defer ghln.Close()
+
+	port := ln.Addr().(*net.TCPAddr).Port
+	publicURL := fmt.Sprintf("http://localhost:%d", port)
+	fakeURL := "http://" + ghln.Addr().String()
+
+	demoSecret := rand.Text()
+	fake := fakegithub.New(fakegithub.Options{ClientID: "mcpgate-demo", ClientSecret: demoSecret})
+	fake.SetURL(fakeURL)
+	ghSrv := newHTTPServer(fake, logger)
+	go ghSrv.Serve(ghln)
+	defer ghSrv.Close()
+
+	cfg := demoConfig(publicURL, ln.Addr().String(), fakeURL, demoSecret)
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("demo configuration: %w", err)
+	}
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, HTTPClient: &http.Client{}})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	fmt.Fprintf(stdout, demoBanner, publicURL+"/mcp", fakeURL, publicURL+"/mcp", publicURL+"/mcp")
+	return serveHTTP(ctx, ln, a.handler, logger)
+}
+
+// demoConfig is the embedded configuration of the demo.
+func demoConfig(publicURL, addr, fakeGitHubURL, clientSecret string) *Config {
+	cfg := defaultConfig()
+	cfg.Addr = addr
+	cfg.PublicURL = publicURL
+	cfg.GitHub.ClientID = "mcpgate-demo"
+	cfg.GitHub.ClientSecret = newSecret(clientSecret)
+	cfg.GitHub.BaseURL = fakeGitHubURL
+	return cfg
+}
+
+const demoBanner = `
+  ┌──────────────────────────────────────────────────────────────────────┐
+  │ mcpgate DEMO: in-memory store, a built-in demo GitHub with demo data, │
+  │ loopback only. Nothing here reaches the real GitHub. Do not deploy.   │
+  └──────────────────────────────────────────────────────────────────────┘
+
+  MCP server URL:   %s
+  Demo GitHub:      %s (sign in as "mona" or "hubot"; no password)
+
+  Try it:
+    MCP Inspector:  npx @modelcontextprotocol/inspector   → Streamable HTTP → %s → Connect
+    mcp-remote:     npx mcp-remote %s
+
+  Press Ctrl-C to stop.
+
+`

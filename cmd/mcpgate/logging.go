@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+)
+
+// sensitiveKeys are attribute keys whose values never reach a log line,
+// whoever logs them (the go-sdk, a handler, a library). Call sites log IDs;
+// this is the structural backstop.
+var sensitiveKeys = []string{
+	"token", "code", "code_verifier", "secret", "password", "cookie", "set-cookie",
+	"authorization", "state", "nonce", "key",
+}
+
+// sensitiveSuffixes catch the compound names (access_token, client_secret).
+var sensitiveSuffixes = []string{"_token", "_secret", "_password", "_cookie", "_verifier", "_key"}
+
+// redact replaces the value of any attribute whose key names a secret.
+func redact(_ []string, a slog.Attr) slog.Attr {
+	key := strings.ToLower(a.Key)
+	if slices.Contains(sensitiveKeys, key) || slices.ContainsFunc(sensitiveSuffixes, func(s string) bool {
+		return strings.HasSuffix(key, s)
+	}) {
+		return slog.String(a.Key, "[redacted]")
+	}
+	return a
+}
+
+// newLogger builds the process logger: text or JSON on w, at level.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if level == "" {
+		level = "info"
+	}
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: redact}
+	switch format {
+	case "", "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("log format %q: use text or json", format)
+	}
+}

@@ -1,0 +1,314 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+	"github.com/mcpgate/mcpgate/upstream"
+)
+
+// Associated data of the seals of one grant (tokens.SealWithKey,
+// Keyring.SealWithToken). Each binds a ciphertext to its grant and to its
+// purpose, so no sealed value can be moved to another grant or used as
+// another kind of value.
+const (
+	// aadUpstream + grantID seals the upstream token with the data key.
+	aadUpstream = "upstream:"
+	// aadDataKey + grantID wraps the data key under a code, access or
+	// refresh token.
+	aadDataKey = "datakey:"
+	// aadGrace + grantID seals a refresh response under the refresh token
+	// it answered, for an idempotent retry.
+	aadGrace = "grace:"
+)
+
+// upstreamExchangeTimeout bounds the code exchange and user lookup at the
+// identity provider.
+const upstreamExchangeTimeout = 15 * time.Second
+
+// callbackHandler is the redirect endpoint of the upstream leg, where the
+// identity provider sends the browser back:
+//
+//	GET /oauth/callback/{provider}?code&state  (or ?error&state)
+//
+// It takes the pending authorization by the keyed hash of state (single
+// use: a second callback with the same state finds nothing), checks that
+// this browser started it (the state cookie), exchanges the code with the
+// provider, creates the grant with the upstream token sealed under a fresh
+// data key, mints our authorization code and sends the browser back to the
+// client with code, state and iss (OAuth 2.1 §4.1.2, RFC 9207).
+type callbackHandler struct {
+	Issuer    string
+	Pending   tokens.PendingStore
+	Grants    tokens.GrantStore
+	Codes     tokens.CodeStore
+	Keys      *tokens.Keyring
+	Providers []upstream.Provider
+	Cookies   *cookieJar
+	Pages     *pages
+	CodeTTL   time.Duration
+	// PendingTTL is the lifetime of the state cookie (and of the pending
+	// authorization it binds).
+	PendingTTL time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// Mount registers /oauth/callback/{provider}.
+func (h *callbackHandler) Mount(mux *http.ServeMux) {
+	mux.Handle(pathCallbackPrefix+"{provider}", allowMethods(http.HandlerFunc(h.callback), http.MethodGet))
+}
+
+// pageSignInExpired is shown for a missing, unknown, used or expired state.
+func pageSignInExpired() pageError {
+	return pageError{
+		Status:  http.StatusBadRequest,
+		Title:   "Sign-in link expired",
+		Message: "This sign-in link has expired or was already used.",
+		Hint:    "Start again from your app.",
+	}
+}
+
+// pageOtherBrowser is shown when the state cookie does not match.
+func pageOtherBrowser() pageError {
+	return pageError{
+		Status:  http.StatusBadRequest,
+		Title:   "Sign-in started elsewhere",
+		Message: "This sign-in was not started in this browser, or the browser did not keep its cookie.",
+		Hint:    "Start again from your app, in the browser it opens, with cookies allowed for this site.",
+	}
+}
+
+// pageUnavailable is shown when the store fails.
+func pageUnavailable() pageError {
+	return pageError{
+		Status:  http.StatusServiceUnavailable,
+		Title:   "Temporarily unavailable",
+		Message: "The sign-in cannot be completed right now.",
+		Hint:    "Try again in a minute, starting from your app.",
+	}
+}
+
+func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	provider := h.provider(r.PathValue("provider"))
+	if provider == nil {
+		h.Pages.errorPage(w, pageError{Status: http.StatusNotFound, Title: "Unknown sign-in provider",
+			Message: "This server has no sign-in provider by that name.", Hint: "Start again from your app."})
+		return
+	}
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" || len(q["state"]) != 1 {
+		h.Pages.errorPage(w, pageSignInExpired())
+		return
+	}
+	pending, err := h.takePending(ctx, state)
+	switch {
+	case isNotFound(err):
+		h.Logger.LogAttrs(ctx, slog.LevelInfo, "callback with an unknown, used or expired state", slog.String("provider", provider.Name()))
+		h.Pages.errorPage(w, pageSignInExpired())
+		return
+	case err != nil:
+		h.Logger.LogAttrs(ctx, slog.LevelError, "taking the pending authorization failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, pageUnavailable())
+		return
+	}
+	log := h.Logger.With(slog.String("client_id", pending.ClientID), slog.String("provider", provider.Name()))
+	if !h.sameBrowser(r, pending) {
+		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state cookie missing or not the one that started the sign-in")
+		h.Pages.errorPage(w, pageOtherBrowser())
+		return
+	}
+	h.Cookies.clear(w, cookieState)
+	if pending.Provider != provider.Name() {
+		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state belongs to another provider", slog.String("pending_provider", pending.Provider))
+		h.Pages.errorPage(w, pageSignInExpired())
+		return
+	}
+
+	// From here on the redirect URI is the validated one of the pending
+	// request, and every failure goes back to the client.
+	fail := func(e *oauthError) {
+		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, e)
+	}
+	if upErr := q.Get("error"); upErr != "" {
+		log.LogAttrs(ctx, slog.LevelInfo, "identity provider returned an error", slog.String("upstream_error", safeErrorCode(upErr)))
+		fail(upstreamError(upErr, provider.DisplayName()))
+		return
+	}
+	code := q.Get("code")
+	if code == "" {
+		log.LogAttrs(ctx, slog.LevelWarn, "identity provider returned neither code nor error")
+		fail(&oauthError{Code: errServerError, Description: "the identity provider returned no authorization code"})
+		return
+	}
+
+	exchangeCtx, cancelExchange := context.WithTimeout(r.Context(), upstreamExchangeTimeout)
+	identity, upTok, err := provider.Exchange(exchangeCtx, code, pending.UpstreamVerifier, pending.Nonce)
+	cancelExchange()
+	switch {
+	case errors.Is(err, upstream.ErrDenied):
+		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider or the allowlist", slog.String("error", err.Error()))
+		fail(badRequest(errAccessDenied, "this account may not use this server"))
+		return
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "upstream code exchange failed", slog.String("error", err.Error()))
+		fail(&oauthError{Code: errServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
+		return
+	case identity.Subject == "":
+		log.LogAttrs(ctx, slog.LevelError, "upstream exchange returned no subject")
+		fail(&oauthError{Code: errServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
+		return
+	}
+
+	code, grantID, oerr := h.issueCode(ctx, pending, provider, identity, upTok)
+	if oerr != nil {
+		fail(oerr)
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "authorization granted",
+		slog.String("grant_id", grantID), slog.String("user_id", userID(provider, identity)))
+	redirectToClient(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, url.Values{"code": {code}})
+}
+
+// takePending takes the pending authorization of state, under the current
+// or a previous server secret.
+func (h *callbackHandler) takePending(ctx context.Context, state string) (tokens.Pending, error) {
+	for _, hash := range h.Keys.Hashes(state) {
+		p, err := h.Pending.TakePending(ctx, hash)
+		if !isNotFound(err) {
+			return p, err
+		}
+	}
+	return tokens.Pending{}, tokens.ErrNotFound
+}
+
+// sameBrowser reports whether the request carries the state cookie of the
+// browser that approved the pending authorization.
+func (h *callbackHandler) sameBrowser(r *http.Request, p tokens.Pending) bool {
+	var c stateCookie
+	if err := h.Cookies.get(r, cookieState, &c, h.PendingTTL); err != nil || c.B == "" || p.Browser == "" {
+		return false
+	}
+	ok := false
+	for _, hash := range h.Keys.Hashes(c.B) {
+		if tokens.HashEqual(hash, p.Browser) {
+			ok = true
+		}
+	}
+	return ok
+}
+
+// issueCode creates the grant and its authorization code. The upstream
+// token is sealed under a fresh data key; the data key is stored only
+// wrapped under the code (and later under each token minted from it), so
+// the store alone can open nothing.
+func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provider upstream.Provider, id upstream.Identity, upTok upstream.Token) (code, grantID string, oerr *oauthError) {
+	log := h.Logger.With(slog.String("client_id", p.ClientID), slog.String("provider", provider.Name()))
+	now := h.Now()
+	grantID = tokens.NewID()
+	dk := tokens.NewDataKey()
+	plain, err := json.Marshal(upTok)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "encoding the upstream token failed", slog.String("error", err.Error()))
+		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+	}
+	sealed, err := tokens.SealWithKey(dk, aadUpstream+grantID, plain)
+	clear(plain)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "sealing the upstream token failed", slog.String("error", err.Error()))
+		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+	}
+	grant := tokens.Grant{
+		ID:        grantID,
+		ClientID:  p.ClientID,
+		UserID:    userID(provider, id),
+		Provider:  provider.Name(),
+		Subject:   id.Subject,
+		Login:     id.Login,
+		Email:     id.Email,
+		Name:      id.Name,
+		Scopes:    p.Scopes,
+		Resource:  p.Resource,
+		Upstream:  sealed,
+		CreatedAt: now,
+		ExpiresAt: now.Add(h.CodeTTL), // IssueTokens extends it at the code exchange
+	}
+	if err := h.Grants.CreateGrant(ctx, grant); err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "creating the grant failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
+		return "", "", storeUnavailable()
+	}
+	code = tokens.Mint(tokens.KindCode, grantID)
+	wrapped, err := h.Keys.SealWithToken(code, aadDataKey+grantID, dk[:])
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "wrapping the data key failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
+		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+	}
+	err = h.Codes.PutCode(ctx, h.Keys.Hash(code), tokens.AuthCode{
+		GrantID:       grantID,
+		ClientID:      p.ClientID,
+		RedirectURI:   p.RedirectURI,
+		CodeChallenge: p.CodeChallenge,
+		Resource:      p.Resource,
+		Scopes:        p.Scopes,
+		WrappedKey:    wrapped,
+		ExpiresAt:     now.Add(h.CodeTTL),
+	})
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "storing the authorization code failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
+		return "", "", storeUnavailable()
+	}
+	return code, grantID, nil
+}
+
+func (h *callbackHandler) provider(name string) upstream.Provider {
+	for _, p := range h.Providers {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// userID is the stable user identifier: provider and subject.
+func userID(p upstream.Provider, id upstream.Identity) string {
+	return p.Name() + ":" + id.Subject
+}
+
+// upstreamError maps an error of the identity provider's authorization
+// response (RFC 6749 §4.1.2.1) to the error the client gets: the person's
+// refusal stays access_denied, a provider outage becomes
+// temporarily_unavailable, anything else server_error. The provider's
+// description is not passed on.
+func upstreamError(code, displayName string) *oauthError {
+	switch code {
+	case errAccessDenied:
+		return badRequest(errAccessDenied, "the sign-in at "+displayName+" was cancelled or refused")
+	case errTemporarilyUnavailable:
+		return &oauthError{Code: errTemporarilyUnavailable, Description: displayName + " is temporarily unavailable"}
+	}
+	return &oauthError{Code: errServerError, Description: "signing in with " + displayName + " failed"}
+}
+
+// safeErrorCode returns an upstream error code for the log when it is a
+// plain RFC 6749 error code, and a placeholder otherwise.
+func safeErrorCode(code string) string {
+	if len(code) > 64 {
+		return "(invalid)"
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if (c < 'a' || c > 'z') && c != '_' {
+			return "(invalid)"
+		}
+	}
+	return code
+}

@@ -1,0 +1,137 @@
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+// sdkClockSkew is the tolerance given to the go-sdk's own expiry check,
+// which compares TokenInfo.Expiration with the wall clock. Expiry is decided
+// by our bearer check against MCP.Now; the SDK's check only runs after it and
+// must not turn a token we just accepted into a bare 401 at the boundary.
+const sdkClockSkew = time.Minute
+
+// MCP serves the MCP streamable HTTP endpoint (/mcp) behind bearer-token
+// authentication. Every request passes, in this order:
+//
+//  1. CORS (withCORS): every answer, the 401 included, carries
+//     Access-Control-Allow-Origin and exposes WWW-Authenticate; a preflight
+//     is answered 204 without a token.
+//  2. Origin check: a browser Origin that is not allowed gets 403 (MCP
+//     transports, "Security Warning": servers must validate Origin).
+//  3. The bearer check (requireBearer), before anything else of MCP and for
+//     GET, POST and DELETE alike, so that an unauthenticated probe of any
+//     method gets 401 with the RFC 9728 challenge.
+//  4. auth.RequireBearerToken, which only hands the already verified
+//     *auth.TokenInfo to the SDK (it sets req.Extra.TokenInfo for tools).
+//  5. The go-sdk streamable handler.
+//
+// The handler is stateless (StreamableHTTPOptions.Stateless): no
+// Mcp-Session-Id, no in-process session map, so any replica serves any
+// request and a restart loses nothing. Every request is authenticated on its
+// own, which is also what the spec asks (sessions are never authentication).
+// Stateless mode serves protocol 2026-07-28 as well as the initialize
+// handshake of older clients (mcp-remote, Inspector, the Go and TypeScript
+// SDKs); the price is that the server cannot send requests to the client
+// (sampling, form elicitation), which no tool here needs, and that GET and
+// DELETE answer 405 once authenticated.
+type MCP struct {
+	// Resource is the resource identifier R (issuer + "/mcp") that access
+	// tokens must be bound to (RFC 8707).
+	Resource string
+	// ResourceMetadataURL is the absolute URL of the protected resource
+	// metadata (issuer + "/.well-known/oauth-protected-resource/mcp"), named
+	// in every challenge (RFC 9728 §5.1).
+	ResourceMetadataURL string
+	// Scopes is the default scope list put in the 401 challenge.
+	Scopes []string
+	// Tokens looks access tokens up by their keyed hash.
+	Tokens tokens.TokenStore
+	// Keys hashes presented tokens and unwraps the grant's data key.
+	Keys *tokens.Keyring
+	// Server is the MCP server with the tools registered.
+	Server *mcp.Server
+	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
+	// to call /mcp. Requests without an Origin header (non-browser clients,
+	// Claude's backend, mcp-remote) are always allowed.
+	AllowedOrigins []string
+	// Logger receives request logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Mount registers /mcp (every method) on mux. It panics if a required
+// dependency is missing, which is a wiring mistake to catch at start-up.
+func (h *MCP) Mount(mux *http.ServeMux) {
+	switch {
+	case h.Resource == "", h.ResourceMetadataURL == "":
+		panic("handlers: MCP needs Resource and ResourceMetadataURL")
+	case h.Tokens == nil, h.Keys == nil, h.Server == nil:
+		panic("handlers: MCP needs Tokens, Keys and Server")
+	}
+	mux.Handle("/mcp", h.handler())
+}
+
+// handler builds the /mcp handler chain described on MCP.
+func (h *MCP) handler() http.Handler {
+	streamable := mcp.NewStreamableHTTPHandler(
+		func(*http.Request) *mcp.Server { return h.Server },
+		&mcp.StreamableHTTPOptions{
+			Stateless: true,
+			// The SDK's DNS-rebinding guard refuses a loopback connection
+			// with a non-loopback Host, i.e. every request behind a local
+			// reverse proxy. Origin is checked here instead, and the public
+			// URL never comes from Host.
+			DisableLocalhostProtection: true,
+			Logger:                     h.Logger,
+		},
+	)
+	sdkAuth := auth.RequireBearerToken(verifiedTokenInfo, &auth.RequireBearerTokenOptions{ClockSkew: sdkClockSkew})
+	return withCORS(h.checkOrigin(h.requireBearer(sdkAuth(streamable))))
+}
+
+// checkOrigin answers 403 to a browser request whose Origin is not in
+// AllowedOrigins (DNS rebinding and cross-site request defence). Origins
+// compare case-insensitively (scheme and host are case-insensitive).
+func (h *MCP) checkOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && !h.originAllowed(origin) {
+			h.logger().LogAttrs(r.Context(), slog.LevelInfo, "mcp request from a disallowed origin", slog.String("origin", origin))
+			writeBearerJSON(w, http.StatusForbidden, "forbidden", "this Origin may not call the MCP endpoint")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (h *MCP) originAllowed(origin string) bool {
+	for _, o := range h.AllowedOrigins {
+		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *MCP) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *MCP) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

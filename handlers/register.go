@@ -1,0 +1,309 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+// Client authentication methods (RFC 7591 §2, RFC 6749 §2.3.1).
+const (
+	authMethodNone  = "none"
+	authMethodPost  = "client_secret_post"
+	authMethodBasic = "client_secret_basic"
+)
+
+// Grant types (RFC 6749 §4.1.3, §6).
+const (
+	grantAuthorizationCode = "authorization_code"
+	grantRefreshToken      = "refresh_token"
+)
+
+// Limits on registration metadata that people see or that is stored.
+const (
+	maxClientNameLen = 200
+	maxMetadataLen   = 2000
+)
+
+// registerHandler is dynamic client registration (RFC 7591): open
+// registration, no initial access token (MCP clients register on their
+// own, mcp-auth-checklist §3.4).
+//
+//	POST /register  JSON client metadata → 201 with client_id (and a
+//	                client_secret for confidential clients)
+//
+// All three token endpoint authentication methods are accepted: "none"
+// (mcp-remote, MCP Inspector; a public client, which must not receive a
+// secret), "client_secret_post" (Claude) and "client_secret_basic" (the
+// default when the field is omitted, RFC 7591 §2, echoed back so that
+// clients know). Registrations are durable and never expire.
+type registerHandler struct {
+	Clients tokens.ClientStore
+	Keys    *tokens.Keyring
+	Scopes  scopePolicy
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Mount registers /register.
+func (h *registerHandler) Mount(mux *http.ServeMux) {
+	mux.Handle(pathRegister, withCORS(allowMethods(http.HandlerFunc(h.register), http.MethodPost)))
+}
+
+// registrationRequest is the client metadata we read (RFC 7591 §2). Any
+// other member (contacts, jwks, jwks_uri, application_type, …) is ignored,
+// whatever its JSON type.
+type registrationRequest struct {
+	RedirectURIs            []string `json:"redirect_uris"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	GrantTypes              []string `json:"grant_types"`
+	ResponseTypes           []string `json:"response_types"`
+	ClientName              string   `json:"client_name"`
+	ClientURI               string   `json:"client_uri"`
+	LogoURI                 string   `json:"logo_uri"`
+	Scope                   string   `json:"scope"`
+	SoftwareID              string   `json:"software_id"`
+	SoftwareVersion         string   `json:"software_version"`
+}
+
+// registrationResponse is the client information response (RFC 7591
+// §3.2.1). Empty values are omitted, never null.
+type registrationResponse struct {
+	ClientID         string `json:"client_id"`
+	ClientSecret     string `json:"client_secret,omitempty"`
+	ClientIDIssuedAt int64  `json:"client_id_issued_at"`
+	// ClientSecretExpiresAt is REQUIRED when a secret is issued; 0 means it
+	// never expires.
+	ClientSecretExpiresAt   *int64   `json:"client_secret_expires_at,omitempty"`
+	RedirectURIs            []string `json:"redirect_uris"`
+	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
+	GrantTypes              []string `json:"grant_types"`
+	ResponseTypes           []string `json:"response_types"`
+	ClientName              string   `json:"client_name,omitempty"`
+	ClientURI               string   `json:"client_uri,omitempty"`
+	LogoURI                 string   `json:"logo_uri,omitempty"`
+	Scope                   string   `json:"scope,omitempty"`
+	SoftwareID              string   `json:"software_id,omitempty"`
+	SoftwareVersion         string   `json:"software_version,omitempty"`
+}
+
+func (h *registerHandler) register(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	req, oerr := decodeRegistration(w, r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
+	client, oerr := h.validate(req)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
+	var secret string
+	if client.TokenEndpointAuthMethod != authMethodNone {
+		secret = tokens.Mint(tokens.KindClientSecret, "")
+		client.SecretHash = h.Keys.Hash(secret)
+	}
+	client.CreatedAt = h.Now()
+	var err error
+	for range 3 { // a collision of 128 random bits does not happen; retrying costs nothing
+		client.ID = tokens.NewID()
+		if err = h.Clients.CreateClient(ctx, client); !errors.Is(err, tokens.ErrAlreadyExists) {
+			break
+		}
+	}
+	if err != nil {
+		h.Logger.LogAttrs(ctx, slog.LevelError, "storing a client registration failed", slog.String("error", err.Error()))
+		writeOAuthError(w, storeUnavailable())
+		return
+	}
+	h.Logger.LogAttrs(ctx, slog.LevelInfo, "client registered",
+		slog.String("client_id", client.ID), slog.String("client_name", client.Name),
+		slog.String("token_endpoint_auth_method", client.TokenEndpointAuthMethod))
+
+	resp := registrationResponse{
+		ClientID:                client.ID,
+		ClientSecret:            secret,
+		ClientIDIssuedAt:        client.CreatedAt.Unix(),
+		RedirectURIs:            client.RedirectURIs,
+		TokenEndpointAuthMethod: client.TokenEndpointAuthMethod,
+		GrantTypes:              client.GrantTypes,
+		ResponseTypes:           client.ResponseTypes,
+		ClientName:              client.Name,
+		ClientURI:               client.ClientURI,
+		LogoURI:                 client.LogoURI,
+		Scope:                   client.Scope,
+		SoftwareID:              client.SoftwareID,
+		SoftwareVersion:         client.SoftwareVersion,
+	}
+	if secret != "" {
+		never := int64(0)
+		resp.ClientSecretExpiresAt = &never
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// decodeRegistration reads the body: at most maxFormBytes of one JSON
+// object.
+func decodeRegistration(w http.ResponseWriter, r *http.Request) (registrationRequest, *oauthError) {
+	var req registrationRequest
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return req, badRequest(errInvalidClientMetadata, fmt.Sprintf("the request body exceeds %d bytes", maxFormBytes))
+		}
+		return req, badRequest(errInvalidClientMetadata, "the request body could not be read")
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return req, badRequest(errInvalidClientMetadata, "the body must be a JSON object of client metadata (RFC 7591)")
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := dec.Decode(&req); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && typeErr.Field != "" {
+			return req, badRequest(errInvalidClientMetadata, typeErr.Field+" has the wrong JSON type")
+		}
+		return req, badRequest(errInvalidClientMetadata, "the body is not valid JSON")
+	}
+	if dec.More() {
+		return req, badRequest(errInvalidClientMetadata, "the body must hold exactly one JSON object")
+	}
+	return req, nil
+}
+
+// validate turns request metadata into a client record (without ID, secret
+// and creation time) or says what is wrong with it.
+func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oauthError) {
+	if len(req.RedirectURIs) == 0 {
+		return tokens.Client{}, badRequest(errInvalidRedirectURI, "redirect_uris must list at least one redirect URI")
+	}
+	if len(req.RedirectURIs) > maxRedirectURIs {
+		return tokens.Client{}, badRequest(errInvalidRedirectURI, fmt.Sprintf("redirect_uris may list at most %d URIs", maxRedirectURIs))
+	}
+	var uris []string
+	for i, u := range req.RedirectURIs {
+		if err := validateRedirectURI(u); err != nil {
+			return tokens.Client{}, badRequest(errInvalidRedirectURI, fmt.Sprintf("redirect_uris[%d] %v", i, err))
+		}
+		if !contains(uris, u) {
+			uris = append(uris, u)
+		}
+	}
+
+	method := req.TokenEndpointAuthMethod
+	switch method {
+	case "":
+		method = authMethodBasic // RFC 7591 §2 default
+	case authMethodNone, authMethodPost, authMethodBasic:
+	default:
+		return tokens.Client{}, badRequest(errInvalidClientMetadata,
+			"token_endpoint_auth_method must be none, client_secret_post or client_secret_basic")
+	}
+
+	grantTypes, oerr := subsetOf("grant_types", req.GrantTypes, []string{grantAuthorizationCode}, grantAuthorizationCode, grantRefreshToken)
+	if oerr != nil {
+		return tokens.Client{}, oerr
+	}
+	if !contains(grantTypes, grantAuthorizationCode) {
+		return tokens.Client{}, badRequest(errInvalidClientMetadata, "grant_types must include authorization_code")
+	}
+	responseTypes, oerr := subsetOf("response_types", req.ResponseTypes, []string{"code"}, "code")
+	if oerr != nil {
+		return tokens.Client{}, oerr
+	}
+
+	name, oerr := cleanText("client_name", req.ClientName, maxClientNameLen)
+	if oerr != nil {
+		return tokens.Client{}, oerr
+	}
+	clientURI, oerr := webURL("client_uri", req.ClientURI)
+	if oerr != nil {
+		return tokens.Client{}, oerr
+	}
+	logoURI, oerr := webURL("logo_uri", req.LogoURI)
+	if oerr != nil {
+		return tokens.Client{}, oerr
+	}
+	softwareID, oerr := cleanText("software_id", req.SoftwareID, maxMetadataLen)
+	if oerr != nil {
+		return tokens.Client{}, oerr
+	}
+	softwareVersion, oerr := cleanText("software_version", req.SoftwareVersion, maxMetadataLen)
+	if oerr != nil {
+		return tokens.Client{}, oerr
+	}
+	return tokens.Client{
+		Name:                    name,
+		RedirectURIs:            uris,
+		TokenEndpointAuthMethod: method,
+		GrantTypes:              grantTypes,
+		ResponseTypes:           responseTypes,
+		// Only the supported part of the requested scope is kept (RFC 7591
+		// §2 lets the server replace it). It does not cap later requests.
+		Scope:           strings.Join(h.Scopes.subset(req.Scope), " "),
+		ClientURI:       clientURI,
+		LogoURI:         logoURI,
+		SoftwareID:      softwareID,
+		SoftwareVersion: softwareVersion,
+	}, nil
+}
+
+// subsetOf checks that values (or def when empty) only holds allowed
+// values, and removes duplicates.
+func subsetOf(field string, values, def []string, allowed ...string) ([]string, *oauthError) {
+	if len(values) == 0 {
+		return def, nil
+	}
+	var out []string
+	for _, v := range values {
+		if !contains(allowed, v) {
+			return nil, badRequest(errInvalidClientMetadata, fmt.Sprintf("%s may only contain %s", field, strings.Join(allowed, ", ")))
+		}
+		if !contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// cleanText accepts human-readable metadata: valid UTF-8 without control
+// characters, trimmed, at most max bytes.
+func cleanText(field, s string, max int) (string, *oauthError) {
+	s = strings.TrimSpace(s)
+	if len(s) > max {
+		return "", badRequest(errInvalidClientMetadata, fmt.Sprintf("%s is longer than %d bytes", field, max))
+	}
+	if !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return "", badRequest(errInvalidClientMetadata, field+" must be printable text")
+	}
+	return s, nil
+}
+
+// webURL accepts an empty value or an absolute http(s) URL (client_uri,
+// logo_uri; RFC 7591 §2). They are stored and echoed, never shown as links
+// or images.
+func webURL(field, s string) (string, *oauthError) {
+	if s == "" {
+		return "", nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || len(s) > maxMetadataLen || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", badRequest(errInvalidClientMetadata, field+" must be an absolute http(s) URL")
+	}
+	return s, nil
+}

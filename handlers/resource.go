@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+)
+
+// resourceSet knows the resource identifiers this server accepts in the
+// RFC 8707 resource parameter. There is one protected resource, the MCP
+// endpoint R (issuer + "/mcp"). The bare origin is accepted too, because
+// some clients take the resource from the root metadata document or send
+// the origin with a trailing slash (mcp-auth-checklist §8); both are
+// recorded as R, so every token's audience is R.
+type resourceSet struct {
+	canonical string   // R, exactly as the metadata advertises it
+	accepted  []string // normalised forms that resolve to R
+}
+
+func newResourceSet(issuer string) (resourceSet, error) {
+	r := issuer + pathMCP
+	nr, err := normaliseResource(r)
+	if err != nil {
+		return resourceSet{}, err
+	}
+	no, err := normaliseResource(issuer)
+	if err != nil {
+		return resourceSet{}, err
+	}
+	return resourceSet{canonical: r, accepted: []string{nr, no}}, nil
+}
+
+// resolve maps the resource parameter values of a request to R: no value
+// means R (clients of the 2025-03-26 specification and clients that found
+// no resource metadata send none); every value present must normalise to R
+// or to the origin. Anything else is invalid_target (RFC 8707 §2).
+func (s resourceSet) resolve(values []string) (string, *oauthError) {
+	for _, v := range values {
+		if !s.accepts(v) {
+			return "", badRequest(errInvalidTarget, "resource must be "+s.canonical)
+		}
+	}
+	return s.canonical, nil
+}
+
+func (s resourceSet) accepts(v string) bool {
+	n, err := normaliseResource(v)
+	if err != nil {
+		return false
+	}
+	for _, a := range s.accepted {
+		if n == a {
+			return true
+		}
+	}
+	return false
+}
+
+// normaliseResource brings a resource URI into the one form used for
+// comparison (mcp-auth-checklist §8; MCP "Canonical Server URI"): scheme
+// and host in lower case, the default port dropped, and ONE trailing slash
+// removed from the path ("https://h/" and "https://h" are the same, so are
+// "https://h/mcp/" and "https://h/mcp"). It must be an absolute http(s) URI
+// without user info or fragment (RFC 8707 §2). The query is kept, so a
+// resource with a query never equals one of ours.
+func normaliseResource(raw string) (string, error) {
+	if raw == "" || strings.ContainsAny(raw, "#") {
+		return "", errors.New("resource must be an absolute URI without fragment")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if (scheme != "https" && scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return "", errors.New("resource must be an absolute http(s) URI")
+	}
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	out := scheme + "://" + host + path
+	if u.RawQuery != "" || u.ForceQuery {
+		out += "?" + u.RawQuery
+	}
+	return out, nil
+}

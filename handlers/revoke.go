@@ -1,0 +1,119 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+// revokeHandler is token revocation (RFC 7009):
+//
+//	POST /revoke token=…[&token_type_hint=…]  → 200
+//
+// The client authenticates as at the token endpoint. Revoking an access or
+// a refresh token ends the whole grant: both tokens of the pair, every
+// rotated refresh token and the sealed upstream token go (RFC 7009 §2.1
+// allows this; a client that revokes wants to be signed out, and a grant
+// cannot live on with half a pair). token_type_hint is accepted and
+// ignored: the token's prefix already says what it is. A token that is
+// unknown, malformed, expired, of another kind, or issued to another
+// client gets 200 and changes nothing (§2.2), so the endpoint reveals
+// nothing about tokens the caller does not own.
+type revokeHandler struct {
+	Auth   *clientAuthenticator
+	Grants tokens.GrantStore
+	Tokens tokens.TokenStore
+	Keys   *tokens.Keyring
+	Logger *slog.Logger
+}
+
+// Mount registers /revoke.
+func (h *revokeHandler) Mount(mux *http.ServeMux) {
+	mux.Handle(pathRevoke, withCORS(allowMethods(http.HandlerFunc(h.revoke), http.MethodPost)))
+}
+
+func (h *revokeHandler) revoke(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	form, oerr := readForm(w, r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
+	client, oerr := h.Auth.authenticate(ctx, r, form)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
+	token := form.Get("token")
+	if token == "" {
+		writeOAuthError(w, invalidRequest("token is required"))
+		return
+	}
+	owner, grantID, err := h.owner(ctx, token)
+	switch {
+	case isNotFound(err):
+		writeRevoked(w)
+		return
+	case err != nil:
+		h.Logger.LogAttrs(ctx, slog.LevelError, "token lookup for revocation failed",
+			slog.String("client_id", client.ID), slog.String("grant_id", grantID), slog.String("error", err.Error()))
+		writeOAuthError(w, storeUnavailable())
+		return
+	}
+	if owner != client.ID {
+		h.Logger.LogAttrs(ctx, slog.LevelWarn, "revocation of another client's token ignored",
+			slog.String("client_id", client.ID), slog.String("grant_id", grantID))
+		writeRevoked(w)
+		return
+	}
+	if err := h.Grants.RevokeGrant(ctx, grantID); err != nil {
+		h.Logger.LogAttrs(ctx, slog.LevelError, "revoking the grant failed",
+			slog.String("client_id", client.ID), slog.String("grant_id", grantID), slog.String("error", err.Error()))
+		writeOAuthError(w, storeUnavailable())
+		return
+	}
+	h.Logger.LogAttrs(ctx, slog.LevelInfo, "grant revoked by its client", slog.String("client_id", client.ID), slog.String("grant_id", grantID))
+	writeRevoked(w)
+}
+
+// owner returns the client ID and grant ID of an access or refresh token
+// (a rotated refresh token still names its grant), or ErrNotFound.
+func (h *revokeHandler) owner(ctx context.Context, token string) (clientID, grantID string, err error) {
+	kind, grantID, perr := tokens.Parse(token)
+	if perr != nil {
+		return "", "", tokens.ErrNotFound
+	}
+	for _, hash := range h.Keys.Hashes(token) {
+		switch kind {
+		case tokens.KindAccess:
+			at, err := h.Tokens.GetAccess(ctx, grantID, hash)
+			if err == nil {
+				return at.ClientID, grantID, nil
+			}
+			if !isNotFound(err) {
+				return "", grantID, err
+			}
+		case tokens.KindRefresh:
+			rt, err := h.Tokens.GetRefresh(ctx, grantID, hash)
+			if err == nil || errors.Is(err, tokens.ErrRotated) {
+				return rt.ClientID, grantID, nil
+			}
+			if !isNotFound(err) {
+				return "", grantID, err
+			}
+		default:
+			return "", "", tokens.ErrNotFound
+		}
+	}
+	return "", grantID, tokens.ErrNotFound
+}
+
+// writeRevoked is the answer to every accepted revocation request (RFC 7009
+// §2.2): 200 with an empty JSON object.
+func writeRevoked(w http.ResponseWriter) {
+	writeJSONBytes(w, http.StatusOK, []byte("{}"))
+}

@@ -1,0 +1,486 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+	"github.com/mcpgate/mcpgate/tokens/memory"
+)
+
+func TestCodeReuseRevokesTheFirstTokens(t *testing.T) {
+	s := newTestServer(t, nil)
+	c := s.register(authMethodPost, "https://app.example.com/cb")
+	verifier, challenge := pkce()
+	code := s.authorize(c, challenge).Query().Get("code")
+	resp := s.exchange(c, code, verifier)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("first use: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	var first tokenResponse
+	decodeJSON(t, resp, &first)
+	if _, err := s.accessRecord(first.AccessToken); err != nil {
+		t.Fatalf("first access token not stored: %v", err)
+	}
+
+	e := wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+	if !strings.Contains(e.ErrorDescription, "already used") {
+		t.Errorf("description %q", e.ErrorDescription)
+	}
+	if _, err := s.accessRecord(first.AccessToken); !errors.Is(err, tokens.ErrNotFound) {
+		t.Errorf("access token of the first use survives the reuse: %v", err)
+	}
+	wantOAuthError(t, s.refresh(c, first.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+}
+
+func TestCodeRefusals(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(form url.Values, other testClient) (url.Values, *[2]string)
+		status int
+		code   string
+	}{
+		{"wrong verifier", func(f url.Values, _ testClient) (url.Values, *[2]string) {
+			v, _ := pkce()
+			f.Set("code_verifier", v)
+			return f, nil
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"redirect_uri differs", func(f url.Values, _ testClient) (url.Values, *[2]string) {
+			f.Set("redirect_uri", "https://app.example.com/other")
+			return f, nil
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"resource differs", func(f url.Values, _ testClient) (url.Values, *[2]string) {
+			f.Set("resource", "https://elsewhere.example.com/mcp")
+			return f, nil
+		}, http.StatusBadRequest, errInvalidTarget},
+		{"another client", func(f url.Values, other testClient) (url.Values, *[2]string) {
+			f.Set("client_id", other.ID)
+			f.Set("client_secret", other.Secret)
+			return f, nil
+		}, http.StatusBadRequest, errInvalidGrant},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(t, nil)
+			c := s.register(authMethodPost, "https://app.example.com/cb")
+			other := s.register(authMethodPost, "https://app.example.com/cb")
+			verifier, challenge := pkce()
+			code := s.authorize(c, challenge).Query().Get("code")
+			_, grantID, _ := tokens.Parse(code)
+			form := clientAuthForm(c, url.Values{
+				"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
+				"redirect_uri": {c.RedirectURI}, "resource": {asTestResource},
+			})
+			form, basic := tt.mutate(form, other)
+			wantOAuthError(t, s.postForm("/token", form, basic), tt.status, tt.code)
+
+			// The code is spent and its grant gone: even the right request now fails.
+			wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+			if _, err := s.store.GetGrant(context.Background(), grantID); !errors.Is(err, tokens.ErrNotFound) {
+				t.Errorf("grant of a refused code survives: %v", err)
+			}
+		})
+	}
+}
+
+func TestCodeExpires(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.CodeTTL = time.Minute })
+	c := s.register(authMethodNone, "http://localhost:3000/cb")
+	verifier, challenge := pkce()
+	code := s.authorize(c, challenge).Query().Get("code")
+	s.clock.Advance(time.Minute + time.Second)
+	wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+}
+
+func TestCodeWithoutRedirectURIOrResource(t *testing.T) {
+	// OAuth 2.1 clients may omit redirect_uri at the token endpoint, and
+	// clients without resource metadata omit resource.
+	s := newTestServer(t, nil)
+	c := s.register(authMethodNone, "http://127.0.0.1:5000/cb")
+	verifier, challenge := pkce()
+	code := s.authorize(c, challenge).Query().Get("code")
+	resp := s.postForm("/token", url.Values{
+		"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "client_id": {c.ID},
+	}, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d: %s", resp.StatusCode, readBody(t, resp))
+	}
+}
+
+func TestTokenClientAuthentication(t *testing.T) {
+	tests := []struct {
+		name      string
+		method    string // registration
+		form      func(c testClient) url.Values
+		basic     func(c testClient) *[2]string
+		status    int
+		code      string
+		challenge bool // WWW-Authenticate: Basic expected
+	}{
+		{"unknown client, post", authMethodPost,
+			func(c testClient) url.Values { return url.Values{"client_id": {tokens.NewID()}, "client_secret": {c.Secret}} },
+			nil, http.StatusUnauthorized, errInvalidClient, false},
+		{"unknown client, basic", authMethodBasic,
+			func(testClient) url.Values { return url.Values{} },
+			func(c testClient) *[2]string { return &[2]string{tokens.NewID(), c.Secret} },
+			http.StatusUnauthorized, errInvalidClient, true},
+		{"unknown public client", authMethodNone,
+			func(testClient) url.Values { return url.Values{"client_id": {"not-a-client"}} },
+			nil, http.StatusUnauthorized, errInvalidClient, false},
+		{"no client at all", authMethodNone,
+			func(testClient) url.Values { return url.Values{} },
+			nil, http.StatusUnauthorized, errInvalidClient, false},
+		{"wrong secret, post", authMethodPost,
+			func(c testClient) url.Values {
+				return url.Values{"client_id": {c.ID}, "client_secret": {tokens.Mint(tokens.KindClientSecret, "")}}
+			}, nil, http.StatusUnauthorized, errInvalidClient, false},
+		{"wrong secret, basic", authMethodBasic,
+			func(testClient) url.Values { return url.Values{} },
+			func(c testClient) *[2]string { return &[2]string{c.ID, "wrong"} },
+			http.StatusUnauthorized, errInvalidClient, true},
+		{"confidential client without secret", authMethodPost,
+			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}} },
+			nil, http.StatusUnauthorized, errInvalidClient, false},
+		{"public client with a secret", authMethodNone,
+			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}, "client_secret": {"made-up"}} },
+			nil, http.StatusUnauthorized, errInvalidClient, false},
+		{"basic and post together", authMethodBasic,
+			func(c testClient) url.Values { return url.Values{"client_secret": {c.Secret}} },
+			func(c testClient) *[2]string { return &[2]string{c.ID, c.Secret} },
+			http.StatusBadRequest, errInvalidRequest, false},
+		{"basic with another client_id in the body", authMethodBasic,
+			func(testClient) url.Values { return url.Values{"client_id": {tokens.NewID()}} },
+			func(c testClient) *[2]string { return &[2]string{c.ID, c.Secret} },
+			http.StatusBadRequest, errInvalidRequest, false},
+		{"basic with bad percent-encoding", authMethodBasic,
+			func(testClient) url.Values { return url.Values{} },
+			func(c testClient) *[2]string { return &[2]string{c.ID, "%zz"} },
+			http.StatusUnauthorized, errInvalidClient, true},
+		// A confidential client may use either secret method.
+		{"post client using basic", authMethodPost,
+			func(testClient) url.Values { return url.Values{} },
+			func(c testClient) *[2]string { return &[2]string{c.ID, c.Secret} },
+			http.StatusBadRequest, errInvalidGrant, false},
+		{"basic client using post", authMethodBasic,
+			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}, "client_secret": {c.Secret}} },
+			nil, http.StatusBadRequest, errInvalidGrant, false},
+		{"public client with client_id only", authMethodNone,
+			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}} },
+			nil, http.StatusBadRequest, errInvalidGrant, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(t, nil)
+			c := s.register(tt.method, "https://app.example.com/cb")
+			form := tt.form(c)
+			// A syntactically valid but unknown code: authentication is
+			// checked first; clients that pass it get invalid_grant.
+			form.Set("grant_type", "authorization_code")
+			form.Set("code", tokens.Mint(tokens.KindCode, tokens.NewID()))
+			v, _ := pkce()
+			form.Set("code_verifier", v)
+			var basic *[2]string
+			if tt.basic != nil {
+				basic = tt.basic(c)
+			}
+			resp := s.postForm("/token", form, basic)
+			wantOAuthError(t, resp, tt.status, tt.code)
+			got := resp.Header.Get("WWW-Authenticate")
+			if tt.challenge != strings.HasPrefix(got, "Basic ") {
+				t.Errorf("WWW-Authenticate %q, challenge expected: %v", got, tt.challenge)
+			}
+		})
+	}
+}
+
+func TestClientCredentialsDecodeBasic(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/token", nil)
+	r.SetBasicAuth("my%3Aclient", "s%2Bcr%C3%A9t")
+	id, secret, basic, oerr := clientCredentials(r, url.Values{})
+	if oerr != nil || !basic || id != "my:client" || secret != "s+crét" {
+		t.Fatalf("got %q %q %v %v", id, secret, basic, oerr)
+	}
+}
+
+func TestTokenRequestErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		form   func(c testClient) url.Values
+		status int
+		code   string
+	}{
+		{"missing grant_type", func(c testClient) url.Values { return url.Values{} }, http.StatusBadRequest, errInvalidRequest},
+		{"unsupported grant_type", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"client_credentials"}}
+		}, http.StatusBadRequest, errUnsupportedGrantType},
+		{"missing code", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"authorization_code"}, "code_verifier": {strings.Repeat("a", 43)}}
+		}, http.StatusBadRequest, errInvalidRequest},
+		{"missing verifier", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindCode, tokens.NewID())}}
+		}, http.StatusBadRequest, errInvalidRequest},
+		{"short verifier", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindCode, tokens.NewID())}, "code_verifier": {strings.Repeat("a", 42)}}
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"verifier with bad characters", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindCode, tokens.NewID())}, "code_verifier": {strings.Repeat("a", 42) + "+"}}
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"malformed code", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"authorization_code"}, "code": {"abc"}, "code_verifier": {strings.Repeat("a", 43)}}
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"refresh token as code", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindRefresh, tokens.NewID())}, "code_verifier": {strings.Repeat("a", 43)}}
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"missing refresh token", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"refresh_token"}}
+		}, http.StatusBadRequest, errInvalidRequest},
+		{"access token as refresh token", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.Mint(tokens.KindAccess, tokens.NewID())}}
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"unknown refresh token", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.Mint(tokens.KindRefresh, tokens.NewID())}}
+		}, http.StatusBadRequest, errInvalidGrant},
+		{"foreign resource", func(c testClient) url.Values {
+			return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.Mint(tokens.KindRefresh, tokens.NewID())}, "resource": {"https://api.github.com"}}
+		}, http.StatusBadRequest, errInvalidTarget},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(t, nil)
+			c := s.register(authMethodNone, "http://localhost:1234/cb")
+			form := tt.form(c)
+			form.Set("client_id", c.ID)
+			wantOAuthError(t, s.postForm("/token", form, nil), tt.status, tt.code)
+		})
+	}
+
+	t.Run("repeated parameter", func(t *testing.T) {
+		s := newTestServer(t, nil)
+		c := s.register(authMethodNone, "http://localhost:1234/cb")
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=refresh_token&refresh_token=a&refresh_token=b&client_id="+c.ID))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		wantOAuthError(t, s.do(r), http.StatusBadRequest, errInvalidRequest)
+	})
+	t.Run("JSON body", func(t *testing.T) {
+		s := newTestServer(t, nil)
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(`{"grant_type":"refresh_token"}`))
+		r.Header.Set("Content-Type", "application/json")
+		wantOAuthError(t, s.do(r), http.StatusBadRequest, errInvalidRequest)
+	})
+	t.Run("body too large", func(t *testing.T) {
+		s := newTestServer(t, nil)
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=refresh_token&x="+strings.Repeat("a", maxFormBytes)))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		wantOAuthError(t, s.do(r), http.StatusBadRequest, errInvalidRequest)
+	})
+}
+
+func TestRefreshReuseWithinGraceReturnsSameTokens(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.RefreshGrace = 30 * time.Second })
+	c := s.register(authMethodPost, "https://app.example.com/cb")
+	first := s.tokenPair(c)
+
+	resp := s.refresh(c, first.RefreshToken)
+	body1 := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh: %d %s", resp.StatusCode, body1)
+	}
+	s.clock.Advance(29 * time.Second)
+	resp = s.refresh(c, first.RefreshToken)
+	body2 := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || body2 != body1 {
+		t.Fatalf("retry within grace: %d %s, want the same response %s", resp.StatusCode, body2, body1)
+	}
+	if resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("grace response caching: %q", resp.Header.Get("Cache-Control"))
+	}
+}
+
+func TestRefreshReuseAfterGraceRevokesGrant(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.RefreshGrace = 30 * time.Second })
+	c := s.register(authMethodNone, "http://localhost:9999/cb")
+	first := s.tokenPair(c)
+	resp := s.refresh(c, first.RefreshToken)
+	var second tokenResponse
+	decodeJSON(t, resp, &second)
+
+	s.clock.Advance(31 * time.Second)
+	e := wantOAuthError(t, s.refresh(c, first.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	if !strings.Contains(e.ErrorDescription, "reuse") {
+		t.Errorf("description %q", e.ErrorDescription)
+	}
+	for _, at := range []string{first.AccessToken, second.AccessToken} {
+		if _, err := s.accessRecord(at); !errors.Is(err, tokens.ErrNotFound) {
+			t.Errorf("access token alive after reuse detection: %v", err)
+		}
+	}
+	wantOAuthError(t, s.refresh(c, second.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	if !strings.Contains(s.logs.String(), "refresh token reuse detected") {
+		t.Errorf("reuse not logged")
+	}
+}
+
+func TestRefreshByAnotherClient(t *testing.T) {
+	s := newTestServer(t, nil)
+	c := s.register(authMethodNone, "http://localhost:9999/cb")
+	other := s.register(authMethodNone, "http://localhost:9999/cb")
+	pair := s.tokenPair(c)
+	wantOAuthError(t, s.refresh(other, pair.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	// The rightful client is not affected.
+	if resp := s.refresh(c, pair.RefreshToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh by the owner: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+}
+
+func TestRefreshExpiresWithRefreshTTL(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.RefreshTTL = 2 * time.Hour })
+	c := s.register(authMethodNone, "http://localhost:9999/cb")
+	pair := s.tokenPair(c)
+	s.clock.Advance(2*time.Hour + time.Second)
+	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+}
+
+func TestRefreshScopeAndResource(t *testing.T) {
+	s := newTestServer(t, nil)
+	c := s.register(authMethodNone, "http://localhost:9999/cb")
+	pair := s.tokenPair(c)
+
+	refresh := func(rt string, extra url.Values) *http.Response {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {c.ID}}
+		for k, v := range extra {
+			form[k] = v
+		}
+		return s.postForm("/token", form, nil)
+	}
+	wantOAuthError(t, refresh(pair.RefreshToken, url.Values{"scope": {"mcp:read admin"}}), http.StatusBadRequest, errInvalidScope)
+	wantOAuthError(t, refresh(pair.RefreshToken, url.Values{"resource": {"https://mcp.example.com/other"}}), http.StatusBadRequest, errInvalidTarget)
+
+	// Narrowing applies to the access token; the refresh token keeps the grant's scopes.
+	resp := refresh(pair.RefreshToken, url.Values{"scope": {"mcp:read"}, "resource": {"https://MCP.example.com:443/mcp/"}})
+	var narrow tokenResponse
+	decodeJSON(t, resp, &narrow)
+	if narrow.Scope != "mcp:read" {
+		t.Fatalf("narrowed scope %q", narrow.Scope)
+	}
+	at, err := s.accessRecord(narrow.AccessToken)
+	if err != nil || strings.Join(at.Scopes, " ") != "mcp:read" || at.Resource != asTestResource {
+		t.Fatalf("narrowed access record %+v %v", at, err)
+	}
+	resp = refresh(narrow.RefreshToken, nil)
+	var full tokenResponse
+	decodeJSON(t, resp, &full)
+	if full.Scope != "mcp:read mcp:write" {
+		t.Fatalf("scope after a narrowed refresh %q, want the grant's", full.Scope)
+	}
+}
+
+// rotationRace is a store in which another replica rotates the refresh
+// token between our read and our rotation.
+type rotationRace struct {
+	*memory.Store
+	once  sync.Once
+	other func()
+}
+
+func (r *rotationRace) RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, grace []byte, next tokens.Issue) error {
+	r.once.Do(r.other)
+	return r.Store.RotateRefresh(ctx, grantID, oldHash, now, grace, next)
+}
+
+func TestRefreshRaceServesTheWinnersResponse(t *testing.T) {
+	race := &rotationRace{}
+	s := newTestServer(t, func(c *Config) {
+		race.Store = c.Store.(*memory.Store)
+		c.Store = race
+	})
+	c := s.register(authMethodNone, "http://localhost:9999/cb")
+	pair := s.tokenPair(c)
+
+	var winner string
+	race.other = func() {
+		resp := s.refresh(c, pair.RefreshToken) // the "other replica"
+		winner = readBody(t, resp)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("winner: %d %s", resp.StatusCode, winner)
+		}
+	}
+	resp := s.refresh(c, pair.RefreshToken)
+	if got := readBody(t, resp); resp.StatusCode != http.StatusOK || got != winner {
+		t.Fatalf("loser got %d %s, want the winner's response %s", resp.StatusCode, got, winner)
+	}
+}
+
+// failingStore fails every call that names a failing operation.
+type failingStore struct {
+	*memory.Store
+	failGetClient, failConsume, failRotate bool
+}
+
+var errStoreDown = errors.New("connection refused")
+
+func (f *failingStore) GetClient(ctx context.Context, id string) (tokens.Client, error) {
+	if f.failGetClient {
+		return tokens.Client{}, errStoreDown
+	}
+	return f.Store.GetClient(ctx, id)
+}
+
+func (f *failingStore) ConsumeCode(ctx context.Context, grantID, hash string) (tokens.AuthCode, error) {
+	if f.failConsume {
+		return tokens.AuthCode{}, errStoreDown
+	}
+	return f.Store.ConsumeCode(ctx, grantID, hash)
+}
+
+func (f *failingStore) RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, grace []byte, next tokens.Issue) error {
+	if f.failRotate {
+		return errStoreDown
+	}
+	return f.Store.RotateRefresh(ctx, grantID, oldHash, now, grace, next)
+}
+
+func TestTokenStoreFailureIs503(t *testing.T) {
+	fs := &failingStore{}
+	s := newTestServer(t, func(c *Config) {
+		fs.Store = c.Store.(*memory.Store)
+		c.Store = fs
+	})
+	c := s.register(authMethodPost, "https://app.example.com/cb")
+	verifier, challenge := pkce()
+	code := s.authorize(c, challenge).Query().Get("code")
+
+	check := func(resp *http.Response) {
+		t.Helper()
+		e := wantOAuthError(t, resp, http.StatusServiceUnavailable, errTemporarilyUnavailable)
+		if resp.Header.Get("Retry-After") != "5" {
+			t.Errorf("Retry-After %q", resp.Header.Get("Retry-After"))
+		}
+		if strings.Contains(e.ErrorDescription, errStoreDown.Error()) {
+			t.Errorf("description leaks the store error: %q", e.ErrorDescription)
+		}
+	}
+	fs.failGetClient = true
+	check(s.exchange(c, code, verifier))
+	fs.failGetClient = false
+	fs.failConsume = true
+	check(s.exchange(c, code, verifier))
+	fs.failConsume = false
+
+	// The store is back: the code still works (it was never consumed).
+	resp := s.exchange(c, code, verifier)
+	var pair tokenResponse
+	decodeJSON(t, resp, &pair)
+	fs.failRotate = true
+	check(s.refresh(c, pair.RefreshToken))
+	fs.failRotate = false
+	if resp := s.refresh(c, pair.RefreshToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh after recovery: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+}

@@ -1,0 +1,59 @@
+package memory
+
+import (
+	"testing"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+	"github.com/mcpgate/mcpgate/tokens/storetest"
+)
+
+// TestSweepDropsExpired checks that lapsed records leave memory, not only
+// that reads refuse them.
+func TestSweepDropsExpired(t *testing.T) {
+	clock := storetest.NewClock()
+	s := New(clock.Now)
+	ctx := t.Context()
+	now := clock.Now()
+
+	live := tokens.Grant{ID: tokens.NewID(), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	lapsing := tokens.Grant{ID: tokens.NewID(), CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	for _, g := range []tokens.Grant{live, lapsing} {
+		if err := s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutCode(ctx, "code", tokens.AuthCode{GrantID: live.ID, ExpiresAt: now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.IssueTokens(ctx, live.ID, tokens.Issue{
+		AccessHash: "at", Access: tokens.AccessToken{ExpiresAt: now.Add(time.Minute)},
+		RefreshHash: "rt", Refresh: tokens.RefreshToken{ExpiresAt: now.Add(time.Hour)},
+		GrantExpiresAt: now.Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutPending(ctx, "state", tokens.Pending{}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lock(ctx, "k", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	clock.Advance(2 * time.Minute)
+	if _, err := s.GetGrant(ctx, live.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.grants[live.ID]
+	switch {
+	case len(s.grants) != 1 || g == nil:
+		t.Fatalf("%d grants kept, want only the live one", len(s.grants))
+	case len(g.codes) != 0 || len(g.access) != 0 || len(g.refresh) != 1:
+		t.Fatalf("kept %d codes, %d access, %d refresh tokens; want 0, 0, 1", len(g.codes), len(g.access), len(g.refresh))
+	case len(s.pending) != 0 || len(s.locks) != 0:
+		t.Fatalf("kept %d pending and %d locks, want none", len(s.pending), len(s.locks))
+	}
+}

@@ -1,0 +1,141 @@
+package tokens
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestNewID(t *testing.T) {
+	seen := make(map[string]bool)
+	for range 100 {
+		id := NewID()
+		if !ValidID(id) {
+			t.Fatalf("NewID() = %q, not a valid ID", id)
+		}
+		if len(id) != 26 || strings.ToLower(id) != id {
+			t.Fatalf("NewID() = %q, want 26 lowercase characters", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewID() repeated %q", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestMintParseRoundTrip(t *testing.T) {
+	grantID := NewID()
+	tests := []struct {
+		kind      Kind
+		grantID   string
+		prefix    string
+		wantGrant string
+		wantLen   int
+	}{
+		{KindCode, grantID, "mcpgate_ac_" + grantID + "_", grantID, 8 + 3 + 26 + 1 + 52},
+		{KindAccess, grantID, "mcpgate_at_" + grantID + "_", grantID, 8 + 3 + 26 + 1 + 52},
+		{KindRefresh, grantID, "mcpgate_rt_" + grantID + "_", grantID, 8 + 3 + 26 + 1 + 52},
+		{KindClientSecret, "", "mcpgate_cs_", "", 8 + 3 + 52},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			tok := Mint(tc.kind, tc.grantID)
+			if !strings.HasPrefix(tok, tc.prefix) || len(tok) != tc.wantLen {
+				t.Fatalf("Mint = %q, want prefix %q and length %d", tok, tc.prefix, tc.wantLen)
+			}
+			kind, gid, err := Parse(tok)
+			if err != nil || kind != tc.kind || gid != tc.wantGrant {
+				t.Fatalf("Parse(Mint) = %q, %q, %v; want %q, %q, nil", kind, gid, err, tc.kind, tc.wantGrant)
+			}
+			if other := Mint(tc.kind, tc.grantID); other == tok {
+				t.Fatalf("Mint returned the same token twice")
+			}
+		})
+	}
+}
+
+func TestParseRejectsMalformed(t *testing.T) {
+	g := NewID()
+	secret := strings.Repeat("a", 52)
+	valid := "mcpgate_at_" + g + "_" + secret
+	if _, _, err := Parse(valid); err != nil {
+		t.Fatalf("Parse(%q) = %v; the table below relies on it being valid", valid, err)
+	}
+	tests := []struct {
+		name, token string
+	}{
+		{"empty", ""},
+		{"prefix only", "mcpgate_"},
+		{"no prefix", "at_" + g + "_" + secret},
+		{"other prefix", "ory_at_" + g + "_" + secret},
+		{"upper-case prefix", "MCPGATE_at_" + g + "_" + secret},
+		{"unknown kind", "mcpgate_xx_" + g + "_" + secret},
+		{"upper-case kind", "mcpgate_AT_" + g + "_" + secret},
+		{"one-letter kind", "mcpgate_a_" + g + "_" + secret},
+		{"missing kind separator", "mcpgate_at" + g + "_" + secret},
+		{"missing grant separator", "mcpgate_at_" + g + secret},
+		{"grant too short", "mcpgate_at_" + g[:25] + "_" + secret},
+		{"grant too long", "mcpgate_at_" + g + "a_" + secret},
+		{"grant upper case", "mcpgate_at_" + strings.ToUpper(g) + "_" + secret},
+		{"grant outside alphabet", "mcpgate_at_" + g[:25] + "1_" + secret},
+		{"grant non-canonical", "mcpgate_at_" + strings.Repeat("a", 25) + "b_" + secret},
+		{"secret too short", "mcpgate_at_" + g + "_" + secret[:51]},
+		{"secret too long", "mcpgate_at_" + g + "_" + secret + "a"},
+		{"secret outside alphabet", "mcpgate_at_" + g + "_" + secret[:51] + "8"},
+		{"secret non-canonical", "mcpgate_at_" + g + "_" + secret[:51] + "b"},
+		{"secret with padding", "mcpgate_at_" + g + "_" + secret[:48] + "===="},
+		{"trailing space", valid + " "},
+		{"leading space", " " + valid},
+		{"trailing newline", valid + "\n"},
+		{"client secret with grant", "mcpgate_cs_" + g + "_" + secret},
+		{"client secret too short", "mcpgate_cs_" + secret[:51]},
+		{"code without grant", "mcpgate_ac_" + secret},
+		{"refresh without secret", "mcpgate_rt_" + g + "_"},
+		{"non-ASCII", "mcpgate_at_" + g + "_" + secret[:50] + "é"},
+		{"NUL byte", "mcpgate_at_" + g + "_" + secret[:51] + "\x00"},
+		{"github token", "gho_16C7e42F292c6912E7710c838347Ae178B4a"},
+		{"JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, gid, err := Parse(tc.token)
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("Parse(%q) = %q, %q, %v; want ErrMalformed", tc.token, kind, gid, err)
+			}
+			if kind != "" || gid != "" {
+				t.Fatalf("Parse(%q) returned kind %q and grant %q with its error", tc.token, kind, gid)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	g := NewID()
+	for _, seed := range []string{
+		"", "mcpgate_", "mcpgate_at_", Mint(KindAccess, g), Mint(KindRefresh, g), Mint(KindCode, g),
+		Mint(KindClientSecret, ""), "mcpgate_cs_" + g + "_" + g, "mcpgate_at_" + g + "_",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		kind, gid, err := Parse(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) || kind != "" || gid != "" {
+				t.Fatalf("Parse(%q) = %q, %q, %v", s, kind, gid, err)
+			}
+			return
+		}
+		switch kind {
+		case KindClientSecret:
+			if gid != "" || len(s) != 63 {
+				t.Fatalf("Parse(%q) accepted a client secret with grant %q", s, gid)
+			}
+		case KindCode, KindAccess, KindRefresh:
+			if !ValidID(gid) || s != "mcpgate_"+string(kind)+"_"+gid+s[len(s)-53:] {
+				t.Fatalf("Parse(%q) = %q, %q: inconsistent", s, kind, gid)
+			}
+		default:
+			t.Fatalf("Parse(%q) returned unknown kind %q", s, kind)
+		}
+	})
+}

@@ -1,0 +1,33 @@
+// Package redis is the Redis tokens.Store, shared by every replica of
+// mcpgate (standalone Redis, Sentinel or Cluster).
+//
+// Every record of one grant (the grant, its codes, access and refresh
+// tokens, and the set of their keys) carries the grant's hash tag
+// {g:<grant ID>}, so each multi-key script touches one hash slot and works
+// on Redis Cluster; the key layout is in keys.go. Records are JSON. Stores
+// key tokens and codes by their keyed hash only (see tokens.Keyring), so the
+// database holds no usable credential.
+//
+// Atomicity comes from Lua scripts. JSON is never edited in Lua (cjson turns
+// empty arrays into objects); instead Go reads the records, computes the new
+// values, and a script writes them only if what was read is still there, or
+// reports a conflict so Go reads again (compare-and-set, bounded retries).
+// That makes refresh rotation exactly-once under concurrency (OAuth 2.1
+// §4.3.1, RFC 9700 §4.14): of several replicas rotating one refresh token,
+// one wins and the rest see ErrRotated. Codes are consumed by one script
+// that leaves a tombstone with the code's TTL, so reuse is reported (RFC
+// 6749 §4.1.2, §10.5). Revocation is one script that deletes the grant and
+// every key in its set. Access-token checks are a single MGET of grant and
+// token.
+//
+// Every key except registrations has a TTL derived from its record's
+// ExpiresAt, and reads also compare ExpiresAt with the injected clock, so a
+// lapsed record is gone even before Redis evicts it. Registrations are
+// durable. The listing sets of clients and grants live outside the hash
+// tags and are maintained best effort; IDs whose records are gone are
+// pruned when listed.
+//
+// Errors: a missing key is tokens.ErrNotFound (and the other sentinels as
+// documented); anything else is a wrapped Redis error, which handlers turn
+// into 503.
+package redis

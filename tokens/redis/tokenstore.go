@@ -1,0 +1,185 @@
+package redis
+
+import (
+	"context"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+// IssueTokens stores a first token pair and extends the grant, atomically
+// and only if the grant is still the one just read.
+func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue) error {
+	if s.err != nil {
+		return s.err
+	}
+	at, err := encode("access token", is.Access)
+	if err != nil {
+		return err
+	}
+	rt, err := encode("refresh token", is.Refresh)
+	if err != nil {
+		return err
+	}
+	return s.retryCAS(func() error {
+		now := s.now()
+		raw, g, err := s.liveGrant(ctx, grantID, now)
+		if err != nil {
+			return err
+		}
+		g.ExpiresAt = is.GrantExpiresAt
+		g.LastUsedAt = now
+		gv, err := encode("grant", g)
+		if err != nil {
+			return err
+		}
+		keys := []string{
+			s.grantKey(grantID),
+			s.accessKey(grantID, is.AccessHash),
+			s.refreshKey(grantID, is.RefreshHash),
+			s.grantSetKey(grantID),
+		}
+		n, err := scriptInt(ctx, s.rdb, issueScript, "issue tokens", keys,
+			raw, gv, ttlMillis(g.ExpiresAt, now),
+			at, ttlMillis(is.Access.ExpiresAt, now),
+			rt, ttlMillis(is.Refresh.ExpiresAt, now))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errCASConflict
+		}
+		return nil
+	})
+}
+
+// GetAccess returns a live access token of a live grant: one MGET of the
+// grant and the token (same slot).
+func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, error) {
+	if s.err != nil {
+		return tokens.AccessToken{}, s.err
+	}
+	if !validGrantID(grantID) {
+		return tokens.AccessToken{}, tokens.ErrNotFound
+	}
+	now := s.now()
+	graw, gok, araw, aok, err := mget2(ctx, s.rdb, "get access token", s.grantKey(grantID), s.accessKey(grantID, accessHash))
+	if err != nil {
+		return tokens.AccessToken{}, err
+	}
+	if !gok || !aok {
+		return tokens.AccessToken{}, tokens.ErrNotFound
+	}
+	if _, err := s.decodeGrant(graw, now); err != nil {
+		return tokens.AccessToken{}, err
+	}
+	var a tokens.AccessToken
+	if err := decode("access token", araw, &a); err != nil {
+		return tokens.AccessToken{}, err
+	}
+	if expired(a.ExpiresAt, now) {
+		return tokens.AccessToken{}, tokens.ErrNotFound
+	}
+	return a, nil
+}
+
+// refreshState reads the grant and a refresh token in one MGET. It returns
+// the raw values (for compare-and-set) and the decoded records; ErrNotFound
+// if either is missing or lapsed. It does not look at RotatedAt.
+func (s *Store) refreshState(ctx context.Context, grantID, refreshHash string, now time.Time) (graw string, g tokens.Grant, rraw string, r tokens.RefreshToken, err error) {
+	if !validGrantID(grantID) {
+		return "", g, "", r, tokens.ErrNotFound
+	}
+	graw, gok, rraw, rok, err := mget2(ctx, s.rdb, "get refresh token", s.grantKey(grantID), s.refreshKey(grantID, refreshHash))
+	if err != nil {
+		return "", g, "", r, err
+	}
+	if !gok || !rok {
+		return "", g, "", r, tokens.ErrNotFound
+	}
+	if g, err = s.decodeGrant(graw, now); err != nil {
+		return "", g, "", r, err
+	}
+	if err := decode("refresh token", rraw, &r); err != nil {
+		return "", g, "", r, err
+	}
+	if expired(r.ExpiresAt, now) {
+		return "", g, "", r, tokens.ErrNotFound
+	}
+	return graw, g, rraw, r, nil
+}
+
+// GetRefresh returns a refresh token record of a live grant, with
+// ErrRotated if it was rotated.
+func (s *Store) GetRefresh(ctx context.Context, grantID, refreshHash string) (tokens.RefreshToken, error) {
+	if s.err != nil {
+		return tokens.RefreshToken{}, s.err
+	}
+	_, _, _, r, err := s.refreshState(ctx, grantID, refreshHash, s.now())
+	if err != nil {
+		return tokens.RefreshToken{}, err
+	}
+	if !r.RotatedAt.IsZero() {
+		return r, tokens.ErrRotated
+	}
+	return r, nil
+}
+
+// RotateRefresh marks oldHash rotated (with graceResponse) and stores the
+// next pair, in one script that applies only if neither the grant nor the
+// old token changed since they were read. Of several concurrent rotations
+// of one token exactly one succeeds; the others read the token again, find
+// it rotated and return ErrRotated.
+func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, graceResponse []byte, next tokens.Issue) error {
+	if s.err != nil {
+		return s.err
+	}
+	at, err := encode("access token", next.Access)
+	if err != nil {
+		return err
+	}
+	rt, err := encode("refresh token", next.Refresh)
+	if err != nil {
+		return err
+	}
+	return s.retryCAS(func() error {
+		clock := s.now()
+		graw, g, oraw, old, err := s.refreshState(ctx, grantID, oldHash, clock)
+		if err != nil {
+			return err
+		}
+		if !old.RotatedAt.IsZero() {
+			return tokens.ErrRotated
+		}
+		old.RotatedAt = now
+		old.GraceResponse = graceResponse
+		ov, err := encode("refresh token", old)
+		if err != nil {
+			return err
+		}
+		g.ExpiresAt = next.GrantExpiresAt
+		g.LastUsedAt = now
+		gv, err := encode("grant", g)
+		if err != nil {
+			return err
+		}
+		keys := []string{
+			s.grantKey(grantID),
+			s.refreshKey(grantID, oldHash),
+			s.accessKey(grantID, next.AccessHash),
+			s.refreshKey(grantID, next.RefreshHash),
+			s.grantSetKey(grantID),
+		}
+		n, err := scriptInt(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
+			graw, oraw, gv, ttlMillis(g.ExpiresAt, clock), ov,
+			at, ttlMillis(next.Access.ExpiresAt, clock),
+			rt, ttlMillis(next.Refresh.ExpiresAt, clock))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errCASConflict
+		}
+		return nil
+	})
+}

@@ -1,0 +1,236 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Stores return exactly these (possibly wrapped) for the
+// conditions they name; any other error means the store itself failed
+// (network, Redis down) and handlers answer 503.
+var (
+	// ErrNotFound: no such record, or it expired.
+	ErrNotFound = errors.New("tokens: not found")
+	// ErrAlreadyExists: a create collided with an existing record.
+	ErrAlreadyExists = errors.New("tokens: already exists")
+	// ErrCodeReused: the authorization code was already consumed once.
+	// ConsumeCode returns it together with the code (whose GrantID names the
+	// grant the first use issued, so the caller can revoke it).
+	ErrCodeReused = errors.New("tokens: authorization code reused")
+	// ErrRotated: the refresh token was already rotated. RotateRefresh and
+	// GetRefresh return it together with the record, whose RotatedAt and
+	// GraceResponse let the caller serve an idempotent retry or detect reuse.
+	ErrRotated = errors.New("tokens: refresh token already rotated")
+	// ErrLocked: Lock could not obtain the lock before its context ended.
+	ErrLocked = errors.New("tokens: lock not obtained")
+)
+
+// Client is a registered OAuth client (RFC 7591). Registrations are durable:
+// they never expire with their tokens.
+type Client struct {
+	ID string `json:"id"`
+	// SecretHash is the keyed hash of the client secret (see Hasher); empty
+	// for public clients (token_endpoint_auth_method "none").
+	SecretHash              string    `json:"secret_hash,omitempty"`
+	Name                    string    `json:"name,omitempty"`
+	RedirectURIs            []string  `json:"redirect_uris"`
+	TokenEndpointAuthMethod string    `json:"token_endpoint_auth_method"`
+	GrantTypes              []string  `json:"grant_types,omitempty"`
+	ResponseTypes           []string  `json:"response_types,omitempty"`
+	Scope                   string    `json:"scope,omitempty"`
+	ClientURI               string    `json:"client_uri,omitempty"`
+	LogoURI                 string    `json:"logo_uri,omitempty"`
+	SoftwareID              string    `json:"software_id,omitempty"`
+	SoftwareVersion         string    `json:"software_version,omitempty"`
+	CreatedAt               time.Time `json:"created_at"`
+}
+
+// Pending is an authorization request that the user approved on the consent
+// page and that now waits for the upstream identity provider's callback. It is
+// keyed by the hash of the upstream state parameter, is single use and
+// expires (about ten minutes).
+type Pending struct {
+	ClientID      string   `json:"client_id"`
+	RedirectURI   string   `json:"redirect_uri"`
+	CodeChallenge string   `json:"code_challenge"`
+	Resource      string   `json:"resource"`
+	Scopes        []string `json:"scopes"`
+	ClientState   string   `json:"client_state,omitempty"`
+	Provider      string   `json:"provider"`
+	// UpstreamVerifier is the PKCE verifier of the upstream leg.
+	UpstreamVerifier string `json:"upstream_verifier"`
+	// Nonce is the OIDC nonce of the upstream leg, when the provider uses one.
+	Nonce string `json:"nonce,omitempty"`
+	// Browser is the hash of the random value held in the browser's state
+	// cookie; the callback must present the same cookie.
+	Browser   string    `json:"browser"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Grant is one user's authorization of one client: the unit that tokens
+// belong to and that revocation removes. Upstream holds the user's upstream
+// token sealed with the grant's data key; the data key itself is stored only
+// wrapped, inside the code and token records, under keys derived from the
+// client's tokens (see Keyring).
+type Grant struct {
+	ID       string `json:"id"`
+	ClientID string `json:"client_id"`
+	// UserID is Provider + ":" + Subject, the stable user identifier.
+	UserID   string   `json:"user_id"`
+	Provider string   `json:"provider"`
+	Subject  string   `json:"subject"`
+	Login    string   `json:"login,omitempty"`
+	Email    string   `json:"email,omitempty"`
+	Name     string   `json:"name,omitempty"`
+	Scopes   []string `json:"scopes"`
+	Resource string   `json:"resource"`
+	// Upstream is the sealed upstream token (opaque to the store).
+	Upstream  []byte    `json:"upstream"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is when the grant (and every token of it) lapses unless a
+	// refresh extends it.
+	ExpiresAt time.Time `json:"expires_at"`
+	// LastUsedAt is updated at most once per refresh; informational.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+}
+
+// AuthCode is an authorization code record (OAuth 2.1 §4.1.2): single use,
+// short-lived, bound to client, redirect URI, PKCE challenge, resource and
+// scopes.
+type AuthCode struct {
+	GrantID       string    `json:"grant_id"`
+	ClientID      string    `json:"client_id"`
+	RedirectURI   string    `json:"redirect_uri"`
+	CodeChallenge string    `json:"code_challenge"`
+	Resource      string    `json:"resource"`
+	Scopes        []string  `json:"scopes"`
+	WrappedKey    []byte    `json:"wrapped_key"`
+	ExpiresAt     time.Time `json:"expires_at"`
+}
+
+// AccessToken is an access token record.
+type AccessToken struct {
+	GrantID    string    `json:"grant_id"`
+	ClientID   string    `json:"client_id"`
+	UserID     string    `json:"user_id"`
+	Scopes     []string  `json:"scopes"`
+	Resource   string    `json:"resource"`
+	WrappedKey []byte    `json:"wrapped_key"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}
+
+// RefreshToken is a refresh token record. After rotation the record stays
+// (until ExpiresAt) with RotatedAt set, so that a retry inside the grace
+// window gets the same answer (GraceResponse, sealed under a key derived from
+// this very refresh token) and a later reuse is detected.
+type RefreshToken struct {
+	GrantID    string    `json:"grant_id"`
+	ClientID   string    `json:"client_id"`
+	Scopes     []string  `json:"scopes"`
+	Resource   string    `json:"resource"`
+	WrappedKey []byte    `json:"wrapped_key"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	// RotatedAt is zero while the token is the grant's active refresh token.
+	RotatedAt     time.Time `json:"rotated_at,omitzero"`
+	GraceResponse []byte    `json:"grace_response,omitempty"`
+}
+
+// Issue is a fresh access and refresh token pair for a grant, each keyed by
+// the keyed hash of the token string.
+type Issue struct {
+	AccessHash  string
+	Access      AccessToken
+	RefreshHash string
+	Refresh     RefreshToken
+	// GrantExpiresAt becomes the grant's new ExpiresAt (and TTL).
+	GrantExpiresAt time.Time
+}
+
+// ClientStore keeps registrations (RFC 7591).
+type ClientStore interface {
+	CreateClient(ctx context.Context, c Client) error
+	GetClient(ctx context.Context, id string) (Client, error)
+	// DeleteClient removes the registration. It does not revoke grants; the
+	// caller does (RevokeGrant for each of ListGrants).
+	DeleteClient(ctx context.Context, id string) error
+	ListClients(ctx context.Context) ([]Client, error)
+}
+
+// PendingStore keeps approved authorization requests between the redirect
+// to the upstream identity provider and its callback.
+type PendingStore interface {
+	PutPending(ctx context.Context, stateHash string, p Pending, ttl time.Duration) error
+	// TakePending atomically reads and deletes; a second call gets ErrNotFound.
+	TakePending(ctx context.Context, stateHash string) (Pending, error)
+}
+
+// GrantStore keeps grants and their tokens. Every record of one grant is
+// keyed under that grant's ID (a Redis hash tag), so RevokeGrant removes the
+// grant and all its codes and tokens at once, and no token of a revoked grant
+// can be read again.
+type GrantStore interface {
+	// CreateGrant stores a new grant; it lapses at g.ExpiresAt.
+	CreateGrant(ctx context.Context, g Grant) error
+	GetGrant(ctx context.Context, id string) (Grant, error)
+	// SetUpstream replaces the grant's sealed upstream token (after an
+	// upstream refresh). ErrNotFound if the grant is gone.
+	SetUpstream(ctx context.Context, grantID string, sealed []byte) error
+	// RevokeGrant deletes the grant and every code and token of it. Revoking
+	// a grant that does not exist is not an error.
+	RevokeGrant(ctx context.Context, grantID string) error
+	// ListGrants lists live grants, filtered by user ID and/or client ID when
+	// those are non-empty.
+	ListGrants(ctx context.Context, userID, clientID string) ([]Grant, error)
+}
+
+// CodeStore keeps authorization codes.
+type CodeStore interface {
+	// PutCode stores a code of an existing grant until c.ExpiresAt.
+	PutCode(ctx context.Context, codeHash string, c AuthCode) error
+	// ConsumeCode atomically takes the code and leaves a tombstone until the
+	// code's expiry: the first call returns the code; a later call returns
+	// the code with ErrCodeReused; an unknown code is ErrNotFound.
+	ConsumeCode(ctx context.Context, grantID, codeHash string) (AuthCode, error)
+}
+
+// TokenStore keeps access and refresh tokens.
+type TokenStore interface {
+	// IssueTokens stores a first token pair for a grant (code exchange) and
+	// extends the grant to is.GrantExpiresAt. ErrNotFound if the grant is gone.
+	IssueTokens(ctx context.Context, grantID string, is Issue) error
+	// GetAccess returns a live access token of a live grant: one round trip.
+	GetAccess(ctx context.Context, grantID, accessHash string) (AccessToken, error)
+	// GetRefresh returns a refresh token record; for a rotated one it returns
+	// the record together with ErrRotated.
+	GetRefresh(ctx context.Context, grantID, refreshHash string) (RefreshToken, error)
+	// RotateRefresh atomically marks the active refresh token oldHash as
+	// rotated at now (storing graceResponse on it), stores the new pair and
+	// extends the grant. If oldHash was rotated meanwhile (another replica
+	// won), it changes nothing and returns the stored record with ErrRotated.
+	// ErrNotFound if the token or the grant is gone.
+	RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, graceResponse []byte, next Issue) error
+}
+
+// Locker provides short mutual exclusion across replicas (the upstream
+// refresh of one grant runs once however many calls need it).
+type Locker interface {
+	// Lock blocks until it holds key or ctx ends (ErrLocked). The lock lapses
+	// by itself after ttl if its holder dies. unlock releases it only if it
+	// is still held by this caller.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error)
+}
+
+// Store is everything mcpgate keeps. Implementations: memory (one process)
+// and redis (several replicas). Both pass the conformance suite in storetest.
+type Store interface {
+	ClientStore
+	PendingStore
+	GrantStore
+	CodeStore
+	TokenStore
+	Locker
+	// Ping reports whether the store can serve requests (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}

@@ -1,0 +1,253 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v92/github"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// Issue is an issue as the tools return it.
+type Issue struct {
+	Number        int      `json:"number" jsonschema:"Issue number within the repository."`
+	Title         string   `json:"title" jsonschema:"Issue title."`
+	State         string   `json:"state" jsonschema:"open or closed."`
+	Body          string   `json:"body,omitempty" jsonschema:"Issue text (Markdown), when there is any."`
+	User          string   `json:"user" jsonschema:"Login of the author."`
+	Labels        []string `json:"labels" jsonschema:"Label names."`
+	Assignees     []string `json:"assignees" jsonschema:"Logins of the assignees."`
+	Comments      int      `json:"comments" jsonschema:"Number of comments."`
+	HTMLURL       string   `json:"html_url" jsonschema:"Issue page on GitHub."`
+	CreatedAt     string   `json:"created_at" jsonschema:"Creation time (RFC 3339, UTC)."`
+	UpdatedAt     string   `json:"updated_at" jsonschema:"Last update (RFC 3339, UTC)."`
+	ClosedAt      string   `json:"closed_at,omitempty" jsonschema:"When it was closed (RFC 3339, UTC), if closed."`
+	IsPullRequest bool     `json:"is_pull_request,omitempty" jsonschema:"True when this number is a pull request; use get_pull_request for its details."`
+}
+
+func toIssue(i *github.Issue) Issue {
+	return Issue{
+		Number:        i.GetNumber(),
+		Title:         i.GetTitle(),
+		State:         i.GetState(),
+		Body:          i.GetBody(),
+		User:          i.GetUser().GetLogin(),
+		Labels:        labelNames(i.Labels),
+		Assignees:     logins(i.Assignees),
+		Comments:      i.GetComments(),
+		HTMLURL:       i.GetHTMLURL(),
+		CreatedAt:     timestamp(i.CreatedAt),
+		UpdatedAt:     timestamp(i.UpdatedAt),
+		ClosedAt:      timestamp(i.ClosedAt),
+		IsPullRequest: i.IsPullRequest(),
+	}
+}
+
+type listIssuesInput struct {
+	repoRef
+	State     string   `json:"state,omitempty" jsonschema:"Filter by state (default open)."`
+	Labels    []string `json:"labels,omitempty" jsonschema:"Only issues that carry all of these label names."`
+	Sort      string   `json:"sort,omitempty" jsonschema:"Sort by this field (default created)."`
+	Direction string   `json:"direction,omitempty" jsonschema:"Sort direction (default desc)."`
+	Since     string   `json:"since,omitempty" jsonschema:"Only issues updated at or after this time (RFC 3339, e.g. 2026-01-31T00:00:00Z)."`
+	pagination
+}
+
+// IssueList is one page of list_issues.
+type IssueList struct {
+	Issues   []Issue `json:"issues" jsonschema:"Issues on this page (pull requests are left out)."`
+	NextPage int     `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
+}
+
+func (ts *toolset) listIssues() serverTool {
+	return newTool(&mcp.Tool{
+		Name:  "list_issues",
+		Title: "List issues",
+		Description: "List issues in a GitHub repository, filtered by state, labels and update time. " +
+			"Pull requests are left out (use list_pull_requests), so a page may hold fewer than perPage issues. " +
+			"Results are paged: pass next_page as page to continue.",
+		Annotations: readOnly("List issues"),
+		InputSchema: inputSchema[listIssuesInput](
+			withRepo,
+			withEnum("state", "open", "open", "closed", "all"),
+			withEnum("sort", "", "created", "updated", "comments"),
+			withEnum("direction", "", "asc", "desc"),
+			withPagination,
+		),
+		OutputSchema: outputSchema[IssueList](),
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in listIssuesInput) (*mcp.CallToolResult, IssueList, error) {
+		var zero IssueList
+		if err := in.validate(); err != nil {
+			return nil, zero, err
+		}
+		if err := oneOf("state", in.State, "open", "closed", "all"); err != nil {
+			return nil, zero, err
+		}
+		if err := oneOf("sort", in.Sort, "created", "updated", "comments"); err != nil {
+			return nil, zero, err
+		}
+		if err := oneOf("direction", in.Direction, "asc", "desc"); err != nil {
+			return nil, zero, err
+		}
+		var since time.Time
+		if in.Since != "" {
+			var err error
+			if since, err = time.Parse(time.RFC3339, in.Since); err != nil {
+				return nil, zero, invalidInput("since %q is not an RFC 3339 time such as 2026-01-31T00:00:00Z", in.Since)
+			}
+		}
+		lo, err := in.listOptions()
+		if err != nil {
+			return nil, zero, err
+		}
+		gh, err := ts.client(ctx, req)
+		if err != nil {
+			return nil, zero, err
+		}
+		issues, resp, err := gh.Issues.ListByRepo(ctx, in.Owner, in.Repo, &github.IssueListByRepoOptions{
+			State:       in.State,
+			Labels:      in.Labels,
+			Sort:        in.Sort,
+			Direction:   in.Direction,
+			Since:       since,
+			ListOptions: lo,
+		})
+		if err != nil {
+			return nil, zero, ts.apiError(err, target{what: "the repository", repo: in.repoRef})
+		}
+		out := IssueList{Issues: make([]Issue, 0, len(issues)), NextPage: resp.NextPage}
+		for _, i := range issues {
+			if i.IsPullRequest() {
+				continue
+			}
+			out.Issues = append(out.Issues, toIssue(i))
+		}
+		return nil, out, nil
+	})
+}
+
+type getIssueInput struct {
+	repoRef
+	IssueNumber int `json:"issue_number" jsonschema:"The number of the issue."`
+}
+
+func (ts *toolset) getIssue() serverTool {
+	return newTool(&mcp.Tool{
+		Name:         "get_issue",
+		Title:        "Get issue details",
+		Description:  "Get the details of one issue in a GitHub repository: title, state, text, author, labels and counts.",
+		Annotations:  readOnly("Get issue details"),
+		InputSchema:  inputSchema[getIssueInput](withRepo, withMinimum("issue_number", 1)),
+		OutputSchema: outputSchema[Issue](),
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in getIssueInput) (*mcp.CallToolResult, Issue, error) {
+		if err := in.validate(); err != nil {
+			return nil, Issue{}, err
+		}
+		if err := positive("issue_number", in.IssueNumber); err != nil {
+			return nil, Issue{}, err
+		}
+		gh, err := ts.client(ctx, req)
+		if err != nil {
+			return nil, Issue{}, err
+		}
+		issue, _, err := gh.Issues.Get(ctx, in.Owner, in.Repo, in.IssueNumber)
+		if err != nil {
+			return nil, Issue{}, ts.apiError(err, target{what: fmt.Sprintf("issue #%d", in.IssueNumber), repo: in.repoRef})
+		}
+		return nil, toIssue(issue), nil
+	})
+}
+
+type createIssueInput struct {
+	repoRef
+	Title     string   `json:"title" jsonschema:"Issue title."`
+	Body      string   `json:"body,omitempty" jsonschema:"Issue text (Markdown)."`
+	Labels    []string `json:"labels,omitempty" jsonschema:"Label names to set; GitHub silently drops them unless you have push access to the repository."`
+	Assignees []string `json:"assignees,omitempty" jsonschema:"Logins to assign; GitHub silently drops them unless you have push access to the repository."`
+}
+
+func (ts *toolset) createIssue() serverTool {
+	return newTool(&mcp.Tool{
+		Name:  "create_issue",
+		Title: "Create issue",
+		Description: "Create a new issue in a GitHub repository, as the signed-in user, " +
+			"with a title and optional text, labels and assignees.",
+		Annotations:  additive("Create issue"),
+		InputSchema:  inputSchema[createIssueInput](withRepo, withNonEmpty("title")),
+		OutputSchema: outputSchema[Issue](),
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in createIssueInput) (*mcp.CallToolResult, Issue, error) {
+		if err := in.validate(); err != nil {
+			return nil, Issue{}, err
+		}
+		if strings.TrimSpace(in.Title) == "" {
+			return nil, Issue{}, invalidInput("title must not be empty")
+		}
+		gh, err := ts.client(ctx, req)
+		if err != nil {
+			return nil, Issue{}, err
+		}
+		body := github.CreateIssueRequest{Title: in.Title, Labels: in.Labels, Assignees: in.Assignees}
+		if in.Body != "" {
+			body.Body = &in.Body
+		}
+		issue, _, err := gh.Issues.Create(ctx, in.Owner, in.Repo, body)
+		if err != nil {
+			return nil, Issue{}, ts.apiError(err, target{what: "the repository", repo: in.repoRef})
+		}
+		return nil, toIssue(issue), nil
+	})
+}
+
+type addIssueCommentInput struct {
+	repoRef
+	IssueNumber int    `json:"issue_number" jsonschema:"The number of the issue or pull request to comment on."`
+	Body        string `json:"body" jsonschema:"Comment text (Markdown)."`
+}
+
+// Comment is an issue or pull request comment.
+type Comment struct {
+	ID        int64  `json:"id" jsonschema:"Comment ID."`
+	Body      string `json:"body" jsonschema:"Comment text (Markdown)."`
+	User      string `json:"user" jsonschema:"Login of the author."`
+	HTMLURL   string `json:"html_url" jsonschema:"Comment link on GitHub."`
+	CreatedAt string `json:"created_at" jsonschema:"Creation time (RFC 3339, UTC)."`
+}
+
+func (ts *toolset) addIssueComment() serverTool {
+	return newTool(&mcp.Tool{
+		Name:  "add_issue_comment",
+		Title: "Add comment to issue",
+		Description: "Add a comment to an issue or pull request in a GitHub repository, as the signed-in user. " +
+			"Pull requests share issue numbers, so this also comments on the conversation of a pull request.",
+		Annotations:  additive("Add comment to issue"),
+		InputSchema:  inputSchema[addIssueCommentInput](withRepo, withMinimum("issue_number", 1), withNonEmpty("body")),
+		OutputSchema: outputSchema[Comment](),
+	}, func(ctx context.Context, req *mcp.CallToolRequest, in addIssueCommentInput) (*mcp.CallToolResult, Comment, error) {
+		if err := in.validate(); err != nil {
+			return nil, Comment{}, err
+		}
+		if err := positive("issue_number", in.IssueNumber); err != nil {
+			return nil, Comment{}, err
+		}
+		if strings.TrimSpace(in.Body) == "" {
+			return nil, Comment{}, invalidInput("body must not be empty")
+		}
+		gh, err := ts.client(ctx, req)
+		if err != nil {
+			return nil, Comment{}, err
+		}
+		c, _, err := gh.Issues.CreateComment(ctx, in.Owner, in.Repo, in.IssueNumber, github.IssueCommentRequest{Body: in.Body})
+		if err != nil {
+			return nil, Comment{}, ts.apiError(err, target{what: fmt.Sprintf("issue #%d", in.IssueNumber), repo: in.repoRef})
+		}
+		return nil, Comment{
+			ID:        c.GetID(),
+			Body:      c.GetBody(),
+			User:      c.GetUser().GetLogin(),
+			HTMLURL:   c.GetHTMLURL(),
+			CreatedAt: timestamp(c.CreatedAt),
+		}, nil
+	})
+}

@@ -1,0 +1,243 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v92/github"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// ClientFunc returns a GitHub client authenticated as the caller of this
+// tool request. The caller is read from req.Extra.TokenInfo (never from ctx,
+// which on a stateful session still carries the first request's token); the
+// function loads that grant's upstream token and refreshes it when it has
+// expired. It returns an error wrapping upstream.ErrRevoked when the grant's
+// upstream access is gone and the person has to sign in again.
+type ClientFunc func(ctx context.Context, req *mcp.CallToolRequest) (*github.Client, error)
+
+// Deps are the named dependencies of the tools.
+type Deps struct {
+	// GitHub builds the per-request client. Required.
+	GitHub ClientFunc
+	// Now is the clock used to phrase rate-limit reset times. Nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Register adds every tool to s. This is the single list of tools; Names
+// returns the same list in the same order. It panics when d.GitHub is nil,
+// so that a wiring mistake stops the server at start-up rather than on the
+// first tool call.
+func Register(s *mcp.Server, d Deps) {
+	if d.GitHub == nil {
+		panic("tools.Register: Deps.GitHub is nil")
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	for _, t := range (&toolset{deps: d}).all() {
+		t.add(s)
+	}
+}
+
+// Names returns the tool names in registration order.
+func Names() []string {
+	all := (&toolset{}).all()
+	names := make([]string, 0, len(all))
+	for _, t := range all {
+		names = append(names, t.name)
+	}
+	return names
+}
+
+// toolset holds the dependencies every handler needs; its methods build the
+// tool definitions.
+type toolset struct {
+	deps Deps
+}
+
+// all is the list of tools, in registration order.
+func (ts *toolset) all() []serverTool {
+	return []serverTool{
+		ts.getMe(),
+		ts.searchRepositories(),
+		ts.getFileContents(),
+		ts.listIssues(),
+		ts.getIssue(),
+		ts.createIssue(),
+		ts.addIssueComment(),
+		ts.listPullRequests(),
+		ts.getPullRequest(),
+	}
+}
+
+// serverTool is one tool definition with its typed handler bound, so that
+// a heterogeneous list of typed tools can be registered in one loop.
+type serverTool struct {
+	name string
+	add  func(s *mcp.Server)
+}
+
+// newTool binds a typed handler to its definition. The input and output
+// schemas are built from In and Out (see schema.go) and refined by the
+// caller before this point.
+func newTool[In, Out any](t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) serverTool {
+	return serverTool{
+		name: t.Name,
+		add:  func(s *mcp.Server) { mcp.AddTool(s, t, h) },
+	}
+}
+
+// client returns the caller's GitHub client, or a tool error a person can
+// act on.
+func (ts *toolset) client(ctx context.Context, req *mcp.CallToolRequest) (*github.Client, error) {
+	gh, err := ts.deps.GitHub(ctx, req)
+	if err != nil {
+		return nil, clientError(err)
+	}
+	if gh == nil {
+		return nil, &toolError{msg: "could not reach GitHub for your account: no client available"}
+	}
+	return gh, nil
+}
+
+// readOnly returns the annotations of a tool that only reads from GitHub.
+func readOnly(title string) *mcp.ToolAnnotations {
+	return &mcp.ToolAnnotations{
+		Title:         title,
+		ReadOnlyHint:  true,
+		OpenWorldHint: new(true),
+	}
+}
+
+// additive returns the annotations of a tool that creates something on
+// GitHub and never changes or deletes what exists.
+func additive(title string) *mcp.ToolAnnotations {
+	return &mcp.ToolAnnotations{
+		Title:           title,
+		ReadOnlyHint:    false,
+		DestructiveHint: new(false),
+		IdempotentHint:  false,
+		OpenWorldHint:   new(true),
+	}
+}
+
+// Pagination defaults and limits, as in the GitHub REST API.
+const (
+	defaultPerPage = 30
+	maxPerPage     = 100
+)
+
+// pagination are the paging inputs shared by the list tools.
+type pagination struct {
+	Page    int `json:"page,omitempty" jsonschema:"Page number for pagination (min 1, default 1)."`
+	PerPage int `json:"perPage,omitempty" jsonschema:"Results per page for pagination (min 1, max 100, default 30)."`
+}
+
+// listOptions validates the paging inputs and converts them.
+func (p pagination) listOptions() (github.ListOptions, error) {
+	page, perPage := p.Page, p.PerPage
+	if page == 0 {
+		page = 1
+	}
+	if perPage == 0 {
+		perPage = defaultPerPage
+	}
+	if page < 1 {
+		return github.ListOptions{}, invalidInput("page must be 1 or more")
+	}
+	if perPage < 1 || perPage > maxPerPage {
+		return github.ListOptions{}, invalidInput("perPage must be between 1 and %d", maxPerPage)
+	}
+	return github.ListOptions{Page: page, PerPage: perPage}, nil
+}
+
+// repoRef names a repository; it is embedded in the inputs of every tool
+// that works on one repository.
+type repoRef struct {
+	Owner string `json:"owner" jsonschema:"Repository owner: a user or organization login."`
+	Repo  string `json:"repo" jsonschema:"Repository name, without the owner."`
+}
+
+// namePatternSource is what GitHub allows in logins and repository names.
+// It also keeps "/" out, so a name cannot reach another API path. The input
+// schemas carry it; validate checks it again.
+const namePatternSource = `^[A-Za-z0-9_.-]+$`
+
+var namePattern = regexp.MustCompile(namePatternSource)
+
+// validate checks owner and repo.
+func (r repoRef) validate() error {
+	for _, f := range []struct{ field, value string }{{"owner", r.Owner}, {"repo", r.Repo}} {
+		switch {
+		case strings.TrimSpace(f.value) == "":
+			return invalidInput("%s must not be empty", f.field)
+		case f.value == "." || f.value == ".." || !namePattern.MatchString(f.value):
+			return invalidInput("%s %q is not a valid GitHub name (letters, digits, '-', '_' and '.')", f.field, f.value)
+		}
+	}
+	return nil
+}
+
+// String is owner/repo.
+func (r repoRef) String() string { return r.Owner + "/" + r.Repo }
+
+// oneOf checks that value is one of allowed or empty.
+func oneOf(field, value string, allowed ...string) error {
+	if value == "" {
+		return nil
+	}
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return invalidInput("%s must be one of %s", field, strings.Join(allowed, ", "))
+}
+
+// positive checks an issue or pull request number.
+func positive(field string, n int) error {
+	if n < 1 {
+		return invalidInput("%s must be 1 or more", field)
+	}
+	return nil
+}
+
+// invalidInput is a tool error for arguments the schema could not rule out.
+func invalidInput(format string, args ...any) error {
+	return &toolError{msg: "invalid arguments: " + fmt.Sprintf(format, args...)}
+}
+
+// timestamp formats a GitHub timestamp as RFC 3339 in UTC, or "" when absent.
+func timestamp(t *github.Timestamp) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// labelNames returns the names of labels, never nil.
+func labelNames(labels []*github.Label) []string {
+	names := make([]string, 0, len(labels))
+	for _, l := range labels {
+		if l.GetName() != "" {
+			names = append(names, l.GetName())
+		}
+	}
+	return names
+}
+
+// logins returns the logins of users, never nil.
+func logins(users []*github.User) []string {
+	out := make([]string, 0, len(users))
+	for _, u := range users {
+		if u.GetLogin() != "" {
+			out = append(out, u.GetLogin())
+		}
+	}
+	return out
+}

@@ -1,0 +1,210 @@
+package fakegithub
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// User is a GitHub account.
+type User struct {
+	// ID is the stable numeric ID; AddUser assigns one when it is zero.
+	ID    int64
+	Login string
+	Name  string
+	// Email is the primary, verified address.
+	Email string
+	// EmailPrivate keeps Email out of GET /user (it is then null, as for
+	// GitHub users who keep their address private); GET /user/emails still
+	// lists it.
+	EmailPrivate bool
+}
+
+// Repo describes a repository for AddRepo.
+type Repo struct {
+	Owner       string // login of an existing user
+	Name        string
+	Description string
+	Private     bool
+	Language    string
+	Topics      []string
+	// Files maps slash-separated paths to contents on the default branch
+	// "main".
+	Files map[string]string
+}
+
+type repo struct {
+	id          int64
+	owner       string
+	name        string
+	description string
+	private     bool
+	language    string
+	topics      []string
+	stars       int
+	forks       int
+	branch      string
+	files       map[string]string
+	labels      []*label
+	issues      []*issue // issues[n-1] has number n; pull requests included
+	created     time.Time
+	pushed      time.Time
+}
+
+type label struct {
+	id          int64
+	name        string
+	color       string
+	description string
+}
+
+type issue struct {
+	id          int64
+	number      int
+	title       string
+	body        string
+	author      string
+	state       string // "open" or "closed"
+	stateReason string
+	labels      []string
+	assignees   []string
+	comments    []*comment
+	created     time.Time
+	updated     time.Time
+	closed      time.Time
+	pull        *pull // non-nil for pull requests
+}
+
+type pull struct {
+	head         string
+	base         string
+	draft        bool
+	merged       time.Time
+	commits      int
+	additions    int
+	deletions    int
+	changedFiles int
+}
+
+type comment struct {
+	id      int64
+	author  string
+	body    string
+	created time.Time
+	updated time.Time
+}
+
+func (r *repo) fullName() string { return r.owner + "/" + r.name }
+
+// visibleTo reports whether login may see the repository.
+func (r *repo) visibleTo(login string) bool {
+	return !r.private || strings.EqualFold(r.owner, login)
+}
+
+func (r *repo) label(name string) *label {
+	for _, l := range r.labels {
+		if strings.EqualFold(l.name, name) {
+			return l
+		}
+	}
+	return nil
+}
+
+func (r *repo) headSHA() string {
+	return shaOf("commit", r.fullName()+"@"+r.branch)
+}
+
+func (r *repo) openIssues() int {
+	n := 0
+	for _, is := range r.issues {
+		if is.state == "open" && is.pull == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func (i *issue) hasLabels(names []string) bool {
+	for _, want := range names {
+		if !slices.ContainsFunc(i.labels, func(l string) bool { return strings.EqualFold(l, want) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// shaOf is a git-style object ID: SHA-1 of "kind len\x00content".
+func shaOf(kind, content string) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s %d\x00%s", kind, len(content), content)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func repoKey(owner, name string) string {
+	return strings.ToLower(owner + "/" + name)
+}
+
+// newID returns the next numeric ID; f.mu must be held.
+func (f *Fake) newID() int64 {
+	f.nextID++
+	return f.nextID
+}
+
+// AddUser adds or replaces a user (matched by login, case-insensitively).
+func (f *Fake) AddUser(u User) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addUser(u)
+}
+
+func (f *Fake) addUser(u User) {
+	if u.ID == 0 {
+		u.ID = f.newID()
+	}
+	f.users[strings.ToLower(u.Login)] = &u
+}
+
+func (f *Fake) user(login string) *User {
+	return f.users[strings.ToLower(login)]
+}
+
+// AddRepo adds or replaces a repository. It fails when the owner is not a
+// known user or the name is empty.
+func (f *Fake) AddRepo(r Repo) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, err := f.addRepo(r, f.now())
+	return err
+}
+
+func (f *Fake) addRepo(r Repo, at time.Time) (*repo, error) {
+	owner := f.user(r.Owner)
+	if owner == nil {
+		return nil, fmt.Errorf("fakegithub: unknown owner %q", r.Owner)
+	}
+	if r.Name == "" || strings.ContainsAny(r.Name, "/ ") {
+		return nil, fmt.Errorf("fakegithub: invalid repository name %q", r.Name)
+	}
+	files := make(map[string]string, len(r.Files))
+	for p, c := range r.Files {
+		files[strings.Trim(p, "/")] = c
+	}
+	rp := &repo{
+		id:          f.newID(),
+		owner:       owner.Login,
+		name:        r.Name,
+		description: r.Description,
+		private:     r.Private,
+		language:    r.Language,
+		topics:      slices.Clone(r.Topics),
+		branch:      "main",
+		files:       files,
+		created:     at,
+		pushed:      at,
+	}
+	f.repos[repoKey(owner.Login, r.Name)] = rp
+	return rp, nil
+}

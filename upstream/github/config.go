@@ -1,0 +1,133 @@
+package github
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultScopes are the upstream scopes requested when Config.Scopes is
+// empty: repository access for the tools, and profile and email to
+// identify the user.
+var DefaultScopes = []string{"repo", "read:user", "user:email"}
+
+const defaultTimeout = 15 * time.Second
+
+// Config is what New needs to build a Provider.
+type Config struct {
+	// ClientID and ClientSecret are the OAuth App's or GitHub App's
+	// credentials.
+	ClientID, ClientSecret string
+	// BaseURL is the GitHub web origin. "" or "https://github.com" means
+	// github.com; anything else is GitHub Enterprise Server, with OAuth at
+	// {BaseURL}/login/oauth/ and the REST API at {BaseURL}/api/v3/. It must
+	// be https, or http on a loopback host.
+	BaseURL string
+	// RedirectURL is our callback registered at GitHub:
+	// {public URL}/oauth/callback/github.
+	RedirectURL string
+	// Scopes are the upstream scopes to request; default DefaultScopes.
+	// GitHub Apps ignore them (their permissions are set on the app).
+	Scopes []string
+	// HTTPClient makes the token and API calls; default a client with a
+	// 15-second timeout.
+	HTTPClient *http.Client
+	// DisplayName overrides the name shown to people (default "GitHub",
+	// or "GitHub Enterprise (host)" for GHES); `mcpgate demo` uses it.
+	DisplayName string
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// validate checks c and returns the parsed web origin (nil for
+// github.com). Errors never quote the client secret.
+func (c Config) validate() (*url.URL, error) {
+	var errs []error
+	if strings.TrimSpace(c.ClientID) == "" {
+		errs = append(errs, errors.New("client ID is required"))
+	}
+	if c.ClientSecret == "" {
+		errs = append(errs, errors.New("client secret is required"))
+	}
+	if err := checkHTTPURL("redirect URL", c.RedirectURL); err != nil {
+		errs = append(errs, err)
+	}
+	for _, s := range c.Scopes {
+		if s == "" || strings.ContainsAny(s, " ,") {
+			errs = append(errs, fmt.Errorf("scope %q is not a single GitHub scope", s))
+		}
+	}
+	base, err := parseBaseURL(c.BaseURL)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("github: invalid configuration: %w", errors.Join(errs...))
+	}
+	return base, nil
+}
+
+// parseBaseURL returns nil for github.com, else the GHES origin.
+func parseBaseURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	if err := checkHTTPURL("base URL", raw); err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(raw) // checked above
+	if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
+		if strings.Contains(u.Path, "/api/") {
+			return nil, fmt.Errorf("base URL %q must be the web origin (https://HOST), not the API URL", raw)
+		}
+		return nil, fmt.Errorf("base URL %q must be an origin without path or query", raw)
+	}
+	host := strings.ToLower(u.Hostname())
+	switch {
+	case host == "api.github.com":
+		return nil, fmt.Errorf("base URL %q must be the web origin https://github.com, not the API host", raw)
+	case host == "github.com" && u.Scheme == "https" && u.Port() == "":
+		return nil, nil
+	}
+	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
+}
+
+// checkHTTPURL requires an absolute URL that is https, or http on a
+// loopback host.
+func checkHTTPURL(what, raw string) error {
+	if raw == "" {
+		return fmt.Errorf("%s is required", what)
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s is not a valid URL", what)
+	}
+	switch {
+	case u.Host == "" || u.Hostname() == "":
+		return fmt.Errorf("%s %q must be absolute", what, raw)
+	case u.User != nil:
+		return fmt.Errorf("%s must not contain credentials", what)
+	case u.Fragment != "":
+		return fmt.Errorf("%s %q must not have a fragment", what, raw)
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && isLoopback(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%s %q must use https (http only for localhost)", what, raw)
+	default:
+		return fmt.Errorf("%s %q must be an http(s) URL", what, raw)
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,39 @@
+// Package github is the GitHub upstream: login with GitHub's OAuth web
+// flow (RFC 6749 §4.1 with PKCE, RFC 7636) on github.com or GitHub
+// Enterprise Server, identification of the user through the REST API, the
+// refresh of GitHub App user tokens, and go-github clients for the tools.
+//
+// # Endpoints
+//
+// For github.com, OAuth is at https://github.com/login/oauth/{authorize,
+// access_token} and the REST API at https://api.github.com/. Any other
+// Config.BaseURL is a GHES web origin: OAuth at {base}/login/oauth/ and the
+// API at {base}/api/v3/ (go-github's WithEnterpriseURLs). Base URLs must be
+// https, except on loopback hosts, which is how tests and `mcpgate demo`
+// point the provider at upstream/fakegithub.
+//
+// # Identity
+//
+// The stable subject is the numeric user ID as a decimal string: logins
+// can be renamed and then claimed by someone else, IDs cannot. The email
+// is the public one from GET /user or else the primary verified address
+// from GET /user/emails; EmailVerified is true only when /user/emails
+// confirms it, so allowlists by email domain never trust an unverified
+// address. /user/emails answers 404 or 403 without the user:email scope
+// (or the GitHub App email permission); that is not an error.
+//
+// # Tokens
+//
+// OAuth App tokens never expire and have no refresh token. GitHub App user
+// tokens expire (expires_in, usually eight hours) and come with a refresh
+// token (refresh_token_expires_in, about six months) that rotates on every
+// refresh: the caller must store the new one before using the new access
+// token, and coordinate concurrent refreshes, because the old one is dead
+// after the first use. GitHub reports dead refresh tokens as
+// bad_refresh_token with HTTP 200; Refresh maps that (and invalid_grant)
+// to upstream.ErrRevoked so the grant can be ended.
+//
+// Token endpoint errors are reported by GitHub's error code and
+// description, never with the response body, and configuration errors
+// never quote the client secret.
+package github

@@ -1,0 +1,251 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/mcpgate/mcpgate/upstream"
+)
+
+const (
+	githubWeb = "https://github.com"
+	githubAPI = "https://api.github.com/"
+	userAgent = "mcpgate"
+)
+
+var (
+	_ upstream.Provider  = (*Provider)(nil)
+	_ upstream.Refresher = (*Provider)(nil)
+)
+
+// Provider signs users in with GitHub (github.com or GitHub Enterprise
+// Server) and builds API clients for their tokens.
+type Provider struct {
+	oauth      oauth2.Config
+	display    string // DisplayName override
+	host       string // GHES host; "" for github.com
+	web        string // web origin without trailing slash
+	apiBase    string
+	httpClient *http.Client
+	now        func() time.Time
+}
+
+// New validates c and builds a Provider bound to its credentials.
+func New(c Config) (*Provider, error) {
+	base, err := c.validate()
+	if err != nil {
+		return nil, err
+	}
+	p := &Provider{
+		httpClient: c.HTTPClient,
+		now:        c.Now,
+		apiBase:    githubAPI,
+		web:        githubWeb,
+		display:    c.DisplayName,
+	}
+	if p.httpClient == nil {
+		p.httpClient = &http.Client{Timeout: defaultTimeout}
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if base != nil {
+		p.web = base.String()
+		p.host = base.Host
+		p.apiBase = p.web + "/api/v3/"
+	}
+	scopes := c.Scopes
+	if len(scopes) == 0 {
+		scopes = DefaultScopes
+	}
+	p.oauth = oauth2.Config{
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		RedirectURL:  c.RedirectURL,
+		Scopes:       append([]string(nil), scopes...),
+		Endpoint: oauth2.Endpoint{
+			AuthURL:  p.web + "/login/oauth/authorize",
+			TokenURL: p.web + "/login/oauth/access_token",
+			// GitHub documents client_id and client_secret as body
+			// parameters; sending them there avoids the auto-detect
+			// retry that could redeem a code twice.
+			AuthStyle: oauth2.AuthStyleInParams,
+		},
+	}
+	return p, nil
+}
+
+// Name is the provider's path segment.
+func (p *Provider) Name() string { return "github" }
+
+// DisplayName is Config.DisplayName if set, else "GitHub", or "GitHub
+// Enterprise (host)" for GHES.
+func (p *Provider) DisplayName() string {
+	if p.display != "" {
+		return p.display
+	}
+	if p.host != "" {
+		return "GitHub Enterprise (" + p.host + ")"
+	}
+	return "GitHub"
+}
+
+// APIBaseURL is the REST API base with a trailing slash:
+// https://api.github.com/ or {BaseURL}/api/v3/.
+func (p *Provider) APIBaseURL() string { return p.apiBase }
+
+// AuthCodeURL is GitHub's authorize URL for r (RFC 6749 §4.1.1) with the
+// S256 PKCE challenge (RFC 7636 §4.3). GitHub has no nonce; r.Nonce is
+// ignored.
+func (p *Provider) AuthCodeURL(r upstream.AuthRequest) string {
+	var opts []oauth2.AuthCodeOption
+	if r.CodeChallenge != "" {
+		opts = append(opts,
+			oauth2.SetAuthURLParam("code_challenge", r.CodeChallenge),
+			oauth2.SetAuthURLParam("code_challenge_method", "S256"),
+		)
+	}
+	return p.oauth.AuthCodeURL(r.State, opts...)
+}
+
+// Exchange redeems code with its PKCE verifier (RFC 6749 §4.1.3, RFC 7636
+// §4.5) and identifies the user with GET /user (and GET /user/emails for
+// the address). nonce is unused: GitHub issues no ID token.
+func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce string) (upstream.Identity, upstream.Token, error) {
+	if code == "" {
+		return upstream.Identity{}, upstream.Token{}, errors.New("github: empty authorization code")
+	}
+	requested := p.now()
+	tok, err := p.oauth.Exchange(p.clientContext(ctx), code, oauth2.VerifierOption(codeVerifier))
+	if err != nil {
+		return upstream.Identity{}, upstream.Token{}, fmt.Errorf("github: exchange authorization code: %w", describe(err))
+	}
+	t := p.convert(tok, requested, nil)
+	id, err := p.identify(ctx, t.AccessToken)
+	if err != nil {
+		return upstream.Identity{}, upstream.Token{}, err
+	}
+	return id, t, nil
+}
+
+// Refresh exchanges the refresh token of a GitHub App user token for a new
+// pair (RFC 6749 §6); GitHub rotates the refresh token every time. A dead
+// refresh token, or an expired token that has none, is upstream.ErrRevoked.
+// A token without a refresh token that has not expired (OAuth App tokens
+// never do) is returned unchanged.
+func (p *Provider) Refresh(ctx context.Context, t upstream.Token) (upstream.Token, error) {
+	if t.RefreshToken == "" {
+		if t.Expired(p.now()) {
+			return upstream.Token{}, fmt.Errorf("github: token expired and has no refresh token: %w", upstream.ErrRevoked)
+		}
+		return t, nil
+	}
+	requested := p.now()
+	if !t.RefreshExpiry.IsZero() && !requested.Before(t.RefreshExpiry) {
+		return upstream.Token{}, fmt.Errorf("github: refresh token expired: %w", upstream.ErrRevoked)
+	}
+	src := p.oauth.TokenSource(p.clientContext(ctx), &oauth2.Token{RefreshToken: t.RefreshToken})
+	tok, err := src.Token()
+	if err != nil {
+		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && revokedCode(re) {
+			return upstream.Token{}, fmt.Errorf("github: refresh rejected (%s): %w", re.ErrorCode, upstream.ErrRevoked)
+		}
+		return upstream.Token{}, fmt.Errorf("github: refresh token: %w", describe(err))
+	}
+	return p.convert(tok, requested, t.Scopes), nil
+}
+
+// revokedCode reports whether GitHub said the refresh token is dead. It
+// answers bad_refresh_token with HTTP 200; invalid_grant is the RFC 6749
+// §5.2 code other deployments use.
+func revokedCode(re *oauth2.RetrieveError) bool {
+	switch re.ErrorCode {
+	case "bad_refresh_token", "invalid_grant":
+		return true
+	}
+	return false
+}
+
+// describe turns a token endpoint error into a message without the
+// response body, naming GitHub's error code.
+func describe(err error) error {
+	re, ok := errors.AsType[*oauth2.RetrieveError](err)
+	if !ok {
+		return err
+	}
+	if re.ErrorCode == "" {
+		status := "no response"
+		if re.Response != nil {
+			status = re.Response.Status
+		}
+		return fmt.Errorf("token endpoint answered %s", status)
+	}
+	msg := re.ErrorCode
+	if re.ErrorDescription != "" {
+		msg += ": " + re.ErrorDescription
+	}
+	return &tokenError{code: re.ErrorCode, msg: msg, err: err}
+}
+
+// tokenError keeps GitHub's error code visible and the RetrieveError
+// reachable with errors.As.
+type tokenError struct {
+	code string
+	msg  string
+	err  error
+}
+
+func (e *tokenError) Error() string { return e.msg }
+func (e *tokenError) Unwrap() error { return e.err }
+
+// convert maps an oauth2 token to upstream.Token. GitHub sends
+// refresh_token_expires_in (seconds) and scope (comma separated) as extra
+// fields, as numbers or strings depending on the response format. When
+// the response has no scope field, keep is used.
+func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string) upstream.Token {
+	t := upstream.Token{
+		AccessToken:  tok.AccessToken,
+		TokenType:    tok.TokenType,
+		RefreshToken: tok.RefreshToken,
+		Expiry:       tok.Expiry,
+		Scopes:       keep,
+	}
+	if secs, ok := seconds(tok.Extra("refresh_token_expires_in")); ok && secs > 0 {
+		t.RefreshExpiry = requested.Add(time.Duration(secs) * time.Second)
+	}
+	if raw, ok := tok.Extra("scope").(string); ok {
+		t.Scopes = nil
+		for s := range strings.SplitSeq(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				t.Scopes = append(t.Scopes, s)
+			}
+		}
+	}
+	return t
+}
+
+func seconds(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case string:
+		i, err := strconv.ParseInt(n, 10, 64)
+		return i, err == nil
+	}
+	return 0, false
+}
+
+func (p *Provider) clientContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, p.httpClient)
+}
