@@ -42,6 +42,8 @@ type appOptions struct {
 	// HTTPClient is used for upstream calls (tests and the demo point it at
 	// their fake GitHub). Nil means a client with a 15 s timeout.
 	HTTPClient *http.Client
+	// GitHubDisplayName overrides the provider's name on pages (the demo).
+	GitHubDisplayName string
 }
 
 // newApp builds the application. The caller owns a.Close.
@@ -71,6 +73,8 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		RedirectURL:  cfg.CallbackURL("github"),
 		Scopes:       cfg.GitHub.Scopes,
 		HTTPClient:   opts.HTTPClient,
+		DisplayName:  opts.GitHubDisplayName,
+		Now:          now,
 	})
 	if err != nil {
 		store.Close()

@@ -116,52 +116,54 @@ type htmlForm struct {
 
 var (
 	formRE   = regexp.MustCompile(`(?is)<form\b([^>]*)>(.*?)</form>`)
-	inputRE  = regexp.MustCompile(`(?is)<(input|button)\b([^>]*)>`)
-	attrRE   = regexp.MustCompile(`(?is)([a-z-]+)\s*=\s*"([^"]*)"`)
-	attrsMap = func(s string) map[string]string {
-		m := map[string]string{}
-		for _, a := range attrRE.FindAllStringSubmatch(s, -1) {
-			m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
-		}
-		return m
-	}
+	fieldRE  = regexp.MustCompile(`(?is)<input\b([^>]*)>|<button\b([^>]*)>(.*?)</button>`)
+	attrRE   = regexp.MustCompile(`(?is)([a-z_-]+)\s*=\s*"([^"]*)"`)
+	checkdRE = regexp.MustCompile(`(?i)\bchecked\b`)
 )
 
-// parseForm finds the form with a submit button whose value is submit (the
-// consent page's "approve", the demo GitHub's "authorize") and returns what
-// a browser would post when that button is clicked.
+func attrsOf(s string) map[string]string {
+	m := map[string]string{}
+	for _, a := range attrRE.FindAllStringSubmatch(s, -1) {
+		m[strings.ToLower(a[1])] = html.UnescapeString(a[2])
+	}
+	return m
+}
+
+// parseForm finds the form with a submit button whose label or value
+// contains submit (the consent page's "Approve", the demo GitHub's
+// "Authorize") and returns what a browser would post when it is clicked.
 func parseForm(base *url.URL, page, submit string) (*htmlForm, error) {
 	for _, f := range formRE.FindAllStringSubmatch(page, -1) {
-		fattrs := attrsMap(f[1])
 		values := url.Values{}
 		found := false
-		for _, in := range inputRE.FindAllStringSubmatch(f[2], -1) {
-			a := attrsMap(in[2])
-			name := a["name"]
-			switch {
-			case strings.EqualFold(in[1], "button") || a["type"] == "submit":
-				if a["value"] == submit || (!found && strings.Contains(strings.ToLower(a["value"]), submit)) {
+		for _, m := range fieldRE.FindAllStringSubmatch(f[2], -1) {
+			if m[2] != "" || strings.HasPrefix(strings.ToLower(m[0]), "<button") {
+				a := attrsOf(m[2])
+				label := strings.ToLower(m[3] + " " + a["value"])
+				if !found && strings.Contains(label, submit) {
 					found = true
-					if name != "" {
-						values.Set(name, a["value"])
+					if a["name"] != "" {
+						values.Set(a["name"], a["value"])
 					}
 				}
-			case name != "" && (a["type"] != "radio" && a["type"] != "checkbox" || hasAttr(in[2], "checked")):
-				values.Add(name, a["value"])
+				continue
+			}
+			a := attrsOf(m[1])
+			switch {
+			case a["name"] == "" || a["type"] == "submit":
+			case (a["type"] == "radio" || a["type"] == "checkbox") && !checkdRE.MatchString(m[1]):
+			default:
+				values.Add(a["name"], a["value"])
 			}
 		}
 		if !found {
 			continue
 		}
-		action, err := base.Parse(fattrs["action"])
+		action, err := base.Parse(attrsOf(f[1])["action"])
 		if err != nil {
 			return nil, err
 		}
 		return &htmlForm{action: action.String(), values: values}, nil
 	}
 	return nil, fmt.Errorf("no form with a %q button in page:\n%s", submit, page)
-}
-
-func hasAttr(tag, name string) bool {
-	return regexp.MustCompile(`(?i)\b` + name + `\b`).MatchString(tag)
 }

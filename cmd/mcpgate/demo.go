@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
@@ -55,7 +54,9 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fakeURL := "http://" + ghln.Addr().String()
 
 	demoSecret := rand.Text()
-	fake := fakegithub.New(fakegithub.Options{ClientID: "mcpgate-demo", ClientSecret: demoSecret})
+	fake := fakegithub.New(fakegithub.Options{
+		ClientID: "mcpgate-demo", ClientSecret: demoSecret, Enterprise: true, AppName: "mcpgate demo",
+	})
 	fake.SetURL(fakeURL)
 	ghSrv := newHTTPServer(fake, logger)
 	go ghSrv.Serve(ghln)
@@ -65,7 +66,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger, HTTPClient: &http.Client{}})
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, GitHubDisplayName: "Demo GitHub"})
 	if err != nil {
 		return err
 	}
