@@ -23,9 +23,6 @@ const (
 	// callerKey is the auth.TokenInfo.Extra key that carries the verified
 	// *tokens.Caller to tool handlers (see CallerFromRequest).
 	callerKey = "mcpgate.caller"
-	// bearerDataKeyAAD prefixes the grant ID in the associated data of a data key
-	// wrapped under an access or refresh token.
-	bearerDataKeyAAD = "datakey:"
 )
 
 // RFC 6750 §3.1 error codes.
@@ -116,7 +113,7 @@ func (h *MCP) authenticate(r *http.Request) (*auth.TokenInfo, *bearerError) {
 			slog.String("grant_id", grantID), slog.String("client_id", at.ClientID))
 		return nil, bearerUnauthorized(bearerInvalidToken, "token was issued for another resource")
 	}
-	raw, err := h.Keys.OpenWithToken(token, bearerDataKeyAAD+grantID, at.WrappedKey)
+	raw, err := h.Keys.OpenWithToken(token, aadDataKey+grantID, at.WrappedKey)
 	var key tokens.DataKey
 	if err != nil || len(raw) != len(key) {
 		h.logger().LogAttrs(r.Context(), slog.LevelWarn, "access token record cannot be unwrapped",

@@ -46,25 +46,26 @@ func TestCodeRefusals(t *testing.T) {
 		mutate func(form url.Values, other testClient) (url.Values, *[2]string)
 		status int
 		code   string
+		spent  bool // the refusal comes after the code was consumed
 	}{
 		{"wrong verifier", func(f url.Values, _ testClient) (url.Values, *[2]string) {
 			v, _ := pkce()
 			f.Set("code_verifier", v)
 			return f, nil
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, errInvalidGrant, true},
 		{"redirect_uri differs", func(f url.Values, _ testClient) (url.Values, *[2]string) {
 			f.Set("redirect_uri", "https://app.example.com/other")
 			return f, nil
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, errInvalidGrant, true},
 		{"resource differs", func(f url.Values, _ testClient) (url.Values, *[2]string) {
 			f.Set("resource", "https://elsewhere.example.com/mcp")
 			return f, nil
-		}, http.StatusBadRequest, errInvalidTarget},
+		}, http.StatusBadRequest, errInvalidTarget, false},
 		{"another client", func(f url.Values, other testClient) (url.Values, *[2]string) {
 			f.Set("client_id", other.ID)
 			f.Set("client_secret", other.Secret)
 			return f, nil
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, errInvalidGrant, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +82,13 @@ func TestCodeRefusals(t *testing.T) {
 			form, basic := tt.mutate(form, other)
 			wantOAuthError(t, s.postForm("/token", form, basic), tt.status, tt.code)
 
+			if !tt.spent {
+				// Refused before the code was touched: the right request still works.
+				if resp := s.exchange(c, code, verifier); resp.StatusCode != http.StatusOK {
+					t.Fatalf("the right request after a refusal: %d %s", resp.StatusCode, readBody(t, resp))
+				}
+				return
+			}
 			// The code is spent and its grant gone: even the right request now fails.
 			wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
 			if _, err := s.store.GetGrant(context.Background(), grantID); !errors.Is(err, tokens.ErrNotFound) {
@@ -385,12 +393,19 @@ func TestRefreshScopeAndResource(t *testing.T) {
 // token between our read and our rotation.
 type rotationRace struct {
 	*memory.Store
-	once  sync.Once
+	mu    sync.Mutex
+	fired bool
 	other func()
 }
 
 func (r *rotationRace) RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, grace []byte, next tokens.Issue) error {
-	r.once.Do(r.other)
+	r.mu.Lock()
+	fire := !r.fired
+	r.fired = true
+	r.mu.Unlock()
+	if fire {
+		r.other() // runs a whole refresh, which calls RotateRefresh again
+	}
 	return r.Store.RotateRefresh(ctx, grantID, oldHash, now, grace, next)
 }
 

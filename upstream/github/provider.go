@@ -214,8 +214,14 @@ func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string
 		AccessToken:  tok.AccessToken,
 		TokenType:    tok.TokenType,
 		RefreshToken: tok.RefreshToken,
-		Expiry:       tok.Expiry,
 		Scopes:       keep,
+	}
+	// Expiry on the provider's clock (oauth2 computes tok.Expiry from the
+	// wall clock, which an injected test clock does not move).
+	if tok.ExpiresIn > 0 {
+		t.Expiry = requested.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	} else {
+		t.Expiry = tok.Expiry
 	}
 	if secs, ok := seconds(tok.Extra("refresh_token_expires_in")); ok && secs > 0 {
 		t.RefreshExpiry = requested.Add(time.Duration(secs) * time.Second)
