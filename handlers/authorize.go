@@ -33,9 +33,13 @@ const (
 	formDeny     = "deny"
 )
 
-var authorizeParams = [...]string{
-	paramClientID, paramRedirectURI, paramResponseType, paramCodeChallenge,
-	paramCodeChallengeMethod, paramState, paramScope, paramResource,
+// authorizeParams lists the authorization request parameters, in the
+// order the consent form carries them.
+func authorizeParams() []string {
+	return []string{
+		paramClientID, paramRedirectURI, paramResponseType, paramCodeChallenge,
+		paramCodeChallengeMethod, paramState, paramScope, paramResource,
+	}
 }
 
 const (
@@ -249,7 +253,7 @@ func (h *authorizeHandler) validate(params url.Values, req *authRequest) *oauthE
 		req.state = ""
 		return invalidRequest("state is too long")
 	}
-	for _, name := range authorizeParams {
+	for _, name := range authorizeParams() {
 		if len(params[name]) > 1 && name != paramResource {
 			return invalidRequest(name + " must not be repeated")
 		}
@@ -379,7 +383,7 @@ func (h *authorizeHandler) provider(name string) upstream.Provider {
 // consent form, as the client sent them (the POST validates them again).
 func hiddenFields(params url.Values) []hiddenField {
 	var out []hiddenField
-	for _, name := range authorizeParams {
+	for _, name := range authorizeParams() {
 		for _, v := range params[name] {
 			out = append(out, hiddenField{Name: name, Value: v})
 		}

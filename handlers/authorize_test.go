@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/mcpgate/mcpgate/tokens/memory"
 )
 
 func TestAuthorizeUnknownClientShowsPage(t *testing.T) {
@@ -212,11 +210,7 @@ func TestAuthorizeWithoutStateOmitsIt(t *testing.T) {
 }
 
 func TestAuthorizeStoreFailureShowsPage(t *testing.T) {
-	fs := &failingStore{}
-	s := newTestServer(t, func(c *Config) {
-		fs.Store = c.Store.(*memory.Store)
-		c.Store = fs
-	})
+	s, fs := newFailingServer(t, nil)
 	c := s.register(authMethodNone, "http://localhost:8000/cb")
 	_, challenge := pkce()
 	fs.failGetClient = true

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
-	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
@@ -152,28 +150,43 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 	}
 }
 
-func TestCallbackStoreFailureRedirects(t *testing.T) {
-	fs := &failingGrants{}
-	s, c, state := startLogin(t, func(cfg *Config) {
-		fs.Store = cfg.Store.(*memory.Store)
-		cfg.Store = fs
-	})
-	fs.fail = true
-	resp := s.browserGet("/oauth/callback/github", url.Values{"state": {state}, "code": {s.idp.login(t, state)}})
-	wantRedirectError(t, resp, c.RedirectURI, errTemporarilyUnavailable, "client-state-123")
-}
-
-// failingGrants fails CreateGrant.
-type failingGrants struct {
-	*memory.Store
-	fail bool
-}
-
-func (f *failingGrants) CreateGrant(ctx context.Context, g tokens.Grant) error {
-	if f.fail {
-		return errStoreDown
+func TestCallbackStoreFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		set  func(fs *failingStore)
+		page bool // an error page (no validated redirect URI yet) rather than a redirect
+	}{
+		{"TakePending", func(fs *failingStore) { fs.failTakePending = true }, true},
+		{"CreateGrant", func(fs *failingStore) { fs.failCreateGrant = true }, false},
+		{"PutCode", func(fs *failingStore) { fs.failPutCode = true }, false},
 	}
-	return f.Store.CreateGrant(ctx, g)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, fs := newFailingServer(t, nil)
+			c := s.register(authMethodNone, "http://localhost:7777/cb")
+			_, challenge := pkce()
+			state := upstreamState(t, s.approve(authParams(c, challenge), "github"))
+			tt.set(fs)
+			resp := s.browserGet("/oauth/callback/github", url.Values{"state": {state}, "code": {s.idp.login(t, state)}})
+			if tt.page {
+				wantErrorPage(t, resp, http.StatusServiceUnavailable, "right now")
+				return
+			}
+			wantRedirectError(t, resp, c.RedirectURI, errTemporarilyUnavailable, "client-state-123")
+		})
+	}
+}
+
+func TestAuthorizePendingStoreFailureRedirects(t *testing.T) {
+	s, fs := newFailingServer(t, nil)
+	c := s.register(authMethodNone, "http://localhost:7777/cb")
+	_, challenge := pkce()
+	fs.failPutPending = true
+	resp := s.approve(authParams(c, challenge), "github")
+	wantRedirectError(t, resp, c.RedirectURI, errTemporarilyUnavailable, "client-state-123")
+	if _, ok := s.cookies["__Host-mcpgate_state"]; ok {
+		t.Errorf("state cookie set for a sign-in that never started")
+	}
 }
 
 func TestCallbackGrantRecord(t *testing.T) {

@@ -41,14 +41,6 @@ type oauthError struct {
 	basicChallenge bool
 }
 
-// Error implements error.
-func (e *oauthError) Error() string {
-	if e.Description == "" {
-		return e.Code
-	}
-	return e.Code + ": " + e.Description
-}
-
 func badRequest(code, description string) *oauthError {
 	return &oauthError{Code: code, Description: description, Status: http.StatusBadRequest}
 }

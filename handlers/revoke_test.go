@@ -91,3 +91,21 @@ func TestRevokeErrors(t *testing.T) {
 		t.Errorf("a refused revocation removed the grant: %v", err)
 	}
 }
+
+func TestRevokeStoreFailure(t *testing.T) {
+	s, fs := newFailingServer(t, nil)
+	c := s.register(authMethodNone, "http://localhost:1/cb")
+	pair := s.tokenPair(c)
+	fs.failGetAccess = true
+	want503(t, s.postForm("/revoke", url.Values{"client_id": {c.ID}, "token": {pair.AccessToken}}, nil))
+	fs.failGetAccess = false
+	fs.failRevoke = true
+	want503(t, s.postForm("/revoke", url.Values{"client_id": {c.ID}, "token": {pair.AccessToken}}, nil))
+	fs.failRevoke = false
+	if resp := s.postForm("/revoke", url.Values{"client_id": {c.ID}, "token": {pair.AccessToken}}, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke after recovery: %d", resp.StatusCode)
+	}
+	if _, err := s.accessRecord(pair.AccessToken); err == nil {
+		t.Errorf("grant alive after revocation")
+	}
+}

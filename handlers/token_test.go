@@ -133,7 +133,9 @@ func TestTokenClientAuthentication(t *testing.T) {
 		challenge bool // WWW-Authenticate: Basic expected
 	}{
 		{"unknown client, post", authMethodPost,
-			func(c testClient) url.Values { return url.Values{"client_id": {tokens.NewID()}, "client_secret": {c.Secret}} },
+			func(c testClient) url.Values {
+				return url.Values{"client_id": {tokens.NewID()}, "client_secret": {c.Secret}}
+			},
 			nil, http.StatusUnauthorized, errInvalidClient, false},
 		{"unknown client, basic", authMethodBasic,
 			func(testClient) url.Values { return url.Values{} },
@@ -432,10 +434,13 @@ func TestRefreshRaceServesTheWinnersResponse(t *testing.T) {
 	}
 }
 
-// failingStore fails every call that names a failing operation.
+// failingStore fails the operations whose flag is set, as a store that
+// lost its connection does; everything else goes to the memory store.
 type failingStore struct {
 	*memory.Store
-	failGetClient, failConsume, failRotate bool
+	failGetClient, failConsume, failRotate, failIssue, failGetGrant bool
+	failPutPending, failTakePending, failPutCode                    bool
+	failGetAccess, failRevoke, failCreateGrant                      bool
 }
 
 var errStoreDown = errors.New("connection refused")
@@ -461,41 +466,145 @@ func (f *failingStore) RotateRefresh(ctx context.Context, grantID, oldHash strin
 	return f.Store.RotateRefresh(ctx, grantID, oldHash, now, grace, next)
 }
 
-func TestTokenStoreFailureIs503(t *testing.T) {
+func (f *failingStore) IssueTokens(ctx context.Context, grantID string, is tokens.Issue) error {
+	if f.failIssue {
+		return errStoreDown
+	}
+	return f.Store.IssueTokens(ctx, grantID, is)
+}
+
+func (f *failingStore) GetGrant(ctx context.Context, id string) (tokens.Grant, error) {
+	if f.failGetGrant {
+		return tokens.Grant{}, errStoreDown
+	}
+	return f.Store.GetGrant(ctx, id)
+}
+
+func (f *failingStore) PutPending(ctx context.Context, h string, p tokens.Pending, ttl time.Duration) error {
+	if f.failPutPending {
+		return errStoreDown
+	}
+	return f.Store.PutPending(ctx, h, p, ttl)
+}
+
+func (f *failingStore) TakePending(ctx context.Context, h string) (tokens.Pending, error) {
+	if f.failTakePending {
+		return tokens.Pending{}, errStoreDown
+	}
+	return f.Store.TakePending(ctx, h)
+}
+
+func (f *failingStore) PutCode(ctx context.Context, h string, c tokens.AuthCode) error {
+	if f.failPutCode {
+		return errStoreDown
+	}
+	return f.Store.PutCode(ctx, h, c)
+}
+
+func (f *failingStore) CreateGrant(ctx context.Context, g tokens.Grant) error {
+	if f.failCreateGrant {
+		return errStoreDown
+	}
+	return f.Store.CreateGrant(ctx, g)
+}
+
+func (f *failingStore) GetAccess(ctx context.Context, grantID, h string) (tokens.AccessToken, error) {
+	if f.failGetAccess {
+		return tokens.AccessToken{}, errStoreDown
+	}
+	return f.Store.GetAccess(ctx, grantID, h)
+}
+
+func (f *failingStore) RevokeGrant(ctx context.Context, grantID string) error {
+	if f.failRevoke {
+		return errStoreDown
+	}
+	return f.Store.RevokeGrant(ctx, grantID)
+}
+
+// newFailingServer is a test server whose store fails on demand.
+func newFailingServer(t *testing.T, mutate func(*Config)) (*asServer, *failingStore) {
+	t.Helper()
 	fs := &failingStore{}
 	s := newTestServer(t, func(c *Config) {
 		fs.Store = c.Store.(*memory.Store)
 		c.Store = fs
+		if mutate != nil {
+			mutate(c)
+		}
 	})
+	return s, fs
+}
+
+// want503 checks a store failure answer: 503 temporarily_unavailable,
+// Retry-After, and nothing of the cause.
+func want503(t *testing.T, resp *http.Response) {
+	t.Helper()
+	e := wantOAuthError(t, resp, http.StatusServiceUnavailable, errTemporarilyUnavailable)
+	if resp.Header.Get("Retry-After") != "5" {
+		t.Errorf("Retry-After %q", resp.Header.Get("Retry-After"))
+	}
+	if strings.Contains(e.ErrorDescription, errStoreDown.Error()) {
+		t.Errorf("description leaks the store error: %q", e.ErrorDescription)
+	}
+}
+
+func TestTokenStoreFailureIs503(t *testing.T) {
+	s, fs := newFailingServer(t, nil)
 	c := s.register(authMethodPost, "https://app.example.com/cb")
 	verifier, challenge := pkce()
 	code := s.authorize(c, challenge).Query().Get("code")
 
-	check := func(resp *http.Response) {
-		t.Helper()
-		e := wantOAuthError(t, resp, http.StatusServiceUnavailable, errTemporarilyUnavailable)
-		if resp.Header.Get("Retry-After") != "5" {
-			t.Errorf("Retry-After %q", resp.Header.Get("Retry-After"))
-		}
-		if strings.Contains(e.ErrorDescription, errStoreDown.Error()) {
-			t.Errorf("description leaks the store error: %q", e.ErrorDescription)
-		}
-	}
 	fs.failGetClient = true
-	check(s.exchange(c, code, verifier))
+	want503(t, s.exchange(c, code, verifier))
 	fs.failGetClient = false
 	fs.failConsume = true
-	check(s.exchange(c, code, verifier))
+	want503(t, s.exchange(c, code, verifier))
 	fs.failConsume = false
 
 	// The store is back: the code still works (it was never consumed).
 	resp := s.exchange(c, code, verifier)
 	var pair tokenResponse
 	decodeJSON(t, resp, &pair)
-	fs.failRotate = true
-	check(s.refresh(c, pair.RefreshToken))
-	fs.failRotate = false
+	for _, flag := range []*bool{&fs.failRotate, &fs.failGetGrant} {
+		*flag = true
+		want503(t, s.refresh(c, pair.RefreshToken))
+		*flag = false
+	}
 	if resp := s.refresh(c, pair.RefreshToken); resp.StatusCode != http.StatusOK {
 		t.Fatalf("refresh after recovery: %d %s", resp.StatusCode, readBody(t, resp))
 	}
+}
+
+func TestTokenStoreFailureAfterConsume(t *testing.T) {
+	for _, name := range []string{"GetGrant", "IssueTokens"} {
+		t.Run(name, func(t *testing.T) {
+			s, fs := newFailingServer(t, nil)
+			c := s.register(authMethodNone, "http://localhost:1/cb")
+			verifier, challenge := pkce()
+			code := s.authorize(c, challenge).Query().Get("code")
+			if name == "GetGrant" {
+				fs.failGetGrant = true
+			} else {
+				fs.failIssue = true
+			}
+			want503(t, s.exchange(c, code, verifier))
+			fs.failGetGrant, fs.failIssue = false, false
+			// The code was consumed: a retry is a reuse and fails safely.
+			wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+		})
+	}
+}
+
+func TestReuseDetectionNeedsTheStore(t *testing.T) {
+	s, fs := newFailingServer(t, func(c *Config) { c.RefreshGrace = time.Second })
+	c := s.register(authMethodNone, "http://localhost:1/cb")
+	pair := s.tokenPair(c)
+	s.refresh(c, pair.RefreshToken)
+	s.clock.Advance(time.Minute)
+	fs.failRevoke = true
+	// A reuse that cannot revoke the grant is not answered as if it had.
+	want503(t, s.refresh(c, pair.RefreshToken))
+	fs.failRevoke = false
+	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, errInvalidGrant)
 }

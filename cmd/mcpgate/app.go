@@ -120,7 +120,7 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 	})
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("handlers: %w", err)
+		return nil, err
 	}
 	return &app{cfg: cfg, store: store, keys: keys, handler: handler, logger: logger}, nil
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -11,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,134 +20,6 @@ import (
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
-
-// syncBuffer is a log sink shared by the server goroutines and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// testGateway is a whole mcpgate (the same newApp that `mcpgate serve` runs)
-// on a loopback port, on a real Redis, with a fake GitHub Enterprise Server.
-type testGateway struct {
-	URL    string
-	cfg    *Config
-	app    *app
-	logs   *syncBuffer
-	fake   *fakegithub.Fake
-	secret string
-	stop   func()
-}
-
-type gatewayOptions struct {
-	redisURL string
-	secret   string // hex; random when empty
-	fake     *fakegithub.Fake
-	listener net.Listener
-}
-
-func startGateway(t *testing.T, o gatewayOptions) *testGateway {
-	t.Helper()
-	ln := o.listener
-	if ln == nil {
-		var err error
-		ln, err = net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	publicURL := "http://" + ln.Addr().String()
-	if o.secret == "" {
-		o.secret = hex.EncodeToString([]byte(strings.Repeat("k", 16) + time.Now().String())[:32])
-	}
-	cfg := defaultConfig()
-	cfg.Addr = ln.Addr().String()
-	cfg.PublicURL = publicURL
-	cfg.Redis.URL = newSecret(o.redisURL)
-	cfg.Secret = newSecret(o.secret)
-	cfg.GitHub.ClientID = "gh-client"
-	cfg.GitHub.ClientSecret = newSecret("gh-client-secret")
-	cfg.GitHub.BaseURL = o.fake.URL
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	logger, err := newLogger(logs, "debug", "json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- serveHTTP(ctx, ln, a.handler, logger) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-			a.Close()
-		})
-	}
-	t.Cleanup(stop)
-	return &testGateway{URL: publicURL, cfg: cfg, app: a, logs: logs, fake: o.fake, secret: o.secret, stop: stop}
-}
-
-// bearerTransport adds a fixed access token to every request.
-type bearerTransport struct{ token string }
-
-func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-func connectWithToken(ctx context.Context, t *testing.T, endpoint, token string) (*mcp.ClientSession, error) {
-	t.Helper()
-	client := mcp.NewClient(&mcp.Implementation{Name: "e2e-static", Version: "1"}, nil)
-	return client.Connect(ctx, &mcp.StreamableClientTransport{
-		Endpoint:   endpoint,
-		HTTPClient: &http.Client{Transport: bearerTransport{token}},
-	}, nil)
-}
-
-func callText(t *testing.T, res *mcp.CallToolResult) string {
-	t.Helper()
-	var sb strings.Builder
-	for _, c := range res.Content {
-		if tc, ok := c.(*mcp.TextContent); ok {
-			sb.WriteString(tc.Text)
-		}
-	}
-	return sb.String()
-}
-
-// tokenResponse is RFC 6749 §5.1.
-type tokenResponse struct {
-	AccessToken  string `json:"access_token"`
-	TokenType    string `json:"token_type"`
-	ExpiresIn    int    `json:"expires_in"`
-	RefreshToken string `json:"refresh_token"`
-	Scope        string `json:"scope"`
-	Error        string `json:"error"`
-}
 
 func postForm(t *testing.T, u string, v url.Values) (int, tokenResponse) {
 	t.Helper()

@@ -1,0 +1,123 @@
+// Package handlers is mcpgate's HTTP surface: an OAuth 2.1 authorization
+// server for MCP clients that federates sign-in to upstream identity
+// providers, and the protected MCP endpoint. New builds all of it from a
+// Config; routes.go is the only place routes are mounted.
+//
+// # Routes
+//
+//	GET  /.well-known/oauth-protected-resource/mcp  RFC 9728 metadata of R (also at the root path)
+//	GET  /.well-known/oauth-authorization-server    RFC 8414 metadata (also at …/mcp)
+//	GET  /.well-known/openid-configuration          404: not an OpenID Provider
+//	POST /register                                  RFC 7591 dynamic client registration
+//	GET  /authorize                                 RFC 6749 §4.1.1 / OAuth 2.1 §4.1.1, consent page
+//	POST /authorize                                 the consent form (approve with a provider, or deny)
+//	GET  /oauth/callback/{provider}                 the upstream identity provider's redirect
+//	POST /token                                     authorization_code (RFC 7636 PKCE) and refresh_token
+//	POST /revoke                                    RFC 7009
+//	*    /mcp                                       the MCP endpoint behind bearer tokens (mcp.go)
+//	GET  /healthz, /readyz                          probes (health.go)
+//
+// The issuer I is the configured public origin and R = I + "/mcp" is the
+// one protected resource (RFC 8707). Every absolute URL is built from I,
+// never from the request's Host. Discovery, /register, /token and /revoke
+// answer CORS (withCORS); OAuth errors are RFC 6749 §5.2 JSON with
+// Cache-Control: no-store, written by one function (oautherr.go).
+//
+// # The flow as a state machine
+//
+// One authorization moves through these states; each arrow is one request,
+// and every record is single use and expires.
+//
+//	(client)  --GET /authorize-->  VALIDATED
+//	    client_id resolved and redirect_uri matched (exact; any port on
+//	    loopback; Claude's claude.ai/claude.com twins). A failure here is an
+//	    error page, never a redirect (RFC 6749 §4.1.2.1: no open redirector).
+//	    Then response_type=code, PKCE S256 (RFC 7636 §4.3; plain and a
+//	    missing challenge are refused), resource (RFC 8707; R or the bare
+//	    origin, normalised), scope (unsupported values dropped, empty →
+//	    defaults); a failure here is redirected to the client with error,
+//	    state and iss (RFC 9207).
+//
+//	VALIDATED --consent page--> CONSENTED
+//	    The person approves this client for this redirect URI on our own
+//	    page, before the browser ever sees the identity provider: mcpgate
+//	    signs everyone in upstream with one static client ID per provider,
+//	    so without it any registered client could ride on an earlier
+//	    upstream approval (MCP security best practices, "Confused Deputy
+//	    Problem"). The page names the client and the redirect host, lists
+//	    the scopes and the provider; its form is CSRF-protected (signed
+//	    double submit) and the page cannot be framed. Approval is
+//	    remembered per browser, client and redirect URI in an encrypted
+//	    cookie for 30 days; with a single provider a remembered approval
+//	    skips the page. "Deny" sends the browser back with access_denied.
+//
+//	CONSENTED --302 to the provider--> PENDING
+//	    Only now is the upstream state created: 256 random bits, stored as
+//	    a keyed hash with the pending request (client, redirect URI, PKCE
+//	    challenge, resource, scopes, client state), PKCE and nonce for the
+//	    upstream leg, and a random browser binding in a state cookie.
+//
+//	PENDING --GET /oauth/callback/{provider}--> CODE_ISSUED
+//	    The pending request is taken (atomically, once) by the state; the
+//	    state cookie must carry the binding of the browser that approved,
+//	    and the provider must be the one chosen. The provider's code is
+//	    exchanged and the user identified; an upstream refusal becomes
+//	    access_denied at the client. The grant is created with the upstream
+//	    token sealed under a fresh data key (AEAD, associated data
+//	    "upstream:"+grantID); our authorization code (OAuth 2.1 §4.1.2:
+//	    single use, CodeTTL ≤ 10 min, bound to client, redirect URI,
+//	    challenge, resource and scopes) holds the data key wrapped under
+//	    the code itself ("datakey:"+grantID). The browser goes back to the
+//	    client with code, state and iss.
+//
+//	CODE_ISSUED --POST /token authorization_code--> ACTIVE
+//	    The client authenticates (client_secret_basic, client_secret_post,
+//	    or none for public clients; unknown client or wrong secret → 401
+//	    invalid_client). The code is consumed, then checked: client,
+//	    redirect_uri, S256(code_verifier) = challenge, resource. A second
+//	    use of a code revokes the grant and every token the first use
+//	    issued (OAuth 2.1 §4.1.3). An access token (bound to R) and a
+//	    refresh token are minted, each wrapping the data key under itself,
+//	    so a copy of the store alone opens no upstream token.
+//
+//	ACTIVE --POST /token refresh_token--> ACTIVE (rotated)
+//	    Every refresh rotates the refresh token (OAuth 2.1 §4.3.1). The
+//	    rotated record keeps the response it produced, sealed under the old
+//	    token ("grace:"+grantID): a retry within RefreshGrace gets the same
+//	    response (lost responses, concurrent replicas); a later reuse
+//	    revokes the grant (reuse detection, RFC 9700 §4.14.2). A narrower
+//	    scope may be asked for the access token (RFC 6749 §6).
+//
+//	ACTIVE --POST /revoke (either token)--> REVOKED
+//	    Revoking the access or the refresh token ends the whole grant
+//	    (RFC 7009 §2.1), and with it the sealed upstream token.
+//
+// # Decisions worth knowing
+//
+//   - Registration (RFC 7591) is open and durable. token_endpoint_auth_method
+//     defaults to client_secret_basic (RFC 7591 §2) and is echoed; "none"
+//     never gets a secret. Secrets are 256-bit random values stored as keyed
+//     hashes. Redirect URIs are https, http on a loopback host (RFC 8252
+//     §7.3), or a private-use scheme containing a dot (reverse DNS, RFC 8252
+//     §7.1); no fragment, no user info. Registered grant_types are recorded,
+//     but every client receives refresh tokens (Claude and others never ask
+//     for offline_access).
+//   - The consent page's Content-Security-Policy allows form submissions
+//     to this server and, because browsers apply form-action to the
+//     redirects that follow a form POST, to the providers' authorization
+//     origins and the client's redirect origin.
+//   - Store failures (anything but the store's sentinel errors) answer 503
+//     temporarily_unavailable with Retry-After, or an error page in the
+//     browser; the cause goes to the log only.
+//   - Logs carry client_id, grant_id and user_id, never tokens, codes,
+//     secrets, state values or cookies.
+//
+// References: RFC 6749 §3.1, §4.1, §5, §6 (OAuth 2.0); OAuth 2.1
+// (draft-ietf-oauth-v2-1) §4.1, §4.3; RFC 7636 (PKCE); RFC 7591 (dynamic
+// registration); RFC 7009 (revocation); RFC 8414 (authorization server
+// metadata); RFC 9728 (protected resource metadata); RFC 8707 (resource
+// indicators); RFC 9207 (issuer identification); RFC 8252 (native apps);
+// RFC 9700 (OAuth security BCP); the MCP authorization specification and its
+// security best practices (confused deputy, token passthrough, session
+// hijacking).
+package handlers
