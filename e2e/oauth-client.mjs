@@ -1,0 +1,246 @@
+// oauth-client.mjs: an OAuthClientProvider for the TypeScript MCP SDK
+// (@modelcontextprotocol/sdk 1.x) that keeps everything in memory and
+// "opens the browser" by running browser.mjs in-process, plus a recording
+// fetch that notes every request the SDK makes to mcpgate.
+//
+// Used by ts-sdk.mjs (the full client story) and by the scripts that need a
+// real access token obtained the way a real client obtains one
+// (conformance.mjs).
+
+import { createHash, randomBytes } from 'node:crypto';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+
+import { authorizeInBrowser } from './browser.mjs';
+import { check, CheckError, withTimeout } from './common.mjs';
+
+/** fingerprint names a token in logs without revealing it. */
+export function fingerprint(token) {
+  return token ? createHash('sha256').update(token).digest('hex').slice(0, 12) : '';
+}
+
+/**
+ * recordingFetch returns { fetch, entries }: a fetch that passes requests
+ * through and appends { method, path, status, bearer (fingerprint),
+ * grantType, error } to entries. For /token and /register it reads the
+ * form's grant_type and, on failure, the JSON error code.
+ */
+export function recordingFetch(base = fetch) {
+  const entries = [];
+  async function recorded(input, init = {}) {
+    const request = input instanceof Request ? input : undefined;
+    const url = new URL(request ? request.url : input);
+    const headers = new Headers(init.headers ?? request?.headers);
+    const entry = { method: (init.method ?? request?.method ?? 'GET').toUpperCase(), path: url.pathname };
+    const auth = headers.get('authorization');
+    if (auth?.toLowerCase().startsWith('bearer ')) entry.bearer = fingerprint(auth.slice(7));
+    if (url.pathname === '/token' && init.body) {
+      entry.grantType = new URLSearchParams(String(init.body)).get('grant_type');
+    }
+    entries.push(entry);
+    const res = await base(input, init);
+    entry.status = res.status;
+    if (res.status >= 400 && (url.pathname === '/token' || url.pathname === '/register')) {
+      try {
+        entry.error = (await res.clone().json()).error;
+      } catch {
+        entry.error = '(no JSON body)';
+      }
+    }
+    if (res.status === 401) entry.wwwAuthenticate = res.headers.get('www-authenticate') ?? '';
+    return res;
+  }
+  return { fetch: recorded, entries };
+}
+
+/**
+ * MemoryOAuthProvider is an OAuthClientProvider with in-memory storage. Its
+ * redirectToAuthorization starts the scripted browser at the authorization
+ * URL; waitForCode then returns the code that reached the loopback
+ * callback, after checking state and the RFC 9207 iss parameter.
+ */
+export class MemoryOAuthProvider {
+  /**
+   * @param {{redirectUrl: string, clientName: string, issuer: string, callback: {next: () => Promise<Record<string,string>>}, log?: (line: string) => void, login?: string}} options
+   */
+  constructor({ redirectUrl, clientName, issuer, callback, log, login }) {
+    this._redirectUrl = redirectUrl;
+    this._clientName = clientName;
+    this._issuer = issuer;
+    this._callback = callback;
+    this._log = log ?? (() => {});
+    this._login = login;
+    this._client = undefined;
+    this._tokens = undefined;
+    this._verifier = undefined;
+    this._state = undefined;
+    this._browser = undefined;
+    /** Client IDs in the order they were saved (one per registration). */
+    this.registrations = [];
+    /** How many times the SDK sent the user to the authorization endpoint. */
+    this.authorizations = 0;
+    /** How many token responses were saved. */
+    this.tokenSaves = 0;
+    /** invalidateCredentials calls, by scope, in order. */
+    this.invalidations = [];
+  }
+
+  get redirectUrl() {
+    return this._redirectUrl;
+  }
+
+  get clientMetadata() {
+    return {
+      client_name: this._clientName,
+      redirect_uris: [this._redirectUrl],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
+
+  state() {
+    this._state = randomBytes(16).toString('base64url');
+    return this._state;
+  }
+
+  clientInformation() {
+    return this._client;
+  }
+
+  saveClientInformation(info) {
+    if (info.client_id !== this._client?.client_id) this.registrations.push(info.client_id);
+    this._client = info;
+  }
+
+  tokens() {
+    return this._tokens;
+  }
+
+  saveTokens(tokens) {
+    this.tokenSaves++;
+    this._tokens = tokens;
+  }
+
+  redirectToAuthorization(url) {
+    this.authorizations++;
+    this._log(`SDK asks to open ${url.origin}${url.pathname} (authorization #${this.authorizations})`);
+    this._browser = authorizeInBrowser(url.href, { log: this._log, login: this._login });
+    // The outcome is read by waitForCode; never leave a rejection unhandled.
+    this._browser.catch(() => {});
+  }
+
+  saveCodeVerifier(verifier) {
+    this._verifier = verifier;
+  }
+
+  codeVerifier() {
+    check(this._verifier, 'the SDK asked for a PKCE code verifier before saving one');
+    return this._verifier;
+  }
+
+  invalidateCredentials(scope) {
+    this.invalidations.push(scope);
+    if (scope === 'all' || scope === 'client') this._client = undefined;
+    if (scope === 'all' || scope === 'tokens') this._tokens = undefined;
+    if (scope === 'all' || scope === 'verifier') this._verifier = undefined;
+  }
+
+  /**
+   * replaceClient swaps the stored client information for a copy with
+   * client_id, as if the server had forgotten the registration.
+   */
+  replaceClientID(clientID) {
+    check(this._client, 'no client information to replace');
+    this._client = { ...this._client, client_id: clientID };
+  }
+
+  /** replaceAccessToken swaps the stored access token, keeping the refresh token. */
+  replaceAccessToken(accessToken) {
+    check(this._tokens, 'no tokens to replace');
+    this._tokens = { ...this._tokens, access_token: accessToken };
+  }
+
+  /**
+   * waitForCode waits for the browser started by the last
+   * redirectToAuthorization, then for the callback it delivered, and
+   * returns the authorization code after checking state and iss.
+   */
+  async waitForCode(timeoutMs = 30000) {
+    check(this._browser, 'the SDK never asked to open the browser');
+    const browser = this._browser;
+    this._browser = undefined;
+    const flow = await withTimeout(browser, timeoutMs, 'browser flow');
+    const params = await withTimeout(this._callback.next(), timeoutMs, 'OAuth callback');
+    check(params.code, `the callback carried no code (parameters: ${Object.keys(params).join(', ')})`);
+    check(params.state === this._state, 'the callback state does not match the state sent');
+    check(params.iss === this._issuer, `the callback iss is ${JSON.stringify(params.iss)}, want ${JSON.stringify(this._issuer)} (RFC 9207)`);
+    this._log(`callback received after ${flow.hops} hops (parameters: ${flow.callbackParams.join(', ')})`);
+    return params.code;
+  }
+}
+
+/**
+ * connectMCP connects an SDK Client to mcpURL with provider, running the
+ * browser flow when the server asks for authorization, the way the SDK's
+ * own OAuth example does: connect, catch UnauthorizedError, finishAuth with
+ * the code, connect again with a new transport.
+ */
+export async function connectMCP({ mcpURL, provider, fetchFn, name = 'mcpgate-e2e', log = () => {} }) {
+  const open = () => ({
+    transport: new StreamableHTTPClientTransport(mcpURL, { authProvider: provider, fetch: fetchFn }),
+    client: new Client({ name, version: '1.0.0' }),
+  });
+  const first = open();
+  try {
+    await first.client.connect(first.transport);
+    return { ...first, authorized: false };
+  } catch (err) {
+    if (!(err instanceof UnauthorizedError)) throw err;
+    log('connect: server asked for authorization');
+    const code = await provider.waitForCode();
+    await first.transport.finishAuth(code);
+    await first.client.close();
+  }
+  const second = open();
+  await second.client.connect(second.transport);
+  return { ...second, authorized: true };
+}
+
+/**
+ * withReauthorization runs op(); when the SDK gives up with
+ * UnauthorizedError (it sent the user to the browser), it completes the
+ * browser flow on transport, and returns { reauthorized: true } so that the
+ * caller reconnects. Any other error is rethrown.
+ */
+export async function withReauthorization(op, { provider, transport }) {
+  try {
+    return { value: await op(), reauthorized: false };
+  } catch (err) {
+    if (!(err instanceof UnauthorizedError)) throw err;
+    const code = await provider.waitForCode();
+    await transport.finishAuth(code);
+    return { value: undefined, reauthorized: true };
+  }
+}
+
+/**
+ * obtainAccessToken runs the whole flow (discovery, registration, consent,
+ * demo GitHub sign-in, code exchange) with the SDK and returns the token
+ * response. The MCP connection used for it is closed again.
+ */
+export async function obtainAccessToken({ server, callback, log, clientName }) {
+  const provider = new MemoryOAuthProvider({
+    redirectUrl: callback.url,
+    clientName,
+    issuer: server,
+    callback,
+    log,
+  });
+  const { client, authorized } = await connectMCP({ mcpURL: new URL('/mcp', server), provider, log });
+  await client.close();
+  if (!authorized) throw new CheckError('the server let an MCP client connect without authorization');
+  return provider.tokens();
+}
