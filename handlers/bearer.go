@@ -133,6 +133,7 @@ func (h *MCP) authenticate(r *http.Request) (*auth.TokenInfo, *bearerError) {
 			GrantID:  grantID,
 			ClientID: at.ClientID,
 			UserID:   at.UserID,
+			Provider: providerOf(at.UserID),
 			Scopes:   at.Scopes,
 			Key:      key,
 		}},
@@ -241,4 +242,11 @@ func verifiedTokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.To
 		return ti, nil
 	}
 	return nil, auth.ErrInvalidToken
+}
+
+// providerOf is the provider name of a user ID (provider + ":" + subject,
+// see userID): provider names never contain ":".
+func providerOf(userID string) string {
+	provider, _, _ := strings.Cut(userID, ":")
+	return provider
 }

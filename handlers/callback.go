@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/allow"
 )
 
 // Associated data of the seals of one grant (tokens.SealWithKey,
@@ -56,8 +57,10 @@ type callbackHandler struct {
 	// PendingTTL is the lifetime of the state cookie (and of the pending
 	// authorization it binds).
 	PendingTTL time.Duration
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Allow decides who may sign in; nil admits everyone.
+	Allow  *allowlist
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Mount registers /oauth/callback/{provider}.
@@ -152,8 +155,8 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 
 	exchangeCtx, cancelExchange := context.WithTimeout(r.Context(), upstreamExchangeTimeout)
-	identity, upTok, err := provider.Exchange(exchangeCtx, code, pending.UpstreamVerifier, pending.Nonce)
-	cancelExchange()
+	defer cancelExchange()
+	identity, upTok, claims, err := exchange(exchangeCtx, provider, code, pending)
 	switch {
 	case errors.Is(err, upstream.ErrDenied):
 		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider or the allowlist", slog.String("error", err.Error()))
@@ -169,7 +172,12 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	code, grantID, oerr := h.issueCode(ctx, pending, provider, identity, upTok)
+	if !h.admit(exchangeCtx, w, r, log, pending, provider, identity, claims, upTok) {
+		return
+	}
+	cancelExchange()
+
+	code, grantID, oerr := h.issueCode(ctx, pending, provider, identity, claims, upTok)
 	if oerr != nil {
 		fail(oerr)
 		return
@@ -177,6 +185,67 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	log.LogAttrs(ctx, slog.LevelInfo, "authorization granted",
 		slog.String("grant_id", grantID), slog.String("user_id", userID(provider, identity)))
 	redirectToClient(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, url.Values{"code": {code}})
+}
+
+// exchange redeems the code at provider, with the claims when the provider
+// has that capability (OpenID Connect: Google's hosted domain).
+func exchange(ctx context.Context, p upstream.Provider, code string, pending tokens.Pending) (upstream.Identity, upstream.Token, allow.Claims, error) {
+	if ce, ok := p.(allow.ClaimsExchanger); ok {
+		return ce.ExchangeWithClaims(ctx, code, pending.UpstreamVerifier, pending.Nonce)
+	}
+	id, tok, err := p.Exchange(ctx, code, pending.UpstreamVerifier, pending.Nonce)
+	return id, tok, allow.Claims{}, err
+}
+
+// admit applies the allowlist to a completed sign-in. A refused person
+// gets a page (403) that says why, with a link that takes them back to
+// the application with access_denied; nothing is redirected by itself, so
+// the reason stays on screen. When the rules cannot be evaluated (GitHub
+// unreachable), the client gets temporarily_unavailable. It reports
+// whether the sign-in may go on.
+func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *http.Request, log *slog.Logger,
+	pending tokens.Pending, p upstream.Provider, id upstream.Identity, claims allow.Claims, tok upstream.Token) bool {
+	if !h.Allow.enabled() {
+		return true
+	}
+	err := h.Allow.atLogin(ctx, p, id, claims, tok)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, upstream.ErrDenied):
+		reasons := refusalReasons(err)
+		log.LogAttrs(ctx, slog.LevelWarn, "sign-in refused by the allowlist", slog.String("user_id", userID(p, id)))
+		denied := badRequest(errAccessDenied, descriptionSafe("access refused: "+reasons))
+		h.Pages.errorPage(w, pageError{
+			Status:   http.StatusForbidden,
+			Title:    "Access refused",
+			Message:  "You signed in with " + p.DisplayName() + ", but this server does not admit your account: " + reasons + ".",
+			Hint:     "If you think you should have access, ask the administrator of this server, or start again from your application and sign in with another account.",
+			Link:     clientRedirectURL(h.Issuer, pending.RedirectURI, pending.ClientState, denied),
+			LinkText: "Return to the application",
+		})
+		return false
+	default:
+		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be checked", slog.String("user_id", userID(p, id)),
+			slog.String("error", err.Error()))
+		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, &oauthError{
+			Code: errTemporarilyUnavailable, Description: "your access could not be checked right now; try again in a minute",
+		})
+		return false
+	}
+}
+
+// clientRedirectURL is the URL redirectError would send the browser to:
+// the validated redirect URI with error, error_description, state and iss.
+func clientRedirectURL(issuer, redirectURI, state string, e *oauthError) string {
+	params := url.Values{"error": {e.Code}, "iss": {issuer}}
+	if e.Description != "" {
+		params.Set("error_description", e.Description)
+	}
+	if state != "" {
+		params.Set("state", state)
+	}
+	return appendQuery(redirectURI, params)
 }
 
 // takePending takes the pending authorization of state, under the current
@@ -211,7 +280,7 @@ func (h *callbackHandler) sameBrowser(r *http.Request, p tokens.Pending) bool {
 // token is sealed under a fresh data key; the data key is stored only
 // wrapped under the code (and later under each token minted from it), so
 // the store alone can open nothing.
-func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provider upstream.Provider, id upstream.Identity, upTok upstream.Token) (code, grantID string, oerr *oauthError) {
+func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provider upstream.Provider, id upstream.Identity, claims allow.Claims, upTok upstream.Token) (code, grantID string, oerr *oauthError) {
 	log := h.Logger.With(slog.String("client_id", p.ClientID), slog.String("provider", provider.Name()))
 	now := h.Now()
 	grantID = tokens.NewID()
@@ -228,19 +297,21 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
 	}
 	grant := tokens.Grant{
-		ID:        grantID,
-		ClientID:  p.ClientID,
-		UserID:    userID(provider, id),
-		Provider:  provider.Name(),
-		Subject:   id.Subject,
-		Login:     id.Login,
-		Email:     id.Email,
-		Name:      id.Name,
-		Scopes:    p.Scopes,
-		Resource:  p.Resource,
-		Upstream:  sealed,
-		CreatedAt: now,
-		ExpiresAt: now.Add(h.CodeTTL), // IssueTokens extends it at the code exchange
+		ID:            grantID,
+		ClientID:      p.ClientID,
+		UserID:        userID(provider, id),
+		Provider:      provider.Name(),
+		Subject:       id.Subject,
+		Login:         id.Login,
+		Email:         id.Email,
+		EmailVerified: id.EmailVerified,
+		HostedDomain:  claims.HostedDomain,
+		Name:          id.Name,
+		Scopes:        p.Scopes,
+		Resource:      p.Resource,
+		Upstream:      sealed,
+		CreatedAt:     now,
+		ExpiresAt:     now.Add(h.CodeTTL), // IssueTokens extends it at the code exchange
 	}
 	if err := h.Grants.CreateGrant(ctx, grant); err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "creating the grant failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))

@@ -15,10 +15,13 @@
 //	POST /token                                     authorization_code (RFC 7636 PKCE) and refresh_token
 //	POST /revoke                                    RFC 7009
 //	*    /mcp                                       the MCP endpoint behind bearer tokens (mcp.go)
+//	GET  /sse, POST /sse?sessionid=…                legacy HTTP+SSE (2024-11-05), same checks (sse.go)
+//	GET  /.well-known/oauth-protected-resource/sse  RFC 9728 metadata naming I + "/sse" (maps to R)
 //	GET  /healthz, /readyz                          probes (health.go)
 //
 // The issuer I is the configured public origin and R = I + "/mcp" is the
-// one protected resource (RFC 8707). Every absolute URL is built from I,
+// one protected resource (RFC 8707); I + "/sse", the legacy transport, is
+// a second address of it. Every absolute URL is built from I,
 // never from the request's Host. Discovery, /register, /token and /revoke
 // answer CORS (withCORS); OAuth errors are RFC 6749 §5.2 JSON with
 // Cache-Control: no-store, written by one function (oautherr.go).
@@ -33,8 +36,8 @@
 //	    loopback; Claude's claude.ai/claude.com twins). A failure here is an
 //	    error page, never a redirect (RFC 6749 §4.1.2.1: no open redirector).
 //	    Then response_type=code, PKCE S256 (RFC 7636 §4.3; plain and a
-//	    missing challenge are refused), resource (RFC 8707; R or the bare
-//	    origin, normalised), scope (unsupported values dropped, empty →
+//	    missing challenge are refused), resource (RFC 8707; R, the bare
+//	    origin or I + "/sse", normalised, all recorded as R), scope (unsupported values dropped, empty →
 //	    defaults); a failure here is redirected to the client with error,
 //	    state and iss (RFC 9207).
 //
@@ -111,6 +114,17 @@
 //     browser; the cause goes to the log only.
 //   - Logs carry client_id, grant_id and user_id, never tokens, codes,
 //     secrets, state values or cookies.
+//   - Abuse limits (ratelimit.go, clientcap.go): sliding window counters
+//     in the store (tokens.RateLimiter), shared by replicas, keyed so that
+//     the many users behind Claude's few addresses are not locked out:
+//     /token and /revoke per authenticated client (per grant for a CIMD
+//     client) under a loose per-address ceiling, /authorize per client
+//     and browser address, /register per address and globally. Over a
+//     limit: 429 with Retry-After (RFC 9110 §10.2.3), JSON
+//     temporarily_unavailable or a page. A failing limiter admits (fail
+//     open). X-Forwarded-For counts only from Limits.TrustedProxies,
+//     rightmost untrusted hop first. Registrations are capped; at the cap
+//     never-used clients are pruned first (tokens.PruneUnusedClients).
 //
 // References: RFC 6749 §3.1, §4.1, §5, §6 (OAuth 2.0); OAuth 2.1
 // (draft-ietf-oauth-v2-1) §4.1, §4.3; RFC 7636 (PKCE); RFC 7591 (dynamic

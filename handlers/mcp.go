@@ -29,9 +29,12 @@ const sdkClockSkew = time.Minute
 //  3. The bearer check (requireBearer), before anything else of MCP and for
 //     GET, POST and DELETE alike, so that an unauthenticated probe of any
 //     method gets 401 with the RFC 9728 challenge.
-//  4. auth.RequireBearerToken, which only hands the already verified
+//  4. The scope check (requireToolScope): a tools/call whose tool needs a
+//     scope the token lacks gets 403 insufficient_scope, the challenge that
+//     makes clients step up.
+//  5. auth.RequireBearerToken, which only hands the already verified
 //     *auth.TokenInfo to the SDK (it sets req.Extra.TokenInfo for tools).
-//  5. The go-sdk streamable handler.
+//  6. The go-sdk streamable handler.
 //
 // The handler is stateless (StreamableHTTPOptions.Stateless): no
 // Mcp-Session-Id, no in-process session map, so any replica serves any
@@ -56,8 +59,18 @@ type MCP struct {
 	Tokens tokens.TokenStore
 	// Keys hashes presented tokens and unwraps the grant's data key.
 	Keys *tokens.Keyring
-	// Server is the MCP server with the tools registered.
+	// Server is the MCP server with the tools registered, for every
+	// caller when ServerFor is nil.
 	Server *mcp.Server
+	// ServerFor, when set, picks the MCP server of each request by its
+	// verified caller (tools/list then shows each person the tools their
+	// sign-in can use: the GitHub tools only to GitHub grants). It replaces
+	// Server; a nil answer fails the request with 400.
+	ServerFor func(caller *tokens.Caller) *mcp.Server
+	// ToolScopes, when set, is enforced on every tools/call before the SDK
+	// sees it: a token without the tool's scope gets 403
+	// insufficient_scope (see requireToolScope). Nil checks no scopes.
+	ToolScopes ToolScopes
 	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
 	// to call /mcp. Requests without an Origin header (non-browser clients,
 	// Claude's backend, mcp-remote) are always allowed.
@@ -74,8 +87,8 @@ func (h *MCP) Mount(mux *http.ServeMux) {
 	switch {
 	case h.Resource == "", h.ResourceMetadataURL == "":
 		panic("handlers: MCP needs Resource and ResourceMetadataURL")
-	case h.Tokens == nil, h.Keys == nil, h.Server == nil:
-		panic("handlers: MCP needs Tokens, Keys and Server")
+	case h.Tokens == nil, h.Keys == nil, h.Server == nil && h.ServerFor == nil:
+		panic("handlers: MCP needs Tokens, Keys and Server or ServerFor")
 	}
 	mux.Handle("/mcp", h.handler())
 }
@@ -83,7 +96,7 @@ func (h *MCP) Mount(mux *http.ServeMux) {
 // handler builds the /mcp handler chain described on MCP.
 func (h *MCP) handler() http.Handler {
 	streamable := mcp.NewStreamableHTTPHandler(
-		func(*http.Request) *mcp.Server { return h.Server },
+		h.serverFor,
 		&mcp.StreamableHTTPOptions{
 			Stateless: true,
 			// The SDK's DNS-rebinding guard refuses a loopback connection
@@ -91,11 +104,31 @@ func (h *MCP) handler() http.Handler {
 			// reverse proxy. Origin is checked here instead, and the public
 			// URL never comes from Host.
 			DisableLocalhostProtection: true,
+			MaxRequestBodyBytes:        maxMCPBodyBytes,
 			Logger:                     h.Logger,
 		},
 	)
 	sdkAuth := auth.RequireBearerToken(verifiedTokenInfo, &auth.RequireBearerTokenOptions{ClockSkew: sdkClockSkew})
-	return withCORS(h.checkOrigin(h.requireBearer(sdkAuth(streamable))))
+	return withCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(streamable)))))
+}
+
+// serverFor is the streamable handler's getServer: Server, or
+// ServerFor's choice for the request's caller, which the bearer check has
+// put in the request context (auth.RequireBearerToken runs before the
+// streamable handler).
+func (h *MCP) serverFor(r *http.Request) *mcp.Server {
+	if h.ServerFor == nil {
+		return h.Server
+	}
+	ti := auth.TokenInfoFromContext(r.Context())
+	if ti == nil {
+		return nil
+	}
+	caller, _ := ti.Extra[callerKey].(*tokens.Caller)
+	if caller == nil {
+		return nil
+	}
+	return h.ServerFor(caller)
 }
 
 // checkOrigin answers 403 to a browser request whose Origin is not in

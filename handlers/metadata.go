@@ -35,6 +35,7 @@ type authServerMetadata struct {
 	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported,omitempty"`
 	CodeChallengeMethodsSupported              []string `json:"code_challenge_methods_supported"`
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported,omitempty"`
+	ClientIDMetadataDocumentSupported          bool     `json:"client_id_metadata_document_supported,omitempty"`
 }
 
 // clientAuthMethods are the client authentication methods of the token and
@@ -49,6 +50,8 @@ func clientAuthMethods() []string {
 //	/.well-known/oauth-protected-resource       the same document at the root
 //	/.well-known/oauth-authorization-server     RFC 8414 §3
 //	/.well-known/oauth-authorization-server/mcp the same (clients that take R as issuer)
+//	/.well-known/oauth-protected-resource/sse   RFC 9728 for the legacy /sse endpoint (see SSE)
+//	/.well-known/oauth-authorization-server/sse the AS metadata again, as for /mcp
 //	/.well-known/openid-configuration           404: we are not an OpenID Provider, and
 //	                                            a partial OIDC document breaks the TypeScript SDK
 //
@@ -77,6 +80,8 @@ func (h *metadataHandler) Mount(mux *http.ServeMux) {
 	mux.Handle(pathProtectedResource, serveDoc(prm))
 	mux.Handle(pathAuthServerMetadata, serveDoc(asm))
 	mux.Handle(pathAuthServerMetadata+pathMCP, serveDoc(asm))
+	mux.Handle(pathProtectedResource+pathSSE, serveDoc(h.sseDocument()))
+	mux.Handle(pathAuthServerMetadata+pathSSE, serveDoc(asm))
 	notFound := withCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, &oauthError{Code: "not_found", Status: http.StatusNotFound,
 			Description: "no such document; this server publishes " + pathAuthServerMetadata + " and " + pathProtectedResource + pathMCP})
@@ -111,8 +116,25 @@ func (h *metadataHandler) documents() (prm, asm []byte) {
 		// We send iss on every authorization response (RFC 9207 §2.3); a
 		// client must see it announced or it rejects the response (go-sdk).
 		AuthorizationResponseIssParameterSupported: true,
+		// A client_id may be the https URL of the client's metadata
+		// document (cimd.go); Claude uses CIMD when it sees this.
+		ClientIDMetadataDocumentSupported: true,
 	})
 	return prm, asm
+}
+
+// sseDocument is the protected resource metadata of /sse: the same
+// protected resource, with resource equal to the URL legacy clients connect
+// to (RFC 9728 §3.3), issuer + "/sse". The authorization server maps that
+// resource to R, so its tokens are R's (see SSE).
+func (h *metadataHandler) sseDocument() []byte {
+	return marshalDoc(protectedResourceMetadata{
+		Resource:               h.Issuer + pathSSE,
+		AuthorizationServers:   []string{h.Issuer},
+		ScopesSupported:        h.ScopesSupported,
+		BearerMethodsSupported: []string{"header"},
+		ResourceName:           h.ServiceName,
+	})
 }
 
 // marshalDoc renders a discovery document, indented for people who read it

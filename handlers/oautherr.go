@@ -138,6 +138,9 @@ func redirectToClient(w http.ResponseWriter, r *http.Request, issuer, redirectUR
 	}
 	params.Set("iss", issuer)
 	w.Header().Set("Cache-Control", "no-store")
+	// The next request must not carry this URL (it held the upstream code
+	// and state) as Referer.
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, appendQuery(redirectURI, params), http.StatusFound)
 }
 

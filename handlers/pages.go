@@ -50,6 +50,9 @@ type errorView struct {
 	Message string
 	Hint    string
 	Status  int
+	// Link and LinkText, when set, offer one way on (back to the client).
+	Link     template.URL
+	LinkText string
 }
 
 // pageError is an error shown to the person in the browser instead of a
@@ -60,6 +63,12 @@ type pageError struct {
 	Title   string
 	Message string
 	Hint    string
+	// Link, when set, is shown as a link labelled LinkText. It must be a
+	// URL the server chose or validated (a registered redirect URI): it is
+	// rendered as trusted, since html/template would otherwise blank the
+	// private-use schemes of native apps.
+	Link     string
+	LinkText string
 }
 
 // errorPage shows e.
@@ -69,6 +78,8 @@ func (p *pages) errorPage(w http.ResponseWriter, e pageError) {
 		Message:  e.Message,
 		Hint:     e.Hint,
 		Status:   e.Status,
+		Link:     template.URL(e.Link),
+		LinkText: e.LinkText,
 	}, nil)
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strings"
 )
@@ -28,8 +29,14 @@ const (
 //     refusing it also refuses javascript:, data:, file: and the like.
 //
 // Every URI must be absolute and carry neither user info nor a fragment
-// (RFC 6749 §3.1.2). The returned message is fit for error_description and
-// never echoes the URI.
+// (RFC 6749 §3.1.2). It may hold only the characters RFC 3986 §2 allows
+// (no white space, control, non-ASCII or backslash: browsers read a
+// backslash as a slash, so it could move the authority). A host, when
+// there is one, must be a DNS name of ASCII letters, digits and hyphens
+// (an internationalised name in its xn-- form, which the consent page shows
+// as it is, so a lookalike cannot pass for the real name) or an IP address:
+// the consent page shows it and the Content-Security-Policy names it. The
+// returned message is fit for error_description and never echoes the URI.
 func validateRedirectURI(raw string) error {
 	if raw == "" {
 		return fmt.Errorf("is empty")
@@ -40,9 +47,9 @@ func validateRedirectURI(raw string) error {
 	if strings.Contains(raw, "#") {
 		return fmt.Errorf("must not contain a fragment")
 	}
-	for _, c := range raw {
-		if c <= ' ' || c == 0x7f {
-			return fmt.Errorf("must not contain spaces or control characters")
+	for i := 0; i < len(raw); i++ {
+		if !isURIChar(raw[i]) {
+			return fmt.Errorf("must contain only characters RFC 3986 allows in a URI (no spaces, control characters, backslashes or non-ASCII; percent-encode them)")
 		}
 	}
 	u, err := url.Parse(raw)
@@ -51,6 +58,9 @@ func validateRedirectURI(raw string) error {
 	}
 	if u.User != nil {
 		return fmt.Errorf("must not contain user information")
+	}
+	if u.Host != "" && !isPlainHost(u.Hostname()) {
+		return fmt.Errorf("must name its host as a DNS name of ASCII letters, digits and hyphens (xn-- form for internationalised names) or as an IP address")
 	}
 	switch u.Scheme {
 	case "https":
@@ -69,6 +79,41 @@ func validateRedirectURI(raw string) error {
 	return nil
 }
 
+// isURIChar reports whether c may appear in a URI: unreserved, reserved or
+// the % of a percent-encoding (RFC 3986 §2).
+func isURIChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
+}
+
+// isPlainHost reports whether host (without brackets or port) is an IP
+// address without zone, or a DNS name: dot-separated non-empty labels of
+// ASCII letters, digits and hyphens, without a trailing dot. That is also
+// the host grammar of a CSP source expression.
+func isPlainHost(host string) bool {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Zone() == ""
+	}
+	if host == "" {
+		return false
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // isLoopbackHost reports whether host (without brackets or port) is one of
 // the loopback names RFC 8252 §7.3 and §8.3 allow.
 func isLoopbackHost(host string) bool {
@@ -85,9 +130,10 @@ func isLoopbackHost(host string) bool {
 //   - no redirect_uri: allowed only when exactly one is registered, which
 //     is then used;
 //   - otherwise the requested URI must equal a registered one exactly,
-//     except that for http on a loopback host any port matches while
-//     scheme, host, path and query must still be equal (native apps listen
-//     on whatever port is free);
+//     case included (scheme and host too, although RFC 3986 calls them
+//     case-insensitive), except that for http on a loopback host any port
+//     matches while scheme, host, path and query must still be spelt
+//     identically (native apps listen on whatever port is free);
 //   - a registration that lists one of Claude's two callbacks
 //     (claude.ai and claude.com) accepts the other as well: Claude asks
 //     servers to allow both.
@@ -128,7 +174,8 @@ func loopbackMatch(registered, requested string) bool {
 	if err != nil {
 		return false
 	}
-	return reg.Scheme == loopbackHTTPScheme && req.Scheme == loopbackHTTPScheme &&
+	// url.Parse lower-cases the scheme: compare it as spelt.
+	return strings.HasPrefix(registered, loopbackHTTPScheme+"://") && strings.HasPrefix(requested, loopbackHTTPScheme+"://") &&
 		isLoopbackHost(reg.Hostname()) &&
 		reg.User == nil && req.User == nil &&
 		reg.Hostname() == req.Hostname() &&
@@ -163,14 +210,16 @@ func isLoopbackRedirect(uri string) bool {
 }
 
 // redirectDisplay is what the consent page shows of a redirect URI: the
-// host (or, for a private-use scheme, the scheme), prominently.
+// host (or, for a private-use scheme, the scheme), prominently. A
+// private-use URI goes to the app that owns its scheme whatever host it
+// names (com.attacker.app://claude.ai/), so that host is never shown.
 func redirectDisplay(uri string) string {
 	u, err := url.Parse(uri)
 	if err != nil {
 		return uri
 	}
 	switch {
-	case u.Host != "":
+	case u.Host != "" && isWebScheme(u.Scheme):
 		return u.Host
 	case u.Scheme != "":
 		return u.Scheme + ":"
@@ -185,8 +234,14 @@ func redirectOrigin(uri string) string {
 	if err != nil || u.Scheme == "" {
 		return ""
 	}
-	if u.Host == "" {
+	if u.Host == "" || !isWebScheme(u.Scheme) {
 		return u.Scheme + ":"
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// isWebScheme reports whether scheme is https or http, whose host says
+// where a redirect goes.
+func isWebScheme(scheme string) bool {
+	return scheme == "https" || scheme == loopbackHTTPScheme
 }

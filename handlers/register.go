@@ -51,10 +51,14 @@ const (
 // clients know). Registrations are durable and never expire.
 type registerHandler struct {
 	Clients tokens.ClientStore
-	Keys    *tokens.Keyring
-	Scopes  scopePolicy
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Limits rate-limits registrations; nil admits all.
+	Limits *limiter
+	// Cap bounds the number of registrations; nil means no cap.
+	Cap    *clientCap
+	Keys   *tokens.Keyring
+	Scopes scopePolicy
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Mount registers /register.
@@ -102,6 +106,9 @@ type registrationResponse struct {
 func (h *registerHandler) register(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
+	if !h.Limits.register(w, r) {
+		return
+	}
 	req, oerr := decodeRegistration(w, r)
 	if oerr != nil {
 		writeOAuthError(w, oerr)
@@ -109,6 +116,10 @@ func (h *registerHandler) register(w http.ResponseWriter, r *http.Request) {
 	}
 	client, oerr := h.validate(req)
 	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return
+	}
+	if oerr := h.Cap.admit(ctx); oerr != nil {
 		writeOAuthError(w, oerr)
 		return
 	}
@@ -282,14 +293,16 @@ func subsetOf(field string, values, def []string, allowed ...string) ([]string, 
 }
 
 // cleanText accepts human-readable metadata: valid UTF-8 without control
-// characters, trimmed, at most max bytes.
+// characters and without bidirectional formatting characters (which would
+// reorder the consent page's text around a client name), trimmed, at most
+// max bytes.
 func cleanText(field, s string, max int) (string, *oauthError) {
 	s = strings.TrimSpace(s)
 	if len(s) > max {
 		return "", badRequest(errInvalidClientMetadata, fmt.Sprintf("%s is longer than %d bytes", field, max))
 	}
-	if !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return "", badRequest(errInvalidClientMetadata, field+" must be printable text")
+	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }) >= 0 {
+		return "", badRequest(errInvalidClientMetadata, field+" must be printable text without control or bidirectional formatting characters")
 	}
 	return s, nil
 }

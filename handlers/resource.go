@@ -10,8 +10,9 @@ import (
 // RFC 8707 resource parameter. There is one protected resource, the MCP
 // endpoint R (issuer + "/mcp"). The bare origin is accepted too, because
 // some clients take the resource from the root metadata document or send
-// the origin with a trailing slash (mcp-auth-checklist §8); both are
-// recorded as R, so every token's audience is R.
+// the origin with a trailing slash (mcp-auth-checklist §8); so is the legacy
+// SSE endpoint (issuer + "/sse"), whose own metadata names it (see SSE). All
+// are recorded as R, so every token's audience is R.
 type resourceSet struct {
 	canonical string   // R, exactly as the metadata advertises it
 	accepted  []string // normalised forms that resolve to R
@@ -27,13 +28,18 @@ func newResourceSet(issuer string) (resourceSet, error) {
 	if err != nil {
 		return resourceSet{}, err
 	}
-	return resourceSet{canonical: r, accepted: []string{nr, no}}, nil
+	ns, err := normaliseResource(issuer + pathSSE)
+	if err != nil {
+		return resourceSet{}, err
+	}
+	return resourceSet{canonical: r, accepted: []string{nr, no, ns}}, nil
 }
 
 // resolve maps the resource parameter values of a request to R: no value
 // means R (clients of the 2025-03-26 specification and clients that found
-// no resource metadata send none); every value present must normalise to R
-// or to the origin. Anything else is invalid_target (RFC 8707 §2).
+// no resource metadata send none); every value present must normalise to R,
+// to the origin or to the SSE endpoint. Anything else is invalid_target
+// (RFC 8707 §2).
 func (s resourceSet) resolve(values []string) (string, *oauthError) {
 	for _, v := range values {
 		if !s.accepts(v) {
@@ -60,9 +66,12 @@ func (s resourceSet) accepts(v string) bool {
 // comparison (mcp-auth-checklist §8; MCP "Canonical Server URI"): scheme
 // and host in lower case, the default port dropped, and ONE trailing slash
 // removed from the path ("https://h/" and "https://h" are the same, so are
-// "https://h/mcp/" and "https://h/mcp"). It must be an absolute http(s) URI
-// without user info or fragment (RFC 8707 §2). The query is kept, so a
-// resource with a query never equals one of ours.
+// "https://h/mcp/" and "https://h/mcp"; a doubled slash, as in "/mcp//",
+// is an empty segment and stays, so the result is idempotent). It must be
+// an absolute http(s) URI without user info or fragment (RFC 8707 §2), with
+// a host of printable ASCII without percent-encoding (which could not be
+// written back unambiguously). The query is kept, so a resource with a
+// query never equals one of ours.
 func normaliseResource(raw string) (string, error) {
 	if raw == "" || strings.ContainsAny(raw, "#") {
 		return "", errors.New("resource must be an absolute URI without fragment")
@@ -76,6 +85,9 @@ func normaliseResource(raw string) (string, error) {
 		return "", errors.New("resource must be an absolute http(s) URI")
 	}
 	host := strings.ToLower(u.Hostname())
+	if host == "" || strings.ContainsFunc(host, func(c rune) bool { return c == '%' || c <= ' ' || c > '~' }) {
+		return "", errors.New("resource must name its host in ASCII")
+	}
 	port := u.Port()
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
@@ -86,7 +98,10 @@ func normaliseResource(raw string) (string, error) {
 	if port != "" {
 		host += ":" + port
 	}
-	path := strings.TrimSuffix(u.EscapedPath(), "/")
+	path := u.EscapedPath()
+	if strings.HasSuffix(path, "/") && !strings.HasSuffix(path, "//") {
+		path = path[:len(path)-1]
+	}
 	out := scheme + "://" + host + path
 	if u.RawQuery != "" || u.ForceQuery {
 		out += "?" + u.RawQuery

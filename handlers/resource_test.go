@@ -16,8 +16,8 @@ func TestNormaliseResource(t *testing.T) {
 		{"https://mcp.example.com:8443/mcp", "https://mcp.example.com:8443/mcp", true},
 		{"https://mcp.example.com", "https://mcp.example.com", true},
 		{"https://mcp.example.com/", "https://mcp.example.com", true},
-		{"https://mcp.example.com/mcp//", "https://mcp.example.com/mcp/", true}, // only one slash is dropped
-		{"https://mcp.example.com/MCP", "https://mcp.example.com/MCP", true},    // paths are case-sensitive
+		{"https://mcp.example.com/mcp//", "https://mcp.example.com/mcp//", true}, // an empty segment, not a trailing slash: kept (idempotent)
+		{"https://mcp.example.com/MCP", "https://mcp.example.com/MCP", true},     // paths are case-sensitive
 		{"https://mcp.example.com/mcp?x=1", "https://mcp.example.com/mcp?x=1", true},
 		{"http://[::1]:8080/mcp", "http://[::1]:8080/mcp", true},
 		{"https://mcp.example.com/mcp#frag", "", false},
@@ -54,7 +54,9 @@ func TestResourceSetResolve(t *testing.T) {
 		{[]string{"https://mcp.example.com"}, true},
 		{[]string{"https://mcp.example.com/"}, true},
 		{[]string{"https://mcp.example.com/mcp", "https://mcp.example.com/"}, true},
-		{[]string{"https://mcp.example.com/sse"}, false},
+		{[]string{"https://mcp.example.com/sse"}, true}, // the legacy SSE endpoint names itself in its metadata
+		{[]string{"https://mcp.example.com/sse/"}, true},
+		{[]string{"https://mcp.example.com/sse/x"}, false},
 		{[]string{"https://mcp.example.com/mcp/x"}, false},
 		{[]string{"http://mcp.example.com/mcp"}, false},
 		{[]string{"https://mcp.example.com:8443/mcp"}, false},

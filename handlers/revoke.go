@@ -23,7 +23,9 @@ import (
 // client gets 200 and changes nothing (§2.2), so the endpoint reveals
 // nothing about tokens the caller does not own.
 type revokeHandler struct {
-	Auth   *clientAuthenticator
+	Auth *clientAuthenticator
+	// Limits rate-limits revocations; nil admits all.
+	Limits *limiter
 	Grants tokens.GrantStore
 	Tokens tokens.TokenStore
 	Keys   *tokens.Keyring
@@ -38,6 +40,9 @@ func (h *revokeHandler) Mount(mux *http.ServeMux) {
 func (h *revokeHandler) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
+	if !h.Limits.endpointIP(w, r, "revoke") {
+		return
+	}
 	form, oerr := readForm(w, r)
 	if oerr != nil {
 		writeOAuthError(w, oerr)
@@ -46,6 +51,9 @@ func (h *revokeHandler) revoke(w http.ResponseWriter, r *http.Request) {
 	client, oerr := h.Auth.authenticate(ctx, r, form)
 	if oerr != nil {
 		writeOAuthError(w, oerr)
+		return
+	}
+	if !h.Limits.endpointClient(w, r, "revoke", client.ID, form) {
 		return
 	}
 	token := form.Get("token")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/allow"
 )
 
 // Paths of the OAuth surface (the /mcp, /healthz and /readyz paths belong
@@ -56,8 +57,21 @@ type Config struct {
 	// Providers are the upstream identity providers (at least one), in the
 	// order the consent page shows them.
 	Providers []upstream.Provider
-	// MCPServer is the MCP server with its tools registered.
+	// MCPServer is the MCP server with its tools registered, for every
+	// caller when MCPServerFor is nil.
 	MCPServer *mcp.Server
+	// MCPServerFor, when set, picks the MCP server of each /mcp and /sse
+	// request by its verified caller, so that tools/list shows the tools
+	// the caller's sign-in can use (see MCP.ServerFor). It must not return
+	// nil for a caller of any configured provider.
+	MCPServerFor func(caller *tokens.Caller) *mcp.Server
+	// Allow decides who may sign in, at login and again at every refresh
+	// (package upstream/allow); nil or empty admits everyone.
+	Allow *allow.Policy
+	// UpstreamTokens opens and refreshes a grant's upstream token
+	// (tokens.UpstreamTokens). Required when Allow has GitHub organisation
+	// or team rules, which are re-checked at refresh with it.
+	UpstreamTokens UpstreamTokenSource
 	// ScopesSupported are the scopes clients may ask for, e.g.
 	// ["mcp:read", "mcp:write"] (at least one).
 	ScopesSupported []string
@@ -67,13 +81,27 @@ type Config struct {
 	// ScopeDescriptions optionally replaces the consent page's text for a
 	// scope.
 	ScopeDescriptions map[string]string
+	// ToolScopes is the scope each tool needs, enforced on /mcp (403
+	// insufficient_scope, which makes clients step up). Every scope it may
+	// require must be in ScopesSupported. Nil checks no scopes per tool.
+	ToolScopes ToolScopes
 	// AllowedOrigins are the browser origins allowed to call /mcp.
 	AllowedOrigins []string
+	// Limits are the abuse limits of /register, /authorize, /token and
+	// /revoke (ratelimit.go); the zero value limits nothing. Store must
+	// implement tokens.RateLimiter when any rate is set.
+	Limits Limits
 	// Lifetimes; zero means the Default* value. CodeTTL must not exceed ten
 	// minutes (OAuth 2.1 §4.1.2) and AccessTTL not RefreshTTL.
 	AccessTTL, RefreshTTL, CodeTTL, PendingTTL, RefreshGrace time.Duration
 	// ServiceName is shown on pages and in metadata; default "mcpgate".
 	ServiceName string
+	// FetchClientMetadata fetches client ID metadata documents (a client_id
+	// that is an https URL with a path; see cimd.go). Nil means the
+	// SSRF-safe fetcher of internal/safehttp: https only, public addresses
+	// only (checked at dial time), no redirects, 3 s, 64 KiB,
+	// application/json. Tests inject a fetcher for a local TLS server.
+	FetchClientMetadata MetadataFetcher
 	// Logger receives the request logs (IDs only, never secrets); nil
 	// discards them.
 	Logger *slog.Logger
@@ -88,8 +116,8 @@ type mounter interface {
 
 // New validates cfg and returns the whole HTTP surface: discovery,
 // registration, authorization with consent, the upstream callbacks, token,
-// revocation, /mcp and the health probes. This is the only place routes are
-// mounted.
+// revocation, /mcp, the legacy /sse and the health probes. This is the only
+// place routes are mounted.
 func New(cfg Config) (http.Handler, error) {
 	if err := cfg.normalise(); err != nil {
 		return nil, err
@@ -103,7 +131,13 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	jar := newCookieJar(cfg.Keys, strings.HasPrefix(cfg.Issuer, "https://"))
-	clientAuth := &clientAuthenticator{Clients: cfg.Store, Keys: cfg.Keys, Logger: cfg.Logger}
+	limits := newLimiter(cfg, pg)
+	clients, err := newClientResolver(cfg.Store, cfg.FetchClientMetadata, cfg.Logger, cfg.Now)
+	if err != nil {
+		return nil, err
+	}
+	clientAuth := &clientAuthenticator{Clients: clients, Keys: cfg.Keys, Logger: cfg.Logger}
+	allowed := &allowlist{Policy: cfg.Allow, Upstream: cfg.UpstreamTokens, Providers: cfg.Providers}
 	scopes := scopePolicy{supported: cfg.ScopesSupported, defaults: cfg.DefaultScopes}
 	resourceMetadataURL := cfg.Issuer + pathProtectedResource + pathMCP
 
@@ -116,6 +150,8 @@ func New(cfg Config) (http.Handler, error) {
 		},
 		&registerHandler{
 			Clients: cfg.Store,
+			Limits:  limits,
+			Cap:     newClientCap(cfg),
 			Keys:    cfg.Keys,
 			Scopes:  scopes,
 			Logger:  cfg.Logger,
@@ -123,7 +159,7 @@ func New(cfg Config) (http.Handler, error) {
 		},
 		&authorizeHandler{
 			Issuer:            cfg.Issuer,
-			Clients:           cfg.Store,
+			Clients:           clients,
 			Pending:           cfg.Store,
 			Keys:              cfg.Keys,
 			Providers:         cfg.Providers,
@@ -136,6 +172,7 @@ func New(cfg Config) (http.Handler, error) {
 			Cookies:           jar,
 			Pages:             pg,
 			UpstreamOrigins:   upstreamOrigins(cfg.Providers),
+			Limits:            limits,
 			Logger:            cfg.Logger,
 			Now:               cfg.Now,
 		},
@@ -150,6 +187,7 @@ func New(cfg Config) (http.Handler, error) {
 			Pages:      pg,
 			CodeTTL:    cfg.CodeTTL,
 			PendingTTL: cfg.PendingTTL,
+			Allow:      allowed,
 			Logger:     cfg.Logger,
 			Now:        cfg.Now,
 		},
@@ -163,11 +201,14 @@ func New(cfg Config) (http.Handler, error) {
 			AccessTTL:    cfg.AccessTTL,
 			RefreshTTL:   cfg.RefreshTTL,
 			RefreshGrace: cfg.RefreshGrace,
+			Limits:       limits,
+			Allow:        allowed,
 			Logger:       cfg.Logger,
 			Now:          cfg.Now,
 		},
 		&revokeHandler{
 			Auth:   clientAuth,
+			Limits: limits,
 			Grants: cfg.Store,
 			Tokens: cfg.Store,
 			Keys:   cfg.Keys,
@@ -176,11 +217,26 @@ func New(cfg Config) (http.Handler, error) {
 		&MCP{
 			Resource:            resources.canonical,
 			ResourceMetadataURL: resourceMetadataURL,
-			Scopes:              cfg.ScopesSupported,
+			Scopes:              cfg.DefaultScopes,
 			Tokens:              cfg.Store,
 			Keys:                cfg.Keys,
 			Server:              cfg.MCPServer,
-			AllowedOrigins:      cfg.AllowedOrigins,
+			ServerFor:           cfg.MCPServerFor,
+			ToolScopes:          cfg.ToolScopes,
+			AllowedOrigins:      ownOrigin(cfg.Issuer, cfg.AllowedOrigins),
+			Logger:              cfg.Logger,
+			Now:                 cfg.Now,
+		},
+		&SSE{
+			Resource:            resources.canonical,
+			ResourceMetadataURL: cfg.Issuer + pathProtectedResource + pathSSE,
+			Scopes:              cfg.DefaultScopes,
+			Tokens:              cfg.Store,
+			Keys:                cfg.Keys,
+			Server:              cfg.MCPServer,
+			ServerFor:           cfg.MCPServerFor,
+			ToolScopes:          cfg.ToolScopes,
+			AllowedOrigins:      ownOrigin(cfg.Issuer, cfg.AllowedOrigins),
 			Logger:              cfg.Logger,
 			Now:                 cfg.Now,
 		},
@@ -207,8 +263,11 @@ func (cfg *Config) normalise() error {
 	if cfg.Keys == nil {
 		bad("Keys is required")
 	}
-	if cfg.MCPServer == nil {
-		bad("MCPServer is required")
+	if cfg.MCPServer == nil && cfg.MCPServerFor == nil {
+		bad("MCPServer is required (or MCPServerFor)")
+	}
+	if cfg.Allow.NeedsGitHubOrgs() && cfg.UpstreamTokens == nil {
+		bad("UpstreamTokens is required when Allow has GitHub organisation or team rules")
 	}
 	if len(cfg.Providers) == 0 {
 		bad("at least one upstream provider is required")
@@ -250,6 +309,8 @@ func (cfg *Config) normalise() error {
 			bad("DefaultScopes: %q is not in ScopesSupported", s)
 		}
 	}
+	problems = append(problems, toolScopeProblems(cfg.ToolScopes, cfg.ScopesSupported)...)
+	problems = append(problems, cfg.Limits.normalise(cfg.Store)...)
 	durations := []struct {
 		name string
 		d    *time.Duration
@@ -441,4 +502,10 @@ func panicSummary(v any) string {
 		}
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// ownOrigin adds the server's own origin (the issuer) to the browser origins
+// allowed on /mcp and /sse: a page served by mcpgate itself may call them.
+func ownOrigin(issuer string, allowed []string) []string {
+	return append([]string{issuer}, allowed...)
 }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/tokens"
+	"github.com/mcpgate/mcpgate/upstream"
 )
 
 // tokenHandler is the token endpoint (OAuth 2.1 §3.2, RFC 6749 §3.2):
@@ -45,8 +46,11 @@ type tokenHandler struct {
 	AccessTTL    time.Duration
 	RefreshTTL   time.Duration
 	RefreshGrace time.Duration
-	Logger       *slog.Logger
-	Now          func() time.Time
+	Limits       *limiter // nil admits all
+	// Allow is re-checked at every refresh; nil admits everyone.
+	Allow  *allowlist
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Mount registers /token.
@@ -74,8 +78,11 @@ func invalidRefresh() *oauthError {
 }
 
 func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), h.requestTimeout())
 	defer cancel()
+	if !h.Limits.endpointIP(w, r, "token") {
+		return
+	}
 	form, oerr := readForm(w, r)
 	if oerr != nil {
 		writeOAuthError(w, oerr)
@@ -84,6 +91,9 @@ func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
 	client, oerr := h.Auth.authenticate(ctx, r, form)
 	if oerr != nil {
 		writeOAuthError(w, oerr)
+		return
+	}
+	if !h.Limits.endpointClient(w, r, "token", client.ID, form) {
 		return
 	}
 	var body []byte
@@ -200,6 +210,10 @@ func (h *tokenHandler) exchangeCode(ctx context.Context, client tokens.Client, f
 		log.LogAttrs(ctx, slog.LevelError, "storing the tokens failed", slog.String("error", err.Error()))
 		return nil, storeUnavailable()
 	}
+	if err := h.Auth.Clients.TouchClient(ctx, client.ID, now); err != nil {
+		// Only bookkeeping: a client with a live grant is never pruned.
+		log.LogAttrs(ctx, slog.LevelWarn, "recording the client's use failed", slog.String("error", err.Error()))
+	}
 	log.LogAttrs(ctx, slog.LevelInfo, "tokens issued", slog.String("user_id", grant.UserID))
 	return body, nil
 }
@@ -262,6 +276,9 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 		log.LogAttrs(ctx, slog.LevelWarn, "refresh token record cannot be unwrapped")
 		return nil, invalidRefresh()
 	}
+	if oerr := h.recheck(ctx, log, grant, rec.Scopes, dk); oerr != nil {
+		return nil, oerr
+	}
 	// The new refresh token keeps the grant's scopes; a narrower scope
 	// applies to the access token only (RFC 6749 §6).
 	resp, issue, err := h.mint(grant, client.ID, accessScopes, rec.Scopes, rec.Resource, dk, now)
@@ -301,6 +318,65 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	}
 	log.LogAttrs(ctx, slog.LevelInfo, "refresh token rotated", slog.String("user_id", grant.UserID))
 	return body, nil
+}
+
+// requestTimeout bounds one token request: the store calls, plus, when
+// the allowlist asks GitHub at refresh, the upstream calls.
+func (h *tokenHandler) requestTimeout() time.Duration {
+	if h.Allow.enabled() && h.Allow.Policy.NeedsGitHubOrgs() {
+		return storeTimeout + upstreamExchangeTimeout
+	}
+	return storeTimeout
+}
+
+// recheck applies the allowlist again before a refresh is answered, so
+// that someone the rules no longer admit (removed from the organisation,
+// dropped from the users list) loses access within one access token
+// lifetime. A refused grant is revoked and the client gets invalid_grant
+// with the reason; a grant whose upstream token the provider no longer
+// accepts (or that no longer opens) is revoked too. When the rules cannot be evaluated (GitHub
+// unreachable or rate limited) nothing is revoked and the client gets
+// temporarily_unavailable, so it keeps its refresh token and retries.
+func (h *tokenHandler) recheck(ctx context.Context, log *slog.Logger, grant tokens.Grant, scopes []string, dk tokens.DataKey) *oauthError {
+	if !h.Allow.enabled() {
+		return nil
+	}
+	caller := &tokens.Caller{
+		GrantID:  grant.ID,
+		ClientID: grant.ClientID,
+		UserID:   grant.UserID,
+		Provider: grant.Provider,
+		Scopes:   scopes,
+		Key:      dk,
+	}
+	err := h.Allow.atRefresh(ctx, grant, caller)
+	var (
+		reason string
+		oerr   *oauthError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, upstream.ErrDenied):
+		reason = "the allowlist no longer admits the user"
+		oerr = invalidGrant(descriptionSafe("access revoked: " + refusalReasons(err)))
+	case errors.Is(err, tokens.ErrGrantGone), errors.Is(err, upstream.ErrRevoked), errors.Is(err, tokens.ErrSealBroken):
+		reason = "the upstream token is no longer usable"
+		oerr = invalidGrant("access revoked: the sign-in at the identity provider is no longer valid; sign in again")
+	default:
+		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be re-checked at refresh",
+			slog.String("user_id", grant.UserID), slog.String("error", err.Error()))
+		return &oauthError{Code: errTemporarilyUnavailable, Description: "access could not be re-checked right now; retry shortly",
+			Status: http.StatusServiceUnavailable}
+	}
+	if rerr := h.Grants.RevokeGrant(ctx, grant.ID); rerr != nil {
+		log.LogAttrs(ctx, slog.LevelError, "revoking the grant the allowlist refused failed",
+			slog.String("user_id", grant.UserID), slog.String("error", rerr.Error()))
+		return storeUnavailable()
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "grant revoked at refresh: "+reason,
+		slog.String("user_id", grant.UserID), slog.String("provider", grant.Provider))
+	return oerr
 }
 
 // lookupRefresh finds the refresh token record under the current or a

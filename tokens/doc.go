@@ -71,4 +71,14 @@
 // previous list, then dropping it) bounds how long a leaked secret is useful.
 // The Keyring and DataKey never print their keys, and logs carry grant,
 // client and user IDs only.
+//
+// # Abuse limits
+//
+// Both stores are also a RateLimiter: sliding window counters on the
+// store's clock, so the limits of the HTTP endpoints hold across replicas
+// and the conformance suite checks them to the millisecond. Registrations
+// are durable, but a client that never completed an authorization
+// (Client.LastUsedAt zero, set by TouchClient at the code exchange) and has
+// no live grant can be deleted once it is old (PruneUnusedClients): Claude
+// registers a new client on every fresh connection, and most are abandoned.
 package tokens

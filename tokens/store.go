@@ -44,6 +44,10 @@ type Client struct {
 	SoftwareID              string    `json:"software_id,omitempty"`
 	SoftwareVersion         string    `json:"software_version,omitempty"`
 	CreatedAt               time.Time `json:"created_at"`
+	// LastUsedAt is when the client last exchanged an authorization code
+	// (TouchClient); zero for a client that never completed an
+	// authorization. PruneUnusedClients removes old clients that never did.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 }
 
 // Pending is an authorization request that the user approved on the consent
@@ -77,14 +81,20 @@ type Grant struct {
 	ID       string `json:"id"`
 	ClientID string `json:"client_id"`
 	// UserID is Provider + ":" + Subject, the stable user identifier.
-	UserID   string   `json:"user_id"`
-	Provider string   `json:"provider"`
-	Subject  string   `json:"subject"`
-	Login    string   `json:"login,omitempty"`
-	Email    string   `json:"email,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	Scopes   []string `json:"scopes"`
-	Resource string   `json:"resource"`
+	UserID   string `json:"user_id"`
+	Provider string `json:"provider"`
+	Subject  string `json:"subject"`
+	Login    string `json:"login,omitempty"`
+	Email    string `json:"email,omitempty"`
+	// EmailVerified says the provider verified Email at login; only a
+	// verified address satisfies an allowlist, at refresh as at login.
+	EmailVerified bool `json:"email_verified,omitempty"`
+	// HostedDomain is Google's "hd" claim at login (the Google Workspace
+	// domain), for allowlists re-checked at refresh.
+	HostedDomain string   `json:"hosted_domain,omitempty"`
+	Name         string   `json:"name,omitempty"`
+	Scopes       []string `json:"scopes"`
+	Resource     string   `json:"resource"`
 	// Upstream is the sealed upstream token (opaque to the store).
 	Upstream  []byte    `json:"upstream"`
 	CreatedAt time.Time `json:"created_at"`
@@ -155,6 +165,13 @@ type ClientStore interface {
 	// caller does (RevokeGrant for each of ListGrants).
 	DeleteClient(ctx context.Context, id string) error
 	ListClients(ctx context.Context) ([]Client, error)
+	// TouchClient records that the client was used at at: LastUsedAt
+	// becomes at unless it is already later. ErrNotFound if there is no
+	// such client.
+	TouchClient(ctx context.Context, id string, at time.Time) error
+	// CountClients returns the number of registrations (cheap: it does not
+	// read them).
+	CountClients(ctx context.Context) (int, error)
 }
 
 // PendingStore keeps approved authorization requests between the redirect

@@ -31,6 +31,9 @@ type Caller struct {
 	GrantID  string
 	ClientID string
 	UserID   string
+	// Provider is the name of the upstream provider the grant's user
+	// signed in with (Grant.Provider, the prefix of UserID).
+	Provider string
 	Scopes   []string
 	Key      DataKey
 }

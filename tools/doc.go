@@ -13,9 +13,23 @@
 //	list_issues, get_issue, create_issue,
 //	add_issue_comment                        issues.go
 //	list_pull_requests, get_pull_request     pullrequests.go
+//	whoami                                   whoami.go
 //
 // Register adds them all to an *mcp.Server; Names lists them in the same
 // order. The list lives in one place (toolset.all in tools.go).
+//
+// # Tools per identity provider
+//
+// mcpgate signs people in with GitHub, Google or any OpenID Connect
+// issuer, but only a GitHub sign-in gives the GitHub tools an account to
+// act on. whoami works for every sign-in: it describes the connection's
+// identity (provider, subject, login, e-mail, scopes, client) from the
+// grant, through Deps.Whoami. The server for GitHub sign-ins gets every
+// tool (Register); the server for the others gets whoami only
+// (RegisterIdentity), so tools/list shows each person what works for
+// them. A GitHub tool called by name on the second server anyway gets a
+// tool error that says to sign in with GitHub, and so does a ClientFunc
+// that returns ErrNotGitHub (the check behind the check).
 //
 // # Typed tools
 //

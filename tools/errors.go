@@ -35,6 +35,9 @@ func clientError(err error) error {
 	if errors.Is(err, upstream.ErrRevoked) {
 		return &toolError{msg: reconnectMessage, cause: err}
 	}
+	if errors.Is(err, ErrNotGitHub) {
+		return &toolError{msg: notGitHubMessage, cause: err}
+	}
 	return &toolError{msg: "could not reach GitHub for your account: " + err.Error(), cause: err}
 }
 

@@ -77,6 +77,11 @@ func newGitHubClient(fake *fakegithub.Fake, token string, enterprise bool) (*git
 func connect(t *testing.T, d tools.Deps) *mcp.ClientSession {
 	t.Helper()
 	srv := mcp.NewServer(&mcp.Implementation{Name: "mcpgate-test", Version: "test"}, nil)
+	if d.Whoami == nil {
+		d.Whoami = func(context.Context, *mcp.CallToolRequest) (tools.Identity, error) {
+			return tools.Identity{}, errors.New("whoami is not part of this test")
+		}
+	}
 	tools.Register(srv, d)
 	ct, st := mcp.NewInMemoryTransports()
 	ctx := context.Background()

@@ -21,20 +21,27 @@ type ClientFunc func(ctx context.Context, req *mcp.CallToolRequest) (*github.Cli
 
 // Deps are the named dependencies of the tools.
 type Deps struct {
-	// GitHub builds the per-request client. Required.
+	// GitHub builds the per-request client. Required by Register.
 	GitHub ClientFunc
+	// Whoami describes the caller, for the whoami tool. Required by
+	// Register and RegisterIdentity.
+	Whoami WhoamiFunc
 	// Now is the clock used to phrase rate-limit reset times. Nil means
 	// time.Now.
 	Now func() time.Time
 }
 
-// Register adds every tool to s. This is the single list of tools; Names
-// returns the same list in the same order. It panics when d.GitHub is nil,
-// so that a wiring mistake stops the server at start-up rather than on the
-// first tool call.
+// Register adds every tool to s: the GitHub tools and whoami, for callers
+// who signed in with GitHub (RegisterIdentity serves the others). This is
+// the single list of tools; Names returns the same list in the same
+// order. It panics when d.GitHub or d.Whoami is nil, so that a wiring
+// mistake stops the server at start-up rather than on the first tool call.
 func Register(s *mcp.Server, d Deps) {
 	if d.GitHub == nil {
 		panic("tools.Register: Deps.GitHub is nil")
+	}
+	if d.Whoami == nil {
+		panic("tools.Register: Deps.Whoami is nil")
 	}
 	if d.Now == nil {
 		d.Now = time.Now
@@ -60,8 +67,14 @@ type toolset struct {
 	deps Deps
 }
 
-// all is the list of tools, in registration order.
+// all is the list of tools, in registration order: the GitHub tools, then
+// the tools that work for every sign-in.
 func (ts *toolset) all() []serverTool {
+	return append(ts.githubTools(), ts.identityTools()...)
+}
+
+// githubTools are the tools that act on the caller's GitHub account.
+func (ts *toolset) githubTools() []serverTool {
 	return []serverTool{
 		ts.getMe(),
 		ts.searchRepositories(),
@@ -79,7 +92,9 @@ func (ts *toolset) all() []serverTool {
 // a heterogeneous list of typed tools can be registered in one loop.
 type serverTool struct {
 	name string
-	add  func(s *mcp.Server)
+	// scope is the OAuth scope a call needs (see RequiredScope).
+	scope string
+	add   func(s *mcp.Server)
 }
 
 // newTool binds a typed handler to its definition. The input and output
@@ -87,8 +102,9 @@ type serverTool struct {
 // caller before this point.
 func newTool[In, Out any](t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) serverTool {
 	return serverTool{
-		name: t.Name,
-		add:  func(s *mcp.Server) { mcp.AddTool(s, t, h) },
+		name:  t.Name,
+		scope: scopeFor(t.Annotations),
+		add:   func(s *mcp.Server) { mcp.AddTool(s, t, h) },
 	}
 }
 

@@ -78,7 +78,7 @@ func TestNamesMatchRegistration(t *testing.T) {
 	want := []string{
 		"get_me", "search_repositories", "get_file_contents",
 		"list_issues", "get_issue", "create_issue", "add_issue_comment",
-		"list_pull_requests", "get_pull_request",
+		"list_pull_requests", "get_pull_request", "whoami",
 	}
 	if got := tools.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
@@ -95,10 +95,12 @@ func TestNamesMatchRegistration(t *testing.T) {
 }
 
 // TestAnnotations checks the hints every tool must carry: a title, open
-// world (they all reach GitHub), and read-only except the two that create
-// things, which are additive (not destructive) and not idempotent.
+// world for the tools that reach GitHub (all but whoami, which only reads
+// mcpgate's own record), and read-only except the two that create things,
+// which are additive (not destructive) and not idempotent.
 func TestAnnotations(t *testing.T) {
 	writes := []string{"create_issue", "add_issue_comment"}
+	closedWorld := []string{"whoami"}
 	for _, tool := range listTools(t) {
 		t.Run(tool.Name, func(t *testing.T) {
 			a := tool.Annotations
@@ -108,8 +110,8 @@ func TestAnnotations(t *testing.T) {
 			if a.Title == "" || tool.Title == "" || tool.Description == "" {
 				t.Errorf("title %q, annotations title %q, description %q: all must be set", tool.Title, a.Title, tool.Description)
 			}
-			if a.OpenWorldHint == nil || !*a.OpenWorldHint {
-				t.Errorf("openWorldHint = %v, want true", a.OpenWorldHint)
+			if open := !slices.Contains(closedWorld, tool.Name); a.OpenWorldHint == nil || *a.OpenWorldHint != open {
+				t.Errorf("openWorldHint = %v, want %v", a.OpenWorldHint, open)
 			}
 			write := slices.Contains(writes, tool.Name)
 			if a.ReadOnlyHint == write {

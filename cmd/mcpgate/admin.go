@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -36,7 +37,10 @@ func clientsCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration `file`")
-	fs.Usage = func() { fmt.Fprintln(stderr, "usage: mcpgate clients list | delete ID [-config FILE]") }
+	olderThan := fs.Duration("older-than", handlers.DefaultUnusedClientAge, "prune: only clients registered longer ago than this")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: mcpgate clients list | delete ID | prune [--older-than 24h] [-config FILE]")
+	}
 	sub, rest := subcommand(args)
 	if err := fs.Parse(rest); err != nil {
 		return err
@@ -44,15 +48,29 @@ func clientsCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	switch {
 	case sub == "list" && fs.NArg() == 0:
 	case sub == "delete" && fs.NArg() == 1:
+	case sub == "prune" && fs.NArg() == 0:
+		if *olderThan <= 0 {
+			return usageError{"clients prune: --older-than must be positive, such as 24h (a younger client may be in the middle of signing in)"}
+		}
 	default:
 		fs.Usage()
-		return usageError{"clients: expected 'list' or 'delete ID'"}
+		return usageError{"clients: expected 'list', 'delete ID' or 'prune'"}
 	}
 	store, err := adminStore(ctx, *configPath)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if sub == "prune" {
+		// Never used: no authorization code was ever exchanged and no live
+		// grant names the client (see tokens.PruneUnusedClients).
+		n, err := tokens.PruneUnusedClients(ctx, store, time.Now().Add(-*olderThan))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deleted %d never-used client(s) registered more than %s ago\n", n, *olderThan)
+		return nil
+	}
 	if sub == "list" {
 		clients, err := store.ListClients(ctx)
 		if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	tokensredis "github.com/mcpgate/mcpgate/tokens/redis"
 	"github.com/mcpgate/mcpgate/tools"
-	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
@@ -66,51 +66,45 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		return nil, err
 	}
 
-	ghp, err := github.New(github.Config{
-		ClientID:     cfg.GitHub.ClientID,
-		ClientSecret: cfg.GitHub.ClientSecret.Reveal(),
-		BaseURL:      cfg.GitHub.BaseURL,
-		RedirectURL:  cfg.CallbackURL("github"),
-		Scopes:       cfg.GitHub.Scopes,
-		HTTPClient:   opts.HTTPClient,
-		DisplayName:  opts.GitHubDisplayName,
-		Now:          now,
-	})
+	policy, err := allow.New(cfg.Allow.Rules())
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("github provider: %w", err)
+		return nil, fmt.Errorf("allowlist: %w", err)
 	}
-	providers := []upstream.Provider{ghp}
+	providers, err := buildProviders(ctx, cfg, policy, opts, now)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 
 	upstreamTokens := &tokens.UpstreamTokens{
 		Store:     store,
-		Providers: map[string]upstream.Provider{ghp.Name(): ghp},
+		Providers: providers.byName,
 		Now:       now,
 		Logger:    logger,
 	}
 
-	server := mcp.NewServer(&mcp.Implementation{
-		Name:    "mcpgate",
-		Title:   "GitHub (via mcpgate)",
-		Version: version,
-	}, &mcp.ServerOptions{
-		Instructions: "Tools that act on the signed-in person's GitHub account: repositories, files, issues and pull requests.",
-		Logger:       logger,
-	})
-	tools.Register(server, tools.Deps{
-		GitHub: githubClientFunc(upstreamTokens, ghp),
+	// Two MCP servers (providers.go): every tool for GitHub sign-ins,
+	// whoami only for the others, chosen per request by the caller.
+	servers := newMCPServers(tools.Deps{
+		GitHub: githubClientFunc(upstreamTokens, providers.gitHub, logger),
+		Whoami: whoamiFunc(store, providers),
 		Now:    now,
-	})
+	}, providers, &mcp.ServerOptions{Logger: logger})
 
 	handler, err := handlers.New(handlers.Config{
 		Issuer:          cfg.PublicURL,
 		Store:           store,
 		Keys:            keys,
-		Providers:       providers,
-		MCPServer:       server,
+		Providers:       providers.list,
+		MCPServerFor:    servers.serverFor,
+		Allow:           policy,
+		UpstreamTokens:  upstreamTokens,
 		ScopesSupported: cfg.Scopes.Supported,
 		DefaultScopes:   cfg.Scopes.Default,
+		ToolScopes:      tools.ScopeRules{},
 		AllowedOrigins:  cfg.AllowedOrigins,
+		Limits:          cfg.Limits.handlerLimits(),
 		AccessTTL:       cfg.Tokens.AccessTTL,
 		RefreshTTL:      cfg.Tokens.RefreshTTL,
 		CodeTTL:         cfg.Tokens.CodeTTL,
@@ -167,17 +161,85 @@ func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *s
 
 // githubClientFunc gives each tool call a GitHub client authenticated as its
 // caller, with the upstream token of the caller's grant (refreshed by the
-// server when it has expired).
-func githubClientFunc(up *tokens.UpstreamTokens, p *github.Provider) tools.ClientFunc {
+// server when it has expired), on the GitHub provider the caller signed in
+// with. A caller who signed in with another provider gets
+// tools.ErrNotGitHub: the GitHub tools are not even listed for them (see
+// mcpServers), and this keeps a misrouted call from going anywhere. The
+// client's transport watches for GitHub refusing that token (see
+// revokeOnUnauthorized).
+func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*gh.Client, error) {
 		caller, ok := handlers.CallerFromRequest(req)
 		if !ok {
 			return nil, errors.New("this request carries no signed-in user")
 		}
+		p, ok := gitHub[caller.Provider]
+		if !ok {
+			return nil, fmt.Errorf("grant of provider %q: %w", caller.Provider, tools.ErrNotGitHub)
+		}
 		tok, err := up.Token(ctx, caller)
 		if err != nil {
 			return nil, err
 		}
-		return p.NewClient(tok.AccessToken)
+		c, err := p.NewClient(tok.AccessToken)
+		if err != nil {
+			return nil, err
+		}
+		return c.Clone(gh.WithTransport(&revokeOnUnauthorized{
+			next: c.Client().Transport, up: up, caller: caller, used: tok.AccessToken, logger: logger,
+		}))
 	}
+}
+
+// upstreamRevokeTimeout bounds the store work after GitHub refused a token;
+// it runs even if the tool call's context has ended.
+const upstreamRevokeTimeout = 5 * time.Second
+
+// revokeOnUnauthorized is the transport of a tool call's GitHub client. A
+// 401 from the GitHub API means GitHub no longer honours the upstream token
+// (the person revoked the authorization, the app was uninstalled, an
+// administrator reset the token): the grant is dead, exactly as when GitHub
+// refuses a refresh, which UpstreamTokens handles by revoking the grant.
+// This does the same for tokens that never expire (OAuth App tokens) and so
+// are never refreshed: the grant is revoked, the tool call's result tells the
+// person to reconnect, and the client's next request gets 401 and signs in
+// again. The grant is revoked only while the refused token is still the
+// grant's current one: a token that another request has meanwhile replaced
+// by a refresh says nothing about the grant.
+type revokeOnUnauthorized struct {
+	next   http.RoundTripper
+	up     *tokens.UpstreamTokens
+	caller *tokens.Caller
+	used   string // the upstream access token this client sends
+	logger *slog.Logger
+}
+
+func (t *revokeOnUnauthorized) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		t.revokeIfCurrent(r.Context())
+	}
+	return resp, err
+}
+
+func (t *revokeOnUnauthorized) revokeIfCurrent(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upstreamRevokeTimeout)
+	defer cancel()
+	log := t.logger.With(slog.String("grant_id", t.caller.GrantID), slog.String("client_id", t.caller.ClientID),
+		slog.String("user_id", t.caller.UserID))
+	cur, err := t.up.Token(ctx, t.caller)
+	switch {
+	case errors.Is(err, tokens.ErrGrantGone):
+		return // already revoked (by another request, or by the refresh that Token just tried)
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelWarn, "GitHub refused the upstream token; the grant could not be checked", slog.String("error", err.Error()))
+		return
+	case cur.AccessToken != t.used:
+		return // refreshed meanwhile
+	}
+	if err := t.up.Store.RevokeGrant(ctx, t.caller.GrantID); err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "GitHub refused the upstream token; revoking the grant failed", slog.String("error", err.Error()))
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "grant revoked: GitHub refused the upstream token (401)")
 }

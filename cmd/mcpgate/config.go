@@ -52,6 +52,12 @@ type Config struct {
 	Google GoogleConfig `yaml:"google"`
 	// OIDC is login through any OpenID Connect issuer.
 	OIDC OIDCConfig `yaml:"oidc"`
+	// Providers lists further identity providers (YAML only), after those
+	// of the github, google and oidc sections; see config_providers.go.
+	Providers []ProviderConfig `yaml:"providers"`
+	// Allow restricts who may sign in (YAML only); empty admits everyone
+	// who can sign in with a configured provider.
+	Allow AllowConfig `yaml:"allow"`
 	// Tokens are the lifetimes of the tokens mcpgate issues.
 	Tokens TokenConfig `yaml:"tokens"`
 	// Scopes are the scopes mcpgate grants to MCP clients.
@@ -64,6 +70,8 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json. MCPGATE_LOG_FORMAT.
 	LogFormat string `yaml:"log_format"`
+	// Limits are the abuse limits of the OAuth endpoints (limits.go).
+	Limits LimitsConfig `yaml:"limits"`
 }
 
 // RedisConfig selects a Redis deployment: a standalone server by URL, a
@@ -125,6 +133,9 @@ type GoogleConfig struct {
 	ClientID string `yaml:"client_id"`
 	// ClientSecret is GOOGLE_CLIENT_SECRET.
 	ClientSecret Secret `yaml:"client_secret"`
+	// HostedDomain restricts sign-in to one Google Workspace domain (the
+	// ID token's "hd" claim). GOOGLE_HOSTED_DOMAIN.
+	HostedDomain string `yaml:"hosted_domain"`
 }
 
 // OIDCConfig is a client registered at an OpenID Connect issuer.
@@ -136,6 +147,9 @@ type OIDCConfig struct {
 	ClientID string `yaml:"client_id"`
 	// ClientSecret is OIDC_CLIENT_SECRET.
 	ClientSecret Secret `yaml:"client_secret"`
+	// DisplayName is shown on the sign-in button; default the issuer's
+	// host name. OIDC_DISPLAY_NAME.
+	DisplayName string `yaml:"display_name"`
 }
 
 // TokenConfig holds token lifetimes, written in YAML as Go durations
@@ -197,6 +211,7 @@ func defaultConfig() *Config {
 		AllowedOrigins: []string{"http://localhost:6274", "http://127.0.0.1:6274"},
 		LogLevel:       "info",
 		LogFormat:      "text",
+		Limits:         defaultLimits(),
 	}
 }
 
@@ -255,9 +270,11 @@ func envBindings() []envBinding {
 		{"GITHUB_BASE_URL", func(c *Config, v string) { c.GitHub.BaseURL = v }},
 		{"GOOGLE_CLIENT_ID", func(c *Config, v string) { c.Google.ClientID = v }},
 		{"GOOGLE_CLIENT_SECRET", func(c *Config, v string) { c.Google.ClientSecret = newSecret(v) }},
+		{"GOOGLE_HOSTED_DOMAIN", func(c *Config, v string) { c.Google.HostedDomain = v }},
 		{"OIDC_ISSUER_URL", func(c *Config, v string) { c.OIDC.IssuerURL = v }},
 		{"OIDC_CLIENT_ID", func(c *Config, v string) { c.OIDC.ClientID = v }},
 		{"OIDC_CLIENT_SECRET", func(c *Config, v string) { c.OIDC.ClientSecret = newSecret(v) }},
+		{"OIDC_DISPLAY_NAME", func(c *Config, v string) { c.OIDC.DisplayName = v }},
 		{"MCPGATE_ALLOWED_ORIGINS", func(c *Config, v string) { c.AllowedOrigins = splitList(v) }},
 		{"MCPGATE_LOG_LEVEL", func(c *Config, v string) { c.LogLevel = v }},
 		{"MCPGATE_LOG_FORMAT", func(c *Config, v string) { c.LogFormat = v }},
@@ -366,6 +383,12 @@ func (w *yamlWalker) walk(n *yaml.Node, t reflect.Type, path string) {
 		if n.Kind == yaml.SequenceNode {
 			for i, item := range n.Content {
 				w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			}
+		}
+	case reflect.Map:
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				w.walk(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value))
 			}
 		}
 	default:
@@ -594,8 +617,9 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// CallbackURL is the upstream callback URL of provider ("github", "google",
-// "oidc"), to register at the identity provider.
+// CallbackURL is the upstream callback URL of the provider named provider
+// ("github", "google", "oidc" or a providers entry's name), to register at
+// the identity provider.
 func (c *Config) CallbackURL(provider string) string {
 	return c.PublicURL + "/oauth/callback/" + provider
 }
@@ -710,18 +734,12 @@ func (c *Config) RedisClient() (redis.UniversalClient, error) {
 	return redis.NewUniversalClient(opts), nil
 }
 
-// ProviderNames lists the identity providers with any credential set, in the
-// order github, google, oidc. After Validate succeeds each is complete.
+// ProviderNames lists the names of the identity providers, in the order
+// of IdentityProviders. After Validate succeeds each is complete.
 func (c *Config) ProviderNames() []string {
 	var names []string
-	if c.GitHub.ClientID != "" || !c.GitHub.ClientSecret.IsZero() {
-		names = append(names, "github")
-	}
-	if c.Google.ClientID != "" || !c.Google.ClientSecret.IsZero() {
-		names = append(names, "google")
-	}
-	if c.OIDC.IssuerURL != "" || c.OIDC.ClientID != "" || !c.OIDC.ClientSecret.IsZero() {
-		names = append(names, "oidc")
+	for _, p := range c.IdentityProviders() {
+		names = append(names, p.Name)
 	}
 	return names
 }
@@ -772,6 +790,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("secret_set", !c.Secret.IsZero()),
 		slog.Int("previous_secrets", len(c.PreviousSecrets)),
 		slog.Any("providers", c.ProviderNames()),
+		slog.Bool("allowlist", !c.Allow.empty()),
 		slog.String("github_base_url", c.GitHub.BaseURL),
 		slog.String("github_client_id", c.GitHub.ClientID),
 		slog.String("oidc_issuer_url", c.OIDC.IssuerURL),
@@ -833,9 +852,12 @@ func (c *Config) Validate() error {
 	c.validateSecrets(&p)
 	c.validateRedis(&p)
 	c.validateProviders(&p)
+	c.validateProviderList(&p)
+	c.validateAllow(&p)
 	c.validateTokens(&p)
 	c.validateScopes(&p)
 	c.validateLogging(&p)
+	c.validateLimits(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -232,6 +232,7 @@ log_format: json
 		AllowedOrigins: []string{"https://inspector.example.com"},
 		LogLevel:       "debug",
 		LogFormat:      "json",
+		Limits:         defaultLimits(),
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("Load =\n%s\nwant\n%s", dump(cfg), dump(want))

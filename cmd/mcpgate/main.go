@@ -6,7 +6,8 @@
 //
 //	mcpgate [serve] [-config FILE]   serve with configuration from the environment, .env and FILE
 //	mcpgate demo [-addr ADDR]        the whole product on loopback, no credentials, no network
-//	mcpgate clients list|delete ID   operator commands against the configured store
+//	mcpgate clients list|delete ID|prune [--older-than 24h]
+//	                                 operator commands against the configured store
 //	mcpgate grants list [--user U]|revoke ID
 package main
 
@@ -53,6 +54,8 @@ Commands:
   mcpgate demo [-addr 127.0.0.1:8080]  run everything locally with a demo GitHub; no credentials
   mcpgate clients list                 list registered OAuth clients
   mcpgate clients delete ID            delete a client and revoke its grants
+  mcpgate clients prune [--older-than 24h]
+                                       delete clients that never completed a sign-in
   mcpgate grants list [--user U] [--client C]
   mcpgate grants revoke ID             revoke a grant and every token of it
 

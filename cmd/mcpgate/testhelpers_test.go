@@ -293,14 +293,6 @@ func postFormCtx(ctx context.Context, tb testing.TB, u string, v url.Values) (ht
 	return a, tr
 }
 
-// refreshToken redeems rt at base's token endpoint for a public client.
-func refreshToken(ctx context.Context, tb testing.TB, base, clientID, rt string) (httpAnswer, tokenResponse) {
-	tb.Helper()
-	return postFormCtx(ctx, tb, base+"/token", url.Values{
-		"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {clientID},
-	})
-}
-
 // mcpProbe posts a tools/list to endpoint with token and returns the raw
 // answer, for assertions on the HTTP status and challenge.
 func mcpProbe(ctx context.Context, tb testing.TB, endpoint, token string) httpAnswer {

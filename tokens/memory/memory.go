@@ -29,6 +29,8 @@ type Store struct {
 	lockSeq uint64
 	// lastSweep is when expired records were last removed.
 	lastSweep time.Time
+	// rates are the rate limiter's counters (ratelimit.go).
+	rates rateTable
 }
 
 type pendingEntry struct {

@@ -16,6 +16,8 @@ import "strings"
 //	<prefix>:clients               set of client IDs, for listing
 //	<prefix>:pending:<hash>        pending authorization (JSON), TTL
 //	<prefix>:lock:<key>            lock: "<expiry ms>:<random>", TTL
+//	<prefix>:rl:{<key>/<window ms>}:<window index>
+//	                               rate limit counter, TTL (ratelimit.go)
 
 func (s *Store) tag(grantID string) string { return s.prefix + ":{g:" + grantID + "}" }
 

@@ -49,6 +49,14 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"NotFoundIsSentinel", testNotFoundIsSentinel},
 		{"ReturnedValuesAreCopies", testReturnedValuesAreCopies},
 		{"Ping", testPing},
+		{"TouchClient", testTouchClient},
+		{"CountClients", testCountClients},
+		{"PruneUnusedClients", testPruneUnusedClients},
+		{"RateLimitExact", testRateLimitExact},
+		{"RateLimitSlides", testRateLimitSlides},
+		{"RateLimitKeysIndependent", testRateLimitKeysIndependent},
+		{"RateLimitConcurrent", testRateLimitConcurrent},
+		{"RateLimitBadArguments", testRateLimitBadArguments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

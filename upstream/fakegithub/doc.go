@@ -45,7 +45,13 @@
 // limit error. Endpoints: /user, /user/emails, /user/repos,
 // /search/repositories, /repos/{o}/{r}, /repos/{o}/{r}/contents/{path},
 // /repos/{o}/{r}/issues (list, get, create), issue comments (list,
-// create), /repos/{o}/{r}/pulls (list, get).
+// create), /repos/{o}/{r}/pulls (list, get), and the memberships that
+// allowlists check: /user/memberships/orgs/{org} and
+// /orgs/{org}/teams/{team_slug}/memberships/{username}. Those need the
+// read:org scope on OAuth App tokens (403 without it), answer 404 for a
+// non-member, and 403 to OAuth App tokens when the organisation has
+// Org.RestrictOAuthApps. AddOrg, RemoveOrgMember and RemoveTeamMember
+// change the organisations while the fake runs.
 //
 // # Demo data
 //
@@ -53,7 +59,9 @@
 // only /user/emails shows); repositories mona/hello-world (README, Go code
 // and a docs/ tree, labelled issues open and closed, comments, an open and
 // a merged pull request), mona/spoon-knife (an issue and a draft pull
-// request), mona/secret-plans (private) and hubot/chatops-scripts.
+// request), mona/secret-plans (private) and hubot/chatops-scripts; the
+// organisation octo-org, with mona an active member (and in its team
+// maintainers) and hubot invited (pending).
 // Timestamps are fixed so that output is stable.
 //
 // # Wiring

@@ -84,6 +84,7 @@ type Fake struct {
 	mu          sync.Mutex
 	users       map[string]*User // by login
 	repos       map[string]*repo // by "owner/name", lower case
+	orgs        map[string]*org  // by lower-case login
 	nextID      int64
 	codes       map[string]*authCode
 	pending     map[string]*authRequest
@@ -125,6 +126,7 @@ func New(opts Options) *Fake {
 		now:     now,
 		users:   map[string]*User{},
 		repos:   map[string]*repo{},
+		orgs:    map[string]*org{},
 		nextID:  1_000_000,
 		codes:   map[string]*authCode{},
 		pending: map[string]*authRequest{},
@@ -236,6 +238,8 @@ func (f *Fake) routes() *http.ServeMux {
 	api("POST /repos/{owner}/{repo}/issues/{number}/comments", f.createComment)
 	api("GET /repos/{owner}/{repo}/pulls", f.listPulls)
 	api("GET /repos/{owner}/{repo}/pulls/{number}", f.getPull)
+	api("GET /user/memberships/orgs/{org}", f.getOrgMembership)
+	api("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", f.getTeamMembership)
 	// Everything else under the API prefix answers GitHub's JSON 404.
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found", DocumentationURL: docsREST})

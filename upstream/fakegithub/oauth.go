@@ -73,6 +73,20 @@ func (f *Fake) IssueToken(login string) string {
 	return access
 }
 
+// IssueTokenWithScopes is IssueToken with the given OAuth scopes (read:org
+// for the membership endpoints, for instance). With AppTokens the scopes
+// are ignored, as GitHub App user tokens carry none.
+func (f *Fake) IssueTokenWithScopes(login string, scopes ...string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.user(login)
+	if u == nil {
+		return ""
+	}
+	access, _ := f.mint(u.Login, scopes, false)
+	return access
+}
+
 // IssuedTokens returns every access and refresh token the fake has issued,
 // so tests can assert that none of them leaks (into logs, responses).
 func (f *Fake) IssuedTokens() []string {

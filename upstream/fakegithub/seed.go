@@ -9,11 +9,19 @@ var seedEpoch = time.Date(2026, time.March, 2, 9, 30, 0, 0, time.UTC)
 func day(n int) time.Time { return seedEpoch.Add(time.Duration(n) * 24 * time.Hour) }
 
 // seed loads the demo data: two users, four repositories (one private),
-// labels, issues with comments and pull requests. f.mu need not be held:
+// labels, issues with comments and pull requests, and an organisation. f.mu need not be held:
 // seed runs inside New before the fake is shared.
 func (f *Fake) seed() {
 	f.addUser(User{ID: 1001, Login: "mona", Name: "Mona Lisa Octocat", Email: "mona@example.com"})
 	f.addUser(User{ID: 1002, Login: "hubot", Name: "Hubot", Email: "hubot@example.com", EmailPrivate: true})
+	if err := f.addOrg(Org{
+		Login:   "octo-org",
+		Members: []string{"mona"},
+		Pending: []string{"hubot"},
+		Teams:   map[string][]string{"maintainers": {"mona"}},
+	}); err != nil {
+		panic(err) // the seed data is fixed: a failure is a bug in this file
+	}
 
 	hello := f.mustRepo(Repo{
 		Owner:       "mona",

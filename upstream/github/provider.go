@@ -217,9 +217,13 @@ func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string
 		Scopes:       keep,
 	}
 	// Expiry on the provider's clock (oauth2 computes tok.Expiry from the
-	// wall clock, which an injected test clock does not move).
+	// wall clock, which an injected test clock does not move). oauth2 sets
+	// ExpiresIn only for JSON answers; GitHub answers form-encoded unless
+	// asked for JSON, and then expires_in is among the extra fields.
 	if tok.ExpiresIn > 0 {
 		t.Expiry = requested.Add(time.Duration(tok.ExpiresIn) * time.Second)
+	} else if secs, ok := seconds(tok.Extra("expires_in")); ok && secs > 0 {
+		t.Expiry = requested.Add(time.Duration(secs) * time.Second)
 	} else {
 		t.Expiry = tok.Expiry
 	}

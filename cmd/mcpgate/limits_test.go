@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpgate/mcpgate/handlers"
+	"github.com/mcpgate/mcpgate/internal/redistest"
+	"github.com/mcpgate/mcpgate/tokens"
+	tokensredis "github.com/mcpgate/mcpgate/tokens/redis"
+)
+
+// TestDefaultLimitsPruneBeforeTheCap: with the default limits, abandoned
+// registrations are old enough to prune before they can fill max_clients.
+// (TestConfigExample checks that config.example.yaml shows these defaults.)
+func TestDefaultLimitsPruneBeforeTheCap(t *testing.T) {
+	l := defaultLimits()
+	if l.RegisterGlobal.Limit*int(l.UnusedClientAge/l.RegisterGlobal.Window) >= l.MaxClients {
+		t.Errorf("register_global %+v over unused_client_age %s can fill max_clients %d", l.RegisterGlobal, l.UnusedClientAge, l.MaxClients)
+	}
+	if l.TrustedProxies != nil {
+		t.Errorf("proxies are trusted by default: %v", l.TrustedProxies)
+	}
+}
+
+func TestLoadLimitsYAML(t *testing.T) {
+	const file = `
+limits:
+  token_per_client: {limit: 50}
+  register_global: {limit: 0}
+  max_clients: 10
+  trusted_proxies: [10.0.0.0/8, 192.0.2.7, "fd00::/8", "::ffff:10.1.2.3"]
+`
+	cfg, err := Load(writeFile(t, "config.yaml", file), envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil && strings.Contains(err.Error(), "limits") {
+		t.Fatalf("Validate: %v", err)
+	}
+	want := defaultLimits()
+	want.TokenPerClient.Limit = 50 // the window keeps its default
+	want.RegisterGlobal.Limit = 0
+	want.MaxClients = 10
+	want.TrustedProxies = []string{"10.0.0.0/8", "192.0.2.7", "fd00::/8", "::ffff:10.1.2.3"}
+	if !reflect.DeepEqual(cfg.Limits, want) {
+		t.Fatalf("limits\n %+v\nwant\n %+v", cfg.Limits, want)
+	}
+	hl := cfg.Limits.handlerLimits()
+	wantPrefixes := []netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
+		netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.1.2.3/32"),
+	}
+	if !slices.Equal(hl.TrustedProxies, wantPrefixes) {
+		t.Errorf("trusted proxies %v, want %v", hl.TrustedProxies, wantPrefixes)
+	}
+	if hl.TokenPerClient != (handlers.Rate{Limit: 50, Window: time.Minute}) || hl.RegisterGlobal.Limit != 0 || hl.MaxClients != 10 {
+		t.Errorf("handler limits %+v", hl)
+	}
+}
+
+func TestValidateLimits(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*LimitsConfig)
+		want   string
+	}{
+		{"negative limit", func(l *LimitsConfig) { l.TokenPerIP.Limit = -1 }, "limits.token_per_ip.limit must not be negative"},
+		{"window too short", func(l *LimitsConfig) { l.RegisterPerIP.Window = 0 }, "limits.register_per_ip.window must be at least 1s"},
+		{"negative cap", func(l *LimitsConfig) { l.MaxClients = -5 }, "limits.max_clients must not be negative"},
+		{"age too short", func(l *LimitsConfig) { l.UnusedClientAge = time.Minute }, "limits.unused_client_age must be at least 1h"},
+		{"negative age", func(l *LimitsConfig) { l.UnusedClientAge = -time.Hour }, "limits.unused_client_age must not be negative"},
+		{"bad proxy", func(l *LimitsConfig) { l.TrustedProxies = []string{"10.0.0.0/33"} }, `limits.trusted_proxies entry 1 must be a CIDR prefix`},
+		{"proxy host name", func(l *LimitsConfig) { l.TrustedProxies = []string{"lb.internal"} }, `limits.trusted_proxies entry 1 must be a CIDR prefix`},
+		{"mapped prefix", func(l *LimitsConfig) { l.TrustedProxies = []string{"::ffff:10.0.0.0/104"} }, "not IPv4-mapped"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig()
+			tt.mutate(&cfg.Limits)
+			err := cfg.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Validate = %v, want a problem containing %q", err, tt.want)
+			}
+		})
+	}
+	cfg := validConfig()
+	cfg.Limits = LimitsConfig{} // everything off is valid
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Validate with no limits: %v", err)
+	}
+}
+
+// TestClientsPrune runs `mcpgate clients prune` against Redis: it deletes
+// the old never-used clients and keeps the rest.
+func TestClientsPrune(t *testing.T) {
+	srv := redistest.Start(t)
+	t.Setenv("MCPGATE_REDIS_URL", srv.URL)
+	t.Chdir(t.TempDir()) // no .env
+	ctx := context.Background()
+	store := tokensredis.New(srv.Client(t), tokensredis.Options{})
+	old := time.Now().Add(-48 * time.Hour)
+	mk := func(id string, created time.Time) {
+		t.Helper()
+		c := tokens.Client{ID: id, RedirectURIs: []string{"http://localhost/cb"}, TokenEndpointAuthMethod: "none", CreatedAt: created}
+		if err := store.CreateClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("old-unused", old)
+	mk("old-used", old)
+	if err := store.TouchClient(ctx, "old-used", old.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	mk("recent-unused", time.Now().Add(-time.Hour))
+
+	var out, errOut bytes.Buffer
+	if err := run(ctx, []string{"clients", "prune"}, &out, &errOut); err != nil {
+		t.Fatalf("clients prune: %v (%s)", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "deleted 1 never-used client(s)") {
+		t.Errorf("output %q", out.String())
+	}
+	clients, err := store.ListClients(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range clients {
+		ids = append(ids, c.ID)
+	}
+	slices.Sort(ids)
+	if want := []string{"old-used", "recent-unused"}; !slices.Equal(ids, want) {
+		t.Fatalf("clients after prune %v, want %v", ids, want)
+	}
+
+	out.Reset()
+	if err := run(ctx, []string{"clients", "prune", "--older-than", "30m"}, &out, &errOut); err != nil {
+		t.Fatalf("clients prune --older-than 30m: %v", err)
+	}
+	if _, err := store.GetClient(ctx, "recent-unused"); !errors.Is(err, tokens.ErrNotFound) {
+		t.Errorf("--older-than 30m kept a client registered an hour ago (%v)", err)
+	}
+
+	err = run(ctx, []string{"clients", "prune", "--older-than", "0s"}, &out, &errOut)
+	var usage usageError
+	if !errors.As(err, &usage) {
+		t.Errorf("--older-than 0s: %v, want a usage error", err)
+	}
+}
+
+// TestRateLimitsSpanReplicas: two replicas on one Redis share the
+// counters, so a client cannot double its budget by landing on both.
+func TestRateLimitsSpanReplicas(t *testing.T) {
+	rs := redistest.Start(t)
+	secret := randomSecret(t)
+	replica := func() http.Handler {
+		t.Helper()
+		cfg := validConfig()
+		cfg.Redis.URL = newSecret(rs.URL)
+		cfg.Secret = newSecret(secret)
+		cfg.Limits = LimitsConfig{RegisterPerIP: RateConfig{Limit: 3, Window: time.Hour}}
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		a, err := newApp(t.Context(), cfg, appOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a.handler
+	}
+	replicas := []http.Handler{replica(), replica()}
+	register := func(h http.Handler) int {
+		r := httptest.NewRequest(http.MethodPost, "/register", strings.NewReader(`{"redirect_uris":["http://localhost:7777/cb"]}`))
+		r.RemoteAddr = "198.51.100.20:5555"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	for i := range 3 {
+		if code := register(replicas[i%2]); code != http.StatusCreated {
+			t.Fatalf("registration %d: %d", i+1, code)
+		}
+	}
+	for i, h := range replicas {
+		if code := register(h); code != http.StatusTooManyRequests {
+			t.Errorf("replica %d after the shared limit: %d, want 429", i, code)
+		}
+	}
+}

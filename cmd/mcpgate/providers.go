@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/handlers"
+	"github.com/mcpgate/mcpgate/tokens"
+	"github.com/mcpgate/mcpgate/tools"
+	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/allow"
+	"github.com/mcpgate/mcpgate/upstream/github"
+	"github.com/mcpgate/mcpgate/upstream/google"
+	"github.com/mcpgate/mcpgate/upstream/oidc"
+)
+
+// discoveryTimeout bounds the OpenID Connect discovery of each provider at
+// start-up.
+const discoveryTimeout = 20 * time.Second
+
+// readOrgScope is the GitHub OAuth scope that lets a token read the
+// user's organisation and team memberships (allowlists need it).
+const readOrgScope = "read:org"
+
+// identityProviders are the built upstream providers.
+type identityProviders struct {
+	// list is every provider in the sign-in chooser's order.
+	list []upstream.Provider
+	// byName holds the same providers by name (tokens.UpstreamTokens).
+	byName map[string]upstream.Provider
+	// gitHub holds the GitHub-type providers by name: the grants whose
+	// provider is among them can use the GitHub tools.
+	gitHub map[string]*github.Provider
+}
+
+// buildProviders builds every configured provider (Config.IdentityProviders)
+// in order. OpenID Connect providers (google, oidc) read their issuer's
+// discovery document now, each within discoveryTimeout; a failure stops
+// the start-up with an error naming the provider and its issuer. When the
+// allowlist has GitHub organisation or team rules, every GitHub provider
+// also asks for read:org.
+func buildProviders(ctx context.Context, cfg *Config, policy *allow.Policy, opts appOptions, now func() time.Time) (*identityProviders, error) {
+	out := &identityProviders{byName: map[string]upstream.Provider{}, gitHub: map[string]*github.Provider{}}
+	for _, pc := range cfg.IdentityProviders() {
+		p, err := buildProvider(ctx, cfg, pc, policy, opts, now)
+		if err != nil {
+			return nil, err
+		}
+		if gp, ok := gitHubOf(p); ok {
+			out.gitHub[p.Name()] = gp
+		}
+		out.list = append(out.list, p)
+		out.byName[p.Name()] = p
+	}
+	if len(out.list) == 0 {
+		return nil, errors.New("no identity provider is configured")
+	}
+	return out, nil
+}
+
+func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time) (upstream.Provider, error) {
+	redirect := cfg.CallbackURL(pc.Name)
+	switch pc.Type {
+	case providerGitHub:
+		scopes := slices.Clone(pc.Scopes)
+		if policy.NeedsGitHubOrgs() && !slices.ContainsFunc(scopes, func(s string) bool {
+			return s == readOrgScope || s == "write:org" || s == "admin:org"
+		}) {
+			scopes = append(scopes, readOrgScope)
+		}
+		display := pc.DisplayName
+		if display == "" && pc.origin == "GITHUB_CLIENT_ID" {
+			display = opts.GitHubDisplayName
+		}
+		p, err := github.New(github.Config{
+			ClientID:     pc.ClientID,
+			ClientSecret: pc.ClientSecret.Reveal(),
+			BaseURL:      pc.BaseURL,
+			RedirectURL:  redirect,
+			Scopes:       scopes,
+			HTTPClient:   opts.HTTPClient,
+			DisplayName:  display,
+			Now:          now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("identity provider %s (GitHub at %s): %w", pc.Name, pc.BaseURL, err)
+		}
+		if pc.Name != p.Name() {
+			return renamedGitHub{Provider: p, name: pc.Name}, nil
+		}
+		return p, nil
+	case providerGoogle:
+		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+		defer cancel()
+		p, err := google.New(dctx, google.Config{
+			ClientID:     pc.ClientID,
+			ClientSecret: pc.ClientSecret.Reveal(),
+			RedirectURL:  redirect,
+			HostedDomain: pc.HostedDomain,
+			IssuerURL:    pc.IssuerURL,
+			HTTPClient:   opts.HTTPClient,
+			Now:          now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("identity provider %s (Google, issuer %s): %w", pc.Name, pc.IssuerURL, err)
+		}
+		var named upstream.Provider = allow.OIDC{Provider: p}
+		if pc.Name != p.Name() || pc.DisplayName != "" {
+			named = renamedOIDC{OIDC: allow.OIDC{Provider: p}, name: pc.Name, display: pc.DisplayName}
+		}
+		return named, nil
+	case providerOIDC:
+		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+		defer cancel()
+		p, err := oidc.New(dctx, oidc.Config{
+			Name:            pc.Name,
+			DisplayName:     pc.DisplayName,
+			IssuerURL:       pc.IssuerURL,
+			ClientID:        pc.ClientID,
+			ClientSecret:    pc.ClientSecret.Reveal(),
+			RedirectURL:     redirect,
+			Scopes:          pc.Scopes,
+			ExtraAuthParams: pc.ExtraAuthParams,
+			HostedDomain:    pc.HostedDomain,
+			SkipIssuerCheck: pc.SkipIssuerCheck,
+			AllowedTenants:  pc.AllowedTenants,
+			HTTPClient:      opts.HTTPClient,
+			Now:             now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("identity provider %s (OpenID Connect, issuer %s): %w", pc.Name, pc.IssuerURL, err)
+		}
+		return allow.OIDC{Provider: p}, nil
+	}
+	return nil, fmt.Errorf("identity provider %s: unknown type %q", pc.Name, pc.Type)
+}
+
+// renamedGitHub is a GitHub provider under a configured name (package
+// github always calls itself "github"); every other method, Refresh and
+// NewClient included, is the provider's own.
+type renamedGitHub struct {
+	*github.Provider
+	name string
+}
+
+// Name is the configured name.
+func (p renamedGitHub) Name() string { return p.name }
+
+// renamedOIDC is a Google provider under a configured name or display
+// name (package google always calls itself "google", shown as "Google").
+type renamedOIDC struct {
+	allow.OIDC
+	name, display string
+}
+
+// Name is the configured name.
+func (p renamedOIDC) Name() string { return p.name }
+
+// DisplayName is the configured display name, else the provider's.
+func (p renamedOIDC) DisplayName() string {
+	if p.display != "" {
+		return p.display
+	}
+	return p.OIDC.DisplayName()
+}
+
+// gitHubOf returns the GitHub provider behind p, if p is one.
+func gitHubOf(p upstream.Provider) (*github.Provider, bool) {
+	switch v := p.(type) {
+	case *github.Provider:
+		return v, true
+	case renamedGitHub:
+		return v.Provider, true
+	}
+	return nil, false
+}
+
+// mcpServers are the two MCP servers of /mcp and /sse: every tool for
+// grants of a GitHub provider, whoami only for the others.
+type mcpServers struct {
+	gitHub, identity *mcp.Server
+	providers        *identityProviders
+}
+
+// serverFor picks the server of a caller by its grant's provider (the
+// handlers' MCPServerFor).
+func (s *mcpServers) serverFor(c *tokens.Caller) *mcp.Server {
+	if _, ok := s.providers.gitHub[c.Provider]; ok {
+		return s.gitHub
+	}
+	return s.identity
+}
+
+// newMCPServers builds both servers. Each tool's scope is enforced twice on
+// both: /mcp answers 403 insufficient_scope before the SDK reads the call
+// (handlers.Config.ToolScopes), and tools.RequireScopes refuses the call
+// where the tool would run.
+func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.ServerOptions) *mcpServers {
+	gitHubOpts, identityOpts := *opts, *opts
+	gitHubOpts.Instructions = "Tools that act on the signed-in person's GitHub account: repositories, files, issues and pull requests. " +
+		"whoami tells who the connection is signed in as."
+	identityOpts.Instructions = "This connection signed in with an identity provider other than GitHub, so only whoami is available: " +
+		"it tells who the connection is signed in as. To use the GitHub tools, connect again and sign in with GitHub."
+	s := &mcpServers{
+		gitHub:    mcp.NewServer(&mcp.Implementation{Name: "mcpgate", Title: "GitHub (via mcpgate)", Version: version}, &gitHubOpts),
+		identity:  mcp.NewServer(&mcp.Implementation{Name: "mcpgate", Title: "mcpgate", Version: version}, &identityOpts),
+		providers: providers,
+	}
+	tools.Register(s.gitHub, deps)
+	tools.RegisterIdentity(s.identity, deps)
+	s.gitHub.AddReceivingMiddleware(tools.RequireScopes)
+	s.identity.AddReceivingMiddleware(tools.RequireScopes)
+	return s
+}
+
+// whoamiFunc answers the whoami tool from the caller's grant.
+func whoamiFunc(grants tokens.GrantStore, providers *identityProviders) tools.WhoamiFunc {
+	return func(ctx context.Context, req *mcp.CallToolRequest) (tools.Identity, error) {
+		caller, ok := handlers.CallerFromRequest(req)
+		if !ok {
+			return tools.Identity{}, errors.New("this request carries no signed-in user")
+		}
+		g, err := grants.GetGrant(ctx, caller.GrantID)
+		if errors.Is(err, tokens.ErrNotFound) {
+			return tools.Identity{}, fmt.Errorf("grant %s: %w", caller.GrantID, upstream.ErrRevoked)
+		}
+		if err != nil {
+			return tools.Identity{}, errors.New("the sign-in record is unavailable right now; retry shortly")
+		}
+		id := tools.Identity{
+			Provider:      g.Provider,
+			UserID:        g.UserID,
+			Subject:       g.Subject,
+			Login:         g.Login,
+			Email:         g.Email,
+			EmailVerified: g.EmailVerified,
+			Name:          g.Name,
+			Scopes:        slices.Clone(caller.Scopes),
+			ClientID:      caller.ClientID,
+		}
+		if !g.CreatedAt.IsZero() {
+			id.GrantCreated = g.CreatedAt.UTC().Format(time.RFC3339)
+		}
+		if p, ok := providers.byName[g.Provider]; ok {
+			id.ProviderName = p.DisplayName()
+		}
+		_, id.GitHubTools = providers.gitHub[g.Provider]
+		return id, nil
+	}
+}

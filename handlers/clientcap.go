@@ -1,0 +1,115 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+// clientCapStore is what the registration cap needs from the store.
+type clientCapStore interface {
+	tokens.ClientStore
+	tokens.GrantStore
+}
+
+// Bounds of the lazy pruning that the registration cap runs.
+const (
+	// pruneTimeout bounds one pruning pass (it lists every client).
+	pruneTimeout = 30 * time.Second
+	// pruneEvery is the least time between two pruning passes of one
+	// replica, so that a full store does not make every registration list
+	// every client.
+	pruneEvery = time.Minute
+)
+
+// clientCap keeps the number of registrations under Max (Limits.MaxClients).
+// Registrations are durable, but Claude registers a new client on every
+// fresh connection and most are abandoned: at the cap, the clients that
+// never completed an authorization and are older than UnusedAge are pruned
+// (tokens.PruneUnusedClients), at most once per pruneEvery per replica and
+// by one request at a time; if the store is still full the registration
+// gets 503 temporarily_unavailable. The count is read before the write, so
+// replicas registering at the same moment may pass the cap by a few: it is
+// a bound on growth, not an exact quota. A nil *clientCap admits
+// everything.
+type clientCap struct {
+	Store     clientCapStore
+	Max       int
+	UnusedAge time.Duration
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	mu        sync.Mutex // held while pruning
+	lastPrune time.Time  // guarded by mu
+}
+
+// newClientCap returns the cap of cfg, or nil without one.
+func newClientCap(cfg Config) *clientCap {
+	if cfg.Limits.MaxClients <= 0 {
+		return nil
+	}
+	return &clientCap{Store: cfg.Store, Max: cfg.Limits.MaxClients, UnusedAge: cfg.Limits.UnusedClientAge, Logger: cfg.Logger, Now: cfg.Now}
+}
+
+// tooManyClients is the answer when the cap holds.
+func tooManyClients() *oauthError {
+	return &oauthError{
+		Code:        errTemporarilyUnavailable,
+		Description: "too many registered clients; retry later",
+		Status:      http.StatusServiceUnavailable,
+	}
+}
+
+// admit reports whether one more client may be registered, pruning unused
+// ones first when the store is full.
+func (c *clientCap) admit(ctx context.Context) *oauthError {
+	if c == nil {
+		return nil
+	}
+	n, err := c.Store.CountClients(ctx)
+	if err != nil {
+		c.Logger.LogAttrs(ctx, slog.LevelError, "counting clients failed", slog.String("error", err.Error()))
+		return storeUnavailable()
+	}
+	if n < c.Max {
+		return nil
+	}
+	if !c.mu.TryLock() {
+		return tooManyClients() // another registration is pruning right now
+	}
+	defer c.mu.Unlock()
+	now := c.Now()
+	if !c.lastPrune.IsZero() && now.Sub(c.lastPrune) < pruneEvery && !now.Before(c.lastPrune) {
+		// Pruned moderately recently; a registration may have freed room
+		// since (a count is cheap), but another pass would find little.
+		return c.recount(ctx)
+	}
+	c.lastPrune = now
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pruneTimeout)
+	defer cancel()
+	deleted, err := tokens.PruneUnusedClients(pctx, c.Store, now.Add(-c.UnusedAge))
+	if err != nil {
+		c.Logger.LogAttrs(ctx, slog.LevelError, "pruning unused clients failed", slog.Int("deleted", deleted), slog.String("error", err.Error()))
+	} else {
+		c.Logger.LogAttrs(ctx, slog.LevelWarn, "client registrations at the cap: pruned unused clients",
+			slog.Int("max_clients", c.Max), slog.Int("deleted", deleted))
+	}
+	return c.recount(ctx)
+}
+
+func (c *clientCap) recount(ctx context.Context) *oauthError {
+	n, err := c.Store.CountClients(ctx)
+	if err != nil {
+		c.Logger.LogAttrs(ctx, slog.LevelError, "counting clients failed", slog.String("error", err.Error()))
+		return storeUnavailable()
+	}
+	if n >= c.Max {
+		c.Logger.LogAttrs(ctx, slog.LevelWarn, "registration refused: too many registered clients", slog.Int("max_clients", c.Max))
+		return tooManyClients()
+	}
+	return nil
+}

@@ -1,0 +1,417 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+// Rate is at most Limit requests in any sliding Window. A zero Limit
+// disables the rule.
+type Rate struct {
+	Limit  int
+	Window time.Duration
+}
+
+func (r Rate) enabled() bool { return r.Limit > 0 }
+
+// Limits are the abuse limits of the OAuth endpoints (DESIGN.md: "auth
+// endpoints are rate-limited without locking out clients that share an
+// address"). Every counter lives in the store (tokens.RateLimiter), so the
+// limits hold across replicas. The zero value limits nothing; DefaultLimits
+// is what cmd/mcpgate starts from.
+//
+// Claude's users all arrive from a few Anthropic addresses, and Claude
+// registers a new client on every fresh connection (mcp-auth-checklist
+// §3.4), so no limit is keyed on the source address alone except loose
+// ceilings: /token and /revoke count per authenticated client, /authorize
+// per client and browser address.
+type Limits struct {
+	// RegisterPerIP bounds registrations from one address; generous, since
+	// every Claude user registers from a handful of addresses.
+	RegisterPerIP Rate
+	// RegisterGlobal bounds registrations from everywhere together. With
+	// the lazy pruning of never-used clients older than UnusedClientAge, at
+	// most about RegisterGlobal per UnusedClientAge abandoned clients
+	// accumulate; keep that below MaxClients.
+	RegisterGlobal Rate
+	// AuthorizePerClientIP bounds /authorize requests for one client_id
+	// from one browser address.
+	AuthorizePerClientIP Rate
+	// AuthorizePerIP is a loose ceiling on /authorize per browser address
+	// (client_id values are free to invent).
+	AuthorizePerIP Rate
+	// TokenPerClient bounds /token requests of one authenticated client
+	// (and, counted apart, its /revoke requests).
+	TokenPerClient Rate
+	// TokenPerIP is a loose ceiling on /token (and, apart, /revoke) per
+	// address, checked before the body is read.
+	TokenPerIP Rate
+	// MaxClients caps registrations. At the cap, registration first prunes
+	// clients that never completed an authorization and are older than
+	// UnusedClientAge (tokens.PruneUnusedClients), then answers 503 if
+	// that freed nothing. Zero means no cap.
+	MaxClients int
+	// UnusedClientAge is how old a never-used client must be before it may
+	// be pruned (default 24h when MaxClients is set).
+	UnusedClientAge time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed. Without them the client address is the TCP peer's.
+	TrustedProxies []netip.Prefix
+}
+
+// DefaultLimits are the limits of a default configuration.
+func DefaultLimits() Limits {
+	return Limits{
+		RegisterPerIP:        Rate{Limit: 300, Window: time.Hour},
+		RegisterGlobal:       Rate{Limit: 3000, Window: time.Hour},
+		AuthorizePerClientIP: Rate{Limit: 300, Window: time.Minute},
+		AuthorizePerIP:       Rate{Limit: 3000, Window: time.Minute},
+		TokenPerClient:       Rate{Limit: 600, Window: time.Minute},
+		TokenPerIP:           Rate{Limit: 3000, Window: time.Minute},
+		MaxClients:           100000,
+		UnusedClientAge:      DefaultUnusedClientAge,
+	}
+}
+
+// DefaultUnusedClientAge applies when MaxClients is set and
+// UnusedClientAge is not.
+const DefaultUnusedClientAge = 24 * time.Hour
+
+// namedRate is a rate with its field name, for messages.
+type namedRate struct {
+	name string
+	rate Rate
+}
+
+func (l Limits) rates() []namedRate {
+	return []namedRate{
+		{"RegisterPerIP", l.RegisterPerIP},
+		{"RegisterGlobal", l.RegisterGlobal},
+		{"AuthorizePerClientIP", l.AuthorizePerClientIP},
+		{"AuthorizePerIP", l.AuthorizePerIP},
+		{"TokenPerClient", l.TokenPerClient},
+		{"TokenPerIP", l.TokenPerIP},
+	}
+}
+
+func (l Limits) anyRate() bool {
+	for _, r := range l.rates() {
+		if r.rate.enabled() {
+			return true
+		}
+	}
+	return false
+}
+
+// normalise fills the default UnusedClientAge and lists what is wrong.
+// store is the configured store, which must be a tokens.RateLimiter when
+// any rate is enabled.
+func (l *Limits) normalise(store tokens.Store) []string {
+	var problems []string
+	for _, r := range l.rates() {
+		switch {
+		case r.rate.Limit < 0:
+			problems = append(problems, fmt.Sprintf("Limits.%s.Limit must not be negative", r.name))
+		case r.rate.Limit > 0 && r.rate.Window < time.Second:
+			problems = append(problems, fmt.Sprintf("Limits.%s.Window must be at least one second", r.name))
+		}
+	}
+	if l.MaxClients < 0 {
+		problems = append(problems, "Limits.MaxClients must not be negative")
+	}
+	switch {
+	case l.UnusedClientAge < 0:
+		problems = append(problems, "Limits.UnusedClientAge must not be negative")
+	case l.UnusedClientAge == 0 && l.MaxClients > 0:
+		l.UnusedClientAge = DefaultUnusedClientAge
+	}
+	for i, p := range l.TrustedProxies {
+		if !p.IsValid() {
+			problems = append(problems, fmt.Sprintf("Limits.TrustedProxies[%d] is not a valid prefix", i))
+		}
+	}
+	if _, ok := store.(tokens.RateLimiter); store != nil && !ok && l.anyRate() {
+		problems = append(problems, fmt.Sprintf("Limits need a store that implements tokens.RateLimiter; %T does not", store))
+	}
+	return problems
+}
+
+// rateLimitTimeout bounds one limiter call: a slow store must not add
+// more than this to a request.
+const rateLimitTimeout = 2 * time.Second
+
+// limiter applies Limits to requests. A nil *limiter, or one without a
+// store, admits everything. When the store fails the request is admitted
+// (fail open) and the failure logged: the limits protect availability, so
+// they must not take the service down with the store; the endpoints behind
+// them fail on their own, with 503, when the store is really gone.
+type limiter struct {
+	Store   tokens.RateLimiter
+	Limits  Limits
+	Proxies proxyResolver
+	Pages   *pages
+	Logger  *slog.Logger
+}
+
+// newLimiter returns the limiter for cfg, or nil when nothing is limited.
+func newLimiter(cfg Config, pg *pages) *limiter {
+	rl, ok := cfg.Store.(tokens.RateLimiter)
+	if !ok || !cfg.Limits.anyRate() {
+		return nil
+	}
+	return &limiter{
+		Store:   rl,
+		Limits:  cfg.Limits,
+		Proxies: proxyResolver{trusted: cfg.Limits.TrustedProxies},
+		Pages:   pg,
+		Logger:  cfg.Logger,
+	}
+}
+
+// limitRule is one counter a request must fit in.
+type limitRule struct {
+	name string // for logs: the Limits field
+	key  string
+	rate Rate
+}
+
+// check runs the rules in order and returns the retry delay of the first
+// one the request exceeds. Later rules are not counted for a refused
+// request, so the most specific rule goes first: a browser or client that
+// keeps hammering past its own limit does not also use up the ceiling it
+// shares with everyone behind the same address.
+func (l *limiter) check(ctx context.Context, rules ...limitRule) (time.Duration, bool) {
+	if l == nil || l.Store == nil {
+		return 0, true
+	}
+	for _, rule := range rules {
+		if !rule.rate.enabled() {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, rateLimitTimeout)
+		ok, retry, err := l.Store.Allow(cctx, rule.key, rule.rate.Limit, rule.rate.Window)
+		cancel()
+		if err != nil {
+			l.Logger.LogAttrs(ctx, slog.LevelWarn, "rate limiter unavailable; request admitted",
+				slog.String("limit", rule.name), slog.String("error", err.Error()))
+			continue
+		}
+		if !ok {
+			l.Logger.LogAttrs(ctx, slog.LevelInfo, "rate limit exceeded", slog.String("limit", rule.name),
+				slog.Int("limit_requests", rule.rate.Limit), slog.Duration("limit_window", rule.rate.Window))
+			return retry, false
+		}
+	}
+	return 0, true
+}
+
+// register admits a registration: per address, then globally.
+func (l *limiter) register(w http.ResponseWriter, r *http.Request) bool {
+	if l == nil {
+		return true
+	}
+	ip := l.Proxies.clientKey(r)
+	return l.admitJSON(w, r,
+		limitRule{"RegisterPerIP", "register:ip:" + ip, l.Limits.RegisterPerIP},
+		limitRule{"RegisterGlobal", "register:all", l.Limits.RegisterGlobal},
+	)
+}
+
+// endpointIP admits a /token or /revoke request under the per-address
+// ceiling, before its body is read.
+func (l *limiter) endpointIP(w http.ResponseWriter, r *http.Request, endpoint string) bool {
+	if l == nil {
+		return true
+	}
+	return l.admitJSON(w, r, limitRule{"TokenPerIP", endpoint + ":ip:" + l.Proxies.clientKey(r), l.Limits.TokenPerIP})
+}
+
+// endpointClient admits a /token or /revoke request of an authenticated
+// client, whose form is form. A client ID metadata document URL (Claude's
+// CIMD client_id) names one application for all its users, who all come
+// from the application's few addresses: counting per client would make
+// one budget for every Claude user, so such a client counts per grant, as
+// named by the code or token the request presents (the per-address ceiling
+// still bounds a caller who invents grant IDs).
+func (l *limiter) endpointClient(w http.ResponseWriter, r *http.Request, endpoint, clientID string, form url.Values) bool {
+	if l == nil {
+		return true
+	}
+	key := endpoint + ":client:" + rateKeyPart(clientID)
+	if isMetadataURL(clientID) {
+		key += ":grant:" + rateKeyPart(presentedGrant(form))
+	}
+	return l.admitJSON(w, r, limitRule{"TokenPerClient", key, l.Limits.TokenPerClient})
+}
+
+// presentedGrant is the grant ID inside the code, refresh token or token
+// (revocation) of a form, or "" when it holds none that parses.
+func presentedGrant(form url.Values) string {
+	for _, name := range []string{"code", "refresh_token", "token"} {
+		if _, grantID, err := tokens.Parse(form.Get(name)); err == nil && grantID != "" {
+			return grantID
+		}
+	}
+	return ""
+}
+
+// authorize admits an authorization request (GET, or the consent form's
+// POST) for clientID, which the request names but nothing has checked yet.
+func (l *limiter) authorize(w http.ResponseWriter, r *http.Request, clientID string) bool {
+	if l == nil {
+		return true
+	}
+	ip := l.Proxies.clientKey(r)
+	retry, ok := l.check(r.Context(),
+		limitRule{"AuthorizePerClientIP", "authorize:client:" + rateKeyPart(clientID) + ":ip:" + ip, l.Limits.AuthorizePerClientIP},
+		limitRule{"AuthorizePerIP", "authorize:ip:" + ip, l.Limits.AuthorizePerIP},
+	)
+	if ok {
+		return true
+	}
+	secs := retrySeconds(retry)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	l.Pages.errorPage(w, pageError{
+		Status:  http.StatusTooManyRequests,
+		Title:   "Too many sign-in attempts",
+		Message: "This browser has started too many authorizations in a short time.",
+		Hint:    fmt.Sprintf("Wait %s, then start again from your app.", plural(secs, "second")),
+	})
+	return false
+}
+
+// admitJSON checks the rules and answers a refused request of a JSON
+// endpoint itself: 429 with Retry-After and an RFC 6749 §5.2 body. The
+// error code is temporarily_unavailable (RFC 6749 has no rate-limit code):
+// MCP clients know it and retry later, whereas an unknown code is read as
+// server_error, on which the TypeScript SDK drops its refresh token and
+// starts a new authorization.
+func (l *limiter) admitJSON(w http.ResponseWriter, r *http.Request, rules ...limitRule) bool {
+	retry, ok := l.check(r.Context(), rules...)
+	if ok {
+		return true
+	}
+	secs := retrySeconds(retry)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeOAuthError(w, &oauthError{
+		Code:        errTemporarilyUnavailable,
+		Description: fmt.Sprintf("too many requests; retry after %s", plural(secs, "second")),
+		Status:      http.StatusTooManyRequests,
+	})
+	return false
+}
+
+// retrySeconds rounds a retry delay up to whole seconds (Retry-After,
+// RFC 9110 §10.2.3), at least one.
+func retrySeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// rateKeyPart keeps a request-supplied value (a client_id nobody has
+// checked yet) short and plain inside a limiter key: a printable value of
+// up to 64 bytes as it is, anything else as a SHA-256 prefix.
+func rateKeyPart(s string) string {
+	if len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' || r == '{' || r == '}' }) {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// proxyResolver finds the address of the client behind trusted reverse
+// proxies.
+type proxyResolver struct {
+	trusted []netip.Prefix
+}
+
+func (p proxyResolver) isTrusted(a netip.Addr) bool {
+	for _, pr := range p.trusted {
+		if pr.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientAddr is the client's address: the TCP peer, unless the peer is a
+// trusted proxy, in which case X-Forwarded-For is read from the right (the
+// hops the proxies appended) and the first address that is not a trusted
+// proxy is the client. Entries further left were written by the client
+// itself and are never believed. If every hop is trusted the leftmost one
+// is the client; an entry that is not an address stops the walk at the
+// last trusted hop. The zero Addr means the peer is not an IP address.
+func (p proxyResolver) clientAddr(r *http.Request) netip.Addr {
+	peer := parseHop(r.RemoteAddr)
+	if !peer.IsValid() || !p.isTrusted(peer) {
+		return peer
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		a := parseHop(hops[i])
+		if !a.IsValid() {
+			break
+		}
+		client = a
+		if !p.isTrusted(a) {
+			break
+		}
+	}
+	return client
+}
+
+// clientKey is the client's address as a limiter key: an IPv4 address as
+// it is, an IPv6 address as its /64 (one subscriber usually holds a whole
+// /64, and would otherwise get a fresh budget from every address in it).
+func (p proxyResolver) clientKey(r *http.Request) string {
+	a := p.clientAddr(r)
+	switch {
+	case !a.IsValid():
+		return "unknown"
+	case a.Is4():
+		return a.String()
+	}
+	pfx, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return pfx.String()
+}
+
+// parseHop parses one address as found in RemoteAddr or X-Forwarded-For:
+// "192.0.2.1", "192.0.2.1:1234", "2001:db8::1", "[2001:db8::1]:1234". An
+// IPv4-mapped IPv6 address becomes the IPv4 address; an IPv6 zone is
+// dropped.
+func parseHop(s string) netip.Addr {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone("")
+	}
+	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap().WithZone("")
+	}
+	return netip.Addr{}
+}

@@ -1,0 +1,105 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+)
+
+func testTouchClient(t *testing.T, f *fixture) {
+	c := client(tokens.NewID(), f.now())
+	wantErr(t, "CreateClient", f.s.CreateClient(f.ctx, c), nil)
+	got, err := f.s.GetClient(f.ctx, c.ID)
+	wantErr(t, "GetClient", err, nil)
+	if !got.LastUsedAt.IsZero() {
+		t.Fatalf("a new client has LastUsedAt %s, want zero", got.LastUsedAt)
+	}
+
+	used := f.now().Add(time.Hour)
+	wantErr(t, "TouchClient", f.s.TouchClient(f.ctx, c.ID, used), nil)
+	want := c
+	want.LastUsedAt = used
+	got, err = f.s.GetClient(f.ctx, c.ID)
+	wantErr(t, "GetClient after TouchClient", err, nil)
+	same(t, "GetClient after TouchClient", got, want)
+
+	wantErr(t, "TouchClient earlier", f.s.TouchClient(f.ctx, c.ID, f.now()), nil)
+	got, err = f.s.GetClient(f.ctx, c.ID)
+	wantErr(t, "GetClient after an earlier TouchClient", err, nil)
+	same(t, "GetClient after an earlier TouchClient", got, want)
+
+	wantErr(t, "TouchClient unknown", f.s.TouchClient(f.ctx, tokens.NewID(), used), tokens.ErrNotFound)
+
+	// A touched client is still durable.
+	f.clock.Advance(400 * 24 * time.Hour)
+	got, err = f.s.GetClient(f.ctx, c.ID)
+	wantErr(t, "GetClient a year later", err, nil)
+	same(t, "GetClient a year later", got, want)
+}
+
+func testCountClients(t *testing.T, f *fixture) {
+	count := func(want int) {
+		t.Helper()
+		n, err := f.s.CountClients(f.ctx)
+		wantErr(t, "CountClients", err, nil)
+		if n != want {
+			t.Fatalf("CountClients = %d, want %d", n, want)
+		}
+	}
+	count(0)
+	var ids []string
+	for range 3 {
+		c := client(tokens.NewID(), f.now())
+		ids = append(ids, c.ID)
+		wantErr(t, "CreateClient", f.s.CreateClient(f.ctx, c), nil)
+	}
+	count(3)
+	wantErr(t, "DeleteClient", f.s.DeleteClient(f.ctx, ids[0]), nil)
+	count(2)
+	wantErr(t, "CreateClient duplicate", f.s.CreateClient(f.ctx, client(ids[1], f.now())), tokens.ErrAlreadyExists)
+	count(2)
+}
+
+// testPruneUnusedClients checks tokens.PruneUnusedClients on the store:
+// only clients that are old, never used and without a live grant go.
+func testPruneUnusedClients(t *testing.T, f *fixture) {
+	start := f.now()
+	mk := func(name string, created time.Time) tokens.Client {
+		t.Helper()
+		c := client(tokens.NewID(), created)
+		c.Name = name
+		wantErr(t, "CreateClient "+name, f.s.CreateClient(f.ctx, c), nil)
+		return c
+	}
+	oldUnused := mk("old, never used", start)
+	oldUsed := mk("old, used", start)
+	wantErr(t, "TouchClient", f.s.TouchClient(f.ctx, oldUsed.ID, start.Add(time.Minute)), nil)
+	oldInFlight := mk("old, authorization in progress", start)
+	f.clock.Advance(48 * time.Hour)
+	f.grant(t, "github:1", oldInFlight.ID)
+	recent := mk("recent, never used", f.now())
+
+	n, err := tokens.PruneUnusedClients(f.ctx, f.s, f.now().Add(-24*time.Hour))
+	wantErr(t, "PruneUnusedClients", err, nil)
+	if n != 1 {
+		t.Errorf("PruneUnusedClients deleted %d, want 1", n)
+	}
+	_, err = f.s.GetClient(f.ctx, oldUnused.ID)
+	wantErr(t, "GetClient of the pruned client", err, tokens.ErrNotFound)
+	list, err := f.s.ListClients(f.ctx)
+	wantErr(t, "ListClients", err, nil)
+	got := clientIDs(list)
+	for _, keep := range []tokens.Client{oldUsed, oldInFlight, recent} {
+		if !slices.Contains(got, keep.ID) {
+			t.Errorf("client %q was pruned", keep.Name)
+		}
+	}
+
+	n, err = tokens.PruneUnusedClients(f.ctx, f.s, f.now().Add(-24*time.Hour))
+	wantErr(t, "PruneUnusedClients again", err, nil)
+	if n != 0 {
+		t.Errorf("a second PruneUnusedClients deleted %d, want 0", n)
+	}
+}
