@@ -6,26 +6,35 @@
 // follows redirects (fetch with redirect: 'manual', so every hop is seen),
 // keeps cookies per host with their SameSite rules, submits the one form on
 // each page with its hidden inputs and checked radio buttons, pressing the
-// button that approves ("Approve with …" on mcpgate's consent page,
-// "Authorize" on the demo GitHub's sign-in page), and finally loads the
-// client's own loopback callback URL, so that the client receives the code.
+// button that approves ("Approve with …" on mcpgate's consent page, where
+// a chosen identity provider's button is pressed when there are several;
+// "Authorize" on the demo GitHub's sign-in page), fills in and submits the
+// sign-in form (login and password) and the consent form ("Continue") of
+// oidc-provider's development interactions, and finally loads the client's
+// own loopback callback URL, so that the client receives the code.
 //
 // Two ways to use it:
-//   - imported: authorizeInBrowser(url, { log }) returns what happened;
+//   - imported: authorizeInBrowser(url, { log, ... }) returns what
+//     happened; pass a CookieJar as jar to keep one browser's cookies
+//     across several flows;
 //   - as a program: node browser.mjs <url>. This is what mcp-remote and MCP
 //     Inspector reach through the `open` package, xdg-open and $BROWSER.
 //     Environment: E2E_BROWSER_LOG (file that receives the hop log and a
 //     final "RESULT {json}" line; stderr when unset), E2E_BROWSER_LOGIN
-//     (demo GitHub user to sign in as; default: the preselected one).
+//     (demo GitHub user to sign in as; default: the preselected one),
+//     E2E_BROWSER_PROVIDER (the identity provider to choose on mcpgate's
+//     consent page, by its name such as "github" or "oidc"; default: the
+//     first), E2E_BROWSER_OP_LOGIN and E2E_BROWSER_OP_PASSWORD (what to type
+//     into an OpenID Provider's sign-in form).
 //
-// The log never holds a code, a state, a CSRF token or a cookie value:
-// those query and form values are replaced by "REDACTED".
+// The log never holds a code, a state, a CSRF token, a password or a
+// cookie value: those query and form values are replaced by "REDACTED".
 
 import { appendFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Query and form parameters whose values never reach the log. */
-const SECRET_PARAMS = new Set(['code', 'state', 'csrf_token', 'request', 'code_verifier', 'access_token', 'refresh_token']);
+const SECRET_PARAMS = new Set(['code', 'state', 'csrf_token', 'request', 'code_verifier', 'access_token', 'refresh_token', 'password']);
 
 /** Labels and values of buttons that approve; anything else is never pressed. */
 const APPROVE = /^\s*(approve|authorize|allow)\b/i;
@@ -67,7 +76,7 @@ function isLoopbackHost(host) {
  * them back following Path, Secure, expiry and SameSite, the way a browser
  * does for top-level navigations.
  */
-class CookieJar {
+export class CookieJar {
   constructor() {
     /** @type {Map<string, Map<string, {value: string, path: string, secure: boolean, sameSite: string, expires: number|null}>>} */
     this.hosts = new Map();
@@ -220,15 +229,65 @@ export function parseForms(html, pageURL) {
   return forms;
 }
 
-function approveButton(form) {
-  return form.buttons.find(
-    (b) => (APPROVE.test(b.label) || APPROVE.test(b.value)) && !REFUSE.test(b.label) && !REFUSE.test(b.value),
-  );
+function approves(b) {
+  return (APPROVE.test(b.label) || APPROVE.test(b.value)) && !REFUSE.test(b.label) && !REFUSE.test(b.value);
 }
 
-function formBody(form, button, login) {
+/**
+ * devInteraction returns "login" or "consent" for a form of oidc-provider's
+ * development interactions (POST to /interaction/<uid> with a hidden
+ * prompt field), and undefined for any other form.
+ */
+function devInteraction(form) {
+  if (form.method !== 'POST' || !/^\/interaction\/[^/]+$/.test(new URL(form.action).pathname)) return undefined;
+  const prompt = form.fields.find(([k]) => k === 'prompt')?.[1];
+  return prompt === 'login' || prompt === 'consent' ? prompt : undefined;
+}
+
+/**
+ * chooseAction returns what a person would do on a page with these forms:
+ * { form, button, kind, choices } where kind is "approve" (a button that
+ * approves; when it is one of several identity provider buttons, the one
+ * of options.provider), "op-login" or "op-consent" (oidc-provider's
+ * development sign-in and consent forms), and choices lists the identity
+ * providers offered. It returns undefined when no form is to be submitted.
+ */
+function chooseAction(forms, options) {
+  for (const form of forms) {
+    const dev = devInteraction(form);
+    if (!dev) continue;
+    const button = form.buttons.find((b) => !REFUSE.test(b.label));
+    if (!button) throw new BrowserError(`the OpenID Provider's ${dev} form has no submit button`);
+    if (dev === 'login' && !(options.opLogin && options.opPassword)) {
+      throw new BrowserError('the OpenID Provider asks for a login and password, and none was given (E2E_BROWSER_OP_LOGIN, E2E_BROWSER_OP_PASSWORD)');
+    }
+    return { form, button, kind: `op-${dev}`, choices: [] };
+  }
+  const form = forms.find((f) => f.buttons.some(approves));
+  if (!form) return undefined;
+  const approvals = form.buttons.filter(approves);
+  const providers = approvals.filter((b) => b.name === 'provider');
+  const choices = providers.map((b) => b.value);
+  let button = approvals[0];
+  if (options.provider && providers.length > 0) {
+    button = providers.find((b) => b.value === options.provider);
+    if (!button) {
+      throw new BrowserError(
+        `the consent page offers no sign-in with identity provider ${JSON.stringify(options.provider)}; it offers ` +
+          providers.map((b) => `${b.value} (${JSON.stringify(b.label)})`).join(', '),
+      );
+    }
+  }
+  return { form, button, kind: 'approve', choices };
+}
+
+function formBody(form, button, { login, opLogin, opPassword, kind }) {
   const body = new URLSearchParams();
-  for (const [k, v] of form.fields) body.append(k, v);
+  for (const [k, v] of form.fields) {
+    if (kind === 'op-login' && k === 'login') body.append(k, opLogin);
+    else if (kind === 'op-login' && k === 'password') body.append(k, opPassword);
+    else body.append(k, v);
+  }
   const groups = new Map();
   for (const r of form.radios) {
     if (!groups.has(r.name)) groups.set(r.name, []);
@@ -269,14 +328,18 @@ function redactedForm(body) {
  * (descriptions of the forms submitted), callbackParams (the names of the
  * final URL's query parameters) }.
  *
+ * Each form entry is { page, title, kind ("approve", "op-login" or
+ * "op-consent"), button, choices (identity providers the page offered),
+ * action }.
+ *
  * @param {string} startURL
- * @param {{log?: (line: string) => void, login?: string, maxHops?: number, fetchFn?: typeof fetch, userAgent?: string}} [options]
+ * @param {{log?: (line: string) => void, login?: string, provider?: string, opLogin?: string, opPassword?: string, jar?: CookieJar, maxHops?: number, fetchFn?: typeof fetch, userAgent?: string}} [options]
  */
 export async function authorizeInBrowser(startURL, options = {}) {
   const log = options.log ?? (() => {});
   const fetchFn = options.fetchFn ?? fetch;
   const maxHops = options.maxHops ?? 25;
-  const jar = new CookieJar();
+  const jar = options.jar ?? new CookieJar();
   const submitted = [];
   let req = { method: 'GET', url: new URL(startURL).href, body: undefined, initiator: null };
   for (let hop = 1; hop <= maxHops; hop++) {
@@ -320,8 +383,8 @@ export async function authorizeInBrowser(startURL, options = {}) {
       );
     }
     const forms = parseForms(html, req.url);
-    const form = forms.find((f) => approveButton(f));
-    if (!form) {
+    const action = chooseAction(forms, options);
+    if (!action) {
       const final = new URL(req.url);
       log(`done: ${res.status} ${redactURL(final)} title=${JSON.stringify(title)}`);
       return {
@@ -333,10 +396,10 @@ export async function authorizeInBrowser(startURL, options = {}) {
         callbackParams: [...final.searchParams.keys()],
       };
     }
-    const button = approveButton(form);
-    const body = formBody(form, button, options.login);
+    const { form, button, kind, choices } = action;
+    const body = formBody(form, button, { login: options.login, opLogin: options.opLogin, opPassword: options.opPassword, kind });
     const page = new URL(req.url);
-    submitted.push({ page: redactURL(page), title, button: button.label || button.value, action: redactURL(form.action) });
+    submitted.push({ page: redactURL(page), title, kind, button: button.label || button.value, choices, action: redactURL(form.action) });
     log(`page ${JSON.stringify(title)}: pressing ${JSON.stringify(button.label || button.value)}`);
     const origin = `${page.protocol}//${page.host}`;
     if (form.method === 'POST') {
@@ -367,7 +430,13 @@ async function main(argv) {
   }
   log(`open ${redactURL(argv[0])}`);
   try {
-    const result = await authorizeInBrowser(argv[0], { log, login: process.env.E2E_BROWSER_LOGIN || undefined });
+    const result = await authorizeInBrowser(argv[0], {
+      log,
+      login: process.env.E2E_BROWSER_LOGIN || undefined,
+      provider: process.env.E2E_BROWSER_PROVIDER || undefined,
+      opLogin: process.env.E2E_BROWSER_OP_LOGIN || undefined,
+      opPassword: process.env.E2E_BROWSER_OP_PASSWORD || undefined,
+    });
     log(`RESULT ${JSON.stringify({ ok: true, ...result })}`);
     return 0;
   } catch (err) {

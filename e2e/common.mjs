@@ -121,7 +121,7 @@ export function browserEnv(out, base = process.env) {
   const bin = join(out, 'bin');
   mkdirSync(bin, { recursive: true });
   const log = join(out, 'browser.log');
-  const stamp = `"$(date -u +%Y-%m-%dT%H:%M:%S.000Z)"`;
+  const stamp = `"$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)"`;
   const wrapper = [
     '#!/bin/sh',
     `echo ${stamp} "LAUNCH pid $$" >> ${shellQuote(log)}`,
@@ -357,5 +357,48 @@ export async function waitForBrowser(logPath, timeoutMs = 20000) {
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * parseChallenge parses a WWW-Authenticate value with one challenge
+ * (RFC 9110 §11.6.1) into { scheme, params }, where params maps each
+ * auth-param name (lower case) to its value, quoted strings unescaped.
+ */
+export function parseChallenge(header) {
+  const text = String(header ?? '').trim();
+  const m = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*(.*)$/s.exec(text);
+  if (!m) return { scheme: '', params: {} };
+  const params = {};
+  const re = /([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))\s*(?:,\s*|$)/gy;
+  let p;
+  while ((p = re.exec(m[2])) !== null && p[0] !== '') {
+    params[p[1].toLowerCase()] = p[2] !== undefined ? p[2].replace(/\\(.)/g, '$1') : p[3];
+  }
+  return { scheme: m[1], params };
+}
+
+/** scopeSet splits a space-separated scope string into a sorted array. */
+export function scopeSet(scope) {
+  return String(scope ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .sort();
+}
+
+/**
+ * toolResult returns the structured content of a successful tools/call
+ * result, or, failing that, the JSON of its text; it throws a CheckError
+ * naming the tool when the call reported an error.
+ */
+export function toolResult(name, result) {
+  check(result && typeof result === 'object', `${name} returned ${JSON.stringify(result)}`);
+  const text = (result.content ?? []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+  check(!result.isError, `${name} reported an error: ${text.slice(0, 500)}`);
+  if (result.structuredContent) return result.structuredContent;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckError(`${name} returned neither structured content nor JSON text: ${text.slice(0, 500)}`);
   }
 }

@@ -153,7 +153,7 @@ var conformanceScenarios = []string{"server-initialize", "ping", "logging-set-le
 func TestConformance(t *testing.T) {
 	tc := needToolchain(t)
 	out := outputDir(t, tc)
-	gw := startDemo(t, tc, out)
+	gw := startGateway(t, tc, out, modeServe)
 	var args []string
 	for _, s := range conformanceScenarios {
 		args = append(args, "--scenario", s)

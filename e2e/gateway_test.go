@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +50,12 @@ type gateway struct {
 	// Fake is the fake GitHub Enterprise Server of a serve-mode gateway
 	// (nil for the demo, whose GitHub is inside the binary).
 	Fake *fakegithub.Fake
+
+	out     string
+	port    int
+	secrets []string         // values its log must never hold
+	command func() *exec.Cmd // a fresh command for Restart (serve only)
+	runs    []*child         // every process, the running one last
 }
 
 // errPortTaken reports that mcpgate could not bind the port it was given.
@@ -68,7 +76,7 @@ func startGateway(t *testing.T, tc toolchain, out string, m mode) *gateway {
 }
 
 // startDemo starts `mcpgate demo -addr 127.0.0.1:<free port>` and waits for
-// its banner. Cleanup stops it with an interrupt; see watchGateway for its
+// its banner. Cleanup stops it with an interrupt; see gateway.watch for its
 // log.
 func startDemo(t *testing.T, tc toolchain, out string) *gateway {
 	t.Helper()
@@ -105,8 +113,9 @@ func tryStartDemo(t *testing.T, tc toolchain, out string) (*gateway, error) {
 			c.stop()
 			return nil, fmt.Errorf("unexpected MCP server URL in the banner: %q", mcpURL)
 		}
-		watchGateway(t, c, out, nil)
-		return &gateway{URL: origin, Mode: modeDemo}, nil
+		gw := &gateway{URL: origin, Mode: modeDemo, out: out, port: port, runs: []*child{c}}
+		gw.watch(t)
+		return gw, nil
 	case <-c.done:
 		return nil, exitError(c)
 	case <-time.After(startTimeout):
@@ -186,13 +195,25 @@ func startServe(t *testing.T, tc toolchain, out string, configure func(t *testin
 			}
 			args = append(args, "-config", path)
 		}
-		cmd := exec.Command(tc.binary, args...)
-		cmd.Dir = out
-		cmd.Env = env
-		secrets := append([]string{secret, clientSecret}, opts.Secrets...)
-		err = tryStartServe(t, cmd, out, port, secrets)
+		gw := &gateway{
+			URL:     publicURL,
+			Mode:    modeServe,
+			Fake:    fake,
+			out:     out,
+			port:    port,
+			secrets: append([]string{secret, clientSecret}, opts.Secrets...),
+			command: func() *exec.Cmd {
+				cmd := exec.Command(tc.binary, args...)
+				cmd.Dir = out
+				cmd.Env = env
+				return cmd
+			},
+		}
+		c, err := gw.startServeProcess(t)
 		if err == nil {
-			return &gateway{URL: publicURL, Mode: modeServe, Fake: fake}
+			gw.runs = append(gw.runs, c)
+			gw.watch(t)
+			return gw
 		}
 		if i == attempts || !errors.Is(err, errPortTaken) {
 			t.Fatalf("mcpgate serve: %v", err)
@@ -200,29 +221,47 @@ func startServe(t *testing.T, tc toolchain, out string, configure func(t *testin
 	}
 }
 
-func tryStartServe(t *testing.T, cmd *exec.Cmd, out string, port int, secrets []string) error {
+// startServeProcess starts a serve process from gw.command and waits until
+// GET /readyz answers 200.
+func (gw *gateway) startServeProcess(t *testing.T) (*child, error) {
 	t.Helper()
-	c, err := startChild(cmd)
+	c, err := startChild(gw.command())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", port)
+	ready := fmt.Sprintf("http://127.0.0.1:%d/readyz", gw.port)
 	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 	defer cancel()
 	for {
 		if err := probe(ctx, ready); err == nil {
-			watchGateway(t, c, out, secrets)
-			return nil
+			return c, nil
 		}
 		select {
 		case <-c.done:
-			return exitError(c)
+			return nil, exitError(c)
 		case <-ctx.Done():
 			c.stop()
-			return fmt.Errorf("GET /readyz did not answer 200 within %v:\n%s", startTimeout, c.stderr.String())
+			return nil, fmt.Errorf("GET /readyz did not answer 200 within %v:\n%s", startTimeout, c.stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// Restart stops a serve-mode mcpgate gracefully and starts it again with
+// the same configuration, port, Redis and server secret, as an operator's
+// deployment does; it returns when the new process is ready. Everything a
+// client holds must still work afterwards: it lives in Redis.
+func (gw *gateway) Restart(t *testing.T) {
+	t.Helper()
+	if gw.command == nil {
+		t.Fatalf("Restart: only a serve-mode mcpgate can be restarted (this one runs %s)", gw.Mode)
+	}
+	gw.runs[len(gw.runs)-1].stop()
+	c, err := gw.startServeProcess(t)
+	if err != nil {
+		t.Fatalf("mcpgate serve, restarted: %v", err)
+	}
+	gw.runs = append(gw.runs, c)
 }
 
 // probe reports whether GET url answers 200.
@@ -250,24 +289,28 @@ func exitError(c *child) error {
 	return fmt.Errorf("exited before it was ready (%v):\n%s", c.waitErr, c.stderr.String())
 }
 
-// watchGateway stops mcpgate when t ends, saves its stderr to
-// <out>/mcpgate.stderr.log and checks it: under the race detector a
-// reported data race fails the test, and so does any of secrets appearing
-// in the log. When the test failed, the end of the log goes to the test
-// log.
-func watchGateway(t *testing.T, c *child, out string, secrets []string) {
+// watch stops mcpgate when t ends, saves the stderr of all its processes
+// (one per start) to <out>/mcpgate.stderr.log and checks it: under the race
+// detector a reported data race fails the test, and so does any of
+// gw.secrets appearing in the log. When the test failed, the end of the
+// log goes to the test log.
+func (gw *gateway) watch(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() {
-		c.stop()
-		logs := c.stderr.String()
-		path := filepath.Join(out, "mcpgate.stderr.log")
+		gw.runs[len(gw.runs)-1].stop()
+		var all []string
+		for i, c := range gw.runs {
+			all = append(all, fmt.Sprintf("=== mcpgate process %d of %d\n%s", i+1, len(gw.runs), c.stderr.String()))
+		}
+		logs := strings.Join(all, "")
+		path := filepath.Join(gw.out, "mcpgate.stderr.log")
 		if err := os.WriteFile(path, []byte(logs), 0o644); err != nil {
 			t.Errorf("saving mcpgate's log: %v", err)
 		}
 		if raceEnabled && strings.Contains(logs, "WARNING: DATA RACE") {
 			t.Errorf("mcpgate reported a data race (see %s)", path)
 		}
-		for i, s := range secrets {
+		for i, s := range gw.secrets {
 			if s != "" && strings.Contains(logs, s) {
 				t.Errorf("mcpgate's log contains secret #%d of its configuration (see %s)", i+1, path)
 			}
@@ -369,4 +412,18 @@ func (w *lineWatcher) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// portOfURL returns the port of an origin such as http://localhost:8080.
+func portOfURL(t *testing.T, origin string) int {
+	t.Helper()
+	u, err := url.Parse(origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(u.Port())
+	if err != nil {
+		t.Fatalf("no port in %q", origin)
+	}
+	return port
 }

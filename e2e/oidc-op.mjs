@@ -121,6 +121,15 @@ const provider = new Provider(issuer, {
   cookies: { keys: [randomBytes(32).toString('base64url')] },
 });
 
+// Every request is logged with its answer's status (no query values).
+provider.use(async (ctx, next) => {
+  try {
+    await next();
+  } finally {
+    process.stderr.write(`REQUEST ${ctx.method} ${ctx.path} ${ctx.status}\n`);
+  }
+});
+
 // The development sign-in form accepts any login and password; check the
 // pair here, before it, the way a real sign-in page would.
 provider.use(async (ctx, next) => {
@@ -142,7 +151,6 @@ provider.use(async (ctx, next) => {
     ctx.request.body = Object.fromEntries(form);
   }
   await next();
-  process.stderr.write(`REQUEST ${ctx.method} ${ctx.path} ${ctx.status}\n`);
 });
 
 provider.on('authorization.success', (ctx) => {

@@ -156,7 +156,7 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 
 	exchangeCtx, cancelExchange := context.WithTimeout(r.Context(), upstreamExchangeTimeout)
 	defer cancelExchange()
-	identity, upTok, claims, err := exchange(exchangeCtx, provider, code, pending)
+	identity, upTok, claims, err := upstreamExchange(exchangeCtx, provider, code, pending)
 	switch {
 	case errors.Is(err, upstream.ErrDenied):
 		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider or the allowlist", slog.String("error", err.Error()))
@@ -187,9 +187,9 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	redirectToClient(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, url.Values{"code": {code}})
 }
 
-// exchange redeems the code at provider, with the claims when the provider
+// upstreamExchange redeems the code at provider p, with the claims when p
 // has that capability (OpenID Connect: Google's hosted domain).
-func exchange(ctx context.Context, p upstream.Provider, code string, pending tokens.Pending) (upstream.Identity, upstream.Token, allow.Claims, error) {
+func upstreamExchange(ctx context.Context, p upstream.Provider, code string, pending tokens.Pending) (upstream.Identity, upstream.Token, allow.Claims, error) {
 	if ce, ok := p.(allow.ClaimsExchanger); ok {
 		return ce.ExchangeWithClaims(ctx, code, pending.UpstreamVerifier, pending.Nonce)
 	}

@@ -64,8 +64,12 @@
 //	    The pending request is taken (atomically, once) by the state; the
 //	    state cookie must carry the binding of the browser that approved,
 //	    and the provider must be the one chosen. The provider's code is
-//	    exchanged and the user identified; an upstream refusal becomes
-//	    access_denied at the client. The grant is created with the upstream
+//	    exchanged and the user identified (with the ID token's claims, for
+//	    providers that have allow.ClaimsExchanger); an upstream refusal
+//	    becomes access_denied at the client. The allowlist (Config.Allow,
+//	    package upstream/allow) decides next: a refused person gets a 403
+//	    page that says why, with a link back to the client carrying
+//	    access_denied. The grant is created with the upstream
 //	    token sealed under a fresh data key (AEAD, associated data
 //	    "upstream:"+grantID); our authorization code (OAuth 2.1 §4.1.2:
 //	    single use, CodeTTL ≤ 10 min, bound to client, redirect URI,
@@ -89,7 +93,12 @@
 //	    token ("grace:"+grantID): a retry within RefreshGrace gets the same
 //	    response (lost responses, concurrent replicas); a later reuse
 //	    revokes the grant (reuse detection, RFC 9700 §4.14.2). A narrower
-//	    scope may be asked for the access token (RFC 6749 §6).
+//	    scope may be asked for the access token (RFC 6749 §6). Before
+//	    rotating, the allowlist is checked again (GitHub organisation and
+//	    team rules with the grant's upstream token, refreshed through
+//	    Config.UpstreamTokens): a refusal revokes the grant (invalid_grant
+//	    "access revoked: …"); an unanswerable check is 503 and revokes
+//	    nothing.
 //
 //	ACTIVE --POST /revoke (either token)--> REVOKED
 //	    Revoking the access or the refresh token ends the whole grant
@@ -112,6 +121,10 @@
 //   - Store failures (anything but the store's sentinel errors) answer 503
 //     temporarily_unavailable with Retry-After, or an error page in the
 //     browser; the cause goes to the log only.
+//   - Config.MCPServerFor picks the MCP server of each /mcp request (and
+//     /sse stream) by its caller, whose Provider the bearer check takes from
+//     the user ID: cmd/mcpgate serves every tool to GitHub sign-ins and
+//     whoami alone to the others, so tools/list shows what works.
 //   - Logs carry client_id, grant_id and user_id, never tokens, codes,
 //     secrets, state values or cookies.
 //   - Abuse limits (ratelimit.go, clientcap.go): sliding window counters

@@ -96,3 +96,33 @@ func TestProviderOf(t *testing.T) {
 		}
 	}
 }
+
+// TestSSEServerForPicksByCaller checks that a stream on /sse is served by
+// the server ServerFor picks for the caller of the GET that opens it.
+func TestSSEServerForPicksByCaller(t *testing.T) {
+	gitHubOnly := mcp.NewServer(&mcp.Implementation{Name: "github", Version: "0"}, nil)
+	mcp.AddTool(gitHubOnly, &mcp.Tool{Name: "get_me"}, func(context.Context, *mcp.CallToolRequest, struct{}) (*mcp.CallToolResult, struct{}, error) {
+		return nil, struct{}{}, nil
+	})
+	fx := newSSEFixture(t, func(h *SSE) {
+		everyone := h.Server
+		h.Server = nil
+		h.ServerFor = func(c *tokens.Caller) *mcp.Server {
+			if c.Provider == "github" {
+				return gitHubOnly
+			}
+			return everyone
+		}
+	})
+	for userID, want := range map[string]string{"github:1001": "get_me", "google:1177": "whoami"} {
+		g := fx.issue(t, mcpIssueOptions{userID: userID})
+		cs := connectSSEClient(t, fx.srv, &swapBearer{token: g.access, base: fx.srv.Client().Transport}, nil)
+		res, err := cs.ListTools(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Tools) != 1 || res.Tools[0].Name != want {
+			t.Errorf("%s: tools/list over SSE = %+v, want [%s]", userID, res.Tools, want)
+		}
+	}
+}

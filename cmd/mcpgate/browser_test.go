@@ -22,6 +22,13 @@ type browser struct {
 	t           *testing.T
 	client      *http.Client
 	redirectURL string
+	// approve is the label of the consent button to press, such as
+	// "approve with google" (the consent page is also the sign-in
+	// chooser); "approve", the first such button, when empty.
+	approve string
+	// fields override the values of these form fields on any page that
+	// has them, such as the fake OpenID Provider's user choice.
+	fields url.Values
 	// seen records every URL and body the browser saw, so tests can assert
 	// what never appears in logs.
 	seen []string
@@ -62,13 +69,26 @@ func (b *browser) fetch(ctx context.Context, args *auth.AuthorizationArgs) (*aut
 		if resp.StatusCode != http.StatusOK {
 			return nil, fmt.Errorf("browser: %s answered %d: %s", resp.Request.URL, resp.StatusCode, body)
 		}
-		form, err := parseForm(resp.Request.URL, string(body), "approve")
+		approve := b.approve
+		if approve == "" {
+			approve = "approve"
+		}
+		form, err := parseForm(resp.Request.URL, string(body), approve)
+		if err != nil && approve != "approve" {
+			// An identity provider's own sign-in page.
+			form, err = parseForm(resp.Request.URL, string(body), "approve")
+		}
 		if err != nil {
 			// The demo GitHub's sign-in page.
 			form, err = parseForm(resp.Request.URL, string(body), "authorize")
 		}
 		if err != nil {
 			return nil, fmt.Errorf("browser at %s: %w", resp.Request.URL, err)
+		}
+		for name, values := range b.fields {
+			if form.values.Has(name) {
+				form.values[name] = values
+			}
 		}
 		resp, err = b.post(ctx, form.action, form.values)
 		if err != nil {

@@ -96,6 +96,9 @@ type gatewayOptions struct {
 	now func() time.Time
 	// logLevel is the log level; "debug" when empty.
 	logLevel string
+	// configure, when set, changes the configuration before it is
+	// validated (more providers, allowlists).
+	configure func(cfg *Config)
 }
 
 // randomSecret returns a fresh 32-byte server secret, hex encoded.
@@ -140,6 +143,9 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 	cfg.GitHub.ClientID = "gh-client"
 	cfg.GitHub.ClientSecret = newSecret("gh-client-secret")
 	cfg.GitHub.BaseURL = o.fake.URL
+	if o.configure != nil {
+		o.configure(cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		ln.Close()
 		tb.Fatal(err)

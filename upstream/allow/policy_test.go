@@ -77,15 +77,15 @@ func TestCheck(t *testing.T) {
 			want: "only verified e-mail addresses at example.org or example.net may sign in; yours is at example.com"},
 		{name: "email domain, no subdomains", rules: allow.Rules{EmailDomains: []string{"example.com"}},
 			account: allow.Account{Provider: "github", Subject: "8", Email: "x@a.example.com", EmailVerified: true},
-			want: "yours is at a.example.com"},
+			want:    "yours is at a.example.com"},
 		{name: "email domain, no address", rules: allow.Rules{EmailDomains: []string{"example.com"}},
 			account: allow.Account{Provider: "github", ProviderDisplay: "GitHub", Subject: "7"},
-			want: "GitHub gave no e-mail address"},
+			want:    "GitHub gave no e-mail address"},
 
 		{name: "hosted domain", rules: allow.Rules{GoogleHostedDomains: []string{"corp.example"}}, account: alice},
 		{name: "hosted domain, consumer account", rules: allow.Rules{GoogleHostedDomains: []string{"corp.example"}},
 			account: allow.Account{Provider: "google", ProviderDisplay: "Google", Subject: "1", Email: "x@corp.example", EmailVerified: true},
-			want: "only Google Workspace accounts of corp.example may sign in"},
+			want:    "only Google Workspace accounts of corp.example may sign in"},
 		{name: "hosted domain, other workspace", rules: allow.Rules{GoogleHostedDomains: []string{"other.example"}}, account: alice,
 			want: "Google Workspace accounts of other.example"},
 
