@@ -120,20 +120,31 @@ func TestTypeScriptSDK(t *testing.T) {
 
 // TestInspectorCLI runs the MCP Inspector CLI with its own OAuth: tools/list
 // through the browser, then tools/call get_me with the stored token only;
-// against the demo and against `mcpgate serve` on Redis.
+// against the demo and against `mcpgate serve` on Redis, which is
+// restarted between the two calls: the stored token must still work.
 func TestInspectorCLI(t *testing.T) {
 	tc := needToolchain(t)
 	for _, m := range modes {
 		t.Run(string(m), func(t *testing.T) {
 			out := outputDir(t, tc)
 			gw := startGateway(t, tc, out, m)
-			res := runScript(t, tc, gw, out, "inspector.mjs")
-			mustSucceed(t, res, out)
 			var got struct {
 				Tools []string `json:"tools"`
 				Login string   `json:"login"`
 			}
-			res.decode(t, &got)
+			if m == modeServe {
+				res := runScript(t, tc, gw, out, "inspector.mjs", "--phase", "login")
+				mustSucceed(t, res, out)
+				res.decode(t, &got)
+				gw.Restart(t)
+				res = runScript(t, tc, gw, out, "inspector.mjs", "--phase", "stored")
+				mustSucceed(t, res, out)
+				res.decode(t, &got)
+			} else {
+				res := runScript(t, tc, gw, out, "inspector.mjs")
+				mustSucceed(t, res, out)
+				res.decode(t, &got)
+			}
 			checkTools(t, "inspector", got.Tools)
 			if got.Login != "mona" {
 				t.Errorf("get_me login = %q, want mona", got.Login)
@@ -149,7 +160,7 @@ var conformanceScenarios = []string{"server-initialize", "ping", "logging-set-le
 
 // TestConformance runs the official MCP conformance suite's applicable
 // server scenarios with a real access token, plus protocol version
-// negotiation checks; each is a subtest.
+// negotiation checks, against `mcpgate serve` on Redis; each is a subtest.
 func TestConformance(t *testing.T) {
 	tc := needToolchain(t)
 	out := outputDir(t, tc)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -291,7 +293,15 @@ func runScriptEnv(t *testing.T, tc toolchain, gw *gateway, out string, env []str
 	cmd.Stderr = &stderr
 	cmd.WaitDelay = 5 * time.Second
 	runErr := cmd.Run()
-	for name, b := range map[string][]byte{script + ".stdout.log": stdout.Bytes(), script + ".stderr.log": stderr.Bytes()} {
+	// A second run of the same script in one test gets its own log files.
+	base := script
+	for run := 2; ; run++ {
+		if _, err := os.Stat(filepath.Join(out, base+".stdout.log")); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		base = fmt.Sprintf("%s.run%d", script, run)
+	}
+	for name, b := range map[string][]byte{base + ".stdout.log": stdout.Bytes(), base + ".stderr.log": stderr.Bytes()} {
 		if err := os.WriteFile(filepath.Join(out, name), b, 0o644); err != nil {
 			t.Errorf("saving %s: %v", name, err)
 		}

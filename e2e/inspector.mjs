@@ -16,7 +16,12 @@
 //     token is used without any browser (the CLI fails rather than start a
 //     login), and get_me says "mona".
 //
+// --phase login runs step 1 only, --phase stored step 2 only (with the
+// HOME and browser log step 1 left in --out), so that the test can restart
+// mcpgate in between; --phase all (the default) runs both.
+//
 // Usage: node inspector.mjs --server http://localhost:PORT [--out DIR]
+//        [--phase all|login|stored]
 
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,11 +57,12 @@ async function inspectorCLI({ node, bin, env, args, out, name }) {
 }
 
 await run('inspector-cli', async () => {
-  const args = scriptArgs();
+  const args = scriptArgs({ phase: { type: 'string', default: 'all' } });
+  check(['all', 'login', 'stored'].includes(args.phase), `--phase must be all, login or stored, got ${args.phase}`);
   const { path: bin, version } = packageBin('@modelcontextprotocol/inspector', 'mcp-inspector');
   const node = modernNode();
   const home = join(args.out, 'home');
-  rmSync(home, { recursive: true, force: true });
+  if (args.phase !== 'stored') rmSync(home, { recursive: true, force: true });
   const env = browserEnv(args.out, {
     ...process.env,
     HOME: home,
@@ -64,16 +70,22 @@ await run('inspector-cli', async () => {
     MCP_INSPECTOR_SECRET_STORE: 'file',
     NO_COLOR: '1',
   });
-  rmSync(env.E2E_BROWSER_LOG, { force: true });
+  if (args.phase !== 'stored') rmSync(env.E2E_BROWSER_LOG, { force: true });
   const url = `${args.server}/mcp`;
-  const callbackURL = `http://127.0.0.1:${await freePort()}/oauth/callback`;
+  const result = { inspectorVersion: version, phase: args.phase };
+  if (args.phase !== 'stored') Object.assign(result, await signIn({ node, bin, env, url, out: args.out }));
+  if (args.phase !== 'login') Object.assign(result, await storedCall({ node, bin, env, url, out: args.out }));
+  return result;
+});
 
-  // 1. tools/list with the interactive OAuth flow.
+/** signIn is step 1: tools/list with the interactive OAuth flow. */
+async function signIn({ node, bin, env, url, out }) {
+  const callbackURL = `http://127.0.0.1:${await freePort()}/oauth/callback`;
   const listed = await inspectorCLI({
     node,
     bin,
     env,
-    out: args.out,
+    out,
     name: 'tools-list',
     args: [url, '--transport', 'http', '--method', 'tools/list', '--callback-url', callbackURL],
   });
@@ -83,19 +95,22 @@ await run('inspector-cli', async () => {
   check(first.finished === first.opened, `the browser stand-in exited (status ${first.exitCodes.join(', ')}) without writing its result`);
   check(first.result?.ok, `the browser stand-in failed: ${first.result?.error ?? 'it did not finish'}`);
   check(first.result.finalURL.startsWith(`${callbackURL}?`), `the browser ended at ${first.result.finalURL}, not at ${callbackURL}`);
+  return { tools, browserHops: first.result.hops };
+}
 
-  // 2. tools/call get_me with the stored token only.
+/** storedCall is step 2: tools/call get_me with the stored token only. */
+async function storedCall({ node, bin, env, url, out }) {
+  check(browserOutcome(env.E2E_BROWSER_LOG).opened === 1, 'no sign-in through the browser came before the call with the stored token (run --phase login first)');
   const called = await inspectorCLI({
     node,
     bin,
     env,
-    out: args.out,
+    out,
     name: 'tools-call-get_me',
     args: [url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'get_me', '--stored-auth-only'],
   });
   const login = getMeLogin(called);
   check(login === 'mona', `get_me returned login ${login}, want mona`);
   check(browserOutcome(env.E2E_BROWSER_LOG).opened === 1, 'the second run opened the browser again instead of using the stored token');
-
-  return { inspectorVersion: version, tools, login, browserHops: first.result.hops };
-});
+  return { login };
+}

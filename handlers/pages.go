@@ -73,6 +73,9 @@ type pageError struct {
 
 // errorPage shows e.
 func (p *pages) errorPage(w http.ResponseWriter, e pageError) {
+	if e.Status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "5")
+	}
 	p.render(w, e.Status, tmplError, errorView{
 		pageBase: pageBase{Service: p.service, Title: e.Title},
 		Message:  e.Message,

@@ -171,14 +171,14 @@ func TestStoreOutage(t *testing.T) {
 				if a.Status != http.StatusServiceUnavailable {
 					t.Fatalf("status %d, want 503; body %s", a.Status, a.Body)
 				}
+				if a.Header.Get("Retry-After") == "" {
+					t.Error("503 without Retry-After")
+				}
 				if tt.html {
 					if !strings.HasPrefix(a.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(a.Body), "unavailable") {
 						t.Errorf("want an HTML page saying the service is unavailable; got %q %s", a.Header.Get("Content-Type"), a.Body)
 					}
 					return
-				}
-				if a.Header.Get("Retry-After") == "" {
-					t.Error("503 without Retry-After")
 				}
 				if got := a.jsonError(); got != "temporarily_unavailable" {
 					t.Errorf("JSON error %q, want temporarily_unavailable; body %s", got, a.Body)
