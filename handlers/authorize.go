@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -337,35 +339,26 @@ type stateCookie struct {
 	B string `json:"b"`
 }
 
-// startUpstream begins the upstream leg for an approved request (MCP
-// security best practices, "OAuth State Parameter Validation"): a fresh
-// random state, created only now, after consent, single use and expiring
-// with PendingTTL; a random browser binding kept in the state cookie; PKCE
-// (S256) and a nonce for the upstream. The pending request is stored under
-// the keyed hash of the state, and the browser goes to the provider.
+// startUpstream begins the upstream leg for an approved request (see
+// upstreamLeg.begin). A store failure goes back to the client as
+// temporarily_unavailable.
 func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWriter, r *http.Request, req *authRequest, p upstream.Provider) {
-	state, binding, nonce := randomToken(), randomToken(), randomToken()
-	verifier := oauth2.GenerateVerifier()
-	pending := tokens.Pending{
-		ClientID:         req.client.ID,
-		RedirectURI:      req.redirectURI,
-		CodeChallenge:    req.codeChallenge,
-		Resource:         req.resource,
-		Scopes:           req.scopes,
-		ClientState:      req.state,
-		Provider:         p.Name(),
-		UpstreamVerifier: verifier,
-		Nonce:            nonce,
-		Browser:          h.Keys.Hash(binding),
-		CreatedAt:        h.Now(),
-	}
-	if err := h.Pending.PutPending(ctx, h.Keys.Hash(state), pending, h.PendingTTL); err != nil {
+	leg := upstreamLeg{Pending: h.Pending, Keys: h.Keys, Cookies: h.Cookies, PendingTTL: h.PendingTTL, Now: h.Now}
+	err := leg.begin(ctx, w, r, p, tokens.Pending{
+		ClientID:      req.client.ID,
+		RedirectURI:   req.redirectURI,
+		CodeChallenge: req.codeChallenge,
+		Resource:      req.resource,
+		Scopes:        req.scopes,
+		ClientState:   req.state,
+	})
+	switch {
+	case errors.Is(err, errPendingNotStored):
 		h.Logger.LogAttrs(ctx, slog.LevelError, "storing the pending authorization failed",
 			slog.String("client_id", req.client.ID), slog.String("error", err.Error()))
 		redirectError(w, r, h.Issuer, req.redirectURI, req.state, storeUnavailable())
 		return
-	}
-	if err := h.Cookies.set(w, cookieState, stateCookie{B: binding}, h.PendingTTL); err != nil {
+	case err != nil:
 		h.Logger.LogAttrs(ctx, slog.LevelError, "setting the state cookie failed", slog.String("error", err.Error()))
 		h.Pages.errorPage(w, pageError{Status: http.StatusInternalServerError, Title: "Something went wrong",
 			Message: "The sign-in could not be started.", Hint: "Go back to the application and try again."})
@@ -373,6 +366,44 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 	}
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "upstream sign-in started",
 		slog.String("client_id", req.client.ID), slog.String("provider", p.Name()))
+}
+
+// upstreamLeg starts the upstream leg of a sign-in, for an MCP client's
+// authorization (/authorize) and for the connected-apps page
+// (/connections/login) alike.
+type upstreamLeg struct {
+	Pending    tokens.PendingStore
+	Keys       *tokens.Keyring
+	Cookies    *cookieJar
+	PendingTTL time.Duration
+	Now        func() time.Time
+}
+
+// errPendingNotStored wraps the store's error when begin could not store
+// the pending sign-in.
+var errPendingNotStored = errors.New("storing the pending sign-in failed")
+
+// begin starts the upstream leg (MCP security best practices, "OAuth State
+// Parameter Validation"): a fresh random state, created only now, single
+// use and expiring with PendingTTL; a random browser binding kept in the
+// state cookie; PKCE (S256) and a nonce for the upstream. It completes
+// pending with these, stores it under the keyed hash of the state and sends
+// the browser to p. On an error nothing has been sent: a store failure
+// wraps errPendingNotStored, any other error is the state cookie's.
+func (l upstreamLeg) begin(ctx context.Context, w http.ResponseWriter, r *http.Request, p upstream.Provider, pending tokens.Pending) error {
+	state, binding, nonce := randomToken(), randomToken(), randomToken()
+	verifier := oauth2.GenerateVerifier()
+	pending.Provider = p.Name()
+	pending.UpstreamVerifier = verifier
+	pending.Nonce = nonce
+	pending.Browser = l.Keys.Hash(binding)
+	pending.CreatedAt = l.Now()
+	if err := l.Pending.PutPending(ctx, l.Keys.Hash(state), pending, l.PendingTTL); err != nil {
+		return fmt.Errorf("%w: %w", errPendingNotStored, err)
+	}
+	if err := l.Cookies.set(w, cookieState, stateCookie{B: binding}, l.PendingTTL); err != nil {
+		return fmt.Errorf("setting the state cookie: %w", err)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the identity provider learns nothing of the client's request
 	http.Redirect(w, r, p.AuthCodeURL(upstream.AuthRequest{
@@ -380,6 +411,7 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),
 		Nonce:         nonce,
 	}), http.StatusFound)
+	return nil
 }
 
 func (h *authorizeHandler) provider(name string) upstream.Provider {

@@ -58,9 +58,12 @@ type callbackHandler struct {
 	// authorization it binds).
 	PendingTTL time.Duration
 	// Allow decides who may sign in; nil admits everyone.
-	Allow  *allowlist
-	Logger *slog.Logger
-	Now    func() time.Time
+	Allow *allowlist
+	// Sessions starts the connected-apps session of a sign-in whose
+	// Purpose is "connections" (connections.go).
+	Sessions sessions
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Mount registers /oauth/callback/{provider}.
@@ -124,7 +127,10 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 		h.Pages.errorPage(w, pageUnavailable())
 		return
 	}
-	log := h.Logger.With(slog.String("client_id", pending.ClientID), slog.String("provider", provider.Name()))
+	log := h.Logger.With(slog.String("provider", provider.Name()))
+	if pending.ClientID != "" {
+		log = log.With(slog.String("client_id", pending.ClientID))
+	}
 	if !h.sameBrowser(r, pending) {
 		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state cookie missing or not the one that started the sign-in")
 		h.Pages.errorPage(w, pageOtherBrowser())
@@ -133,6 +139,16 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	h.Cookies.clear(w, cookieState)
 	if pending.Provider != provider.Name() {
 		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state belongs to another provider", slog.String("pending_provider", pending.Provider))
+		h.Pages.errorPage(w, pageSignInExpired())
+		return
+	}
+	switch pending.Purpose {
+	case "":
+	case purposeConnections:
+		h.finishConnectionsSignIn(ctx, w, r, provider, pending)
+		return
+	default:
+		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: unknown sign-in purpose")
 		h.Pages.errorPage(w, pageSignInExpired())
 		return
 	}

@@ -14,6 +14,8 @@
 //	GET  /oauth/callback/{provider}                 the upstream identity provider's redirect
 //	POST /token                                     authorization_code (RFC 7636 PKCE) and refresh_token
 //	POST /revoke                                    RFC 7009
+//	GET  /connections                               connected apps: sign-in, or the person's grants (connections.go)
+//	POST /connections/{login,revoke,logout}         its forms: CSRF-protected, 30-minute session cookie (session.go)
 //	*    /mcp                                       the MCP endpoint behind bearer tokens (mcp.go)
 //	GET  /sse, POST /sse?sessionid=…                legacy HTTP+SSE (2024-11-05), same checks (sse.go)
 //	GET  /.well-known/oauth-protected-resource/sse  RFC 9728 metadata naming I + "/sse" (maps to R)
@@ -103,6 +105,14 @@
 //	ACTIVE --POST /revoke (either token)--> REVOKED
 //	    Revoking the access or the refresh token ends the whole grant
 //	    (RFC 7009 §2.1), and with it the sealed upstream token.
+//
+//	ACTIVE --POST /connections/revoke (the person)--> REVOKED
+//	    The person, signed in to the connected-apps page through an
+//	    upstream provider (the same upstream leg, with a Pending whose
+//	    Purpose is "connections": the callback starts a session cookie and
+//	    creates no grant or code), revokes one of their own grants; any
+//	    other grant ID is 404. The browser also forgets its consent
+//	    approvals, so the client must ask on the consent page again.
 //
 // # Decisions worth knowing
 //

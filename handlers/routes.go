@@ -116,8 +116,8 @@ type mounter interface {
 
 // New validates cfg and returns the whole HTTP surface: discovery,
 // registration, authorization with consent, the upstream callbacks, token,
-// revocation, /mcp, the legacy /sse and the health probes. This is the only
-// place routes are mounted.
+// revocation, the connected-apps page, /mcp, the legacy /sse and the health
+// probes. This is the only place routes are mounted.
 func New(cfg Config) (http.Handler, error) {
 	if err := cfg.normalise(); err != nil {
 		return nil, err
@@ -128,6 +128,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	pg, err := newPages(cfg.ServiceName)
 	if err != nil {
+		return nil, err
+	}
+	if err := addConnectionsPage(pg); err != nil {
 		return nil, err
 	}
 	jar := newCookieJar(cfg.Keys, strings.HasPrefix(cfg.Issuer, "https://"))
@@ -188,8 +191,25 @@ func New(cfg Config) (http.Handler, error) {
 			CodeTTL:    cfg.CodeTTL,
 			PendingTTL: cfg.PendingTTL,
 			Allow:      allowed,
+			Sessions:   sessions{jar: jar, now: cfg.Now},
 			Logger:     cfg.Logger,
 			Now:        cfg.Now,
+		},
+		&connectionsHandler{
+			Issuer:    cfg.Issuer,
+			Grants:    cfg.Store,
+			Clients:   clients,
+			Providers: cfg.Providers,
+			Upstream: upstreamLeg{Pending: cfg.Store, Keys: cfg.Keys, Cookies: jar,
+				PendingTTL: cfg.PendingTTL, Now: cfg.Now},
+			Sessions:          sessions{jar: jar, now: cfg.Now},
+			CSRF:              csrfGuard{jar: jar, keys: cfg.Keys},
+			Cookies:           jar,
+			Pages:             pg,
+			UpstreamOrigins:   upstreamOrigins(cfg.Providers),
+			ScopeDescriptions: cfg.ScopeDescriptions,
+			Limits:            limits,
+			Logger:            cfg.Logger,
 		},
 		&tokenHandler{
 			Auth:         clientAuth,

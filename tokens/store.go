@@ -70,6 +70,12 @@ type Pending struct {
 	// cookie; the callback must present the same cookie.
 	Browser   string    `json:"browser"`
 	CreatedAt time.Time `json:"created_at"`
+	// Purpose says what the sign-in is for. Empty: an MCP client's
+	// authorization, for which the callback creates a grant and mints a
+	// code for ClientID. "connections": a person signing in to the
+	// connected-apps page; the client fields are empty and the callback
+	// starts a browser session instead, creating no grant and no code.
+	Purpose string `json:"purpose,omitempty"`
 }
 
 // Grant is one user's authorization of one client: the unit that tokens

@@ -1,0 +1,681 @@
+package handlers
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcpgate/mcpgate/tokens"
+	"github.com/mcpgate/mcpgate/upstream"
+)
+
+// The connected-apps page: a person signs in through an upstream provider,
+// sees every client that holds a grant of their account and revokes any of
+// them.
+//
+//	GET  /connections         signed out: the sign-in page; signed in: the list
+//	POST /connections/login   csrf_token, provider → 302 to the provider
+//	POST /connections/revoke  csrf_token, grant_id → 303 back to the list
+//	POST /connections/logout  csrf_token → 303 back to the sign-in page
+//
+// Signing in runs the same upstream leg as an authorization (upstreamLeg:
+// random single-use state bound to the browser, PKCE, nonce), with a
+// Pending whose Purpose is "connections". The callback identifies the
+// person and applies the allowlist as for any sign-in, then starts a
+// 30-minute session in a securecookie (session.go) instead of creating a
+// grant: no code is minted and the upstream token is dropped.
+//
+// The list is ListGrants for the session's user. A revocation must name a
+// grant of that user; any other grant ID is "not found", so the page never
+// reveals whether a grant of someone else exists. Revoking removes the
+// grant with all its tokens (RevokeGrant): the client's next request is
+// refused. Every form is CSRF-protected by csrfGuard, with the form value
+// bound to the sign-in form or to the signed-in user; every page carries
+// the HTML security headers and cannot be framed.
+
+// Paths of the connected-apps page.
+const (
+	pathConnections       = "/connections"
+	pathConnectionsLogin  = "/connections/login"
+	pathConnectionsRevoke = "/connections/revoke"
+	pathConnectionsLogout = "/connections/logout"
+)
+
+// purposeConnections is the tokens.Pending.Purpose of a sign-in to the
+// connected-apps page.
+const purposeConnections = "connections"
+
+// formGrantID names the grant to revoke.
+const formGrantID = "grant_id"
+
+// tmplConnections is the connected-apps page (sign-in and list).
+const tmplConnections = "connections"
+
+// cookieFlash carries the one-time message shown after a revocation, and
+// flashTTL bounds how long it may wait for the page that shows it.
+const (
+	cookieFlash = "mcpgate_flash"
+	flashTTL    = time.Minute
+)
+
+// deletedClientName stands for a client whose registration was deleted
+// while grants of it remain.
+const deletedClientName = "Deleted application"
+
+// CSRF scopes of the connected-apps forms (csrfGuard binds each form value
+// to one). Neither can be a client ID: registered IDs are random base32
+// and metadata document IDs are https URLs.
+const (
+	csrfScopeConnectionsLogin = "/connections/login"
+	csrfScopeConnectionsUser  = "/connections/user "
+)
+
+// addConnectionsPage parses the connected-apps template into pg, next to
+// the consent and error pages newPages parses.
+func addConnectionsPage(pg *pages) error {
+	t, err := template.ParseFS(templateFS, "templates/base.html", "templates/"+tmplConnections+".html")
+	if err != nil {
+		return fmt.Errorf("handlers: parsing template %s: %w", tmplConnections, err)
+	}
+	pg.templates[tmplConnections] = t
+	return nil
+}
+
+// connectionsHandler serves the connected-apps page.
+type connectionsHandler struct {
+	Issuer string
+	// Grants lists and revokes the person's grants.
+	Grants tokens.GrantStore
+	// Clients names the clients: the clientResolver, so that clients
+	// identified by a metadata document (which are not stored) are named
+	// from their document.
+	Clients tokens.ClientStore
+	// Providers are the sign-in options, in the order the page shows them.
+	Providers []upstream.Provider
+	// Upstream starts the sign-in at a provider.
+	Upstream upstreamLeg
+	Sessions sessions
+	CSRF     csrfGuard
+	// Cookies holds the flash message.
+	Cookies *cookieJar
+	Pages   *pages
+	// UpstreamOrigins are the CSP form-action targets of the sign-in form
+	// (it ends at a provider's authorization endpoint).
+	UpstreamOrigins []string
+	// ScopeDescriptions optionally replaces a scope's text, as on the
+	// consent page.
+	ScopeDescriptions map[string]string
+	// Limits bounds sign-ins like authorizations (each stores a pending
+	// sign-in); nil admits all.
+	Limits *limiter
+	Logger *slog.Logger
+}
+
+// Mount registers the connected-apps routes.
+func (h *connectionsHandler) Mount(mux *http.ServeMux) {
+	mux.Handle(pathConnections, allowMethods(http.HandlerFunc(h.show), http.MethodGet))
+	mux.Handle(pathConnectionsLogin, allowMethods(http.HandlerFunc(h.login), http.MethodPost))
+	mux.Handle(pathConnectionsRevoke, allowMethods(http.HandlerFunc(h.revoke), http.MethodPost))
+	mux.Handle(pathConnectionsLogout, allowMethods(http.HandlerFunc(h.logout), http.MethodPost))
+}
+
+// connectionsView is the data of the connected-apps page.
+type connectionsView struct {
+	pageBase
+	SignedIn bool
+	CSRF     string
+
+	// Signed out.
+	Providers []providerView
+	// Ended says the browser held a session that is no longer valid.
+	Ended bool
+
+	// Signed in.
+	Account      string
+	ProviderName string
+	Flash        string
+	Apps         []appView
+}
+
+// appView is one client with the grants it holds.
+type appView struct {
+	ClientID string
+	Name     string
+	// NameIsID: the client has no usable name; Name is its ID.
+	NameIsID bool
+	// Deleted: the registration is gone; the grants remain until revoked
+	// or expired.
+	Deleted bool
+	// Unavailable: the client's metadata document cannot be read now.
+	Unavailable   bool
+	RedirectHosts []string
+	Grants        []grantView
+}
+
+// grantView is one grant of a client.
+type grantView struct {
+	ID       string
+	Scopes   []scopeView
+	Provider string
+	Created  string
+	LastUsed string
+	created  time.Time
+}
+
+// show is GET /connections.
+func (h *connectionsHandler) show(w http.ResponseWriter, r *http.Request) {
+	sess, present, err := h.Sessions.get(r)
+	if err != nil {
+		if present {
+			h.Sessions.end(w)
+		}
+		h.showSignIn(w, r, present)
+		return
+	}
+	h.showList(w, r, sess)
+}
+
+func (h *connectionsHandler) showSignIn(w http.ResponseWriter, r *http.Request, ended bool) {
+	csrf, err := h.CSRF.token(w, r, csrfScopeConnectionsLogin)
+	if err != nil {
+		h.internalError(w, r, "connected apps: CSRF cookie", err)
+		return
+	}
+	view := connectionsView{
+		pageBase: pageBase{Service: h.Pages.service, Title: "Connected applications"},
+		CSRF:     csrf,
+		Ended:    ended,
+	}
+	for _, p := range h.Providers {
+		view.Providers = append(view.Providers, providerView{Name: p.Name(), DisplayName: p.DisplayName()})
+	}
+	h.Pages.render(w, http.StatusOK, tmplConnections, view, h.UpstreamOrigins)
+}
+
+func (h *connectionsHandler) showList(w http.ResponseWriter, r *http.Request, sess session) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	log := h.Logger.With(slog.String("user_id", sess.UserID))
+	grants, err := h.Grants.ListGrants(ctx, sess.UserID, "")
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "listing the user's grants failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, connectionsUnavailable())
+		return
+	}
+	apps, err := h.apps(r.Context(), grants)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "client lookup for the connected-apps page failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, connectionsUnavailable())
+		return
+	}
+	csrf, err := h.CSRF.token(w, r, csrfScopeConnectionsUser+sess.UserID)
+	if err != nil {
+		h.internalError(w, r, "connected apps: CSRF cookie", err)
+		return
+	}
+	view := connectionsView{
+		pageBase:     pageBase{Service: h.Pages.service, Title: "Connected applications"},
+		SignedIn:     true,
+		CSRF:         csrf,
+		Account:      sess.Display,
+		ProviderName: h.providerDisplay(sess.Provider),
+		Flash:        h.takeFlash(w, r),
+		Apps:         apps,
+	}
+	h.Pages.render(w, http.StatusOK, tmplConnections, view, nil)
+}
+
+// apps groups grants by client, names each client and orders them by
+// name; a client's grants come newest first.
+func (h *connectionsHandler) apps(ctx context.Context, grants []tokens.Grant) ([]appView, error) {
+	index := map[string]int{}
+	var apps []appView
+	for _, g := range grants {
+		i, ok := index[g.ClientID]
+		if !ok {
+			app, err := h.describeClient(ctx, g.ClientID)
+			if err != nil {
+				return nil, err
+			}
+			i = len(apps)
+			index[g.ClientID] = i
+			apps = append(apps, app)
+		}
+		apps[i].Grants = append(apps[i].Grants, h.grantView(g))
+	}
+	slices.SortFunc(apps, func(a, b appView) int {
+		return cmp.Or(
+			compareBool(a.Deleted, b.Deleted),
+			cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)),
+			cmp.Compare(a.ClientID, b.ClientID))
+	})
+	for _, app := range apps {
+		slices.SortFunc(app.Grants, func(a, b grantView) int {
+			return cmp.Or(b.created.Compare(a.created), cmp.Compare(a.ID, b.ID))
+		})
+	}
+	return apps, nil
+}
+
+// describeClient names the client id. A deleted registration is "Deleted
+// application"; a metadata document that cannot be read now leaves the
+// document's address as the name. Only a store failure is an error.
+func (h *connectionsHandler) describeClient(ctx context.Context, id string) (appView, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	c, err := h.Clients.GetClient(ctx, id)
+	switch {
+	case err == nil:
+		app := appView{ClientID: id, Name: strings.TrimSpace(c.Name)}
+		if app.Name == "" {
+			app.Name, app.NameIsID = id, true
+		}
+		for _, u := range c.RedirectURIs {
+			if host := redirectDisplay(u); !contains(app.RedirectHosts, host) {
+				app.RedirectHosts = append(app.RedirectHosts, host)
+			}
+		}
+		return app, nil
+	case isMetadataURL(id):
+		return appView{ClientID: id, Name: id, NameIsID: true, Unavailable: true}, nil
+	case isNotFound(err):
+		return appView{ClientID: id, Name: deletedClientName, Deleted: true}, nil
+	}
+	return appView{}, err
+}
+
+func (h *connectionsHandler) grantView(g tokens.Grant) grantView {
+	v := grantView{
+		ID:       g.ID,
+		Scopes:   describeScopes(g.Scopes, h.ScopeDescriptions),
+		Provider: h.providerDisplay(g.Provider),
+		Created:  displayTime(g.CreatedAt),
+		LastUsed: "never",
+		created:  g.CreatedAt,
+	}
+	if !g.LastUsedAt.IsZero() {
+		v.LastUsed = displayTime(g.LastUsedAt)
+	}
+	return v
+}
+
+// login is POST /connections/login: it starts the sign-in at the chosen
+// provider.
+func (h *connectionsHandler) login(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	form, ok := h.readForm(w, r)
+	if !ok {
+		return
+	}
+	if !h.Limits.authorize(w, r, pathConnections) {
+		return
+	}
+	if !h.CSRF.check(r, csrfScopeConnectionsLogin, form.Get(formCSRF)) {
+		h.Logger.LogAttrs(ctx, slog.LevelWarn, "connected-apps sign-in refused: CSRF check failed")
+		h.Pages.errorPage(w, connectionsFormExpired())
+		return
+	}
+	p := h.provider(form.Get(formProvider))
+	if p == nil {
+		h.Pages.errorPage(w, pageError{
+			Status:   http.StatusBadRequest,
+			Title:    "Unknown sign-in option",
+			Message:  "The sign-in form named a sign-in option this server does not offer.",
+			Link:     pathConnections,
+			LinkText: "Start again",
+		})
+		return
+	}
+	err := h.Upstream.begin(ctx, w, r, p, tokens.Pending{Purpose: purposeConnections})
+	switch {
+	case errors.Is(err, errPendingNotStored):
+		h.Logger.LogAttrs(ctx, slog.LevelError, "storing the pending connected-apps sign-in failed",
+			slog.String("provider", p.Name()), slog.String("error", err.Error()))
+		h.Pages.errorPage(w, connectionsUnavailable())
+		return
+	case err != nil:
+		h.internalError(w, r, "connected-apps sign-in: state cookie", err)
+		return
+	}
+	h.Logger.LogAttrs(ctx, slog.LevelInfo, "connected-apps sign-in started", slog.String("provider", p.Name()))
+}
+
+// revoke is POST /connections/revoke: it revokes one grant of the signed-in
+// person.
+func (h *connectionsHandler) revoke(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	form, ok := h.readForm(w, r)
+	if !ok {
+		return
+	}
+	sess, ok := h.requireSession(w, r, form)
+	if !ok {
+		return
+	}
+	log := h.Logger.With(slog.String("user_id", sess.UserID))
+	grantID := form.Get(formGrantID)
+	if !tokens.ValidID(grantID) {
+		log.LogAttrs(ctx, slog.LevelInfo, "revocation of a malformed grant ID refused")
+		h.Pages.errorPage(w, connectionNotFound())
+		return
+	}
+	log = log.With(slog.String("grant_id", grantID))
+	g, err := h.Grants.GetGrant(ctx, grantID)
+	switch {
+	case isNotFound(err):
+		log.LogAttrs(ctx, slog.LevelInfo, "revocation of an unknown or expired grant")
+		h.Pages.errorPage(w, connectionNotFound())
+		return
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "reading the grant to revoke failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, connectionsUnavailable())
+		return
+	case g.UserID != sess.UserID:
+		log.LogAttrs(ctx, slog.LevelWarn, "revocation of another user's grant refused", slog.String("client_id", g.ClientID))
+		h.Pages.errorPage(w, connectionNotFound())
+		return
+	}
+	log = log.With(slog.String("client_id", g.ClientID))
+	flash := "Revoked access."
+	if app, err := h.describeClient(ctx, g.ClientID); err == nil {
+		if app.Deleted {
+			flash = "Revoked the access of a deleted application."
+		} else {
+			flash = "Revoked access for " + app.Name + "."
+		}
+	}
+	if err := h.Grants.RevokeGrant(ctx, grantID); err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "revoking the grant failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, connectionsUnavailable())
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "grant revoked by user")
+	// The consent cookie would let the client back in without the approval
+	// page (with one provider, a remembered approval skips it). Its entries
+	// are digests of client, redirect URI and scopes, so this browser
+	// forgets every approval: the next authorization of any client asks.
+	h.Cookies.clear(w, cookieConsent)
+	if err := h.Cookies.set(w, cookieFlash, flashCookie{M: flash}, flashTTL); err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "setting the flash message failed", slog.String("error", err.Error()))
+	}
+	h.seeList(w, r)
+}
+
+// logout is POST /connections/logout.
+func (h *connectionsHandler) logout(w http.ResponseWriter, r *http.Request) {
+	form, ok := h.readForm(w, r)
+	if !ok {
+		return
+	}
+	sess, present, err := h.Sessions.get(r)
+	if err != nil {
+		// Signed out already: nothing to protect.
+		if present {
+			h.Sessions.end(w)
+		}
+		h.seeList(w, r)
+		return
+	}
+	if !h.CSRF.check(r, csrfScopeConnectionsUser+sess.UserID, form.Get(formCSRF)) {
+		h.Logger.LogAttrs(r.Context(), slog.LevelWarn, "connected-apps sign-out refused: CSRF check failed", slog.String("user_id", sess.UserID))
+		h.Pages.errorPage(w, connectionsFormExpired())
+		return
+	}
+	h.Sessions.end(w)
+	h.Logger.LogAttrs(r.Context(), slog.LevelInfo, "signed out of the connected-apps page", slog.String("user_id", sess.UserID))
+	h.seeList(w, r)
+}
+
+// requireSession returns the live session of a form POST whose CSRF value
+// is bound to that session's user; otherwise it answers with a page.
+func (h *connectionsHandler) requireSession(w http.ResponseWriter, r *http.Request, form url.Values) (session, bool) {
+	sess, present, err := h.Sessions.get(r)
+	if err != nil {
+		if present {
+			h.Sessions.end(w)
+		}
+		h.Pages.errorPage(w, pageError{
+			Status:   http.StatusUnauthorized,
+			Title:    "You are signed out",
+			Message:  "Your session on this page has ended, so nothing was changed.",
+			Hint:     "Sign in again and repeat what you were doing.",
+			Link:     pathConnections,
+			LinkText: "Sign in again",
+		})
+		return session{}, false
+	}
+	if !h.CSRF.check(r, csrfScopeConnectionsUser+sess.UserID, form.Get(formCSRF)) {
+		h.Logger.LogAttrs(r.Context(), slog.LevelWarn, "connected-apps form refused: CSRF check failed", slog.String("user_id", sess.UserID))
+		h.Pages.errorPage(w, connectionsFormExpired())
+		return session{}, false
+	}
+	return sess, true
+}
+
+// readForm reads a POSTed form (size-limited, body only); a form that
+// cannot be read gets a page.
+func (h *connectionsHandler) readForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.Pages.errorPage(w, pageError{
+			Status:   http.StatusBadRequest,
+			Title:    "Invalid form",
+			Message:  "The form could not be read.",
+			Link:     pathConnections,
+			LinkText: "Back to connected applications",
+		})
+		return nil, false
+	}
+	return r.PostForm, true
+}
+
+// seeList sends the browser back to the page after a POST (303, so a
+// reload does not repeat the POST).
+func (h *connectionsHandler) seeList(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, h.Issuer+pathConnections, http.StatusSeeOther)
+}
+
+// flashCookie is the value of the flash cookie.
+type flashCookie struct {
+	M string `json:"m"`
+}
+
+// takeFlash returns the pending flash message, once.
+func (h *connectionsHandler) takeFlash(w http.ResponseWriter, r *http.Request) string {
+	var c flashCookie
+	err := h.Cookies.get(r, cookieFlash, &c, flashTTL)
+	if errors.Is(err, errNoCookie) {
+		return ""
+	}
+	h.Cookies.clear(w, cookieFlash)
+	if err != nil {
+		return ""
+	}
+	return c.M
+}
+
+func (h *connectionsHandler) provider(name string) upstream.Provider {
+	for _, p := range h.Providers {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// providerDisplay is the display name of the provider called name, or the
+// name itself for a provider no longer configured.
+func (h *connectionsHandler) providerDisplay(name string) string {
+	if p := h.provider(name); p != nil {
+		return p.DisplayName()
+	}
+	return name
+}
+
+func (h *connectionsHandler) internalError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	h.Logger.LogAttrs(r.Context(), slog.LevelError, what, slog.String("error", err.Error()))
+	h.Pages.errorPage(w, pageError{
+		Status:   http.StatusInternalServerError,
+		Title:    "Something went wrong",
+		Message:  "The page could not be prepared.",
+		Hint:     "Try again.",
+		Link:     pathConnections,
+		LinkText: "Back to connected applications",
+	})
+}
+
+func connectionsUnavailable() pageError {
+	return pageError{
+		Status:   http.StatusServiceUnavailable,
+		Title:    "Temporarily unavailable",
+		Message:  "Your connected applications cannot be shown or changed right now.",
+		Hint:     "Try again in a minute.",
+		Link:     pathConnections,
+		LinkText: "Back to connected applications",
+	}
+}
+
+func connectionsFormExpired() pageError {
+	return pageError{
+		Status:   http.StatusForbidden,
+		Title:    "This form has expired",
+		Message:  "The request could not be verified, so nothing was changed. This happens when the page was open for a long time, when cookies are blocked, or when the request did not come from this page.",
+		Link:     pathConnections,
+		LinkText: "Back to connected applications",
+	}
+}
+
+func connectionNotFound() pageError {
+	return pageError{
+		Status:   http.StatusNotFound,
+		Title:    "Connection not found",
+		Message:  "This connection does not exist. It may have expired or been revoked already.",
+		Link:     pathConnections,
+		LinkText: "Back to connected applications",
+	}
+}
+
+// displayTime formats a time for the page, in UTC.
+func displayTime(t time.Time) string {
+	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
+}
+
+// compareBool orders false before true.
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// finishConnectionsSignIn completes a sign-in to the connected-apps page
+// (a pending sign-in whose Purpose is purposeConnections), from the
+// upstream callback after its state and browser checks: it exchanges the
+// code, identifies the person, applies the allowlist, and starts the
+// session. No grant is created, no code minted, and the upstream token is
+// dropped. Every failure is a page that leads back to /connections: there
+// is no client to redirect to.
+func (h *callbackHandler) finishConnectionsSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p upstream.Provider, pending tokens.Pending) {
+	log := h.Logger.With(slog.String("provider", p.Name()), slog.String("purpose", purposeConnections))
+	again := func(e pageError) pageError {
+		e.Link, e.LinkText = pathConnections, "Try again"
+		return e
+	}
+	q := r.URL.Query()
+	if upErr := q.Get("error"); upErr != "" {
+		log.LogAttrs(ctx, slog.LevelInfo, "identity provider returned an error", slog.String("upstream_error", safeErrorCode(upErr)))
+		h.Pages.errorPage(w, again(pageError{
+			Status:  http.StatusBadRequest,
+			Title:   "Sign-in not completed",
+			Message: "The sign-in at " + p.DisplayName() + " was cancelled or did not succeed.",
+		}))
+		return
+	}
+	failed := again(pageError{
+		Status:  http.StatusBadGateway,
+		Title:   "Sign-in failed",
+		Message: "Signing in with " + p.DisplayName() + " failed.",
+		Hint:    "Try again in a minute.",
+	})
+	code := q.Get("code")
+	if code == "" {
+		log.LogAttrs(ctx, slog.LevelWarn, "identity provider returned neither code nor error")
+		h.Pages.errorPage(w, failed)
+		return
+	}
+	exchangeCtx, cancel := context.WithTimeout(r.Context(), upstreamExchangeTimeout)
+	defer cancel()
+	id, tok, claims, err := upstreamExchange(exchangeCtx, p, code, pending)
+	switch {
+	case errors.Is(err, upstream.ErrDenied):
+		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, again(pageError{
+			Status:  http.StatusForbidden,
+			Title:   "Access refused",
+			Message: p.DisplayName() + " did not allow this account to sign in here.",
+		}))
+		return
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "upstream code exchange failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, failed)
+		return
+	case id.Subject == "":
+		log.LogAttrs(ctx, slog.LevelError, "upstream exchange returned no subject")
+		h.Pages.errorPage(w, failed)
+		return
+	}
+	uid := userID(p, id)
+	log = log.With(slog.String("user_id", uid))
+	if h.Allow.enabled() {
+		err := h.Allow.atLogin(exchangeCtx, p, id, claims, tok)
+		switch {
+		case errors.Is(err, upstream.ErrDenied):
+			log.LogAttrs(ctx, slog.LevelWarn, "sign-in refused by the allowlist")
+			h.Pages.errorPage(w, pageError{
+				Status:   http.StatusForbidden,
+				Title:    "Access refused",
+				Message:  "You signed in with " + p.DisplayName() + ", but this server does not admit your account: " + refusalReasons(err) + ".",
+				Hint:     "If you think you should have access, ask the administrator of this server, or sign in with another account.",
+				Link:     pathConnections,
+				LinkText: "Sign in with another account",
+			})
+			return
+		case err != nil:
+			log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be checked", slog.String("error", err.Error()))
+			h.Pages.errorPage(w, again(pageError{
+				Status:  http.StatusServiceUnavailable,
+				Title:   "Temporarily unavailable",
+				Message: "Your access could not be checked right now.",
+				Hint:    "Try again in a minute.",
+			}))
+			return
+		}
+	}
+	display := cmp.Or(id.Login, id.Email, id.Name, id.Subject)
+	if err := h.Sessions.start(w, session{UserID: uid, Provider: p.Name(), Display: display}); err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "setting the session cookie failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, again(pageError{
+			Status:  http.StatusInternalServerError,
+			Title:   "Something went wrong",
+			Message: "The sign-in could not be completed.",
+		}))
+		return
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "signed in to the connected-apps page")
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, h.Issuer+pathConnections, http.StatusFound)
+}
