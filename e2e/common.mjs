@@ -6,7 +6,8 @@
 // only when ok is true. Everything else goes to stderr or to files in --out.
 
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -401,4 +402,29 @@ export function toolResult(name, result) {
   } catch {
     throw new CheckError(`${name} returned neither structured content nor JSON text: ${text.slice(0, 500)}`);
   }
+}
+
+/**
+ * storedCredentialFingerprints returns the fingerprints (see
+ * oauth-client.mjs) of every mcpgate access or refresh token found in the
+ * files under dir, where a client such as mcp-remote or the Inspector
+ * keeps them, so that the test can check that none of them appears in
+ * mcpgate's log.
+ */
+export function storedCredentialFingerprints(dir) {
+  const found = new Set();
+  let entries = [];
+  try {
+    entries = readdirSync(dir, { recursive: true, withFileTypes: true });
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    if (!e.isFile()) continue;
+    const text = readFileSync(join(e.parentPath ?? e.path, e.name), 'utf8');
+    for (const m of text.matchAll(/mcpgate_(?:at|rt)_[A-Za-z0-9_-]+/g)) {
+      found.add(createHash('sha256').update(m[0]).digest('hex').slice(0, 12));
+    }
+  }
+  return [...found];
 }

@@ -31,7 +31,7 @@ import { join } from 'node:path';
 import { startBearerProxy } from './bearer-proxy.mjs';
 import { fileLogger } from './browser.mjs';
 import { callbackServer, check, modernNode, packageBin, postMCP, run, runProcess, scriptArgs } from './common.mjs';
-import { obtainAccessToken } from './oauth-client.mjs';
+import { fingerprint, obtainAccessToken } from './oauth-client.mjs';
 
 /** The suite's server scenarios that apply to mcpgate (see above). */
 export const SCENARIOS = ['server-initialize', 'ping', 'logging-set-level', 'tools-list', 'dns-rebinding-protection'];
@@ -120,6 +120,7 @@ await run('conformance', async () => {
       scenarios,
       negotiation: negotiationResult,
       proxiedRequests: proxy.stats.requests,
+      credentialFingerprints: [tokens.access_token, tokens.refresh_token].filter(Boolean).map(fingerprint),
     };
   } finally {
     await proxy.close();

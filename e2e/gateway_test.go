@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,9 +55,12 @@ type gateway struct {
 
 	out     string
 	port    int
-	secrets []string         // values its log must never hold
-	command func() *exec.Cmd // a fresh command for Restart (serve only)
-	runs    []*child         // every process, the running one last
+	secrets []string // values its log must never hold
+	// credentials are fingerprints (see oauth-client.mjs) of the codes and
+	// tokens clients received, which its log must never hold either.
+	credentials map[string]bool
+	command     func() *exec.Cmd // a fresh command for Restart (serve only)
+	runs        []*child         // every process, the running one last
 }
 
 // errPortTaken reports that mcpgate could not bind the port it was given.
@@ -315,6 +320,9 @@ func (gw *gateway) watch(t *testing.T) {
 				t.Errorf("mcpgate's log contains secret #%d of its configuration (see %s)", i+1, path)
 			}
 		}
+		if n := gw.loggedCredentials(logs); n > 0 {
+			t.Errorf("mcpgate's log contains %d of the authorization codes and tokens its clients received (see %s)", n, path)
+		}
 		if t.Failed() {
 			t.Logf("mcpgate stderr:\n%s", tail([]byte(logs), 8000))
 		}
@@ -426,4 +434,40 @@ func portOfURL(t *testing.T, origin string) int {
 		t.Fatalf("no port in %q", origin)
 	}
 	return port
+}
+
+// tokenRun matches the runs of characters a token or code is made of
+// (base64url, plus the dots of a JWT).
+var tokenRun = regexp.MustCompile(`[A-Za-z0-9_.~-]{16,}`)
+
+// addCredentials records the credential fingerprints a client script
+// reported (its "credentialFingerprints" field), for the log check.
+func (gw *gateway) addCredentials(t *testing.T, res scriptResult) {
+	t.Helper()
+	var got struct {
+		Fingerprints []string `json:"credentialFingerprints"`
+	}
+	res.decode(t, &got)
+	if gw.credentials == nil {
+		gw.credentials = map[string]bool{}
+	}
+	for _, f := range got.Fingerprints {
+		gw.credentials[f] = true
+	}
+}
+
+// loggedCredentials counts the runs of token characters in logs whose
+// fingerprint is one of gw.credentials.
+func (gw *gateway) loggedCredentials(logs string) int {
+	if len(gw.credentials) == 0 {
+		return 0
+	}
+	n := 0
+	for _, run := range tokenRun.FindAllString(logs, -1) {
+		sum := sha256.Sum256([]byte(run))
+		if gw.credentials[hex.EncodeToString(sum[:])[:12]] {
+			n++
+		}
+	}
+	return n
 }

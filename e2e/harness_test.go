@@ -122,32 +122,6 @@ func prepareToolchain() (toolchain, error) {
 	return tc, nil
 }
 
-// npmInstall runs `npm ci` in dir when CI=true, or when node_modules is
-// missing or older than package-lock.json. The lockfile pins every package
-// and records no download address, so npm fetches from its configured
-// registry only; install scripts are not run (none of the pinned packages
-// needs one).
-func npmInstall(dir, npm string) error {
-	needed := os.Getenv("CI") == "true"
-	if !needed {
-		lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-		if err != nil {
-			return fmt.Errorf("e2e/package-lock.json: %w", err)
-		}
-		marker, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
-		needed = err != nil || marker.ModTime().Before(lock.ModTime())
-	}
-	if !needed {
-		return nil
-	}
-	cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("npm ci in %s: %v\n%s", dir, err, tail(out, 4000))
-	}
-	return nil
-}
-
 // packageBin returns the absolute path of the bin called name of the
 // installed npm package pkg (as common.mjs's packageBin does).
 func packageBin(dir, pkg, name string) (string, error) {
@@ -320,6 +294,7 @@ func runScriptEnv(t *testing.T, tc toolchain, gw *gateway, out string, env []str
 	if (runErr == nil) != res.OK {
 		t.Fatalf("%s: exit status (%v) disagrees with its result ok=%v: %s", script, runErr, res.OK, last)
 	}
+	gw.addCredentials(t, res)
 	return res
 }
 

@@ -19,7 +19,20 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { browserEnv, check, CheckError, checkToolList, freePort, getMeLogin, packageBin, run, scriptArgs, waitForBrowser, withTimeout } from './common.mjs';
+import {
+  browserEnv,
+  check,
+  CheckError,
+  checkToolList,
+  freePort,
+  getMeLogin,
+  packageBin,
+  run,
+  scriptArgs,
+  storedCredentialFingerprints,
+  waitForBrowser,
+  withTimeout,
+} from './common.mjs';
 
 /** StdioPeer sends JSON-RPC requests over a child's stdin and matches the answers on its stdout. */
 class StdioPeer {
@@ -128,6 +141,7 @@ await run('mcp-remote', async () => {
       tools,
       login,
       browserHops: browser.hops,
+      credentialFingerprints: storedCredentialFingerprints(configDir),
     };
   } catch (err) {
     // Say why mcp-remote gave up: its last words are on its stderr.

@@ -150,6 +150,12 @@ export class MemoryOAuthProvider {
     this.requestedScopes = [];
     /** The browser's account of each completed authorization, in order. */
     this.flows = [];
+    /**
+     * Fingerprints of every credential the client received (authorization
+     * codes, access and refresh tokens), for checking that none of them
+     * shows up in mcpgate's log.
+     */
+    this.fingerprints = new Set();
   }
 
   get redirectUrl() {
@@ -187,6 +193,7 @@ export class MemoryOAuthProvider {
   saveTokens(tokens) {
     this.tokenSaves++;
     this._tokens = tokens;
+    for (const t of [tokens.access_token, tokens.refresh_token]) if (t) this.fingerprints.add(fingerprint(t));
   }
 
   redirectToAuthorization(url) {
@@ -250,6 +257,7 @@ export class MemoryOAuthProvider {
     this.flows.push(flow);
     const params = await withTimeout(this._callback.next(), timeoutMs, 'OAuth callback');
     check(params.code, `the callback carried no code (parameters: ${Object.keys(params).join(', ')})`);
+    this.fingerprints.add(fingerprint(params.code));
     check(params.state === this._state, 'the callback state does not match the state sent');
     check(params.iss === this._issuer, `the callback iss is ${JSON.stringify(params.iss)}, want ${JSON.stringify(this._issuer)} (RFC 9207)`);
     this._log(`callback received after ${flow.hops} hops (parameters: ${flow.callbackParams.join(', ')})`);

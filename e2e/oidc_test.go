@@ -33,8 +33,8 @@ func TestOIDCFederation(t *testing.T) {
 	res := runScriptEnv(t, tc, gw, out, []string{"E2E_OP_PASSWORD=" + op.Password},
 		"ts-sdk-oidc.mjs", "--op-login", opAccount.Sub, "--provider", "oidc")
 	if !res.OK && strings.Contains(res.Error, `no sign-in with identity provider "oidc"`) {
-		t.Fatalf("mcpgate serve does not offer the OpenID Connect provider configured with OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET "+
-			"(the environment variables are read by cmd/mcpgate/config.go, but the provider is not wired into the server): %s\n(logs in %s)", res.Error, out)
+		t.Fatalf("mcpgate serve does not offer the OpenID Connect provider configured with OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET: "+
+			"its consent page has no \"oidc\" button (is the provider wired from the environment?): %s\n(logs in %s)", res.Error, out)
 	}
 	mustSucceed(t, res, out)
 	var got struct {

@@ -30,6 +30,7 @@ import { chromium } from 'playwright-core';
 
 import { fileLogger } from './browser.mjs';
 import { callbackServer, check, CheckError, getMeLogin, packageBin, postMCP, run, scriptArgs, withTimeout } from './common.mjs';
+import { fingerprint } from './oauth-client.mjs';
 
 const CLIENT_NAME = 'Playwright E2E';
 const SCOPES = ['mcp:read', 'mcp:write'];
@@ -92,6 +93,8 @@ async function framingPage(src) {
 
 await run('playwright', async () => {
   const args = scriptArgs({ chromium: { type: 'string', default: '/usr/bin/chromium' } });
+  /** Fingerprints of the code and tokens received (they must not be in mcpgate's log). */
+  const credentials = [];
   check(existsSync(args.chromium), `no Chromium at ${args.chromium} (apt-get install chromium)`);
   const log = fileLogger(join(args.out, 'playwright.log'));
   const { version } = packageBin('playwright-core', 'playwright-core');
@@ -163,6 +166,7 @@ await run('playwright', async () => {
     });
     const tokens = await tokenRes.json();
     check(tokenRes.status === 200 && tokens.access_token, `POST /token answered ${tokenRes.status}: ${tokens.error ?? ''} ${tokens.error_description ?? ''}`);
+    credentials.push(...[params.code, tokens.access_token, tokens.refresh_token].filter(Boolean).map(fingerprint));
     const call = await postMCP(`${args.server}/mcp`, tokens.access_token, {
       jsonrpc: '2.0',
       id: 1,
@@ -227,6 +231,7 @@ await run('playwright', async () => {
       consentRemembered: true,
       framing,
       screenshots: ['consent.png', 'github-sign-in.png', 'framed.png'],
+      credentialFingerprints: credentials,
     };
   } finally {
     await browser.close();

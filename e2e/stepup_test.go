@@ -52,9 +52,15 @@ func TestStepUp(t *testing.T) {
 				SDKRefreshed       bool   `json:"sdkRefreshed"`
 				SDKAutomaticStepUp bool   `json:"sdkAutomaticStepUp"`
 				SDKOutcome         string `json:"sdkOutcome"`
+				ReadOnlyGrant      struct {
+					Status int    `json:"status"`
+					Scope  string `json:"scope"`
+					Error  string `json:"error"`
+				} `json:"readOnlyGrantAfterStepUp"`
 			}
 			res.decode(t, &got)
 			t.Logf("%s %s step-up: automatic=%v, refreshed first=%v: %s", got.SDK.Package, got.SDK.Version, got.SDKAutomaticStepUp, got.SDKRefreshed, got.SDKOutcome)
+			t.Logf("the read-only grant's refresh token after the step-up: %d %s%s", got.ReadOnlyGrant.Status, got.ReadOnlyGrant.Scope, got.ReadOnlyGrant.Error)
 			if tt.wantAutomatic != nil && got.SDKAutomaticStepUp != *tt.wantAutomatic {
 				t.Errorf("%s %s: automatic step-up = %v, want %v (%s)", got.SDK.Package, got.SDK.Version, got.SDKAutomaticStepUp, *tt.wantAutomatic, got.SDKOutcome)
 			}
@@ -100,5 +106,8 @@ func checkStepUp(t *testing.T, gw *gateway, res scriptResult) {
 	}
 	if got.Issue.Number <= 0 || got.Issue.User != "mona" {
 		t.Errorf("created issue = %+v, want a number and author mona", got.Issue)
+	}
+	if c := gw.Fake.Counts(); c.Exchanges != 2 {
+		t.Errorf("the fake GitHub redeemed %d authorization codes, want 2 (the sign-in and the step-up)", c.Exchanges)
 	}
 }

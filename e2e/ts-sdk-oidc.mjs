@@ -89,6 +89,7 @@ await run('ts-sdk-oidc', async () => {
         newAccessToken: after.access_token !== before.access_token,
         subjectAfter: whoami2.subject,
       },
+      credentialFingerprints: [...provider.fingerprints],
       requests: rec.entries.map((e) => `${e.method} ${e.path}${e.grantType ? `(${e.grantType})` : ''} ${e.status}${e.error ? ` ${e.error}` : ''}`),
     };
   } finally {

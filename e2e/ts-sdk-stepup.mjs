@@ -28,6 +28,8 @@
 //  4. The retried create_issue succeeds and creates the issue as mona;
 //     add_issue_comment on it works with the same token (no further
 //     step-up), and get_me still works.
+//  5. The read-only grant's last refresh token is tried once more at
+//     /token, and the answer reported (readOnlyGrantAfterStepUp).
 //
 // Usage: node ts-sdk-stepup.mjs --server http://localhost:PORT [--sdk v1|v2]
 //        [--out DIR]
@@ -36,7 +38,7 @@ import { join } from 'node:path';
 
 import { fileLogger } from './browser.mjs';
 import { callbackServer, check, getMeLogin, parseChallenge, run, scopeSet, scriptArgs, toolResult } from './common.mjs';
-import { connectMCP, loadSDK, MemoryOAuthProvider, recordingFetch } from './oauth-client.mjs';
+import { connectMCP, fingerprint, loadSDK, MemoryOAuthProvider, recordingFetch } from './oauth-client.mjs';
 
 const READ = 'mcp:read';
 const WRITE = 'mcp:write';
@@ -89,6 +91,9 @@ await run('ts-sdk-stepup', async () => {
     check(scopeSet(challenge403.params.scope).join(' ') === [READ, WRITE].sort().join(' '), `the 403 asks for scope ${JSON.stringify(challenge403.params.scope)}, want "${READ} ${WRITE}"`);
     check(challenge403.params.resource_metadata, 'the 403 challenge has no resource_metadata');
     const sdkRefreshed = rec.entries.filter((e) => e.grantType === 'refresh_token').length > refreshesBefore;
+    // The newest refresh token of the read-only grant, for a look at that
+    // grant after the step-up.
+    const readOnlyRefresh = provider.tokens()?.refresh_token;
 
     // 3. Step-up, by the SDK or explicitly.
     let sdkAutomaticStepUp;
@@ -139,6 +144,21 @@ await run('ts-sdk-stepup', async () => {
     check(login2 === 'mona', `get_me after the step-up returned ${login2}`);
     await client.close();
 
+    // 5. What became of the read-only grant: the step-up made a new grant;
+    //    does the old one's refresh token still work? (Reported, not judged.)
+    const staleRes = await rec.fetch(new URL('/token', args.server), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: readOnlyRefresh,
+        client_id: provider.clientInformation().client_id,
+        resource: mcpURL.href,
+      }).toString(),
+    });
+    const stale = await staleRes.json();
+    for (const t of [stale.access_token, stale.refresh_token]) if (t) provider.fingerprints.add(fingerprint(t));
+
     return {
       sdk: { line: sdk.line, package: sdk.pkg, version: sdk.version },
       challenge401Scope: challenge401.params.scope,
@@ -151,7 +171,9 @@ await run('ts-sdk-stepup', async () => {
       stepUpConsent: { title: consent.title, button: consent.button },
       grantedScope,
       issue: { number: issue.number, title: issue.title, user: issue.user },
+      readOnlyGrantAfterStepUp: { status: staleRes.status, scope: stale.scope, error: stale.error },
       comment: { id: comment.id, user: comment.user },
+      credentialFingerprints: [...provider.fingerprints],
       requests: rec.entries.map((e) => `${e.method} ${e.path}${e.grantType ? `(${e.grantType})` : ''} ${e.status}${e.error ? ` ${e.error}` : ''}`),
     };
   } finally {

@@ -105,6 +105,7 @@ await run('ts-sdk', async () => {
 
     return {
       steps,
+      credentialFingerprints: [...provider.fingerprints],
       requests: rec.entries.map((e) => `${e.method} ${e.path}${e.grantType ? `(${e.grantType})` : ''} ${e.status}${e.error ? ` ${e.error}` : ''}`),
     };
   } finally {

@@ -92,12 +92,39 @@ func (u *UpstreamTokens) Token(ctx context.Context, c *Caller) (upstream.Token, 
 		u.revoke(ctx, g, "upstream token expired and cannot be refreshed")
 		return upstream.Token{}, fmt.Errorf("%w: %w", ErrGrantGone, upstream.ErrRevoked)
 	}
-	return u.refresh(ctx, c, r)
+	return u.refresh(ctx, c, r, func(t upstream.Token) bool { return t.Expired(u.now()) })
+}
+
+// Rejected is called when the provider's API refused the upstream access
+// token rejected (HTTP 401) before its expiry. It returns the token to
+// retry with: the grant's current one if another request has replaced
+// rejected meanwhile, else a refreshed one (the provider may have ended the
+// token early while its refresh token still works). When the token cannot
+// be refreshed, or the provider refuses the refresh, the grant is dead: it
+// is revoked and the error wraps ErrGrantGone and upstream.ErrRevoked.
+func (u *UpstreamTokens) Rejected(ctx context.Context, c *Caller, rejected string) (upstream.Token, error) {
+	if c == nil {
+		return upstream.Token{}, errors.New("tokens: upstream token rejected without a caller")
+	}
+	g, t, err := u.load(ctx, c)
+	if err != nil {
+		return upstream.Token{}, err
+	}
+	if t.AccessToken != rejected {
+		return t, nil
+	}
+	r, ok := u.Providers[g.Provider].(upstream.Refresher)
+	if !ok || t.RefreshToken == "" {
+		u.revoke(ctx, g, "upstream provider refused the token and it cannot be refreshed")
+		return upstream.Token{}, fmt.Errorf("%w: %w", ErrGrantGone, upstream.ErrRevoked)
+	}
+	return u.refresh(ctx, c, r, func(t upstream.Token) bool { return t.AccessToken == rejected })
 }
 
 // refresh refreshes the grant's upstream token under the grant's refresh
-// lock, unless another holder of the lock did so first.
-func (u *UpstreamTokens) refresh(ctx context.Context, c *Caller, r upstream.Refresher) (upstream.Token, error) {
+// lock, unless another holder of the lock did so first: stale reports
+// whether the token loaded under the lock still needs replacing.
+func (u *UpstreamTokens) refresh(ctx context.Context, c *Caller, r upstream.Refresher, stale func(upstream.Token) bool) (upstream.Token, error) {
 	ttl := u.lockTTL()
 	lockCtx, cancelLock := context.WithTimeout(ctx, ttl)
 	unlock, err := u.Store.Lock(lockCtx, "upstream-refresh:"+c.GrantID, ttl)
@@ -119,7 +146,7 @@ func (u *UpstreamTokens) refresh(ctx context.Context, c *Caller, r upstream.Refr
 	if err != nil {
 		return upstream.Token{}, err
 	}
-	if !t.Expired(u.now()) {
+	if !stale(t) {
 		return t, nil
 	}
 

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	tokensredis "github.com/mcpgate/mcpgate/tokens/redis"
 	"github.com/mcpgate/mcpgate/tools"
+	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
@@ -44,6 +45,9 @@ type appOptions struct {
 	HTTPClient *http.Client
 	// GitHubDisplayName overrides the provider's name on pages (the demo).
 	GitHubDisplayName string
+	// Demo marks `mcpgate demo`: a random secret and the in-memory store are
+	// its design, not a misconfiguration to warn about.
+	Demo bool
 }
 
 // newApp builds the application. The caller owns a.Close.
@@ -57,11 +61,17 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		now = time.Now
 	}
 
-	keys, err := newKeyring(cfg, logger)
+	// The demo's banner already says that it keeps nothing; its start-up
+	// should not warn about the variables it does not read.
+	setupLog := logger
+	if opts.Demo {
+		setupLog = slog.New(slog.DiscardHandler)
+	}
+	keys, err := newKeyring(cfg, setupLog)
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg, now, logger)
+	store, err := openStore(ctx, cfg, now, setupLog)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +176,7 @@ func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *s
 // tools.ErrNotGitHub: the GitHub tools are not even listed for them (see
 // mcpServers), and this keeps a misrouted call from going anywhere. The
 // client's transport watches for GitHub refusing that token (see
-// revokeOnUnauthorized).
+// retryOnUnauthorized).
 func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*gh.Client, error) {
 		caller, ok := handlers.CallerFromRequest(req)
@@ -185,28 +195,28 @@ func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provi
 		if err != nil {
 			return nil, err
 		}
-		return c.Clone(gh.WithTransport(&revokeOnUnauthorized{
-			next: c.Client().Transport, up: up, caller: caller, used: tok.AccessToken, logger: logger,
+		// The clone drops NewClient's token; retryOnUnauthorized sends it.
+		return c.Clone(gh.WithTransport(&retryOnUnauthorized{
+			next: p.Transport(), up: up, caller: caller, used: tok.AccessToken, logger: logger,
 		}))
 	}
 }
 
-// upstreamRevokeTimeout bounds the store work after GitHub refused a token;
-// it runs even if the tool call's context has ended.
-const upstreamRevokeTimeout = 5 * time.Second
+// upstreamRejectTimeout bounds the store and refresh work after GitHub
+// refused a token; it runs even if the tool call's context has ended.
+const upstreamRejectTimeout = 10 * time.Second
 
-// revokeOnUnauthorized is the transport of a tool call's GitHub client. A
-// 401 from the GitHub API means GitHub no longer honours the upstream token
-// (the person revoked the authorization, the app was uninstalled, an
-// administrator reset the token): the grant is dead, exactly as when GitHub
-// refuses a refresh, which UpstreamTokens handles by revoking the grant.
-// This does the same for tokens that never expire (OAuth App tokens) and so
-// are never refreshed: the grant is revoked, the tool call's result tells the
-// person to reconnect, and the client's next request gets 401 and signs in
-// again. The grant is revoked only while the refused token is still the
-// grant's current one: a token that another request has meanwhile replaced
-// by a refresh says nothing about the grant.
-type revokeOnUnauthorized struct {
+// retryOnUnauthorized is the transport of a tool call's GitHub client. A 401
+// from the GitHub API means GitHub no longer honours the upstream token. If
+// the grant's token was replaced meanwhile, or can be refreshed (a GitHub
+// App token ended early while its refresh token still works), the request
+// is sent once more with the new token. Otherwise the grant is dead, exactly
+// as when GitHub refuses a refresh: UpstreamTokens.Rejected revokes it, the
+// tool call's result tells the person to reconnect, and the client's next
+// request gets 401 and signs in again. OAuth App tokens, which never expire
+// and have no refresh token, take that path when the person revokes the
+// authorization at GitHub.
+type retryOnUnauthorized struct {
 	next   http.RoundTripper
 	up     *tokens.UpstreamTokens
 	caller *tokens.Caller
@@ -214,32 +224,39 @@ type revokeOnUnauthorized struct {
 	logger *slog.Logger
 }
 
-func (t *revokeOnUnauthorized) RoundTrip(r *http.Request) (*http.Response, error) {
+func (t *retryOnUnauthorized) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+t.used)
 	resp, err := t.next.RoundTrip(r)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		t.revokeIfCurrent(r.Context())
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
 	}
-	return resp, err
-}
-
-func (t *revokeOnUnauthorized) revokeIfCurrent(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), upstreamRevokeTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), upstreamRejectTimeout)
 	defer cancel()
 	log := t.logger.With(slog.String("grant_id", t.caller.GrantID), slog.String("client_id", t.caller.ClientID),
 		slog.String("user_id", t.caller.UserID))
-	cur, err := t.up.Token(ctx, t.caller)
+	fresh, rerr := t.up.Rejected(ctx, t.caller, t.used)
 	switch {
-	case errors.Is(err, tokens.ErrGrantGone):
-		return // already revoked (by another request, or by the refresh that Token just tried)
-	case err != nil:
-		log.LogAttrs(ctx, slog.LevelWarn, "GitHub refused the upstream token; the grant could not be checked", slog.String("error", err.Error()))
-		return
-	case cur.AccessToken != t.used:
-		return // refreshed meanwhile
+	case errors.Is(rerr, upstream.ErrRevoked):
+		log.LogAttrs(ctx, slog.LevelWarn, "grant revoked: GitHub refused the upstream token (401)")
+		return resp, nil
+	case rerr != nil:
+		log.LogAttrs(ctx, slog.LevelWarn, "GitHub refused the upstream token; the grant could not be checked", slog.String("error", rerr.Error()))
+		return resp, nil
+	case fresh.AccessToken == t.used || (r.Body != nil && r.GetBody == nil):
+		return resp, nil
 	}
-	if err := t.up.Store.RevokeGrant(ctx, t.caller.GrantID); err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "GitHub refused the upstream token; revoking the grant failed", slog.String("error", err.Error()))
-		return
+	retry := r.Clone(r.Context())
+	if r.Body != nil {
+		body, err := r.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		retry.Body = body
 	}
-	log.LogAttrs(ctx, slog.LevelWarn, "grant revoked: GitHub refused the upstream token (401)")
+	retry.Header.Set("Authorization", "Bearer "+fresh.AccessToken)
+	resp.Body.Close()
+	t.used = fresh.AccessToken
+	log.LogAttrs(ctx, slog.LevelInfo, "GitHub refused the upstream token; retrying with a refreshed one")
+	return t.next.RoundTrip(retry)
 }

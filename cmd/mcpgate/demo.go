@@ -66,7 +66,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger, GitHubDisplayName: "Demo GitHub"})
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, GitHubDisplayName: "Demo GitHub", Demo: true})
 	if err != nil {
 		return err
 	}
@@ -88,10 +88,8 @@ func demoConfig(publicURL, addr, fakeGitHubURL, clientSecret string) *Config {
 }
 
 const demoBanner = `
-  ┌──────────────────────────────────────────────────────────────────────┐
-  │ mcpgate DEMO: in-memory store, a built-in demo GitHub with demo data, │
-  │ loopback only. Nothing here reaches the real GitHub. Do not deploy.   │
-  └──────────────────────────────────────────────────────────────────────┘
+  mcpgate DEMO ─ in-memory store, a built-in demo GitHub with demo data,
+  loopback only. Nothing here reaches the real GitHub. Do not deploy this.
 
   MCP server URL:   %s
   Demo GitHub:      %s (sign in as "mona" or "hubot"; no password)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,7 +13,6 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
-	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
@@ -211,7 +208,3 @@ func registeredClientID(t *testing.T, gw *testGateway) string {
 	}
 	return clients[0].ID
 }
-
-var _ = errors.New
-var _ = slog.Default
-var _ = oauth2.NoContext

@@ -140,8 +140,8 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 	for _, s := range o.previousSecrets {
 		cfg.PreviousSecrets = append(cfg.PreviousSecrets, newSecret(s))
 	}
-	cfg.GitHub.ClientID = "gh-client"
-	cfg.GitHub.ClientSecret = newSecret("gh-client-secret")
+	cfg.GitHub.ClientID = o.fake.ClientID()
+	cfg.GitHub.ClientSecret = newSecret(o.fake.ClientSecret())
 	cfg.GitHub.BaseURL = o.fake.URL
 	if o.configure != nil {
 		o.configure(cfg)

@@ -3,6 +3,7 @@ package github
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	gh "github.com/google/go-github/v92/github"
 )
@@ -27,4 +28,14 @@ func (p *Provider) NewClient(token string) (*gh.Client, error) {
 		return nil, fmt.Errorf("github: build API client: %w", err)
 	}
 	return c, nil
+}
+
+// Transport is the HTTP transport API calls go through, without
+// authentication: a caller that wraps it (to add and renew the token
+// itself) builds its client with gh.WithTransport.
+func (p *Provider) Transport() http.RoundTripper {
+	if p.httpClient != nil && p.httpClient.Transport != nil {
+		return p.httpClient.Transport
+	}
+	return http.DefaultTransport
 }

@@ -43,7 +43,8 @@ type Config struct {
 	// default "oidc". Lower-case letters, digits and dashes.
 	Name string
 	// DisplayName is shown to people ("Sign in with <DisplayName>"). The
-	// default is the issuer's host name, e.g. "example.okta.com".
+	// default names the protocol and the issuer's host, e.g.
+	// "OpenID Connect (example.okta.com)".
 	DisplayName string
 	// IssuerURL is the OpenID Provider's issuer identifier. Discovery
 	// reads {IssuerURL}/.well-known/openid-configuration, whose "issuer"

@@ -19,7 +19,7 @@ import (
 
 func TestFullFlow(t *testing.T) {
 	s := newSetup(t, fakeoidc.Options{}, nil)
-	if s.p.Name() != "oidc" || s.p.DisplayName() != "127.0.0.1" || s.p.Issuer() != s.fake.URL {
+	if s.p.Name() != "oidc" || s.p.DisplayName() != "OpenID Connect ("+strings.TrimPrefix(s.fake.URL, "http://")+")" || s.p.Issuer() != s.fake.URL {
 		t.Errorf("name %q, display %q, issuer %q", s.p.Name(), s.p.DisplayName(), s.p.Issuer())
 	}
 	id, tok, claims, err := s.signIn(t)

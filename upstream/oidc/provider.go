@@ -78,7 +78,7 @@ func New(ctx context.Context, c Config) (*Provider, error) {
 		p.name = defaultName
 	}
 	if p.display == "" {
-		p.display = issuerURL.Hostname()
+		p.display = "OpenID Connect (" + issuerURL.Host + ")"
 	}
 	if p.httpClient == nil {
 		p.httpClient = &http.Client{Timeout: defaultTimeout}
@@ -199,7 +199,7 @@ func (d discovery) authStyle() (oauth2.AuthStyle, error) {
 // Name is the provider's path segment: Config.Name, default "oidc".
 func (p *Provider) Name() string { return p.name }
 
-// DisplayName is Config.DisplayName, default the issuer's host name.
+// DisplayName is Config.DisplayName, default "OpenID Connect (issuer host)".
 func (p *Provider) DisplayName() string { return p.display }
 
 // Issuer is the issuer ID tokens must carry, as discovered: with a
