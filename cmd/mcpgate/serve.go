@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
@@ -37,6 +39,8 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// go-redis has one process-wide logger; only the serve command sets it.
+	redis.SetLogger(redisLogger{logger})
 	a, err := newApp(ctx, cfg, appOptions{Logger: logger})
 	if err != nil {
 		return err
