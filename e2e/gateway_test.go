@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
+	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
 
@@ -332,7 +333,7 @@ func (gw *gateway) watch(t *testing.T) {
 // child is a started server process of a test.
 type child struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testlog.Buffer
 	done   chan struct{} // closed when the process has exited
 	// waitErr is cmd.Wait's result, set before done is closed.
 	waitErr error
@@ -340,7 +341,7 @@ type child struct {
 
 // startChild starts cmd with its stderr captured.
 func startChild(cmd *exec.Cmd) (*child, error) {
-	c := &child{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
+	c := &child{cmd: cmd, stderr: &testlog.Buffer{}, done: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -252,7 +253,7 @@ func TestConsentPageContent(t *testing.T) {
 
 func TestConsentCookieIsBounded(t *testing.T) {
 	keys, _ := tokens.NewKeyring([]byte(strings.Repeat("s", 32)))
-	clock := &asClock{now: time.Unix(1_800_000_000, 0)}
+	clock := testclock.New(time.Unix(1_800_000_000, 0))
 	m := consentMemory{jar: newCookieJar(keys, true), now: clock.Now}
 	var cookie *http.Cookie
 	ids := make([]string, maxConsentEntries+8)

@@ -21,7 +21,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -31,36 +30,11 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
 )
-
-// fuzzLog keeps what the server logged at error level while serving the
-// current input (a recovered panic, a store failure), so that a failing
-// input shows it.
-type fuzzLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *fuzzLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *fuzzLog) reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.b.Reset()
-}
-
-func (l *fuzzLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // fuzzAS is the whole HTTP surface (New over the memory store) shared by
 // every input of one fuzz target: building it per input would spend the
@@ -70,7 +44,7 @@ type fuzzAS struct {
 	store   *memory.Store
 	keys    *tokens.Keyring
 	now     time.Time
-	log     *fuzzLog
+	log     *testlog.Buffer
 }
 
 func newFuzzAS(f *testing.F) *fuzzAS {
@@ -83,7 +57,7 @@ func newFuzzAS(f *testing.F) *fuzzAS {
 	if err != nil {
 		f.Fatalf("NewKeyring: %v", err)
 	}
-	log := &fuzzLog{}
+	log := &testlog.Buffer{}
 	h, err := New(Config{
 		Issuer:          asTestIssuer,
 		Store:           store,
@@ -103,7 +77,7 @@ func newFuzzAS(f *testing.F) *fuzzAS {
 
 // serve runs one request and returns the status, headers and body.
 func (s *fuzzAS) serve(r *http.Request) (*http.Response, []byte) {
-	s.log.reset()
+	s.log.Reset()
 	rec := httptest.NewRecorder()
 	s.handler.ServeHTTP(rec, r)
 	resp := rec.Result()

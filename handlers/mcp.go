@@ -36,7 +36,7 @@ const sdkClockSkew = time.Minute
 //     *auth.TokenInfo to the SDK (it sets req.Extra.TokenInfo for tools).
 //  6. The go-sdk streamable handler.
 //
-// The handler is stateless (StreamableHTTPOptions.Stateless): no
+// By default the handler is stateless (StreamableHTTPOptions.Stateless): no
 // Mcp-Session-Id, no in-process session map, so any replica serves any
 // request and a restart loses nothing. Every request is authenticated on its
 // own, which is also what the spec asks (sessions are never authentication).
@@ -45,6 +45,17 @@ const sdkClockSkew = time.Minute
 // SDKs); the price is that the server cannot send requests to the client
 // (sampling, form elicitation), which no tool here needs, and that GET and
 // DELETE answer 405 once authenticated.
+//
+// Stateful (MCP.Stateful) is the 2025-11-25 session model instead: initialize
+// returns an Mcp-Session-Id, GET opens the standalone SSE stream, DELETE ends
+// the session, and idle sessions close after SessionTimeout. Sessions live in
+// this process, so several replicas need sticky routing on Mcp-Session-Id.
+// Every request is still authenticated on its own; the go-sdk binds a session
+// to the TokenInfo.UserID of the request that opened it and answers 403
+// "session user mismatch" to another user's token, while the same user's
+// refreshed token keeps the session. Tools read the caller of each request
+// from req.Extra.TokenInfo (CallerFromRequest), never from the session. The
+// http.Server's Shutdown ends the open GET streams (endStreamsOnShutdown).
 type MCP struct {
 	// Resource is the resource identifier R (issuer + "/mcp") that access
 	// tokens must be bound to (RFC 8707).
@@ -75,6 +86,13 @@ type MCP struct {
 	// to call /mcp. Requests without an Origin header (non-browser clients,
 	// Claude's backend, mcp-remote) are always allowed.
 	AllowedOrigins []string
+	// Stateful serves MCP sessions (Mcp-Session-Id, GET stream, DELETE)
+	// kept in this process; the zero value is stateless. See MCP.
+	Stateful bool
+	// SessionTimeout closes a stateful session after this long without a
+	// request; zero or less means DefaultSessionTimeout. Unused when
+	// stateless.
+	SessionTimeout time.Duration
 	// Logger receives request logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -95,10 +113,18 @@ func (h *MCP) Mount(mux *http.ServeMux) {
 
 // handler builds the /mcp handler chain described on MCP.
 func (h *MCP) handler() http.Handler {
+	var sessionTimeout time.Duration
+	if h.Stateful {
+		sessionTimeout = h.SessionTimeout
+		if sessionTimeout <= 0 {
+			sessionTimeout = DefaultSessionTimeout
+		}
+	}
 	streamable := mcp.NewStreamableHTTPHandler(
 		h.serverFor,
 		&mcp.StreamableHTTPOptions{
-			Stateless: true,
+			Stateless:      !h.Stateful,
+			SessionTimeout: sessionTimeout,
 			// The SDK's DNS-rebinding guard refuses a loopback connection
 			// with a non-loopback Host, i.e. every request behind a local
 			// reverse proxy. Origin is checked here instead, and the public
@@ -108,8 +134,12 @@ func (h *MCP) handler() http.Handler {
 			Logger:                     h.Logger,
 		},
 	)
+	var sdk http.Handler = streamable
+	if h.Stateful {
+		sdk = endStreamsOnShutdown(streamable)
+	}
 	sdkAuth := auth.RequireBearerToken(verifiedTokenInfo, &auth.RequireBearerTokenOptions{ClockSkew: sdkClockSkew})
-	return withCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(streamable)))))
+	return withCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(sdk)))))
 }
 
 // serverFor is the streamable handler's getServer: Server, or

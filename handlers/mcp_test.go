@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +19,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
+	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -34,33 +35,10 @@ const (
 
 var mcpTestScopes = []string{"repo", "read:user"}
 
-// mcpClock is a settable clock. It starts at the wall clock's present
-// because the go-sdk's bearer middleware compares TokenInfo.Expiration with
+// newMCPClock is a settable clock at the wall clock's present, because
+// the go-sdk's bearer middleware compares TokenInfo.Expiration with
 // time.Now; every assertion is relative to it.
-type mcpClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newMCPClock() *mcpClock { return &mcpClock{now: time.Now().Truncate(time.Second)} }
-
-func (c *mcpClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *mcpClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *mcpClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newMCPClock() *testclock.Clock { return testclock.New(time.Now().Truncate(time.Second)) }
 
 // seenCallers records the callers the test tool saw.
 type seenCallers struct {
@@ -92,9 +70,9 @@ type mcpFixture struct {
 	mux   *http.ServeMux
 	store *memory.Store
 	keys  *tokens.Keyring
-	clock *mcpClock
+	clock *testclock.Clock
 	seen  *seenCallers
-	logs  *bytes.Buffer
+	logs  *testlog.Buffer
 }
 
 type mcpFixtureOption func(*MCP)
@@ -123,7 +101,7 @@ func newMCPFixture(t testing.TB, opts ...mcpFixtureOption) *mcpFixture {
 			seen.add(*c)
 			return nil, whoamiOut{UserID: c.UserID, GrantID: c.GrantID}, nil
 		})
-	logs := &bytes.Buffer{}
+	logs := &testlog.Buffer{}
 	h := &MCP{
 		Resource:            mcpTestResource,
 		ResourceMetadataURL: mcpTestPRM,
@@ -132,7 +110,7 @@ func newMCPFixture(t testing.TB, opts ...mcpFixtureOption) *mcpFixture {
 		Keys:                keys,
 		Server:              srv,
 		AllowedOrigins:      []string{"http://localhost:6274"},
-		Logger:              slog.New(slog.NewTextHandler(&mcpLogWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:              slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:                 clock.Now,
 	}
 	for _, o := range opts {
@@ -141,18 +119,6 @@ func newMCPFixture(t testing.TB, opts ...mcpFixtureOption) *mcpFixture {
 	mux := http.NewServeMux()
 	h.Mount(mux)
 	return &mcpFixture{h: h, mux: mux, store: store, keys: keys, clock: clock, seen: seen, logs: logs}
-}
-
-// mcpLogWriter serialises writes of concurrent requests to one buffer.
-type mcpLogWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *mcpLogWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // mcpGrant is a grant with its first token pair.

@@ -40,20 +40,8 @@ func (h *revokeHandler) Mount(mux *http.ServeMux) {
 func (h *revokeHandler) revoke(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	if !h.Limits.endpointIP(w, r, "revoke") {
-		return
-	}
-	form, oerr := readForm(w, r)
-	if oerr != nil {
-		writeOAuthError(w, oerr)
-		return
-	}
-	client, oerr := h.Auth.authenticate(ctx, r, form)
-	if oerr != nil {
-		writeOAuthError(w, oerr)
-		return
-	}
-	if !h.Limits.endpointClient(w, r, "revoke", client.ID, form) {
+	client, form, ok := authenticatedRequest(ctx, w, r, h.Limits, h.Auth, "revoke")
+	if !ok {
 		return
 	}
 	token := form.Get("token")

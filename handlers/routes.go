@@ -39,6 +39,9 @@ const (
 	DefaultCodeTTL      = 5 * time.Minute
 	DefaultPendingTTL   = 10 * time.Minute
 	DefaultRefreshGrace = 30 * time.Second
+	// DefaultSessionTimeout is how long an idle stateful /mcp session
+	// lives (Config.Stateful).
+	DefaultSessionTimeout = 30 * time.Minute
 	// DefaultServiceName is shown on pages when Config.ServiceName is empty.
 	DefaultServiceName = "mcpgate"
 )
@@ -87,6 +90,15 @@ type Config struct {
 	ToolScopes ToolScopes
 	// AllowedOrigins are the browser origins allowed to call /mcp.
 	AllowedOrigins []string
+	// Stateful makes /mcp keep MCP sessions in this process
+	// (Mcp-Session-Id, the GET stream, DELETE; see MCP.Stateful). The zero
+	// value, stateless, lets any replica serve any request; stateful with
+	// several replicas needs sticky routing on Mcp-Session-Id.
+	Stateful bool
+	// SessionTimeout closes an idle stateful session; zero means
+	// DefaultSessionTimeout, and it may not be negative or under a second.
+	// Unused when stateless.
+	SessionTimeout time.Duration
 	// Limits are the abuse limits of /register, /authorize, /token and
 	// /revoke (ratelimit.go); the zero value limits nothing. Store must
 	// implement tokens.RateLimiter when any rate is set.
@@ -244,6 +256,8 @@ func New(cfg Config) (http.Handler, error) {
 			ServerFor:           cfg.MCPServerFor,
 			ToolScopes:          cfg.ToolScopes,
 			AllowedOrigins:      ownOrigin(cfg.Issuer, cfg.AllowedOrigins),
+			Stateful:            cfg.Stateful,
+			SessionTimeout:      cfg.SessionTimeout,
 			Logger:              cfg.Logger,
 			Now:                 cfg.Now,
 		},
@@ -341,6 +355,7 @@ func (cfg *Config) normalise() error {
 		{"CodeTTL", &cfg.CodeTTL, DefaultCodeTTL},
 		{"PendingTTL", &cfg.PendingTTL, DefaultPendingTTL},
 		{"RefreshGrace", &cfg.RefreshGrace, DefaultRefreshGrace},
+		{"SessionTimeout", &cfg.SessionTimeout, DefaultSessionTimeout},
 	}
 	for _, d := range durations {
 		switch {

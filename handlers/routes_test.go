@@ -20,6 +20,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
+	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -30,44 +32,6 @@ const (
 	asTestResource = asTestIssuer + "/mcp"
 	asTestIdP      = "https://idp.example.test"
 )
-
-// asClock is the settable clock of the authorization-server tests. It starts
-// at the present because the go-sdk's bearer middleware on /mcp compares
-// expiry with the wall clock.
-type asClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *asClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *asClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// asLogs collects log output of concurrent requests.
-type asLogs struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *asLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *asLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // fakeProvider is an upstream identity provider that behaves like a real
 // one: AuthCodeURL records the PKCE challenge and nonce of each state; the
@@ -162,9 +126,9 @@ type asServer struct {
 	cfg     Config
 	store   *memory.Store
 	keys    *tokens.Keyring
-	clock   *asClock
+	clock   *testclock.Clock
 	idp     *fakeProvider
-	logs    *asLogs
+	logs    *testlog.Buffer
 	cookies map[string]*http.Cookie // the browser's cookie jar, by name
 }
 
@@ -172,7 +136,9 @@ type asServer struct {
 // that mutate may change.
 func newTestServer(t *testing.T, mutate func(*Config)) *asServer {
 	t.Helper()
-	clock := &asClock{now: time.Now().Truncate(time.Second)}
+	// The present: the go-sdk's bearer middleware on /mcp compares
+	// expiry with the wall clock.
+	clock := testclock.New(time.Now().Truncate(time.Second))
 	store := memory.New(clock.Now)
 	t.Cleanup(func() { store.Close() })
 	keys, err := tokens.NewKeyring([]byte(rand.Text() + rand.Text()))
@@ -180,7 +146,7 @@ func newTestServer(t *testing.T, mutate func(*Config)) *asServer {
 		t.Fatalf("NewKeyring: %v", err)
 	}
 	idp := newFakeProvider("github", "GitHub", asTestIdP)
-	logs := &asLogs{}
+	logs := &testlog.Buffer{}
 	cfg := Config{
 		Issuer:          asTestIssuer,
 		Store:           store,
@@ -609,7 +575,7 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 }
 
 func TestRecoverPanics(t *testing.T) {
-	logs := &asLogs{}
+	logs := &testlog.Buffer{}
 	h := recoverPanics(slog.New(slog.NewTextHandler(logs, nil)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		var m map[string]int
 		m["boom"]++ // nil map write: a runtime error
@@ -625,7 +591,7 @@ func TestRecoverPanics(t *testing.T) {
 		t.Errorf("log = %s", logs.String())
 	}
 
-	logs2 := &asLogs{}
+	logs2 := &testlog.Buffer{}
 	h = recoverPanics(slog.New(slog.NewTextHandler(logs2, nil)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("secret-data")
 	}))

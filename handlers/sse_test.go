@@ -18,6 +18,8 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
+
+	"github.com/mcpgate/mcpgate/internal/testlog"
 )
 
 const (
@@ -34,13 +36,13 @@ type sseFixture struct {
 	sse  *SSE
 	hub  *sseHub
 	srv  *httptest.Server
-	logs *asLogs // everything SSE logs, readable while streams run
+	logs *testlog.Buffer // everything SSE logs, readable while streams run
 }
 
 func newSSEFixture(t *testing.T, opts ...func(*SSE)) *sseFixture {
 	t.Helper()
 	f := newMCPFixture(t)
-	logs := &asLogs{}
+	logs := &testlog.Buffer{}
 	h := &SSE{
 		Resource:            mcpTestResource,
 		ResourceMetadataURL: sseTestPRM,

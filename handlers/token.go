@@ -80,23 +80,12 @@ func invalidRefresh() *oauthError {
 func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.requestTimeout())
 	defer cancel()
-	if !h.Limits.endpointIP(w, r, "token") {
-		return
-	}
-	form, oerr := readForm(w, r)
-	if oerr != nil {
-		writeOAuthError(w, oerr)
-		return
-	}
-	client, oerr := h.Auth.authenticate(ctx, r, form)
-	if oerr != nil {
-		writeOAuthError(w, oerr)
-		return
-	}
-	if !h.Limits.endpointClient(w, r, "token", client.ID, form) {
+	client, form, ok := authenticatedRequest(ctx, w, r, h.Limits, h.Auth, "token")
+	if !ok {
 		return
 	}
 	var body []byte
+	var oerr *oauthError
 	switch gt := form.Get("grant_type"); gt {
 	case grantAuthorizationCode:
 		body, oerr = h.exchangeCode(ctx, client, form)
@@ -549,6 +538,30 @@ type clientAuthenticator struct {
 	Clients tokens.ClientStore
 	Keys    *tokens.Keyring
 	Logger  *slog.Logger
+}
+
+// authenticatedRequest begins every request to an endpoint where clients
+// authenticate (/token, /revoke): the per-address limit before the body is
+// read, the form, client authentication (RFC 6749 §2.3), then the
+// per-client limit. When a step refuses, the answer is written and ok is
+// false.
+func authenticatedRequest(ctx context.Context, w http.ResponseWriter, r *http.Request, limits *limiter, a *clientAuthenticator, endpoint string) (client tokens.Client, form url.Values, ok bool) {
+	if !limits.endpointIP(w, r, endpoint) {
+		return tokens.Client{}, nil, false
+	}
+	form, oerr := readForm(w, r)
+	if oerr != nil {
+		writeOAuthError(w, oerr)
+		return tokens.Client{}, nil, false
+	}
+	if client, oerr = a.authenticate(ctx, r, form); oerr != nil {
+		writeOAuthError(w, oerr)
+		return tokens.Client{}, nil, false
+	}
+	if !limits.endpointClient(w, r, endpoint, client.ID, form) {
+		return tokens.Client{}, nil, false
+	}
+	return client, form, true
 }
 
 // authenticate returns the authenticated client.

@@ -1,7 +1,6 @@
 package tokens_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
+	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -22,55 +23,26 @@ import (
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
-// upClock is a settable clock shared by the fake GitHub, the provider, the
-// store and UpstreamTokens. It starts at the wall clock's present because
-// golang.org/x/oauth2 computes token expiry from time.Now.
-type upClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *upClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // upEnv is UpstreamTokens over a memory store and the upstream/github
 // provider pointed at a fake GitHub that issues expiring GitHub App user
 // tokens with rotating refresh tokens.
 type upEnv struct {
-	clock    *upClock
+	clock    *testclock.Clock
 	fake     *fakegithub.Fake
 	provider *github.Provider
 	store    *memory.Store
 	ut       *tokens.UpstreamTokens
-	logs     *syncBuffer
+	logs     *testlog.Buffer
 }
 
 const appTokenTTL = 8 * time.Hour
 
 func newUpEnv(t *testing.T) *upEnv {
 	t.Helper()
-	clock := &upClock{now: time.Now().Truncate(time.Second)}
+	// One clock for the fake GitHub, the provider, the store and
+	// UpstreamTokens, at the wall clock's present because
+	// golang.org/x/oauth2 computes token expiry from time.Now.
+	clock := testclock.New(time.Now().Truncate(time.Second))
 	fake := fakegithub.NewServer(t, fakegithub.Options{Enterprise: true, AppTokens: true, AutoApprove: true, TokenTTL: appTokenTTL, Now: clock.Now})
 	p, err := github.New(github.Config{
 		ClientID:     fake.ClientID(),
@@ -84,7 +56,7 @@ func newUpEnv(t *testing.T) *upEnv {
 	}
 	store := memory.New(clock.Now)
 	t.Cleanup(func() { store.Close() })
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	return &upEnv{
 		clock:    clock,
 		fake:     fake,

@@ -94,7 +94,7 @@ func (c *loadClient) setUp() error {
 	err = c.timed(opSignIn, func(ctx context.Context) error {
 		// The authorization endpoint stays on the public origin: the
 		// browser's cookies and the upstream callback belong to it.
-		got, gotState, err := b.authorize(ctx, authorizationURL(c.s.md, c.clientID, redirectURI, challenge, state, c.s.resource))
+		got, gotState, err := authorize(ctx, b, authorizationURL(c.s.md, c.clientID, redirectURI, challenge, state, c.s.resource))
 		if err == nil && gotState != state {
 			err = errors.New("the redirect carries another state")
 		}

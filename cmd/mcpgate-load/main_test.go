@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -134,42 +133,5 @@ func TestReadSSEResponse(t *testing.T) {
 				t.Fatalf("result %s, err %v; want %s", rpc.Result, err, tt.wantResult)
 			}
 		})
-	}
-}
-
-func TestFindForm(t *testing.T) {
-	base, _ := url.Parse("http://127.0.0.1:8080/authorize?client_id=x")
-	consent := `<form method="post" action="/authorize">
-  <input type="hidden" name="client_id" value="c1">
-  <input type="hidden" name="state" value="a&amp;b">
-  <input type="hidden" name="csrf_token" value="tok">
-  <button class="primary" type="submit" name="provider" value="github">Approve with GitHub</button>
-  <button type="submit" name="deny" value="deny">Deny</button>
-</form>`
-	f, err := findForm(base, consent, "approve")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := url.Values{"client_id": {"c1"}, "state": {"a&b"}, "csrf_token": {"tok"}, "provider": {"github"}}
-	if f.action != "http://127.0.0.1:8080/authorize" || f.values.Encode() != want.Encode() {
-		t.Errorf("consent form = %s %v, want %v", f.action, f.values, want)
-	}
-
-	signIn := `<form method="post" action="/login/oauth/authorize">
-<input type="hidden" name="request" value="r1">
-<label><input type="radio" name="login" value="hubot"> hubot</label>
-<label><input type="radio" name="login" value="mona" checked> mona</label>
-<button class="primary" type="submit" name="decision" value="approve">Authorize</button>
-<button type="submit" name="decision" value="deny">Cancel</button>
-</form>`
-	f, err = findForm(base, signIn, "approve")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.values.Get("login") != "mona" || f.values.Get("decision") != "approve" || f.values.Get("request") != "r1" {
-		t.Errorf("sign-in form values = %v", f.values)
-	}
-	if _, err := findForm(base, "<p>no form</p>", "approve"); err == nil {
-		t.Error("a page without the form was accepted")
 	}
 }

@@ -102,6 +102,10 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		Now:    now,
 	}, providers, &mcp.ServerOptions{Logger: logger})
 
+	stateful, sessionTimeout := cfg.MCP.handlerSessions()
+	if stateful && cfg.UsesRedis() {
+		setupLog.Info("mcp.stateless is false: /mcp sessions live in this process; route /mcp on the Mcp-Session-Id header when running several replicas")
+	}
 	handler, err := handlers.New(handlers.Config{
 		Issuer:          cfg.PublicURL,
 		Store:           store,
@@ -114,6 +118,8 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		DefaultScopes:   cfg.Scopes.Default,
 		ToolScopes:      tools.ScopeRules{},
 		AllowedOrigins:  cfg.AllowedOrigins,
+		Stateful:        stateful,
+		SessionTimeout:  sessionTimeout,
 		Limits:          cfg.Limits.handlerLimits(),
 		AccessTTL:       cfg.Tokens.AccessTTL,
 		RefreshTTL:      cfg.Tokens.RefreshTTL,

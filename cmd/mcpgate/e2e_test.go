@@ -174,7 +174,7 @@ func TestEndToEnd(t *testing.T) {
 		"rotated access token": refreshed.AccessToken, "rotated refresh token": refreshed.RefreshToken,
 		"server secret": gw.secret, "GitHub client secret": "gh-client-secret",
 	}
-	for _, u := range b.seen {
+	for _, u := range b.Seen() {
 		if pu, err := url.Parse(u); err == nil {
 			for _, k := range []string{"code", "state", "csrf", "code_challenge"} {
 				if v := pu.Query().Get(k); len(v) >= 8 {

@@ -78,7 +78,7 @@ func TestFederationThreeProviders(t *testing.T) {
 	// The chooser: three buttons, in the configured order.
 	c := registerClient(ctx, t, gw.URL, "")
 	_, challenge := pkce(t)
-	page := do(t, c.browser.client, mustRequest(t, c.authorizeURL(gw.PublicURL, challenge, "s")))
+	page := do(t, c.browser.Client, mustRequest(t, c.authorizeURL(gw.PublicURL, challenge, "s")))
 	body := string(page.Body)
 	var at []int
 	for _, label := range []string{"Approve with GitHub Enterprise (" + strings.TrimPrefix(f.github.URL, "http://") + ")", "Approve with Google", "Approve with Corp SSO"} {
@@ -111,7 +111,7 @@ func TestFederationThreeProviders(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.provider, func(t *testing.T) {
 			c := registerClient(ctx, t, gw.URL, "")
-			c.browser.approve = tt.button
+			c.browser.Approve = tt.button
 			tok := c.signIn(ctx, t, gw.PublicURL, gw.URL)
 
 			s, err := connectWithToken(ctx, t, mcpURL, tok.AccessToken)
@@ -190,8 +190,8 @@ func TestFederationAllowlistEmailDomain(t *testing.T) {
 
 	signIn := func(subject string) (*testClient, *auth.AuthorizationResult, error) {
 		c := registerClient(ctx, t, gw.URL, "")
-		c.browser.approve = "approve with corp sso"
-		c.browser.fields = map[string][]string{"subject": {subject}}
+		c.browser.Approve = "approve with corp sso"
+		c.browser.Fields = map[string][]string{"subject": {subject}}
 		_, challenge := pkce(t)
 		res, err := c.browser.fetch(ctx, &auth.AuthorizationArgs{URL: c.authorizeURL(gw.PublicURL, challenge, "st")})
 		return c, res, err
@@ -221,7 +221,7 @@ func TestFederationAllowlistEmailDomain(t *testing.T) {
 	// GitHub sign-ins are held to the same rule: mona's e-mail is at
 	// example.com and verified by GitHub.
 	gh := registerClient(ctx, t, gw.URL, "")
-	gh.browser.approve = "approve with github"
+	gh.browser.Approve = "approve with github"
 	gh.signIn(ctx, t, gw.PublicURL, gw.URL)
 }
 
@@ -232,9 +232,9 @@ func TestFederationGitHubOrgAskForReadOrg(t *testing.T) {
 	defer cancel()
 	f := startFederation(t, AllowConfig{GitHubOrgs: []string{"octo-org"}}, fakeoidc.Options{AutoApprove: true})
 	c := registerClient(ctx, t, f.gw.URL, "")
-	c.browser.approve = "approve with github"
+	c.browser.Approve = "approve with github"
 	tok := c.signIn(ctx, t, f.gw.PublicURL, f.gw.URL)
-	if !slices.ContainsFunc(c.browser.seen, func(u string) bool {
+	if !slices.ContainsFunc(c.browser.Seen(), func(u string) bool {
 		return strings.Contains(u, "/login/oauth/authorize") && strings.Contains(u, "read%3Aorg")
 	}) {
 		t.Errorf("the GitHub authorization request did not ask for read:org")
@@ -245,7 +245,7 @@ func TestFederationGitHubOrgAskForReadOrg(t *testing.T) {
 	}
 	// A Google sign-in is not admitted by a GitHub organisation rule.
 	g := registerClient(ctx, t, f.gw.URL, "")
-	g.browser.approve = "approve with google"
+	g.browser.Approve = "approve with google"
 	_, challenge := pkce(t)
 	if _, err := g.browser.fetch(ctx, &auth.AuthorizationArgs{URL: g.authorizeURL(f.gw.PublicURL, challenge, "st")}); err == nil ||
 		!strings.Contains(err.Error(), "members of the octo-org GitHub organisation may sign in with their GitHub account") {

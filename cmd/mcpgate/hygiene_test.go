@@ -72,7 +72,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	for i, tok := range fake.IssuedTokens() {
 		secrets["GitHub token "+string(rune('a'+i%26))] = tok
 	}
-	for _, u := range c.browser.seen {
+	for _, u := range c.browser.Seen() {
 		pu, err := url.Parse(u)
 		if err != nil {
 			continue
@@ -85,7 +85,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	}
 	for _, origin := range []string{gw.URL, fake.URL} {
 		u, _ := url.Parse(origin)
-		for _, ck := range c.browser.client.Jar.Cookies(u) {
+		for _, ck := range c.browser.Client.Jar.Cookies(u) {
 			secrets["cookie "+ck.Name] = ck.Value
 		}
 	}

@@ -99,7 +99,7 @@ func authorizeRedirect(ctx context.Context, t *testing.T, c *testClient, gw *tes
 	if err != nil {
 		t.Fatal(err)
 	}
-	once := &http.Client{Jar: c.browser.client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	once := &http.Client{Jar: c.browser.Client.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	a := do(t, once, req)
 	switch a.Status {
 	case http.StatusFound, http.StatusSeeOther:

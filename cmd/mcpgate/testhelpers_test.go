@@ -8,11 +8,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"sync"
@@ -22,49 +20,17 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
+	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
 
-// syncBuffer is a log sink shared by the server goroutines and the test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testClock is a clock the test moves by hand, shared by the gateways (and
-// the fake GitHub) whose expiry decisions it drives.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// the fake GitHub) whose expiry decisions it drives: its Now is handed to
+// appOptions.Now and fakegithub.Options.Now.
+type testClock = testclock.Clock
 
-func newTestClock() *testClock { return &testClock{now: time.Now()} }
-
-// Now is the clock function handed to appOptions.Now and fakegithub.Options.Now.
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newTestClock() *testClock { return testclock.New(time.Now()) }
 
 // testGateway is a whole mcpgate (the same newApp that `mcpgate serve` runs)
 // on a loopback port, on a real Redis (or the in-memory store when no Redis
@@ -76,7 +42,7 @@ type testGateway struct {
 	PublicURL string
 	cfg       *Config
 	app       *app
-	logs      *syncBuffer
+	logs      *testlog.Buffer
 	fake      *fakegithub.Fake
 	secret    string
 	stop      func()
@@ -150,7 +116,7 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 		ln.Close()
 		tb.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	logger, err := newLogger(logs, o.logLevel, "json")
 	if err != nil {
 		ln.Close()
@@ -322,28 +288,6 @@ func wantChallenge(tb testing.TB, what string, a httpAnswer) {
 	}
 }
 
-// newTestBrowser is newBrowser for any testing.TB (benchmarks included):
-// a browser with its own cookie jar that stops at redirectURL.
-func newTestBrowser(tb testing.TB, redirectURL string) *browser {
-	tb.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	b := &browser{redirectURL: redirectURL}
-	b.client = &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		b.seen = append(b.seen, req.URL.String())
-		if strings.HasPrefix(req.URL.String(), b.redirectURL) {
-			return http.ErrUseLastResponse
-		}
-		if len(via) > 10 {
-			return fmt.Errorf("too many redirects")
-		}
-		return nil
-	}}
-	return b
-}
-
 // testClient is an MCP client registered at a gateway (RFC 7591) together
 // with the browser its user signs in with.
 type testClient struct {
@@ -381,7 +325,7 @@ func registerClient(ctx context.Context, tb testing.TB, base, authMethod string)
 	if a.Status != http.StatusCreated || json.Unmarshal(a.Body, &reg) != nil || reg.ClientID == "" {
 		tb.Fatalf("register at %s: %d %s", base, a.Status, a.Body)
 	}
-	return &testClient{ID: reg.ClientID, Secret: reg.ClientSecret, RedirectURI: redirectURI, browser: newTestBrowser(tb, redirectURI)}
+	return &testClient{ID: reg.ClientID, Secret: reg.ClientSecret, RedirectURI: redirectURI, browser: newBrowser(tb, redirectURI)}
 }
 
 // pkce returns a fresh code verifier and its S256 challenge (RFC 7636).

@@ -48,9 +48,7 @@ type clusterNode struct {
 	busPort int
 	addr    string
 
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{} // closed when cmd has exited
+	proc *process // nil until start succeeds
 }
 
 // StartCluster starts three cluster-enabled redis-servers on free loopback
@@ -118,7 +116,7 @@ func (c *Cluster) Client(t testing.TB) goredis.UniversalClient {
 func (c *Cluster) Output() string {
 	var b strings.Builder
 	for _, n := range c.nodes {
-		fmt.Fprintf(&b, "--- node %d (%s) ---\n%s", n.index, n.addr, n.out.String())
+		fmt.Fprintf(&b, "--- node %d (%s) ---\n%s", n.index, n.addr, n.proc.out.String())
 	}
 	return b.String()
 }
@@ -172,61 +170,23 @@ func (n *clusterNode) start() error {
 	if err := os.Remove(n.configFile()); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing stale %s: %w", n.configFile(), err)
 	}
-	out := &syncBuffer{}
-	cmd := exec.Command(n.bin,
+	p, err := launch(n.bin, n.dir, n.port,
 		"--cluster-enabled", "yes",
 		"--cluster-config-file", n.configFile(),
-		"--port", strconv.Itoa(n.port),
 		"--cluster-port", strconv.Itoa(n.busPort),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", n.dir,
-		"--daemonize", "no",
 	)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting redis-server: %w", err)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
-	n.cmd, n.out, n.done = cmd, out, done
-
-	c := goredis.NewClient(&goredis.Options{Addr: n.addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-done:
-			return fmt.Errorf("redis-server on port %d exited before answering PING: %s", n.port, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			n.kill()
-			return fmt.Errorf("redis-server on port %d did not answer PING within %v (last error %v): %s", n.port, startTimeout, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	n.proc = p
+	return nil
 }
 
 // kill stops the process if it runs and waits for it to exit.
 func (n *clusterNode) kill() {
-	if n.cmd == nil {
-		return
+	if n.proc != nil {
+		n.proc.kill()
 	}
-	n.cmd.Process.Kill()
-	<-n.done
-	n.cmd = nil
 }
 
 // create joins the nodes into one cluster, the slots split evenly among

@@ -5,10 +5,7 @@
 package redistest
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
@@ -34,9 +31,7 @@ type Server struct {
 	dir  string
 
 	mu   sync.Mutex
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{} // closed when cmd has exited
+	proc *process // the running (or last) process; nil before the first start
 }
 
 // Start starts a redis-server on a free loopback port and waits until it
@@ -85,50 +80,14 @@ func freePort() (int, error) {
 
 // start launches the process on s.port and waits for PING.
 func (s *Server) start() error {
-	out := &syncBuffer{}
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port),
-		"--bind", "127.0.0.1",
-		"--save", "",
-		"--appendonly", "no",
-		"--dir", s.dir,
-		"--daemonize", "no",
-	)
-	cmd.Stdout = out
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting redis-server: %w", err)
+	p, err := launch(s.bin, s.dir, s.port)
+	if err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
 	s.mu.Lock()
-	s.cmd, s.out, s.done = cmd, out, done
+	s.proc = p
 	s.mu.Unlock()
-
-	c := goredis.NewClient(&goredis.Options{Addr: s.Addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
-	defer c.Close()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-done:
-			return fmt.Errorf("redis-server on port %d exited before answering PING: %s", s.port, out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.kill()
-			return fmt.Errorf("redis-server on port %d did not answer PING within %v (last error %v): %s", s.port, startTimeout, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return nil
 }
 
 // Client returns a client of the server, closed when t ends.
@@ -162,39 +121,18 @@ func (s *Server) Restart(t testing.TB) {
 func (s *Server) Output() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.out == nil {
+	if s.proc == nil {
 		return ""
 	}
-	return s.out.String()
+	return s.proc.out.String()
 }
 
 // kill stops the process if it runs and waits for it to exit.
 func (s *Server) kill() {
 	s.mu.Lock()
-	cmd, done := s.cmd, s.done
-	s.cmd = nil
+	p := s.proc
 	s.mu.Unlock()
-	if cmd == nil {
-		return
+	if p != nil {
+		p.kill()
 	}
-	cmd.Process.Kill()
-	<-done
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writes and our reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -96,14 +96,7 @@ func (s *Store) SetUpstream(ctx context.Context, grantID string, sealed []byte) 
 		if err != nil {
 			return err
 		}
-		n, err := scriptInt(ctx, s.rdb, casGrantScript, "set upstream", []string{s.grantKey(grantID)}, raw, v)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return errCASConflict
-		}
-		return nil
+		return scriptCAS(ctx, s.rdb, casGrantScript, "set upstream", []string{s.grantKey(grantID)}, raw, v)
 	})
 }
 
@@ -175,6 +168,20 @@ func (s *Store) ListGrants(ctx context.Context, userID, clientID string) ([]toke
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
+}
+
+// scriptCAS runs a compare-and-set script that answers 1 when it applied
+// and 0 when a value it compared had changed (errCASConflict, which
+// retryCAS retries).
+func scriptCAS(ctx context.Context, rdb goredis.UniversalClient, sc *goredis.Script, op string, keys []string, args ...any) error {
+	n, err := scriptInt(ctx, rdb, sc, op, keys, args...)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errCASConflict
+	}
+	return nil
 }
 
 // scriptInt runs a script that answers with an integer.

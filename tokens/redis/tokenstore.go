@@ -13,11 +13,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 	if s.err != nil {
 		return s.err
 	}
-	at, err := encode("access token", is.Access)
-	if err != nil {
-		return err
-	}
-	rt, err := encode("refresh token", is.Refresh)
+	at, rt, err := encodePair(is)
 	if err != nil {
 		return err
 	}
@@ -39,17 +35,10 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 			s.refreshKey(grantID, is.RefreshHash),
 			s.grantSetKey(grantID),
 		}
-		n, err := scriptInt(ctx, s.rdb, issueScript, "issue tokens", keys,
+		return scriptCAS(ctx, s.rdb, issueScript, "issue tokens", keys,
 			raw, gv, ttlMillis(g.ExpiresAt, now),
 			at, ttlMillis(is.Access.ExpiresAt, now),
 			rt, ttlMillis(is.Refresh.ExpiresAt, now))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return errCASConflict
-		}
-		return nil
 	})
 }
 
@@ -134,11 +123,7 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, now 
 	if s.err != nil {
 		return s.err
 	}
-	at, err := encode("access token", next.Access)
-	if err != nil {
-		return err
-	}
-	rt, err := encode("refresh token", next.Refresh)
+	at, rt, err := encodePair(next)
 	if err != nil {
 		return err
 	}
@@ -170,16 +155,20 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, now 
 			s.refreshKey(grantID, next.RefreshHash),
 			s.grantSetKey(grantID),
 		}
-		n, err := scriptInt(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
+		return scriptCAS(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
 			graw, oraw, gv, ttlMillis(g.ExpiresAt, clock), ov,
 			at, ttlMillis(next.Access.ExpiresAt, clock),
 			rt, ttlMillis(next.Refresh.ExpiresAt, clock))
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return errCASConflict
-		}
-		return nil
 	})
+}
+
+// encodePair encodes the access and refresh token records of a token pair.
+func encodePair(is tokens.Issue) (access, refresh string, err error) {
+	if access, err = encode("access token", is.Access); err != nil {
+		return "", "", err
+	}
+	if refresh, err = encode("refresh token", is.Refresh); err != nil {
+		return "", "", err
+	}
+	return access, refresh, nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/mcpgate/mcpgate/upstream/internal/fakepage"
 )
 
 // handleAuthorize is GET /login/oauth/authorize (RFC 6749 §4.1.1). The
@@ -16,12 +18,12 @@ func (f *Fake) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if q.Get("client_id") != f.opts.ClientID {
-		authorizePage(w, http.StatusNotFound, pageData{Error: "No OAuth application has the client_id " + strconvQuote(q.Get("client_id")) + "."})
+		authorizePage(w, http.StatusNotFound, pageData{Error: "No OAuth application has the client_id " + fakepage.Quote(q.Get("client_id")) + "."})
 		return
 	}
-	redirect, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil || q.Get("redirect_uri") == "" || redirect.Host == "" || redirect.Scheme != "http" && redirect.Scheme != "https" || redirect.Fragment != "" {
-		authorizePage(w, http.StatusBadRequest, pageData{Error: "The redirect_uri is missing or is not an absolute http(s) URL."})
+	redirect, ok := fakepage.ParseRedirectURI(q.Get("redirect_uri"))
+	if !ok {
+		authorizePage(w, http.StatusBadRequest, pageData{Error: fakepage.BadRedirectURI})
 		return
 	}
 	req := authRequest{
@@ -88,7 +90,7 @@ func (f *Fake) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 	case "approve":
 		login := r.PostForm.Get("login")
 		if f.user(login) == nil {
-			authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + strconvQuote(login) + "."})
+			authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + fakepage.Quote(login) + "."})
 			return
 		}
 		f.approve(w, r, *req, login)
@@ -104,7 +106,7 @@ func (f *Fake) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) approve(w http.ResponseWriter, r *http.Request, req authRequest, login string) {
 	u := f.user(login)
 	if u == nil {
-		authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + strconvQuote(login) + "."})
+		authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + fakepage.Quote(login) + "."})
 		return
 	}
 	f.gcPending()
@@ -125,16 +127,7 @@ func redirectError(w http.ResponseWriter, r *http.Request, req authRequest, code
 }
 
 func redirectWith(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
-	u, _ := url.Parse(req.redirectURI) // validated in handleAuthorize
-	q := u.Query()
-	for k, v := range params {
-		q[k] = v
-	}
-	if req.state != "" {
-		q.Set("state", req.state)
-	}
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	fakepage.Redirect(w, r, req.redirectURI, req.state, params) // validated in handleAuthorize
 }
 
 // gcPending drops expired sign-in requests and codes; f.mu must be held.
@@ -161,40 +154,15 @@ func (f *Fake) sortedUsers() []*User {
 	return out
 }
 
-func strconvQuote(s string) string {
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	return `"` + s + `"`
-}
-
 type pageUser struct {
 	Login, Name string
 	Selected    bool
 }
 
-type pageData struct {
-	Error    string
-	AppName  string
-	ClientID string
-	Redirect string
-	Scopes   []string
-	Users    []pageUser
-	Request  string
-}
+type pageData = fakepage.Data[pageUser]
 
 func authorizePage(w http.ResponseWriter, status int, data pageData) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	// No form-action: browsers apply it to every redirect that follows the
-	// form POST (here: to the relying party's callback and on to its own
-	// client), whose origins this page cannot know.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
-	_ = pageTemplate.Execute(w, data)
+	fakepage.Write(w, status, pageTemplate, data)
 }
 
 var pageTemplate = template.Must(template.New("authorize").Parse(`<!DOCTYPE html>

@@ -18,29 +18,15 @@ import (
 	gh "github.com/google/go-github/v92/github"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
 
 const callback = "http://127.0.0.1:9999/oauth/callback/github"
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is a settable test clock at a fixed instant.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 }
 
 func oauthConfig(f *fakegithub.Fake, scopes ...string) *oauth2.Config {
@@ -186,7 +172,7 @@ func TestExchangeErrors(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(cfg, &code, &verifier)
 			}
-			clk.Add(tt.advance)
+			clk.Advance(tt.advance)
 			var exOpts []oauth2.AuthCodeOption
 			if verifier != "" {
 				exOpts = append(exOpts, oauth2.VerifierOption(verifier))
@@ -414,7 +400,7 @@ func TestAppTokenRotationAndExpiry(t *testing.T) {
 		t.Errorf("counts = %+v", c)
 	}
 
-	clk.Add(time.Hour)
+	clk.Advance(time.Hour)
 	if _, _, err := apiClient(t, f, second.AccessToken).Users.Get(ctx, ""); statusOf(err) != http.StatusUnauthorized {
 		t.Errorf("expired token: %v, want 401", err)
 	}

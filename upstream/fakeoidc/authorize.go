@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcpgate/mcpgate/upstream/internal/fakepage"
 )
 
 // authRequest is a validated authorization request.
@@ -40,12 +42,12 @@ func (f *Fake) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if q.Get("client_id") != f.opts.ClientID {
-		page(w, http.StatusBadRequest, pageData{Error: "Unknown client_id " + quote(q.Get("client_id")) + "."})
+		page(w, http.StatusBadRequest, pageData{Error: "Unknown client_id " + fakepage.Quote(q.Get("client_id")) + "."})
 		return
 	}
-	redirect, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil || q.Get("redirect_uri") == "" || redirect.Host == "" || redirect.Scheme != "http" && redirect.Scheme != "https" || redirect.Fragment != "" {
-		page(w, http.StatusBadRequest, pageData{Error: "The redirect_uri is missing or is not an absolute http(s) URL."})
+	redirect, ok := fakepage.ParseRedirectURI(q.Get("redirect_uri"))
+	if !ok {
+		page(w, http.StatusBadRequest, pageData{Error: fakepage.BadRedirectURI})
 		return
 	}
 	req := authRequest{
@@ -136,7 +138,7 @@ func (f *Fake) handleDecision(w http.ResponseWriter, r *http.Request) {
 // Core 1.0 §3.1.2.5); f.mu must be held.
 func (f *Fake) approve(w http.ResponseWriter, r *http.Request, req authRequest, subject string) {
 	if f.user(subject) == nil {
-		page(w, http.StatusBadRequest, pageData{Error: "Unknown user " + quote(subject) + "."})
+		page(w, http.StatusBadRequest, pageData{Error: "Unknown user " + fakepage.Quote(subject) + "."})
 		return
 	}
 	f.gc()
@@ -155,16 +157,7 @@ func redirectError(w http.ResponseWriter, r *http.Request, req authRequest, code
 }
 
 func redirectWith(w http.ResponseWriter, r *http.Request, req authRequest, params url.Values) {
-	u, _ := url.Parse(req.redirectURI) // validated in handleAuthorize
-	q := u.Query()
-	for k, v := range params {
-		q[k] = v
-	}
-	if req.state != "" {
-		q.Set("state", req.state)
-	}
-	u.RawQuery = q.Encode()
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	fakepage.Redirect(w, r, req.redirectURI, req.state, params) // validated in handleAuthorize
 }
 
 // gc drops expired sign-in requests, codes and tokens; f.mu must be held.
@@ -189,40 +182,15 @@ func (f *Fake) gc() {
 	}
 }
 
-func quote(s string) string {
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	return `"` + s + `"`
-}
-
 type pageUser struct {
 	Subject, Name, Email string
 	Unverified, Selected bool
 }
 
-type pageData struct {
-	Error    string
-	AppName  string
-	ClientID string
-	Redirect string
-	Scopes   []string
-	Users    []pageUser
-	Request  string
-}
+type pageData = fakepage.Data[pageUser]
 
 func page(w http.ResponseWriter, status int, data pageData) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Frame-Options", "DENY")
-	// No form-action: browsers apply it to every redirect that follows the
-	// form POST (here: to the relying party's callback and on to its own
-	// client), whose origins this page cannot know.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	w.WriteHeader(status)
-	_ = pageTemplate.Execute(w, data)
+	fakepage.Write(w, status, pageTemplate, data)
 }
 
 var pageTemplate = template.Must(template.New("authorize").Parse(`<!DOCTYPE html>

@@ -10,36 +10,21 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
 )
 
 const callback = "http://127.0.0.1:9999/oauth/callback/oidc"
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is a settable test clock at a fixed instant.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 }
 
 func oauthConfig(f *fakeoidc.Fake, scopes ...string) *oauth2.Config {
@@ -334,7 +319,7 @@ func TestTokenErrors(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(cfg, &code, &verifier)
 			}
-			clk.Add(tt.advance)
+			clk.Advance(tt.advance)
 			var opts []oauth2.AuthCodeOption
 			if verifier != "" {
 				opts = append(opts, oauth2.VerifierOption(verifier))

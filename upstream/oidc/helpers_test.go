@@ -5,12 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
 	"github.com/mcpgate/mcpgate/upstream/oidc"
@@ -18,30 +18,15 @@ import (
 
 const callback = "http://127.0.0.1:8080/oauth/callback/oidc"
 
-// clock is a settable test clock shared by the fake and the provider.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newClock is a settable test clock at a fixed instant.
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 }
 
 type setup struct {
 	fake *fakeoidc.Fake
 	p    *oidc.Provider
-	clk  *clock
+	clk  *testclock.Clock
 }
 
 // newSetup starts an auto-approving fake and a provider for it; edit

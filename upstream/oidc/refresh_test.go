@@ -18,7 +18,7 @@ func TestRefreshRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.clk.Add(15 * time.Minute)
+	s.clk.Advance(15 * time.Minute)
 	if !tok.Expired(s.clk.Now()) {
 		t.Fatal("token should have expired on the test clock")
 	}
