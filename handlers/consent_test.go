@@ -60,11 +60,17 @@ func TestConsentNotSkipped(t *testing.T) {
 			ck.Value = string(v)
 		}},
 		{"consent cookie from another server secret", nil, func(s *asServer, c testClient) {
+			// The very approval the server remembered, sealed under another
+			// secret: only the key differs.
+			var approved consentCookie
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.AddCookie(s.cookies["__Host-mcpgate_consent"])
+			if err := newCookieJar(s.keys, true).get(req, cookieConsent, &approved, consentTTL); err != nil || len(approved.Entries) == 0 {
+				s.t.Fatalf("decoding the real consent cookie: %v (%d entries)", err, len(approved.Entries))
+			}
 			keys, _ := tokens.NewKeyring([]byte(strings.Repeat("k", 40)))
-			jar := newCookieJar(keys, true)
 			rec := httptest.NewRecorder()
-			forged := consentCookie{Entries: []consentEntry{{Key: consentKey(c.ID, c.RedirectURI), At: s.clock.Now().Unix()}}}
-			jar.set(rec, cookieConsent, forged, consentTTL)
+			newCookieJar(keys, true).set(rec, cookieConsent, approved, consentTTL)
 			s.cookies["__Host-mcpgate_consent"] = rec.Result().Cookies()[0]
 		}},
 		{"consent cookie lost", nil, func(s *asServer, _ testClient) { delete(s.cookies, "__Host-mcpgate_consent") }},
