@@ -237,6 +237,11 @@ func redirectOrigin(uri string) string {
 	if u.Host == "" || !isWebScheme(u.Scheme) {
 		return u.Scheme + ":"
 	}
+	if strings.HasPrefix(u.Host, "[") {
+		// CSP host-sources cannot spell an IPv6 literal (a loopback
+		// redirect to [::1]); the scheme-source is the closest that works.
+		return u.Scheme + ":"
+	}
 	return u.Scheme + "://" + u.Host
 }
 

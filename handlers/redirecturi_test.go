@@ -89,6 +89,7 @@ func TestRedirectDisplay(t *testing.T) {
 		{"https://claude.ai/api/mcp/auth_callback", "claude.ai", "https://claude.ai"},
 		{"http://localhost:3335/oauth/callback", "localhost:3335", "http://localhost:3335"},
 		{"com.example.app:/cb", "com.example.app:", "com.example.app:"},
+		{"http://[::1]:8976/cb", "[::1]:8976", "http:"},
 	}
 	for _, tt := range tests {
 		if got := redirectDisplay(tt.uri); got != tt.host {
