@@ -144,7 +144,7 @@ func (c *Config) validateProviders(p *problems) {
 	callback := c.CallbackURL("github")
 	switch {
 	case len(c.ProviderNames()) == 0:
-		p.add("GITHUB_CLIENT_ID is empty: create an OAuth App at %s (callback URL %s) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env", settings, callback)
+		p.add("GITHUB_CLIENT_ID is empty: create an OAuth App at %s (callback URL %s) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env (or configure Google or an OIDC issuer; to try mcpgate without any credentials, run `mcpgate demo`)", settings, callback)
 	case gh.ClientID != "" && gh.ClientSecret.IsZero():
 		p.add("GITHUB_CLIENT_SECRET is empty but GITHUB_CLIENT_ID is set: generate a client secret on the OAuth App's page at %s and set GITHUB_CLIENT_SECRET in .env", settings)
 	case gh.ClientID == "" && !gh.ClientSecret.IsZero():

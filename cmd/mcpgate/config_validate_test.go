@@ -126,10 +126,10 @@ func TestValidate(t *testing.T) {
 		{"no provider", func(c *Config) {
 			c.PublicURL = "https://mcp.example.com"
 			c.GitHub.ClientID, c.GitHub.ClientSecret = "", Secret{}
-		}, []string{"GITHUB_CLIENT_ID is empty: create an OAuth App at https://github.com/settings/developers (callback URL https://mcp.example.com/oauth/callback/github) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env"}},
+		}, []string{"GITHUB_CLIENT_ID is empty: create an OAuth App at https://github.com/settings/developers (callback URL https://mcp.example.com/oauth/callback/github) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env (or configure Google or an OIDC issuer; to try mcpgate without any credentials, run `mcpgate demo`)"}},
 		{"no provider on GHES", func(c *Config) {
 			c.GitHub = GitHubConfig{BaseURL: "https://ghe.example.com", Scopes: []string{"repo"}}
-		}, []string{"GITHUB_CLIENT_ID is empty: create an OAuth App at https://ghe.example.com/settings/developers (callback URL http://localhost:8080/oauth/callback/github) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env"}},
+		}, []string{"GITHUB_CLIENT_ID is empty: create an OAuth App at https://ghe.example.com/settings/developers (callback URL http://localhost:8080/oauth/callback/github) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env (or configure Google or an OIDC issuer; to try mcpgate without any credentials, run `mcpgate demo`)"}},
 		{"GitHub secret missing", func(c *Config) { c.GitHub.ClientSecret = Secret{} },
 			[]string{"GITHUB_CLIENT_SECRET is empty but GITHUB_CLIENT_ID is set: generate a client secret on the OAuth App's page at https://github.com/settings/developers and set GITHUB_CLIENT_SECRET in .env"}},
 		{"GitHub ID missing", func(c *Config) { c.GitHub.ClientID = "" },
@@ -221,7 +221,7 @@ func TestValidateCollectsEverything(t *testing.T) {
 	want := "invalid configuration:\n" +
 		"  - MCPGATE_PUBLIC_URL must be https:// (http:// only on a loopback host such as localhost or 127.0.0.1): got http://example.com\n" +
 		"  - MCPGATE_SECRET is required with Redis: generate one with `openssl rand -hex 32`\n" +
-		"  - GITHUB_CLIENT_ID is empty: create an OAuth App at https://github.com/settings/developers (callback URL http://example.com/oauth/callback/github) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env\n" +
+		"  - GITHUB_CLIENT_ID is empty: create an OAuth App at https://github.com/settings/developers (callback URL http://example.com/oauth/callback/github) and set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET in .env (or configure Google or an OIDC issuer; to try mcpgate without any credentials, run `mcpgate demo`)\n" +
 		"  - tokens.code_ttl must be at most 10m (authorization codes are short-lived, RFC 6749 §4.1.2): got 1h0m0s\n" +
 		`  - MCPGATE_LOG_LEVEL must be debug, info, warn or error: got "loud"`
 	if err == nil || err.Error() != want {
