@@ -220,7 +220,7 @@ func (r *clientResolver) resolve(ctx context.Context, docURL string) (tokens.Cli
 	var client tokens.Client
 	var merr *metadataError
 	if err != nil {
-		merr = &metadataError{URL: docURL, Fetch: true, Reason: fetchFailure(err)}
+		merr = &metadataError{URL: docURL, Fetch: true, Reason: fetchFailure(err), Transient: transientFetchFailure(err)}
 	} else if client, err = parseMetadataDocument(docURL, body); err != nil {
 		merr = &metadataError{URL: docURL, Reason: err.Error()}
 	}
@@ -253,7 +253,8 @@ func errString(err error) string {
 
 // metadataError says why a document URL does not name a usable client. It
 // is a tokens.ErrNotFound, so every endpoint treats it as an unknown
-// client; /authorize shows its page (metadataErrorPage).
+// client, unless it is Transient; /authorize shows its page
+// (metadataErrorPage).
 type metadataError struct {
 	URL string
 	// Reason is shown to the person: our own words, never document content.
@@ -261,13 +262,23 @@ type metadataError struct {
 	// Fetch is true when the document could not be fetched (as opposed to
 	// fetched and invalid).
 	Fetch bool
+	// Transient is true when the document's host did not answer (timeout,
+	// unreachable). Such an error is not a tokens.ErrNotFound: the token
+	// endpoint answers 503, which clients retry, instead of 401
+	// invalid_client, which makes them discard their tokens.
+	Transient bool
 }
 
 func (e *metadataError) Error() string {
 	return "client ID metadata document: " + e.Reason
 }
 
-func (e *metadataError) Unwrap() error { return tokens.ErrNotFound }
+func (e *metadataError) Unwrap() error {
+	if e.Transient {
+		return nil
+	}
+	return tokens.ErrNotFound
+}
 
 // metadataErrorPage is the page for an authorization request whose client
 // is a metadata document that cannot be used, or nil when err is not such
@@ -321,6 +332,19 @@ func fetchFailure(err error) string {
 		return "the server did not answer in time"
 	}
 	return "the server could not be reached"
+}
+
+// transientFetchFailure reports whether a fetch failed because the host
+// did not answer (a timeout or a network error) rather than because it
+// answered with something unusable.
+func transientFetchFailure(err error) bool {
+	for _, definite := range []error{safehttp.ErrForbiddenAddress, safehttp.ErrNotHTTPS, safehttp.ErrCredentials,
+		safehttp.ErrRedirect, safehttp.ErrTooLarge, safehttp.ErrContentType, safehttp.ErrStatus} {
+		if errors.Is(err, definite) {
+			return false
+		}
+	}
+	return true
 }
 
 // isMetadataURL reports whether a client_id names a metadata document: an

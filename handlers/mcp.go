@@ -56,6 +56,8 @@ const sdkClockSkew = time.Minute
 // refreshed token keeps the session. Tools read the caller of each request
 // from req.Extra.TokenInfo (CallerFromRequest), never from the session. The
 // http.Server's Shutdown ends the open GET streams (endStreamsOnShutdown).
+// One user holds at most MaxSessionsPerUser sessions at once: a POST that
+// would open another gets 429 with Retry-After (sessionLimiter).
 type MCP struct {
 	// Resource is the resource identifier R (issuer + "/mcp") that access
 	// tokens must be bound to (RFC 8707).
@@ -93,6 +95,10 @@ type MCP struct {
 	// request; zero or less means DefaultSessionTimeout. Unused when
 	// stateless.
 	SessionTimeout time.Duration
+	// MaxSessionsPerUser bounds the stateful sessions one user holds at
+	// once; a POST that would open one more gets 429. Zero means
+	// DefaultSessionsPerUser. Unused when stateless.
+	MaxSessionsPerUser int
 	// Logger receives request logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
@@ -136,7 +142,12 @@ func (h *MCP) handler() http.Handler {
 	)
 	var sdk http.Handler = streamable
 	if h.Stateful {
-		sdk = endStreamsOnShutdown(streamable)
+		limit := h.MaxSessionsPerUser
+		if limit <= 0 {
+			limit = DefaultSessionsPerUser
+		}
+		limiter := &sessionLimiter{max: limit, serverFor: h.serverFor, logger: h.logger(), perUser: map[string]int{}, sessions: map[string]string{}}
+		sdk = limiter.wrap(endStreamsOnShutdown(streamable))
 	}
 	sdkAuth := auth.RequireBearerToken(verifiedTokenInfo, &auth.RequireBearerTokenOptions{ClockSkew: sdkClockSkew})
 	return withCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(sdk)))))

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	gh "github.com/google/go-github/v92/github"
@@ -201,9 +203,14 @@ func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provi
 		if err != nil {
 			return nil, err
 		}
+		api, err := url.Parse(c.BaseURL())
+		if err != nil {
+			return nil, fmt.Errorf("github API base URL: %w", err)
+		}
 		// The clone drops NewClient's token; retryOnUnauthorized sends it.
 		return c.Clone(gh.WithTransport(&retryOnUnauthorized{
 			next: p.Transport(), up: up, caller: caller, used: tok.AccessToken, logger: logger,
+			apiScheme: api.Scheme, apiHost: api.Host,
 		}))
 	}
 }
@@ -228,10 +235,21 @@ type retryOnUnauthorized struct {
 	caller *tokens.Caller
 	used   string // the upstream access token this client sends
 	logger *slog.Logger
+	// apiScheme and apiHost are those of the provider's API base URL: the
+	// only destination the upstream token is sent to. http.Client follows
+	// redirects through this transport; one to another host (a download
+	// redirected to a CDN, a hostile enterprise proxy) must not receive the
+	// token, which net/http's own cross-host header stripping cannot
+	// ensure once the transport adds the header itself.
+	apiScheme, apiHost string
 }
 
 func (t *retryOnUnauthorized) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
+	if !t.isAPI(r.URL) {
+		r.Header.Del("Authorization")
+		return t.next.RoundTrip(r)
+	}
 	r.Header.Set("Authorization", "Bearer "+t.used)
 	resp, err := t.next.RoundTrip(r)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -265,4 +283,10 @@ func (t *retryOnUnauthorized) RoundTrip(r *http.Request) (*http.Response, error)
 	t.used = fresh.AccessToken
 	log.LogAttrs(ctx, slog.LevelInfo, "GitHub refused the upstream token; retrying with a refreshed one")
 	return t.next.RoundTrip(retry)
+}
+
+// isAPI reports whether u is on the provider's API origin (scheme and host,
+// compared case-insensitively), the only one that may see the token.
+func (t *retryOnUnauthorized) isAPI(u *url.URL) bool {
+	return t.apiHost != "" && strings.EqualFold(u.Scheme, t.apiScheme) && strings.EqualFold(u.Host, t.apiHost)
 }

@@ -20,15 +20,23 @@ var sensitiveKeys = []string{
 // sensitiveSuffixes catch the compound names (access_token, client_secret).
 var sensitiveSuffixes = []string{"_token", "_secret", "_password", "_cookie", "_verifier", "_key"}
 
-// redact replaces the value of any attribute whose key names a secret.
-func redact(_ []string, a slog.Attr) slog.Attr {
-	key := strings.ToLower(a.Key)
-	if slices.Contains(sensitiveKeys, key) || slices.ContainsFunc(sensitiveSuffixes, func(s string) bool {
-		return strings.HasSuffix(key, s)
-	}) {
+// redact replaces the value of any attribute whose key names a secret, or
+// that sits in a group whose name does (slog.Group("token", …),
+// Logger.WithGroup): slog calls ReplaceAttr for a group's members only,
+// never for the group itself.
+func redact(groups []string, a slog.Attr) slog.Attr {
+	if sensitiveKey(a.Key) || slices.ContainsFunc(groups, sensitiveKey) {
 		return slog.String(a.Key, "[redacted]")
 	}
 	return a
+}
+
+// sensitiveKey reports whether an attribute or group name names a secret.
+func sensitiveKey(name string) bool {
+	key := strings.ToLower(name)
+	return slices.Contains(sensitiveKeys, key) || slices.ContainsFunc(sensitiveSuffixes, func(s string) bool {
+		return strings.HasSuffix(key, s)
+	})
 }
 
 // newLogger builds the process logger: text or JSON on w, at level.
