@@ -335,9 +335,12 @@ func fetchFailure(err error) string {
 }
 
 // transientFetchFailure reports whether a fetch failed because the host
-// did not answer (a timeout or a network error) rather than because it
-// answered with something unusable.
+// did not answer, or answered that it is down or overloaded (a timeout, a
+// network error, 5xx, 429), rather than with something unusable.
 func transientFetchFailure(err error) bool {
+	if se, ok := errors.AsType[*safehttp.StatusError](err); ok {
+		return se.Temporary()
+	}
 	for _, definite := range []error{safehttp.ErrForbiddenAddress, safehttp.ErrNotHTTPS, safehttp.ErrCredentials,
 		safehttp.ErrRedirect, safehttp.ErrTooLarge, safehttp.ErrContentType, safehttp.ErrStatus} {
 		if errors.Is(err, definite) {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/safehttp"
 )
 
 // TestCIMDFetchOutageAtTokenIs503 checks that a metadata document host
@@ -22,6 +24,8 @@ func TestCIMDFetchOutageAtTokenIs503(t *testing.T) {
 	}{
 		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}},
 		{"timeout", context.DeadlineExceeded},
+		{"host answers 503", &safehttp.StatusError{Code: http.StatusServiceUnavailable}},
+		{"host answers 429", &safehttp.StatusError{Code: http.StatusTooManyRequests}},
 	}
 	for _, tt := range outages {
 		t.Run(tt.name, func(t *testing.T) {

@@ -41,6 +41,21 @@ var (
 	ErrTooLarge = errors.New("safehttp: the response is too large")
 )
 
+// StatusError is a status other than 200; it matches ErrStatus with
+// errors.Is, and Temporary tells a host that is down or overloaded (5xx,
+// 429) from one that refuses the request.
+type StatusError struct{ Code int }
+
+func (e *StatusError) Error() string { return fmt.Sprintf("%v %d", ErrStatus, e.Code) }
+
+// Is makes errors.Is(err, ErrStatus) hold.
+func (e *StatusError) Is(target error) bool { return target == ErrStatus }
+
+// Temporary reports a status that may go away by itself: 429 or 5xx.
+func (e *StatusError) Temporary() bool {
+	return e.Code == http.StatusTooManyRequests || e.Code >= 500
+}
+
 // Options configure a client. The zero value is the production policy.
 type Options struct {
 	// Timeout bounds a whole fetch: connecting, TLS, headers and body.
@@ -185,7 +200,7 @@ func (c *Client) Get(ctx context.Context, rawURL string) ([]byte, http.Header, e
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("%w %d", ErrStatus, resp.StatusCode)
+		return nil, nil, &StatusError{Code: resp.StatusCode}
 	}
 	mediaType, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if err != nil || mediaType != "application/json" {

@@ -232,3 +232,15 @@ func TestNewClientPolicy(t *testing.T) {
 	}
 	c.CloseIdleConnections()
 }
+
+func TestStatusErrorTemporary(t *testing.T) {
+	for code, want := range map[int]bool{403: false, 404: false, 410: false, 429: true, 500: true, 502: true, 503: true} {
+		err := error(&StatusError{Code: code})
+		if !errors.Is(err, ErrStatus) {
+			t.Errorf("%d: not ErrStatus", code)
+		}
+		if got := err.(*StatusError).Temporary(); got != want {
+			t.Errorf("%d: Temporary() = %v, want %v", code, got, want)
+		}
+	}
+}
