@@ -113,7 +113,11 @@ func (u *UpstreamTokens) Rejected(ctx context.Context, c *Caller, rejected strin
 	if t.AccessToken != rejected {
 		return t, nil
 	}
-	r, ok := u.Providers[g.Provider].(upstream.Refresher)
+	p, ok := u.Providers[g.Provider]
+	if !ok {
+		return upstream.Token{}, fmt.Errorf("tokens: grant %s: upstream provider %q is not configured", g.ID, g.Provider)
+	}
+	r, ok := p.(upstream.Refresher)
 	if !ok || t.RefreshToken == "" {
 		u.revoke(ctx, g, "upstream provider refused the token and it cannot be refreshed")
 		return upstream.Token{}, fmt.Errorf("%w: %w", ErrGrantGone, upstream.ErrRevoked)

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 )
 
@@ -36,6 +37,18 @@ type Token struct {
 	// RefreshExpiry is zero when unknown or unlimited.
 	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 	Scopes        []string  `json:"scopes,omitempty"`
+}
+
+// String never shows the token values: an upstream token must not reach a
+// log line or an error message by accident.
+func (t Token) String() string { return "upstream.Token(redacted)" }
+
+// GoString is String for %#v.
+func (t Token) GoString() string { return t.String() }
+
+// LogValue keeps the values out of slog output; only expiry is shown.
+func (t Token) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("token", "redacted"), slog.Time("expiry", t.Expiry))
 }
 
 // Expired reports whether the token should be refreshed before use at now

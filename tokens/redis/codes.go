@@ -31,7 +31,8 @@ func (s *Store) PutCode(ctx context.Context, codeHash string, c tokens.AuthCode)
 			return err
 		}
 		keys := []string{s.grantKey(c.GrantID), s.codeKey(c.GrantID, codeHash), s.grantSetKey(c.GrantID)}
-		n, err := scriptInt(ctx, s.rdb, putCodeScript, "put code", keys, raw, codeLive+v, ttlMillis(c.ExpiresAt, now))
+		n, err := scriptInt(ctx, s.rdb, putCodeScript, "put code", keys, raw, codeLive+v, ttlMillis(c.ExpiresAt, now),
+			c.ExpiresAt.UnixMilli(), now.UnixMilli())
 		switch {
 		case err != nil:
 			return err

@@ -2,7 +2,7 @@
 // mcpgate (standalone Redis, Sentinel or Cluster).
 //
 // Every record of one grant (the grant, its codes, access and refresh
-// tokens, and the set of their keys) carries the grant's hash tag
+// tokens, and the index of their keys) carries the grant's hash tag
 // {g:<grant ID>}, so each multi-key script touches one hash slot and works
 // on Redis Cluster; the key layout is in keys.go. Records are JSON. Stores
 // key tokens and codes by their keyed hash only (see tokens.Keyring), so the
@@ -17,7 +17,9 @@
 // one wins and the rest see ErrRotated. Codes are consumed by one script
 // that leaves a tombstone with the code's TTL, so reuse is reported (RFC
 // 6749 §4.1.2, §10.5). Revocation is one script that deletes the grant and
-// every key in its set. Access-token checks are a single MGET of grant and
+// every key in its index (a sorted set scored by expiry, from which every
+// write drops the lapsed names, so it stays as small as the grant's live
+// records). Access-token checks are a single MGET of grant and
 // token.
 //
 // Every key except registrations has a TTL derived from its record's

@@ -10,7 +10,8 @@ import "strings"
 //	<prefix>:{g:<id>}:code:<hash>  authorization code ("0"/"1" + JSON: live/consumed)
 //	<prefix>:{g:<id>}:at:<hash>    access token (JSON)
 //	<prefix>:{g:<id>}:rt:<hash>    refresh token (JSON)
-//	<prefix>:{g:<id>}:keys         set of the grant's code and token keys
+//	<prefix>:{g:<id>}:keys         sorted set of the grant's code and token
+//	                               keys, scored by expiry (Unix ms)
 //	<prefix>:grants                set of grant IDs, for listing (best effort)
 //	<prefix>:client:<id>           registration (JSON), no TTL
 //	<prefix>:clients               set of client IDs, for listing

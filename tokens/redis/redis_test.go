@@ -133,6 +133,8 @@ func TestRedis(t *testing.T) {
 				dump.WriteString(rdb.Get(ctx, k).Val() + "\n")
 			case "set":
 				dump.WriteString(strings.Join(rdb.SMembers(ctx, k).Val(), "\n") + "\n")
+			case "zset":
+				dump.WriteString(strings.Join(rdb.ZRange(ctx, k, 0, -1).Val(), "\n") + "\n")
 			default:
 				t.Fatalf("unexpected key type %s of %s", typ, k)
 			}
@@ -145,6 +147,116 @@ func TestRedis(t *testing.T) {
 			if !strings.Contains(dump.String(), kr.Hash(tok)) && !strings.HasPrefix(tok, "mcpgate_cs_") {
 				t.Errorf("Redis does not hold the hash of a %s token", tok[8:10])
 			}
+		}
+	})
+	t.Run("GrantKeyIndexStaysBounded", func(t *testing.T) {
+		// A grant kept alive by refreshes must not accumulate the names of
+		// its lapsed codes and tokens in its key index forever.
+		s, clock, prefix := newStore(t)
+		ctx := t.Context()
+		g := grant(clock)
+		if err := s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		pair := func(n int) tokens.Issue {
+			return tokens.Issue{
+				AccessHash: fmt.Sprintf("at-%d", n), Access: tokens.AccessToken{GrantID: g.ID, ExpiresAt: clock.Now().Add(time.Hour)},
+				RefreshHash: fmt.Sprintf("rt-%d", n), Refresh: tokens.RefreshToken{GrantID: g.ID, ExpiresAt: clock.Now().Add(3 * time.Hour)},
+				GrantExpiresAt: clock.Now().Add(3 * time.Hour),
+			}
+		}
+		if err := s.PutCode(ctx, "code", tokens.AuthCode{GrantID: g.ID, ExpiresAt: clock.Now().Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		prev := pair(0)
+		if err := s.IssueTokens(ctx, g.ID, prev); err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; n <= 50; n++ {
+			clock.Advance(2 * time.Hour)
+			next := pair(n)
+			if err := s.RotateRefresh(ctx, g.ID, prev.RefreshHash, clock.Now(), []byte("grace"), next); err != nil {
+				t.Fatalf("rotation %d: %v", n, err)
+			}
+			prev = next
+		}
+		// Live now: the last access and refresh token and the refresh
+		// token they replaced (rotated, kept for reuse detection).
+		k := prefix + ":{g:" + g.ID + "}:keys"
+		var members int64
+		switch typ := rdb.Type(ctx, k).Val(); typ {
+		case "set":
+			members = rdb.SCard(ctx, k).Val()
+		case "zset":
+			members = rdb.ZCard(ctx, k).Val()
+		default:
+			t.Fatalf("key index %s has type %q", k, typ)
+		}
+		if members > 3 {
+			t.Errorf("key index holds %d names after 50 rotations, want at most the 3 live keys", members)
+		}
+		if err := s.RevokeGrant(ctx, g.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range []string{prev.AccessHash, prev.RefreshHash} {
+			if _, err := s.GetAccess(ctx, g.ID, h); !errors.Is(err, tokens.ErrNotFound) {
+				t.Errorf("GetAccess after revoke = %v, want ErrNotFound", err)
+			}
+		}
+		if n := len(scanKeys(t, rdb, k)) + len(scanKeys(t, rdb, prefix+":{g:"+g.ID+"}:*t:"+prev.AccessHash)) + len(scanKeys(t, rdb, prefix+":{g:"+g.ID+"}:rt:"+prev.RefreshHash)); n != 0 {
+			t.Errorf("%d live keys of the grant remain after revoke", n)
+		}
+	})
+	t.Run("LegacySetIndex", func(t *testing.T) {
+		// A key index written as a plain set by an earlier version must not
+		// break rotation or revocation of its grant.
+		s, clock, prefix := newStore(t)
+		ctx := t.Context()
+		g := grant(clock)
+		if err := s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		k := prefix + ":{g:" + g.ID + "}:keys"
+		legacy := prefix + ":{g:" + g.ID + "}:at:legacy"
+		if err := rdb.Set(ctx, legacy, "{}", time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.SAdd(ctx, k, legacy).Err(); err != nil {
+			t.Fatal(err)
+		}
+		pair := func(n int) tokens.Issue {
+			return tokens.Issue{
+				AccessHash: fmt.Sprintf("at-%d", n), Access: tokens.AccessToken{GrantID: g.ID, ExpiresAt: clock.Now().Add(time.Hour)},
+				RefreshHash: fmt.Sprintf("rt-%d", n), Refresh: tokens.RefreshToken{GrantID: g.ID, ExpiresAt: clock.Now().Add(time.Hour)},
+				GrantExpiresAt: clock.Now().Add(time.Hour),
+			}
+		}
+		if err := s.RevokeGrant(ctx, g.ID); err != nil {
+			t.Fatalf("RevokeGrant with a legacy index: %v", err)
+		}
+		if n := len(scanKeys(t, rdb, prefix+":{g:"+g.ID+"}*")); n != 0 {
+			t.Errorf("%d keys of the grant remain after revoke", n)
+		}
+		g = grant(clock)
+		if err := s.CreateGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		k = prefix + ":{g:" + g.ID + "}:keys"
+		if err := rdb.SAdd(ctx, k, "stale").Err(); err != nil {
+			t.Fatal(err)
+		}
+		first, second := pair(1), pair(2)
+		if err := s.IssueTokens(ctx, g.ID, first); err != nil {
+			t.Fatalf("IssueTokens with a legacy index: %v", err)
+		}
+		if err := s.RotateRefresh(ctx, g.ID, first.RefreshHash, clock.Now(), nil, second); err != nil {
+			t.Fatalf("RotateRefresh: %v", err)
+		}
+		if err := s.RevokeGrant(ctx, g.ID); err != nil {
+			t.Fatalf("RevokeGrant: %v", err)
+		}
+		if keys := scanKeys(t, rdb, prefix+":{g:"+g.ID+"}*"); len(keys) != 0 {
+			t.Errorf("keys of the grant remain after revoke: %v", keys)
 		}
 	})
 	t.Run("InvalidPrefix", func(t *testing.T) {
@@ -176,7 +288,51 @@ func TestRedis(t *testing.T) {
 		down := redistest.Start(t)
 		c := down.Client(t)
 		s := redis.New(c, redis.Options{})
+		s2 := redis.New(down.Client(t), redis.Options{})
 		down.Stop(t)
+		// Every operation, on its own client (whose pool the dial errors
+		// disable for a while) and context (the dial retries take time).
+		octx := t.Context()
+		id := tokens.NewID()
+		is := tokens.Issue{AccessHash: "a", RefreshHash: "r", GrantExpiresAt: time.Now().Add(time.Hour)}
+		ops := []struct {
+			name string
+			call func() error
+		}{
+			{"CreateClient", func() error { return s2.CreateClient(octx, tokens.Client{ID: id}) }},
+			{"GetClient", func() error { _, err := s2.GetClient(octx, id); return err }},
+			{"DeleteClient", func() error { return s2.DeleteClient(octx, id) }},
+			{"ListClients", func() error { _, err := s2.ListClients(octx); return err }},
+			{"TouchClient", func() error { return s2.TouchClient(octx, id, time.Now()) }},
+			{"CountClients", func() error { _, err := s2.CountClients(octx); return err }},
+			{"PutPending", func() error { return s2.PutPending(octx, "h", tokens.Pending{}, time.Minute) }},
+			{"TakePending", func() error { _, err := s2.TakePending(octx, "h"); return err }},
+			{"CreateGrant", func() error { return s2.CreateGrant(octx, tokens.Grant{ID: id, ExpiresAt: time.Now().Add(time.Hour)}) }},
+			{"GetGrant", func() error { _, err := s2.GetGrant(octx, id); return err }},
+			{"SetUpstream", func() error { return s2.SetUpstream(octx, id, []byte("x")) }},
+			{"RevokeGrant", func() error { return s2.RevokeGrant(octx, id) }},
+			{"ListGrants", func() error { _, err := s2.ListGrants(octx, "", ""); return err }},
+			{"PutCode", func() error {
+				return s2.PutCode(octx, "h", tokens.AuthCode{GrantID: id, ExpiresAt: time.Now().Add(time.Minute)})
+			}},
+			{"ConsumeCode", func() error { _, err := s2.ConsumeCode(octx, id, "h"); return err }},
+			{"IssueTokens", func() error { return s2.IssueTokens(octx, id, is) }},
+			{"GetRefresh", func() error { _, err := s2.GetRefresh(octx, id, "h"); return err }},
+			{"RotateRefresh", func() error { return s2.RotateRefresh(octx, id, "h", time.Now(), nil, is) }},
+			{"Allow", func() error { _, _, err := s2.Allow(octx, "k", 1, time.Second); return err }},
+		}
+		for _, op := range ops {
+			err := op.call()
+			if err == nil {
+				t.Errorf("%s with Redis down succeeded", op.name)
+				continue
+			}
+			for _, sentinel := range []error{tokens.ErrNotFound, tokens.ErrRotated, tokens.ErrCodeReused, tokens.ErrLocked, tokens.ErrAlreadyExists} {
+				if errors.Is(err, sentinel) {
+					t.Errorf("%s with Redis down = %v, which is %v", op.name, err, sentinel)
+				}
+			}
+		}
 		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 		defer cancel()
 		_, err := s.GetAccess(ctx, tokens.NewID(), "hash")

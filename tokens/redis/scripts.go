@@ -9,20 +9,31 @@ import goredis "github.com/redis/go-redis/v9"
 // on cjson's lossy re-encoding.
 
 // luaExtend raises a key's TTL to at least ms milliseconds (used for a
-// grant's key set, which must outlive every member).
+// grant's key index, which must outlive every member). prune drops from the
+// index the names whose expiry (the score, Unix ms by the store's clock) is
+// at or before now, so a grant that refreshes for months does not collect
+// the names of every token it ever had. An index left by an earlier version
+// (a plain set that was never pruned) is dropped; the records it named stay
+// unreadable without their grant once it is revoked, and lapse by TTL.
 const luaExtend = `
 local function extend(key, ms)
   local cur = redis.call('PTTL', key)
   if cur == -1 or cur < tonumber(ms) then redis.call('PEXPIRE', key, ms) end
 end
+local function prune(key, now)
+  if redis.call('TYPE', key).ok == 'set' then redis.call('DEL', key) end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+end
 `
 
-// putCodeScript: KEYS grant, code, set; ARGV expected grant, code value, TTL
-// ms. Returns 0 if the grant changed, 2 if the code exists, 1 when stored.
+// putCodeScript: KEYS grant, code, index; ARGV expected grant, code value,
+// TTL ms, code expiry (Unix ms), now (Unix ms). Returns 0 if the grant
+// changed, 2 if the code exists, 1 when stored.
 var putCodeScript = goredis.NewScript(luaExtend + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 2 end
-redis.call('SADD', KEYS[3], KEYS[2])
+prune(KEYS[3], ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[4], KEYS[2])
 extend(KEYS[3], ARGV[3])
 return 1
 `)
@@ -41,25 +52,27 @@ redis.call('SET', KEYS[2], '1' .. rec, 'KEEPTTL')
 return {0, rec, g}
 `)
 
-// issueScript: KEYS grant, at, rt, set; ARGV expected grant, new grant,
-// grant TTL, at value, at TTL, rt value, rt TTL. Returns 0 if the grant
-// changed, 1 when stored.
+// issueScript: KEYS grant, at, rt, index; ARGV expected grant, new grant,
+// grant TTL, at value, at TTL, rt value, rt TTL, at expiry, rt expiry, now
+// (Unix ms). Returns 0 if the grant changed, 1 when stored.
 var issueScript = goredis.NewScript(luaExtend + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
-redis.call('SADD', KEYS[4], KEYS[2], KEYS[3])
+prune(KEYS[4], ARGV[10])
+redis.call('ZADD', KEYS[4], ARGV[8], KEYS[2], ARGV[9], KEYS[3])
 extend(KEYS[4], ARGV[3])
 extend(KEYS[4], ARGV[5])
 extend(KEYS[4], ARGV[7])
 return 1
 `)
 
-// rotateScript: KEYS grant, old rt, at, rt, set; ARGV expected grant,
+// rotateScript: KEYS grant, old rt, at, rt, index; ARGV expected grant,
 // expected old rt, new grant, grant TTL, rotated old rt, at value, at TTL,
-// rt value, rt TTL. Returns 0 if the grant or the old token changed, 1 when
-// stored. The old token keeps its own TTL.
+// rt value, rt TTL, at expiry, rt expiry, now (Unix ms). Returns 0 if the
+// grant or the old token changed, 1 when stored. The old token keeps its
+// own TTL (and its place in the index).
 var rotateScript = goredis.NewScript(luaExtend + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
@@ -67,7 +80,8 @@ redis.call('SET', KEYS[2], ARGV[5], 'KEEPTTL')
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 redis.call('SET', KEYS[4], ARGV[8], 'PX', ARGV[9])
-redis.call('SADD', KEYS[5], KEYS[3], KEYS[4])
+prune(KEYS[5], ARGV[12])
+redis.call('ZADD', KEYS[5], ARGV[10], KEYS[3], ARGV[11], KEYS[4])
 extend(KEYS[5], ARGV[4])
 extend(KEYS[5], ARGV[7])
 extend(KEYS[5], ARGV[9])
@@ -82,10 +96,17 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `)
 
-// revokeScript: KEYS grant, set. Deletes every key in the set, the grant
-// and the set.
+// revokeScript: KEYS grant, index. Deletes every key in the index, the
+// grant and the index (a plain set, if an earlier version left one).
+// (Names pruned from the index belong to records that have lapsed; they are
+// unreadable and go with their own TTL.)
 var revokeScript = goredis.NewScript(`
-local members = redis.call('SMEMBERS', KEYS[2])
+local members
+if redis.call('TYPE', KEYS[2]).ok == 'set' then
+  members = redis.call('SMEMBERS', KEYS[2])
+else
+  members = redis.call('ZRANGE', KEYS[2], 0, -1)
+end
 for i = 1, #members, 500 do
   redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
 end

@@ -38,7 +38,8 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 		return scriptCAS(ctx, s.rdb, issueScript, "issue tokens", keys,
 			raw, gv, ttlMillis(g.ExpiresAt, now),
 			at, ttlMillis(is.Access.ExpiresAt, now),
-			rt, ttlMillis(is.Refresh.ExpiresAt, now))
+			rt, ttlMillis(is.Refresh.ExpiresAt, now),
+			is.Access.ExpiresAt.UnixMilli(), is.Refresh.ExpiresAt.UnixMilli(), now.UnixMilli())
 	})
 }
 
@@ -158,7 +159,8 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, now 
 		return scriptCAS(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
 			graw, oraw, gv, ttlMillis(g.ExpiresAt, clock), ov,
 			at, ttlMillis(next.Access.ExpiresAt, clock),
-			rt, ttlMillis(next.Refresh.ExpiresAt, clock))
+			rt, ttlMillis(next.Refresh.ExpiresAt, clock),
+			next.Access.ExpiresAt.UnixMilli(), next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli())
 	})
 }
 
