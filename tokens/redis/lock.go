@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"strconv"
 	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
@@ -14,10 +13,10 @@ import (
 const lockPoll = 25 * time.Millisecond
 
 // Lock takes key across every replica sharing this Redis, polling until it
-// is free or ctx ends (ErrLocked). The lock lapses after ttl, both by the
-// store's clock (checked when taking it) and by its Redis TTL, so a holder
-// that dies never blocks others for longer. unlock deletes it only while it
-// still holds this caller's random value.
+// is free or ctx ends (ErrLocked). The lock lapses after ttl by its Redis
+// TTL (never by a replica's own clock, which may disagree with the others'),
+// so a holder that dies never blocks others for longer. unlock deletes it
+// only while it still holds this caller's random value.
 func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(context.Context) error, error) {
 	if s.err != nil {
 		return nil, s.err
@@ -31,10 +30,9 @@ func (s *Store) Lock(ctx context.Context, key string, ttl time.Duration) (func(c
 		if ctx.Err() != nil {
 			return nil, tokens.ErrLocked
 		}
-		now := s.now()
-		value := strconv.FormatInt(now.Add(ttl).UnixMilli(), 10) + ":" + hex.EncodeToString(nonce[:])
+		value := hex.EncodeToString(nonce[:])
 		ms := max(ttl.Milliseconds(), 1)
-		n, err := scriptInt(ctx, s.rdb, lockScript, "lock", []string{k}, value, now.UnixMilli(), ms)
+		n, err := scriptInt(ctx, s.rdb, lockScript, "lock", []string{k}, value, ms)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, tokens.ErrLocked

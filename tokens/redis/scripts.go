@@ -114,17 +114,12 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return 1
 `)
 
-// lockScript: KEYS lock; ARGV value ("<expiry ms>:<random>"), now ms, TTL
-// ms. Takes the lock if it is free or its holder's expiry (by the store's
-// clock) has passed; returns 1 if taken, 0 if held.
+// lockScript: KEYS lock; ARGV value, TTL ms. Takes the lock only if no one
+// holds it. The lock lapses by its Redis TTL alone, so replicas whose
+// clocks disagree still never hold it together.
 var lockScript = goredis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-if v then
-  local exp = tonumber(string.match(v, '^(%d+):'))
-  if exp and exp > tonumber(ARGV[2]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-return 1
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
 `)
 
 // unlockScript: KEYS lock; ARGV value. Deletes the lock only if it still
