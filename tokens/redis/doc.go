@@ -29,6 +29,10 @@
 // tags and are maintained best effort; IDs whose records are gone are
 // pruned when listed.
 //
+// Locks (the upstream refresh of one grant) are SET NX PX with a random
+// value: they lapse by their Redis TTL alone, never by a replica's clock,
+// and unlock deletes only the holder's own value.
+//
 // Errors: a missing key is tokens.ErrNotFound (and the other sentinels as
 // documented); anything else is a wrapped Redis error, which handlers turn
 // into 503.
