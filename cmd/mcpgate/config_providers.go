@@ -46,8 +46,8 @@ type ProviderConfig struct {
 	// Lower-case letters, digits and dashes, starting with a letter.
 	Name string `yaml:"name"`
 	// DisplayName is shown to people ("Approve with <DisplayName>");
-	// default "GitHub" (or "GitHub Enterprise (host)"), "Google", or the
-	// issuer's host name.
+	// default "GitHub" (or "GitHub Enterprise (host)"), "Google", or
+	// "OpenID Connect (issuer host)".
 	DisplayName string `yaml:"display_name"`
 	// ClientID and ClientSecret are the client's credentials at the
 	// provider.
