@@ -21,7 +21,10 @@ type Store struct {
 	clients map[string]tokens.Client
 	pending map[string]pendingEntry
 	grants  map[string]*grantEntry
-	locks   map[string]lockEntry
+	// byUser and byClient index grants by user and client ID (index.go).
+	byUser   grantIndex
+	byClient grantIndex
+	locks    map[string]lockEntry
 	// unlocked is closed and replaced whenever a lock is released, waking
 	// every waiting Lock call.
 	unlocked chan struct{}
@@ -70,6 +73,8 @@ func New(now func() time.Time) *Store {
 		clients:  make(map[string]tokens.Client),
 		pending:  make(map[string]pendingEntry),
 		grants:   make(map[string]*grantEntry),
+		byUser:   make(grantIndex),
+		byClient: make(grantIndex),
 		locks:    make(map[string]lockEntry),
 		unlocked: make(chan struct{}),
 	}
@@ -98,7 +103,7 @@ func (s *Store) sweep(now time.Time) {
 	}
 	for id, g := range s.grants {
 		if expired(g.grant.ExpiresAt, now) {
-			delete(s.grants, id)
+			s.dropGrant(id)
 			continue
 		}
 		for h, c := range g.codes {
@@ -131,7 +136,7 @@ func (s *Store) liveGrant(id string, now time.Time) *grantEntry {
 		return nil
 	}
 	if expired(g.grant.ExpiresAt, now) {
-		delete(s.grants, id)
+		s.dropGrant(id)
 		return nil
 	}
 	return g
@@ -223,12 +228,12 @@ func (s *Store) CreateGrant(_ context.Context, g tokens.Grant) error {
 	if s.liveGrant(g.ID, now) != nil {
 		return tokens.ErrAlreadyExists
 	}
-	s.grants[g.ID] = &grantEntry{
+	s.putGrant(&grantEntry{
 		grant:   cloneGrant(g),
 		codes:   make(map[string]codeEntry),
 		access:  make(map[string]tokens.AccessToken),
 		refresh: make(map[string]tokens.RefreshToken),
-	}
+	})
 	return nil
 }
 
@@ -259,17 +264,18 @@ func (s *Store) SetUpstream(_ context.Context, grantID string, sealed []byte) er
 func (s *Store) RevokeGrant(_ context.Context, grantID string) error {
 	s.lockedNow()
 	defer s.mu.Unlock()
-	delete(s.grants, grantID)
+	s.dropGrant(grantID)
 	return nil
 }
 
 // ListGrants returns live grants, oldest first, filtered by user and client
-// when those are non-empty.
+// when those are non-empty. With a filter it reads only the grants of that
+// user (or client), through the index.
 func (s *Store) ListGrants(_ context.Context, userID, clientID string) ([]tokens.Grant, error) {
 	now := s.lockedNow()
 	defer s.mu.Unlock()
 	out := []tokens.Grant{}
-	for id := range s.grants {
+	for _, id := range s.grantCandidates(userID, clientID) {
 		g := s.liveGrant(id, now)
 		if g == nil {
 			continue

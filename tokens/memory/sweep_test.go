@@ -16,8 +16,8 @@ func TestSweepDropsExpired(t *testing.T) {
 	ctx := t.Context()
 	now := clock.Now()
 
-	live := tokens.Grant{ID: tokens.NewID(), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
-	lapsing := tokens.Grant{ID: tokens.NewID(), CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	live := tokens.Grant{ID: tokens.NewID(), UserID: "github:1", ClientID: "c1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	lapsing := tokens.Grant{ID: tokens.NewID(), UserID: "github:2", ClientID: "c2", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	for _, g := range []tokens.Grant{live, lapsing} {
 		if err := s.CreateGrant(ctx, g); err != nil {
 			t.Fatal(err)
@@ -53,6 +53,8 @@ func TestSweepDropsExpired(t *testing.T) {
 		t.Fatalf("%d grants kept, want only the live one", len(s.grants))
 	case len(g.codes) != 0 || len(g.access) != 0 || len(g.refresh) != 1:
 		t.Fatalf("kept %d codes, %d access, %d refresh tokens; want 0, 0, 1", len(g.codes), len(g.access), len(g.refresh))
+	case len(s.byUser) != 1 || len(s.byUser[live.UserID]) != 1 || len(s.byClient) != 1 || len(s.byClient[live.ClientID]) != 1:
+		t.Fatalf("grant indexes after sweep: by user %v, by client %v; want only the live grant's", s.byUser, s.byClient)
 	case len(s.pending) != 0 || len(s.locks) != 0:
 		t.Fatalf("kept %d pending and %d locks, want none", len(s.pending), len(s.locks))
 	}

@@ -77,7 +77,7 @@ func (s *Store) ListClients(ctx context.Context) ([]tokens.Client, error) {
 	if err != nil {
 		return nil, wrap("list clients", err)
 	}
-	raws, stale, err := s.getEach(ctx, "list clients", ids, s.clientKey)
+	recs, stale, err := s.getEach(ctx, "list clients", ids, s.clientKey)
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +86,10 @@ func (s *Store) ListClients(ctx context.Context) ([]tokens.Client, error) {
 			return nil, wrap("prune client index", err)
 		}
 	}
-	out := make([]tokens.Client, 0, len(raws))
-	for _, raw := range raws {
+	out := make([]tokens.Client, 0, len(recs))
+	for _, r := range recs {
 		var c tokens.Client
-		if err := decode("client", raw, &c); err != nil {
+		if err := decode("client", r.raw, &c); err != nil {
 			return nil, err
 		}
 		out = append(out, c)
@@ -100,10 +100,13 @@ func (s *Store) ListClients(ctx context.Context) ([]tokens.Client, error) {
 	return out, nil
 }
 
-// getEach GETs key(id) for every id in one pipeline (keys may sit in
-// different cluster slots). It returns the values found and the IDs whose
-// keys are gone.
-func (s *Store) getEach(ctx context.Context, op string, ids []string, key func(string) string) (found []string, stale []any, err error) {
+// record is a value read by getEach, with the ID it was read for.
+type record struct{ id, raw string }
+
+// getEach GETs key(id) for every id in one pipeline of single-key
+// commands (keys may sit in different cluster slots). It returns the
+// records found and the IDs whose keys are gone.
+func (s *Store) getEach(ctx context.Context, op string, ids []string, key func(string) string) (found []record, stale []any, err error) {
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
@@ -125,7 +128,7 @@ func (s *Store) getEach(ctx context.Context, op string, ids []string, key func(s
 		case err != nil:
 			return nil, nil, wrap(op, err)
 		default:
-			found = append(found, raw)
+			found = append(found, record{id: ids[i], raw: raw})
 		}
 	}
 	return found, stale, nil

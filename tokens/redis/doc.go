@@ -25,9 +25,10 @@
 // Every key except registrations has a TTL derived from its record's
 // ExpiresAt, and reads also compare ExpiresAt with the injected clock, so a
 // lapsed record is gone even before Redis evicts it. Registrations are
-// durable. The listing sets of clients and grants live outside the hash
-// tags and are maintained best effort; IDs whose records are gone are
-// pruned when listed.
+// durable. The listing sets of clients and grants (all grants, and the
+// grants of each user and of each client, so that listing one user's
+// grants reads only those) live outside the hash tags and are maintained
+// best effort; IDs whose records are gone are pruned when listed.
 //
 // Locks (the upstream refresh of one grant) are SET NX PX with a random
 // value: they lapse by their Redis TTL alone, never by a replica's clock,

@@ -1,10 +1,8 @@
 package redis
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -20,7 +18,8 @@ var errCASConflict = errors.New("redis store: concurrent update")
 var errContention = errors.New("redis store: too many concurrent updates of one grant")
 
 // CreateGrant stores a new grant with a TTL of its ExpiresAt and indexes it
-// for listing; ErrAlreadyExists if the ID is taken.
+// for listing (all grants, the user's, the client's); ErrAlreadyExists if
+// the ID is taken.
 func (s *Store) CreateGrant(ctx context.Context, g tokens.Grant) error {
 	if s.err != nil {
 		return s.err
@@ -40,10 +39,7 @@ func (s *Store) CreateGrant(ctx context.Context, g tokens.Grant) error {
 	if !ok {
 		return tokens.ErrAlreadyExists
 	}
-	if err := s.rdb.SAdd(ctx, s.grantsKey(), g.ID).Err(); err != nil {
-		return wrap("index grant", err)
-	}
-	return nil
+	return s.indexGrant(ctx, g)
 }
 
 // liveGrant reads the grant: its raw value (for compare-and-set) and
@@ -111,7 +107,7 @@ func (s *Store) retryCAS(attempt func() error) error {
 }
 
 // RevokeGrant deletes the grant with all its codes and tokens in one
-// script, then drops it from the listing index.
+// script, then drops it from the listing sets.
 func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
 	if s.err != nil {
 		return s.err
@@ -119,55 +115,11 @@ func (s *Store) RevokeGrant(ctx context.Context, grantID string) error {
 	if !validGrantID(grantID) {
 		return nil
 	}
-	if err := revokeScript.Run(ctx, s.rdb, []string{s.grantKey(grantID), s.grantSetKey(grantID)}).Err(); err != nil && !isNil(err) {
+	raw, err := revokeScript.Run(ctx, s.rdb, []string{s.grantKey(grantID), s.grantSetKey(grantID)}).Text()
+	if err != nil && !isNil(err) {
 		return wrap("revoke grant", err)
 	}
-	if err := s.rdb.SRem(ctx, s.grantsKey(), grantID).Err(); err != nil {
-		return wrap("unindex grant", err)
-	}
-	return nil
-}
-
-// ListGrants returns live grants, oldest first, filtered by user and client
-// when those are non-empty. IDs of grants that are gone are dropped from
-// the index as a side effect.
-func (s *Store) ListGrants(ctx context.Context, userID, clientID string) ([]tokens.Grant, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	ids, err := s.rdb.SMembers(ctx, s.grantsKey()).Result()
-	if err != nil {
-		return nil, wrap("list grants", err)
-	}
-	ids = slices.DeleteFunc(ids, func(id string) bool { return !validGrantID(id) })
-	raws, stale, err := s.getEach(ctx, "list grants", ids, s.grantKey)
-	if err != nil {
-		return nil, err
-	}
-	if len(stale) > 0 {
-		if err := s.rdb.SRem(ctx, s.grantsKey(), stale...).Err(); err != nil {
-			return nil, wrap("prune grant index", err)
-		}
-	}
-	now := s.now()
-	out := []tokens.Grant{}
-	for _, raw := range raws {
-		g, err := s.decodeGrant(raw, now)
-		if errors.Is(err, tokens.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if (userID != "" && g.UserID != userID) || (clientID != "" && g.ClientID != clientID) {
-			continue
-		}
-		out = append(out, g)
-	}
-	slices.SortFunc(out, func(a, b tokens.Grant) int {
-		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out, nil
+	return s.unindexGrant(ctx, grantID, raw)
 }
 
 // scriptCAS runs a compare-and-set script that answers 1 when it applied

@@ -1,6 +1,10 @@
 package redis
 
-import "strings"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
 
 // Key layout. Every record of one grant carries the grant's hash tag
 // {g:<grantID>}, so scripts that touch a grant and its codes and tokens
@@ -13,10 +17,15 @@ import "strings"
 //	<prefix>:{g:<id>}:keys         sorted set of the grant's code and token
 //	                               keys, scored by expiry (Unix ms)
 //	<prefix>:grants                set of grant IDs, for listing (best effort)
+//	<prefix>:grants:user:<sha256>  set of the IDs of one user's grants (best
+//	                               effort); the hex SHA-256 of the user ID
+//	<prefix>:grants:client:<sha256>
+//	                               set of the IDs of one client's grants
+//	                               (best effort); hex SHA-256 of the client ID
 //	<prefix>:client:<id>           registration (JSON), no TTL
 //	<prefix>:clients               set of client IDs, for listing
 //	<prefix>:pending:<hash>        pending authorization (JSON), TTL
-//	<prefix>:lock:<key>            lock: "<expiry ms>:<random>", TTL
+//	<prefix>:lock:<key>            lock: the holder's random value, TTL
 //	<prefix>:rl:{<key>/<window ms>}:<window index>
 //	                               rate limit counter, TTL (ratelimit.go)
 
@@ -33,6 +42,23 @@ func (s *Store) accessKey(grantID, hash string) string { return s.tag(grantID) +
 func (s *Store) refreshKey(grantID, hash string) string { return s.tag(grantID) + ":rt:" + hash }
 
 func (s *Store) grantsKey() string { return s.prefix + ":grants" }
+
+// userGrantsKey and clientGrantsKey name the per-user and per-client
+// listing sets. The IDs are hashed: user IDs come from identity providers
+// and may hold any character, braces included, which must not form a hash
+// tag; the sets are cross-slot anyway, like the global one.
+func (s *Store) userGrantsKey(userID string) string {
+	return s.prefix + ":grants:user:" + hashID(userID)
+}
+
+func (s *Store) clientGrantsKey(clientID string) string {
+	return s.prefix + ":grants:client:" + hashID(clientID)
+}
+
+func hashID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
 
 func (s *Store) clientKey(id string) string { return s.prefix + ":client:" + id }
 

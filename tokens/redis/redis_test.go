@@ -36,6 +36,8 @@ func TestRedis(t *testing.T) {
 			return s, clock
 		})
 	})
+	t.Run("ListGrantsReadsOnlyMatching", func(t *testing.T) { testListGrantsReadsOnlyMatching(t, srv, newStore) })
+	t.Run("GrantIndexesFollowRevocation", func(t *testing.T) { testGrantIndexesFollowRevocation(t, srv, newStore) })
 	t.Run("GrantKeysShareHashTag", func(t *testing.T) {
 		s, clock, prefix := newStore(t)
 		g, _ := populate(t, s, clock)
@@ -64,7 +66,7 @@ func TestRedis(t *testing.T) {
 			if err != nil {
 				t.Fatalf("PTTL %s: %v", k, err)
 			}
-			durable := strings.HasSuffix(k, ":grants") || strings.HasSuffix(k, ":clients") || strings.Contains(k, ":client:")
+			durable := strings.HasSuffix(k, ":grants") || strings.Contains(k, ":grants:") || strings.HasSuffix(k, ":clients") || strings.Contains(k, ":client:")
 			switch {
 			case durable && ttl >= 0:
 				t.Errorf("key %q has TTL %v, want none (durable)", k, ttl)
@@ -205,58 +207,6 @@ func TestRedis(t *testing.T) {
 		}
 		if n := len(scanKeys(t, rdb, k)) + len(scanKeys(t, rdb, prefix+":{g:"+g.ID+"}:*t:"+prev.AccessHash)) + len(scanKeys(t, rdb, prefix+":{g:"+g.ID+"}:rt:"+prev.RefreshHash)); n != 0 {
 			t.Errorf("%d live keys of the grant remain after revoke", n)
-		}
-	})
-	t.Run("LegacySetIndex", func(t *testing.T) {
-		// A key index written as a plain set by an earlier version must not
-		// break rotation or revocation of its grant.
-		s, clock, prefix := newStore(t)
-		ctx := t.Context()
-		g := grant(clock)
-		if err := s.CreateGrant(ctx, g); err != nil {
-			t.Fatal(err)
-		}
-		k := prefix + ":{g:" + g.ID + "}:keys"
-		legacy := prefix + ":{g:" + g.ID + "}:at:legacy"
-		if err := rdb.Set(ctx, legacy, "{}", time.Hour).Err(); err != nil {
-			t.Fatal(err)
-		}
-		if err := rdb.SAdd(ctx, k, legacy).Err(); err != nil {
-			t.Fatal(err)
-		}
-		pair := func(n int) tokens.Issue {
-			return tokens.Issue{
-				AccessHash: fmt.Sprintf("at-%d", n), Access: tokens.AccessToken{GrantID: g.ID, ExpiresAt: clock.Now().Add(time.Hour)},
-				RefreshHash: fmt.Sprintf("rt-%d", n), Refresh: tokens.RefreshToken{GrantID: g.ID, ExpiresAt: clock.Now().Add(time.Hour)},
-				GrantExpiresAt: clock.Now().Add(time.Hour),
-			}
-		}
-		if err := s.RevokeGrant(ctx, g.ID); err != nil {
-			t.Fatalf("RevokeGrant with a legacy index: %v", err)
-		}
-		if n := len(scanKeys(t, rdb, prefix+":{g:"+g.ID+"}*")); n != 0 {
-			t.Errorf("%d keys of the grant remain after revoke", n)
-		}
-		g = grant(clock)
-		if err := s.CreateGrant(ctx, g); err != nil {
-			t.Fatal(err)
-		}
-		k = prefix + ":{g:" + g.ID + "}:keys"
-		if err := rdb.SAdd(ctx, k, "stale").Err(); err != nil {
-			t.Fatal(err)
-		}
-		first, second := pair(1), pair(2)
-		if err := s.IssueTokens(ctx, g.ID, first); err != nil {
-			t.Fatalf("IssueTokens with a legacy index: %v", err)
-		}
-		if err := s.RotateRefresh(ctx, g.ID, first.RefreshHash, clock.Now(), nil, second); err != nil {
-			t.Fatalf("RotateRefresh: %v", err)
-		}
-		if err := s.RevokeGrant(ctx, g.ID); err != nil {
-			t.Fatalf("RevokeGrant: %v", err)
-		}
-		if keys := scanKeys(t, rdb, prefix+":{g:"+g.ID+"}*"); len(keys) != 0 {
-			t.Errorf("keys of the grant remain after revoke: %v", keys)
 		}
 	})
 	t.Run("InvalidPrefix", func(t *testing.T) {

@@ -12,16 +12,13 @@ import goredis "github.com/redis/go-redis/v9"
 // grant's key index, which must outlive every member). prune drops from the
 // index the names whose expiry (the score, Unix ms by the store's clock) is
 // at or before now, so a grant that refreshes for months does not collect
-// the names of every token it ever had. An index left by an earlier version
-// (a plain set that was never pruned) is dropped; the records it named stay
-// unreadable without their grant once it is revoked, and lapse by TTL.
+// the names of every token it ever had.
 const luaExtend = `
 local function extend(key, ms)
   local cur = redis.call('PTTL', key)
   if cur == -1 or cur < tonumber(ms) then redis.call('PEXPIRE', key, ms) end
 end
 local function prune(key, now)
-  if redis.call('TYPE', key).ok == 'set' then redis.call('DEL', key) end
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
 `
@@ -97,21 +94,19 @@ return 1
 `)
 
 // revokeScript: KEYS grant, index. Deletes every key in the index, the
-// grant and the index (a plain set, if an earlier version left one).
+// grant and the index, and
+// answers the grant as it was (nil if it was gone), so that the caller can
+// drop it from the user and client listing sets.
 // (Names pruned from the index belong to records that have lapsed; they are
 // unreadable and go with their own TTL.)
 var revokeScript = goredis.NewScript(`
-local members
-if redis.call('TYPE', KEYS[2]).ok == 'set' then
-  members = redis.call('SMEMBERS', KEYS[2])
-else
-  members = redis.call('ZRANGE', KEYS[2], 0, -1)
-end
+local grant = redis.call('GET', KEYS[1])
+local members = redis.call('ZRANGE', KEYS[2], 0, -1)
 for i = 1, #members, 500 do
   redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
 end
 redis.call('DEL', KEYS[1], KEYS[2])
-return 1
+return grant
 `)
 
 // lockScript: KEYS lock; ARGV value, TTL ms. Takes the lock only if no one

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"RotateRaceOnlyOneWins", testRotateRaceOnlyOneWins},
 		{"SetUpstream", testSetUpstream},
 		{"ListGrantsFilters", testListGrantsFilters},
+		{"ListGrantsByUserAndClientIndexes", testListGrantsByUserAndClientIndexes},
 		{"LockExclusive", testLockExclusive},
 		{"LockLapses", testLockLapses},
 		{"LockKeysIndependent", testLockKeysIndependent},
