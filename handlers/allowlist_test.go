@@ -317,3 +317,71 @@ func TestDescriptionSafe(t *testing.T) {
 		t.Errorf("unsafe characters survive: %s", raw)
 	}
 }
+
+// TestAllowlistRecheckedAtRefresh: the rules that need no upstream call
+// (users, e-mail domains, Workspace domains) are evaluated again at every
+// refresh against what the grant recorded at sign-in. An operator who
+// narrows the list (and restarts) cuts existing grants off at their next
+// refresh: invalid_grant, and the grant with all its tokens is revoked.
+func TestAllowlistRecheckedAtRefresh(t *testing.T) {
+	tests := []struct {
+		name          string
+		admit, refuse allow.Rules
+		claims        *allow.Claims
+		reason        string
+	}{
+		{name: "users",
+			admit:  allow.Rules{Users: []string{"github:4242"}},
+			refuse: allow.Rules{Users: []string{"github:1"}},
+			reason: "your GitHub account is not on the list of people allowed to sign in"},
+		{name: "email domains",
+			admit:  allow.Rules{EmailDomains: []string{"example.com"}},
+			refuse: allow.Rules{EmailDomains: []string{"corp.example"}},
+			reason: "only verified e-mail addresses at corp.example may sign in"},
+		{name: "google hosted domains",
+			admit:  allow.Rules{GoogleHostedDomains: []string{"corp.example"}},
+			refuse: allow.Rules{GoogleHostedDomains: []string{"other.example"}},
+			claims: &allow.Claims{HostedDomain: "corp.example"},
+			reason: "only Google Workspace accounts of other.example may sign in"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(t, func(cfg *Config) {
+				cfg.Allow = mustPolicy(t, tt.admit)
+				if tt.claims != nil {
+					cfg.Providers = []upstream.Provider{claimsProvider{fakeProvider: cfg.Providers[0].(*fakeProvider), claims: *tt.claims}}
+				}
+			})
+			s.idp.identity.EmailVerified = true
+			c := s.register(authMethodNone, "http://localhost:7777/cb")
+			tr := s.tokenPair(c)
+			at, err := s.accessRecord(tr.AccessToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := s.refresh(c, tr.RefreshToken)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("refresh under the admitting rules: %d %s", resp.StatusCode, readBody(t, resp))
+			}
+			var tr2 tokenResponse
+			decodeJSON(t, resp, &tr2)
+
+			// The operator narrows the list: the same store and keys,
+			// another policy (a restart with a new configuration).
+			cfg := s.cfg
+			cfg.Allow = mustPolicy(t, tt.refuse)
+			h, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.handler = h
+			e := wantOAuthError(t, s.refresh(c, tr2.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+			if !strings.Contains(e.ErrorDescription, "access revoked: "+tt.reason) {
+				t.Errorf("error_description = %q, want it to say %q", e.ErrorDescription, tt.reason)
+			}
+			if _, err := s.store.GetGrant(context.Background(), at.GrantID); !errors.Is(err, tokens.ErrNotFound) {
+				t.Errorf("grant after the refusal: %v, want it revoked", err)
+			}
+		})
+	}
+}
