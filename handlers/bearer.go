@@ -55,7 +55,7 @@ func bearerUnauthorized(code, description string) *bearerError {
 // context. Anything else gets 401 with a WWW-Authenticate challenge naming
 // the resource metadata (RFC 9728 §5.1) and the default scopes, or 503 when
 // the store cannot answer.
-func (h *MCP) requireBearer(next http.Handler) http.Handler {
+func (h *ResourceServer) requireBearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ti, berr := h.authenticate(r)
 		if berr != nil {
@@ -71,7 +71,7 @@ func (h *MCP) requireBearer(next http.Handler) http.Handler {
 // only after a miss), expiry, audience, and the unwrapping of the grant's
 // data key, which also proves the token is the one the record was made for.
 // It never calls upstream.
-func (h *MCP) authenticate(r *http.Request) (*auth.TokenInfo, *bearerError) {
+func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearerError) {
 	token, berr := bearerToken(r)
 	if berr != nil {
 		return nil, berr
@@ -175,7 +175,7 @@ func bearerToken(r *http.Request) (string, *bearerError) {
 //	Bearer error="invalid_token", error_description="…", resource_metadata="…", scope="…"
 //
 // The body is the same error as JSON. A 503 says when to retry.
-func (h *MCP) writeBearerError(w http.ResponseWriter, e *bearerError) {
+func (h *ResourceServer) writeBearerError(w http.ResponseWriter, e *bearerError) {
 	switch e.status {
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", h.challenge(e))
@@ -190,7 +190,7 @@ func (h *MCP) writeBearerError(w http.ResponseWriter, e *bearerError) {
 }
 
 // challenge renders the WWW-Authenticate value for a 401.
-func (h *MCP) challenge(e *bearerError) string {
+func (h *ResourceServer) challenge(e *bearerError) string {
 	var params []string
 	if e.code != "" {
 		params = append(params, challengeParam("error", e.code), challengeParam("error_description", e.description))

@@ -59,35 +59,9 @@ const sdkClockSkew = time.Minute
 // One user holds at most MaxSessionsPerUser sessions at once: a POST that
 // would open another gets 429 with Retry-After (sessionLimiter).
 type MCP struct {
-	// Resource is the resource identifier R (issuer + "/mcp") that access
-	// tokens must be bound to (RFC 8707).
-	Resource string
-	// ResourceMetadataURL is the absolute URL of the protected resource
-	// metadata (issuer + "/.well-known/oauth-protected-resource/mcp"), named
-	// in every challenge (RFC 9728 §5.1).
-	ResourceMetadataURL string
-	// Scopes is the default scope list put in the 401 challenge.
-	Scopes []string
-	// Tokens looks access tokens up by their keyed hash.
-	Tokens tokens.TokenStore
-	// Keys hashes presented tokens and unwraps the grant's data key.
-	Keys *tokens.Keyring
-	// Server is the MCP server with the tools registered, for every
-	// caller when ServerFor is nil.
-	Server *mcp.Server
-	// ServerFor, when set, picks the MCP server of each request by its
-	// verified caller (tools/list then shows each person the tools their
-	// sign-in can use: the GitHub tools only to GitHub grants). It replaces
-	// Server; a nil answer fails the request with 400.
-	ServerFor func(caller *tokens.Caller) *mcp.Server
-	// ToolScopes, when set, is enforced on every tools/call before the SDK
-	// sees it: a token without the tool's scope gets 403
-	// insufficient_scope (see requireToolScope). Nil checks no scopes.
-	ToolScopes ToolScopes
-	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
-	// to call /mcp. Requests without an Origin header (non-browser clients,
-	// Claude's backend, mcp-remote) are always allowed.
-	AllowedOrigins []string
+	// ResourceServer holds what /mcp shares with /sse: the resource,
+	// the token check, the MCP servers, the scope and Origin policy.
+	ResourceServer
 	// Stateful serves MCP sessions (Mcp-Session-Id, GET stream, DELETE)
 	// kept in this process; the zero value is stateless. See MCP.
 	Stateful bool
@@ -99,10 +73,6 @@ type MCP struct {
 	// once; a POST that would open one more gets 429. Zero means
 	// DefaultSessionsPerUser. Unused when stateless.
 	MaxSessionsPerUser int
-	// Logger receives request logs; nil discards them.
-	Logger *slog.Logger
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 // Mount registers /mcp (every method) on mux. It panics if a required
@@ -175,7 +145,7 @@ func (h *MCP) serverFor(r *http.Request) *mcp.Server {
 // checkOrigin answers 403 to a browser request whose Origin is not in
 // AllowedOrigins (DNS rebinding and cross-site request defence). Origins
 // compare case-insensitively (scheme and host are case-insensitive).
-func (h *MCP) checkOrigin(next http.Handler) http.Handler {
+func (h *ResourceServer) checkOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin != "" && !h.originAllowed(origin) {
@@ -187,7 +157,7 @@ func (h *MCP) checkOrigin(next http.Handler) http.Handler {
 	})
 }
 
-func (h *MCP) originAllowed(origin string) bool {
+func (h *ResourceServer) originAllowed(origin string) bool {
 	for _, o := range h.AllowedOrigins {
 		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
 			return true
@@ -196,14 +166,14 @@ func (h *MCP) originAllowed(origin string) bool {
 	return false
 }
 
-func (h *MCP) now() time.Time {
+func (h *ResourceServer) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
 	}
 	return time.Now()
 }
 
-func (h *MCP) logger() *slog.Logger {
+func (h *ResourceServer) logger() *slog.Logger {
 	if h.Logger != nil {
 		return h.Logger
 	}

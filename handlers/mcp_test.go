@@ -102,7 +102,7 @@ func newMCPFixture(t testing.TB, opts ...mcpFixtureOption) *mcpFixture {
 			return nil, whoamiOut{UserID: c.UserID, GrantID: c.GrantID}, nil
 		})
 	logs := &testlog.Buffer{}
-	h := &MCP{
+	h := &MCP{ResourceServer: ResourceServer{
 		Resource:            mcpTestResource,
 		ResourceMetadataURL: mcpTestPRM,
 		Scopes:              mcpTestScopes,
@@ -112,7 +112,7 @@ func newMCPFixture(t testing.TB, opts ...mcpFixtureOption) *mcpFixture {
 		AllowedOrigins:      []string{"http://localhost:6274"},
 		Logger:              slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:                 clock.Now,
-	}
+	}}
 	for _, o := range opts {
 		o(h)
 	}

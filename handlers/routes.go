@@ -156,6 +156,22 @@ func New(cfg Config) (http.Handler, error) {
 	scopes := scopePolicy{supported: cfg.ScopesSupported, defaults: cfg.DefaultScopes}
 	resourceMetadataURL := cfg.Issuer + pathProtectedResource + pathMCP
 
+	mcpResource := ResourceServer{
+		Resource:            resources.canonical,
+		ResourceMetadataURL: resourceMetadataURL,
+		Scopes:              cfg.DefaultScopes,
+		Tokens:              cfg.Store,
+		Keys:                cfg.Keys,
+		Server:              cfg.MCPServer,
+		ServerFor:           cfg.MCPServerFor,
+		ToolScopes:          cfg.ToolScopes,
+		AllowedOrigins:      ownOrigin(cfg.Issuer, cfg.AllowedOrigins),
+		Logger:              cfg.Logger,
+		Now:                 cfg.Now,
+	}
+	// /sse serves the same resource; only its metadata document differs.
+	sseResource := mcpResource
+	sseResource.ResourceMetadataURL = cfg.Issuer + pathProtectedResource + pathSSE
 	mounters := []mounter{
 		&metadataHandler{
 			Issuer:          cfg.Issuer,
@@ -247,33 +263,11 @@ func New(cfg Config) (http.Handler, error) {
 			Logger: cfg.Logger,
 		},
 		&MCP{
-			Resource:            resources.canonical,
-			ResourceMetadataURL: resourceMetadataURL,
-			Scopes:              cfg.DefaultScopes,
-			Tokens:              cfg.Store,
-			Keys:                cfg.Keys,
-			Server:              cfg.MCPServer,
-			ServerFor:           cfg.MCPServerFor,
-			ToolScopes:          cfg.ToolScopes,
-			AllowedOrigins:      ownOrigin(cfg.Issuer, cfg.AllowedOrigins),
-			Stateful:            cfg.Stateful,
-			SessionTimeout:      cfg.SessionTimeout,
-			Logger:              cfg.Logger,
-			Now:                 cfg.Now,
+			ResourceServer: mcpResource,
+			Stateful:       cfg.Stateful,
+			SessionTimeout: cfg.SessionTimeout,
 		},
-		&SSE{
-			Resource:            resources.canonical,
-			ResourceMetadataURL: cfg.Issuer + pathProtectedResource + pathSSE,
-			Scopes:              cfg.DefaultScopes,
-			Tokens:              cfg.Store,
-			Keys:                cfg.Keys,
-			Server:              cfg.MCPServer,
-			ServerFor:           cfg.MCPServerFor,
-			ToolScopes:          cfg.ToolScopes,
-			AllowedOrigins:      ownOrigin(cfg.Issuer, cfg.AllowedOrigins),
-			Logger:              cfg.Logger,
-			Now:                 cfg.Now,
-		},
+		&SSE{ResourceServer: sseResource},
 		&Health{Store: cfg.Store, Logger: cfg.Logger},
 	}
 	mux := http.NewServeMux()

@@ -89,7 +89,7 @@ func toolScopeProblems(ts ToolScopes, supported []string) []string {
 // leaves no reading of the message that names a tool the check did not see.
 // The tools' own receiving middleware (tools.RequireScopes) checks again
 // where the tool runs.
-func (h *MCP) requireToolScope(next http.Handler) http.Handler {
+func (h *ResourceServer) requireToolScope(next http.Handler) http.Handler {
 	if h.ToolScopes == nil {
 		return next
 	}
@@ -141,7 +141,7 @@ func (h *MCP) requireToolScope(next http.Handler) http.Handler {
 // writeInsufficientScope answers 403 insufficient_scope (RFC 6750 §3.1)
 // with the challenge described on requireToolScope and the same error as
 // JSON.
-func (h *MCP) writeInsufficientScope(w http.ResponseWriter, r *http.Request, ti *auth.TokenInfo, missing, tools []string) {
+func (h *ResourceServer) writeInsufficientScope(w http.ResponseWriter, r *http.Request, ti *auth.TokenInfo, missing, tools []string) {
 	needed := append([]string(nil), ti.Scopes...)
 	for _, s := range missing {
 		if !contains(needed, s) {

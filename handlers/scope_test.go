@@ -278,7 +278,7 @@ func TestScopeAnswersOfTheSDK(t *testing.T) {
 // TestScopeCheckKeepsTheBody checks that the SDK receives the body exactly
 // as the client sent it, whatever the check decided to let through.
 func TestScopeCheckKeepsTheBody(t *testing.T) {
-	h := &MCP{ResourceMetadataURL: mcpTestPRM, ToolScopes: testToolScopes{}}
+	h := &ResourceServer{ResourceMetadataURL: mcpTestPRM, ToolScopes: testToolScopes{}}
 	big := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"read_thing","arguments":{"pad":"` +
 		strings.Repeat("x", 1<<20) + `"}}}`
 	bodies := []string{
@@ -318,7 +318,7 @@ func TestScopeCheckKeepsTheBody(t *testing.T) {
 }
 
 func TestScopeCheckBodyLimit(t *testing.T) {
-	h := &MCP{ResourceMetadataURL: mcpTestPRM, ToolScopes: testToolScopes{}}
+	h := &ResourceServer{ResourceMetadataURL: mcpTestPRM, ToolScopes: testToolScopes{}}
 	called := false
 	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true })
 	r := mcpPost(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"write_thing","arguments":{"pad":"`+

@@ -108,42 +108,16 @@ var (
 // cancels its in-flight requests and waits for them before the GET returns,
 // so no goroutine outlives it.
 type SSE struct {
-	// Resource is the resource identifier R (issuer + "/mcp") that access
-	// tokens must be bound to (RFC 8707).
-	Resource string
-	// ResourceMetadataURL is the absolute URL of /sse's protected resource
-	// metadata (issuer + "/.well-known/oauth-protected-resource/sse"),
-	// named in every challenge (RFC 9728 §5.1).
-	ResourceMetadataURL string
-	// Scopes is the default scope list put in the 401 challenge.
-	Scopes []string
-	// Tokens looks access tokens up by their keyed hash.
-	Tokens tokens.TokenStore
-	// Keys hashes presented tokens and unwraps the grant's data key.
-	Keys *tokens.Keyring
-	// Server is the MCP server with the tools registered, for every
-	// caller when ServerFor is nil.
-	Server *mcp.Server
-	// ServerFor, when set, picks the MCP server of each stream by the
-	// verified caller of the GET that opens it (as MCP.ServerFor).
-	ServerFor func(caller *tokens.Caller) *mcp.Server
-	// ToolScopes, when set, is enforced on every POSTed tools/call before
-	// the message reaches the session, exactly as on /mcp: 403
-	// insufficient_scope with /sse's challenge (see requireToolScope).
-	ToolScopes ToolScopes
-	// AllowedOrigins are the browser origins (scheme://host[:port]) allowed
-	// to call /sse. Requests without an Origin header are always allowed.
-	AllowedOrigins []string
+	// ResourceServer holds what /sse shares with /mcp; its
+	// ResourceMetadataURL is /sse's own (issuer +
+	// "/.well-known/oauth-protected-resource/sse"), named in every challenge.
+	ResourceServer
 	// MaxStreamsPerUser bounds the open streams of one user; zero means
 	// DefaultSSEStreamsPerUser.
 	MaxStreamsPerUser int
 	// KeepAlive is the interval of the comment lines sent on an idle
 	// stream; zero means DefaultSSEKeepAlive, negative sends none.
 	KeepAlive time.Duration
-	// Logger receives stream events (IDs only); nil discards them.
-	Logger *slog.Logger
-	// Now is the clock of the bearer check; nil means time.Now.
-	Now func() time.Time
 }
 
 // Mount registers /sse (GET opens a stream, POST delivers a message) on
@@ -169,18 +143,8 @@ func (h *SSE) handler() http.Handler {
 // chain puts the CORS, Origin, bearer and tool-scope checks of /mcp (the
 // same code, with /sse's challenge) in front of hub.
 func (h *SSE) chain(hub *sseHub) http.Handler {
-	gate := &MCP{
-		Resource:            h.Resource,
-		ResourceMetadataURL: h.ResourceMetadataURL,
-		Scopes:              h.Scopes,
-		Tokens:              h.Tokens,
-		Keys:                h.Keys,
-		ToolScopes:          h.ToolScopes,
-		AllowedOrigins:      h.AllowedOrigins,
-		Logger:              h.Logger,
-		Now:                 h.Now,
-	}
-	return withCORS(gate.checkOrigin(gate.requireBearer(gate.requireToolScope(hub))))
+	rs := &h.ResourceServer
+	return withCORS(rs.checkOrigin(rs.requireBearer(rs.requireToolScope(hub))))
 }
 
 // newHub returns an empty session hub with h's limits.

@@ -43,7 +43,7 @@ func newSSEFixture(t *testing.T, opts ...func(*SSE)) *sseFixture {
 	t.Helper()
 	f := newMCPFixture(t)
 	logs := &testlog.Buffer{}
-	h := &SSE{
+	h := &SSE{ResourceServer: ResourceServer{
 		Resource:            mcpTestResource,
 		ResourceMetadataURL: sseTestPRM,
 		Scopes:              mcpTestScopes,
@@ -53,7 +53,7 @@ func newSSEFixture(t *testing.T, opts ...func(*SSE)) *sseFixture {
 		AllowedOrigins:      f.h.AllowedOrigins,
 		Logger:              slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:                 f.clock.Now,
-	}
+	}}
 	for _, o := range opts {
 		o(h)
 	}
