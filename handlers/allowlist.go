@@ -11,7 +11,7 @@ import (
 )
 
 // UpstreamTokenSource hands out a grant's current upstream token,
-// refreshing it first when it has expired (tokens.UpstreamTokens). The
+// refreshing it first when it has expired (protected.UpstreamTokens). The
 // token endpoint needs it to re-check GitHub organisation and team rules
 // at refresh with the person's own GitHub token.
 type UpstreamTokenSource interface {

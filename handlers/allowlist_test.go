@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
@@ -112,7 +113,7 @@ func TestLoginRefusedByAllowlist(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestServer(t, func(cfg *Config) {
 				cfg.Allow = mustPolicy(t, tt.rules)
-				cfg.UpstreamTokens = &tokens.UpstreamTokens{Store: cfg.Store}
+				cfg.UpstreamTokens = &protected.UpstreamTokens{Store: cfg.Store}
 				if tt.claims != nil {
 					cfg.Providers = []upstream.Provider{claimsProvider{fakeProvider: cfg.Providers[0].(*fakeProvider), claims: *tt.claims}}
 				}
@@ -179,7 +180,7 @@ func newGitHubAllowServer(t *testing.T, login string) *gitHubAllowServer {
 	s := newTestServer(t, func(cfg *Config) {
 		cfg.Providers = []upstream.Provider{p}
 		cfg.Allow = mustPolicy(t, allow.Rules{GitHubOrgs: []string{"acme"}})
-		cfg.UpstreamTokens = &tokens.UpstreamTokens{Store: cfg.Store, Providers: map[string]upstream.Provider{"github": p}, Now: cfg.Now}
+		cfg.UpstreamTokens = &protected.UpstreamTokens{Store: cfg.Store, Providers: map[string]upstream.Provider{"github": p}, Now: cfg.Now}
 	})
 	return &gitHubAllowServer{asServer: s, fake: fake}
 }

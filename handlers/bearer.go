@@ -113,15 +113,12 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 			slog.String("grant_id", grantID), slog.String("client_id", at.ClientID))
 		return nil, bearerUnauthorized(bearerInvalidToken, "token was issued for another resource")
 	}
-	raw, err := h.Keys.OpenWithToken(token, aadDataKey+grantID, at.WrappedKey)
-	var key tokens.DataKey
-	if err != nil || len(raw) != len(key) {
+	key, err := h.Keys.UnwrapGrantKey(token, grantID, at.WrappedKey)
+	if err != nil {
 		h.logger().LogAttrs(r.Context(), slog.LevelWarn, "access token record cannot be unwrapped",
 			slog.String("grant_id", grantID), slog.String("client_id", at.ClientID))
 		return nil, bearerUnauthorized(bearerInvalidToken, "the access token is unknown, revoked or expired")
 	}
-	copy(key[:], raw)
-	clear(raw)
 
 	h.logger().LogAttrs(r.Context(), slog.LevelDebug, "mcp request authorized",
 		slog.String("grant_id", grantID), slog.String("client_id", at.ClientID), slog.String("user_id", at.UserID))
@@ -244,9 +241,8 @@ func verifiedTokenInfo(ctx context.Context, _ string, _ *http.Request) (*auth.To
 	return nil, auth.ErrInvalidToken
 }
 
-// providerOf is the provider name of a user ID (provider + ":" + subject,
-// see userID): provider names never contain ":".
+// providerOf is the provider name of a user ID (tokens.UserID).
 func providerOf(userID string) string {
-	provider, _, _ := strings.Cut(userID, ":")
+	provider, _, _ := tokens.SplitUserID(userID)
 	return provider
 }

@@ -14,21 +14,6 @@ import (
 	"github.com/mcpgate/mcpgate/upstream/allow"
 )
 
-// Associated data of the seals of one grant (tokens.SealWithKey,
-// Keyring.SealWithToken). Each binds a ciphertext to its grant and to its
-// purpose, so no sealed value can be moved to another grant or used as
-// another kind of value.
-const (
-	// aadUpstream + grantID seals the upstream token with the data key.
-	aadUpstream = "upstream:"
-	// aadDataKey + grantID wraps the data key under a code, access or
-	// refresh token.
-	aadDataKey = "datakey:"
-	// aadGrace + grantID seals a refresh response under the refresh token
-	// it answered, for an idempotent retry.
-	aadGrace = "grace:"
-)
-
 // upstreamExchangeTimeout bounds the code exchange and user lookup at the
 // identity provider.
 const upstreamExchangeTimeout = 15 * time.Second
@@ -306,7 +291,7 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		log.LogAttrs(ctx, slog.LevelError, "encoding the upstream token failed", slog.String("error", err.Error()))
 		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
 	}
-	sealed, err := tokens.SealWithKey(dk, aadUpstream+grantID, plain)
+	sealed, err := tokens.SealUpstream(dk, grantID, plain)
 	clear(plain)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "sealing the upstream token failed", slog.String("error", err.Error()))
@@ -334,7 +319,7 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		return "", "", storeUnavailable()
 	}
 	code = tokens.Mint(tokens.KindCode, grantID)
-	wrapped, err := h.Keys.SealWithToken(code, aadDataKey+grantID, dk[:])
+	wrapped, err := h.Keys.WrapGrantKey(code, grantID, dk)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "wrapping the data key failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
 		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
@@ -365,9 +350,9 @@ func (h *callbackHandler) provider(name string) upstream.Provider {
 	return nil
 }
 
-// userID is the stable user identifier: provider and subject.
+// userID is the stable user identifier of id at p (tokens.UserID).
 func userID(p upstream.Provider, id upstream.Identity) string {
-	return p.Name() + ":" + id.Subject
+	return tokens.UserID(p.Name(), id.Subject)
 }
 
 // upstreamError maps an error of the identity provider's authorization

@@ -72,11 +72,11 @@
 //	    package upstream/allow) decides next: a refused person gets a 403
 //	    page that says why, with a link back to the client carrying
 //	    access_denied. The grant is created with the upstream
-//	    token sealed under a fresh data key (AEAD, associated data
-//	    "upstream:"+grantID); our authorization code (OAuth 2.1 §4.1.2:
-//	    single use, CodeTTL ≤ 10 min, bound to client, redirect URI,
-//	    challenge, resource and scopes) holds the data key wrapped under
-//	    the code itself ("datakey:"+grantID). The browser goes back to the
+//	    token sealed under a fresh data key (tokens.SealUpstream, bound to
+//	    the grant); our authorization code (OAuth 2.1 §4.1.2: single use,
+//	    CodeTTL ≤ 10 min, bound to client, redirect URI, challenge,
+//	    resource and scopes) holds the data key wrapped under the code
+//	    itself (Keyring.WrapGrantKey). The browser goes back to the
 //	    client with code, state and iss.
 //
 //	CODE_ISSUED --POST /token authorization_code--> ACTIVE
@@ -85,22 +85,25 @@
 //	    invalid_client). The code is consumed, then checked: client,
 //	    redirect_uri, S256(code_verifier) = challenge, resource. A second
 //	    use of a code revokes the grant and every token the first use
-//	    issued (OAuth 2.1 §4.1.3). An access token (bound to R) and a
-//	    refresh token are minted, each wrapping the data key under itself,
-//	    so a copy of the store alone opens no upstream token.
+//	    issued (OAuth 2.1 §4.1.3). The data key is unwrapped with the code
+//	    (Keyring.UnwrapGrantKey); an access token (bound to R) and a
+//	    refresh token are minted, each wrapping the data key under itself
+//	    (Keyring.WrapGrantKey), so a copy of the store alone opens no
+//	    upstream token.
 //
 //	ACTIVE --POST /token refresh_token--> ACTIVE (rotated)
 //	    Every refresh rotates the refresh token (OAuth 2.1 §4.3.1). The
 //	    rotated record keeps the response it produced, sealed under the old
-//	    token ("grace:"+grantID): a retry within RefreshGrace gets the same
-//	    response (lost responses, concurrent replicas); a later reuse
-//	    revokes the grant (reuse detection, RFC 9700 §4.14.2). A narrower
-//	    scope may be asked for the access token (RFC 6749 §6). Before
-//	    rotating, the allowlist is checked again (GitHub organisation and
-//	    team rules with the grant's upstream token, refreshed through
-//	    Config.UpstreamTokens): a refusal revokes the grant (invalid_grant
-//	    "access revoked: …"); an unanswerable check is 503 and revokes
-//	    nothing.
+//	    token (Keyring.SealGrace): a retry within RefreshGrace gets the
+//	    same response (Keyring.OpenGrace; lost responses, concurrent
+//	    replicas); a later reuse revokes the grant (reuse detection, RFC
+//	    9700 §4.14.2). A narrower scope may be asked for the access token
+//	    (RFC 6749 §6). Before rotating, the allowlist is checked again
+//	    (GitHub organisation and team rules with the grant's upstream
+//	    token, refreshed through Config.UpstreamTokens, a
+//	    protected.UpstreamTokens): a refusal revokes the grant
+//	    (invalid_grant "access revoked: …"); an unanswerable check is 503
+//	    and revokes nothing.
 //
 //	ACTIVE --POST /revoke (either token)--> REVOKED
 //	    Revoking the access or the refresh token ends the whole grant

@@ -118,13 +118,11 @@ func TestHappyPath(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw2, err := s.keys.OpenWithToken(tr.AccessToken, "datakey:"+at.GrantID, at.WrappedKey)
+			dk, err := s.keys.UnwrapGrantKey(tr.AccessToken, at.GrantID, at.WrappedKey)
 			if err != nil {
 				t.Fatalf("data key does not unwrap with the access token: %v", err)
 			}
-			var dk tokens.DataKey
-			copy(dk[:], raw2)
-			plain, err := tokens.OpenWithKey(dk, "upstream:"+at.GrantID, grant.Upstream)
+			plain, err := tokens.OpenUpstream(dk, at.GrantID, grant.Upstream)
 			if err != nil {
 				t.Fatalf("upstream token does not open: %v", err)
 			}

@@ -661,9 +661,9 @@ func (s *fuzzTokenServer) reset(t *testing.T) {
 		}
 		dk := tokens.NewDataKey()
 		wrap := func(tok string) []byte {
-			w, err := s.keys.SealWithToken(tok, aadDataKey+g.id, dk[:])
+			w, err := s.keys.WrapGrantKey(tok, g.id, dk)
 			if err != nil {
-				t.Fatalf("SealWithToken: %v", err)
+				t.Fatalf("WrapGrantKey: %v", err)
 			}
 			return w
 		}

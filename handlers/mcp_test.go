@@ -135,8 +135,8 @@ type mcpIssueOptions struct {
 
 // issue creates a grant and its first token pair exactly as the callback and
 // the token endpoint do: a fresh data key seals the upstream token
-// ("upstream:"+grantID) and is wrapped under each token ("datakey:"+grantID);
-// the store keeps keyed hashes only.
+// (tokens.SealUpstream) and is wrapped under each token
+// (Keyring.WrapGrantKey); the store keeps keyed hashes only.
 func (f *mcpFixture) issue(t testing.TB, o mcpIssueOptions) mcpGrant {
 	t.Helper()
 	if o.resource == "" {
@@ -156,11 +156,11 @@ func (f *mcpFixture) issue(t testing.TB, o mcpIssueOptions) mcpGrant {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := tokens.SealWithKey(dk, "upstream:"+grantID, up)
+	sealed, err := tokens.SealUpstream(dk, grantID, up)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, subject, _ := strings.Cut(o.userID, ":")
+	_, subject, _ := tokens.SplitUserID(o.userID)
 	if err := f.store.CreateGrant(ctx, tokens.Grant{
 		ID: grantID, ClientID: mcpTestClientID, UserID: o.userID, Provider: "github", Subject: subject,
 		Scopes: mcpTestScopes, Resource: o.resource, Upstream: sealed, CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
@@ -171,7 +171,7 @@ func (f *mcpFixture) issue(t testing.TB, o mcpIssueOptions) mcpGrant {
 	refresh := tokens.Mint(tokens.KindRefresh, grantID)
 	wrap := func(tok string) []byte {
 		t.Helper()
-		w, err := f.keys.SealWithToken(tok, "datakey:"+grantID, dk[:])
+		w, err := f.keys.WrapGrantKey(tok, grantID, dk)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,7 +440,7 @@ func TestMCPRefusesTokenWithForeignWrappedKey(t *testing.T) {
 
 func mcpWrapKey(t *testing.T, keys *tokens.Keyring, token, grantID string, dk tokens.DataKey) []byte {
 	t.Helper()
-	w, err := keys.SealWithToken(token, "datakey:"+grantID, dk[:])
+	w, err := keys.WrapGrantKey(token, grantID, dk)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ type Config struct {
 	// (package upstream/allow); nil or empty admits everyone.
 	Allow *allow.Policy
 	// UpstreamTokens opens and refreshes a grant's upstream token
-	// (tokens.UpstreamTokens). Required when Allow has GitHub organisation
+	// (protected.UpstreamTokens). Required when Allow has GitHub organisation
 	// or team rules, which are re-checked at refresh with it.
 	UpstreamTokens UpstreamTokenSource
 	// ScopesSupported are the scopes clients may ask for, e.g.

@@ -82,7 +82,7 @@ func (f *mcpFixture) scopedAccess(t *testing.T, scopes []string) string {
 	access, refresh := tokens.Mint(tokens.KindAccess, grantID), tokens.Mint(tokens.KindRefresh, grantID)
 	wrap := func(tok string) []byte {
 		t.Helper()
-		w, err := f.keys.SealWithToken(tok, aadDataKey+grantID, dk[:])
+		w, err := f.keys.WrapGrantKey(tok, grantID, dk)
 		if err != nil {
 			t.Fatal(err)
 		}

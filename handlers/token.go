@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -171,7 +172,7 @@ func (h *tokenHandler) exchangeCode(ctx context.Context, client tokens.Client, f
 	case resource != "" && resource != ac.Resource:
 		return spent("resource mismatch", badRequest(errInvalidTarget, "resource does not match the authorization request"))
 	}
-	dk, err := h.unwrap(code, grantID, ac.WrappedKey)
+	dk, err := h.Keys.UnwrapGrantKey(code, grantID, ac.WrappedKey)
 	if err != nil {
 		return spent("data key cannot be unwrapped", invalidCode())
 	}
@@ -260,7 +261,7 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 		log.LogAttrs(ctx, slog.LevelError, "reading the grant failed", slog.String("error", err.Error()))
 		return nil, storeUnavailable()
 	}
-	dk, err := h.unwrap(rt, grantID, rec.WrappedKey)
+	dk, err := h.Keys.UnwrapGrantKey(rt, grantID, rec.WrappedKey)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "refresh token record cannot be unwrapped")
 		return nil, invalidRefresh()
@@ -279,7 +280,7 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	if err != nil {
 		return nil, &oauthError{Code: errServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
-	grace, err := h.Keys.SealWithToken(rt, aadGrace+grantID, body)
+	grace, err := h.Keys.SealGrace(rt, grantID, body)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "sealing the grace response failed", slog.String("error", err.Error()))
 		return nil, &oauthError{Code: errServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
@@ -349,7 +350,7 @@ func (h *tokenHandler) recheck(ctx context.Context, log *slog.Logger, grant toke
 	case errors.Is(err, upstream.ErrDenied):
 		reason = "the allowlist no longer admits the user"
 		oerr = invalidGrant(descriptionSafe("access revoked: " + refusalReasons(err)))
-	case errors.Is(err, tokens.ErrGrantGone), errors.Is(err, upstream.ErrRevoked), errors.Is(err, tokens.ErrSealBroken):
+	case errors.Is(err, protected.ErrGrantGone), errors.Is(err, upstream.ErrRevoked), errors.Is(err, tokens.ErrSealBroken):
 		reason = "the upstream token is no longer usable"
 		oerr = invalidGrant("access revoked: the sign-in at the identity provider is no longer valid; sign in again")
 	default:
@@ -385,7 +386,7 @@ func (h *tokenHandler) lookupRefresh(ctx context.Context, grantID, rt string) (t
 // after it, reuse detection revokes the grant.
 func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt string, rec tokens.RefreshToken) ([]byte, *oauthError) {
 	if h.Now().Sub(rec.RotatedAt) <= h.RefreshGrace && len(rec.GraceResponse) > 0 {
-		body, err := h.Keys.OpenWithToken(rt, aadGrace+grantID, rec.GraceResponse)
+		body, err := h.Keys.OpenGrace(rt, grantID, rec.GraceResponse)
 		if err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "grace response cannot be opened")
 			return nil, invalidRefresh()
@@ -406,11 +407,11 @@ func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt
 func (h *tokenHandler) mint(grant tokens.Grant, clientID string, accessScopes, refreshScopes []string, resource string, dk tokens.DataKey, now time.Time) (tokenResponse, tokens.Issue, error) {
 	at := tokens.Mint(tokens.KindAccess, grant.ID)
 	rt := tokens.Mint(tokens.KindRefresh, grant.ID)
-	atKey, err := h.Keys.SealWithToken(at, aadDataKey+grant.ID, dk[:])
+	atKey, err := h.Keys.WrapGrantKey(at, grant.ID, dk)
 	if err != nil {
 		return tokenResponse{}, tokens.Issue{}, err
 	}
-	rtKey, err := h.Keys.SealWithToken(rt, aadDataKey+grant.ID, dk[:])
+	rtKey, err := h.Keys.WrapGrantKey(rt, grant.ID, dk)
 	if err != nil {
 		return tokenResponse{}, tokens.Issue{}, err
 	}
@@ -444,21 +445,6 @@ func (h *tokenHandler) mint(grant tokens.Grant, clientID string, accessScopes, r
 		Scope:        strings.Join(accessScopes, " "),
 	}
 	return resp, issue, nil
-}
-
-// unwrap opens the grant's data key wrapped under token.
-func (h *tokenHandler) unwrap(token, grantID string, wrapped []byte) (tokens.DataKey, error) {
-	var dk tokens.DataKey
-	raw, err := h.Keys.OpenWithToken(token, aadDataKey+grantID, wrapped)
-	if err != nil {
-		return dk, err
-	}
-	defer clear(raw)
-	if len(raw) != len(dk) {
-		return dk, errors.New("wrapped data key has the wrong length")
-	}
-	copy(dk[:], raw)
-	return dk, nil
 }
 
 // optionalResource resolves the resource parameter of a token request:

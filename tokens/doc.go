@@ -1,7 +1,11 @@
 // Package tokens holds mcpgate's own credentials: how tokens are minted and
-// hashed, how upstream tokens are sealed, the narrow store interfaces, and
-// their sentinel errors. Stores live in the subpackages memory and redis;
-// storetest is the conformance suite both pass.
+// hashed, the key hierarchy that seals what a grant keeps, the form of user
+// IDs, the narrow store interfaces, and their sentinel errors. Stores live
+// in the subpackages memory and redis; storetest is the conformance suite
+// both pass. It is the storage floor: it imports no other package of
+// mcpgate and knows no identity provider (the upstream token is an opaque
+// byte string here; refreshing it at the provider is the job of
+// handlers/protected).
 //
 // # Token format
 //
@@ -36,29 +40,50 @@
 //	    cookie AES, token-wrap, key ID
 //	     └─ per-token wrap key = HMAC-SHA256(token-wrap subkey, token):
 //	        a key only the holder of that token can recreate
-//	         └─ per-grant DataKey (random, AES-256), wrapped by SealWithToken
-//	             └─ upstream token, sealed by SealWithKey (AES-256-GCM)
+//	         ├─ per-grant DataKey (random, AES-256), wrapped by
+//	         │   Keyring.WrapGrantKey
+//	         │   └─ upstream token, sealed by SealUpstream (AES-256-GCM)
+//	         └─ grace response of a rotated refresh token, sealed by
+//	             Keyring.SealGrace
+//
+// Callers name the purpose, never the associated data: each function binds
+// its ciphertext to the grant ID and to its purpose (grantkeys.go), so a
+// ciphertext cannot be moved to another grant or opened as another kind of
+// value, and no caller can get the binding wrong.
 //
 // At the upstream callback a grant gets a fresh DataKey. The upstream token
-// is sealed with SealWithKey(dk, "upstream:"+grantID, json) into
-// Grant.Upstream, and the data key is wrapped with SealWithToken(code,
-// "datakey:"+grantID, dk[:]) into AuthCode.WrappedKey. At the token exchange
-// it is unwrapped with the code and re-wrapped under the new access and
-// refresh tokens (AccessToken.WrappedKey, RefreshToken.WrappedKey); each
-// refresh does the same from the refresh token. The associated data binds
-// every ciphertext to its grant, so ciphertexts cannot be swapped between
-// grants.
+// (its JSON) is sealed with SealUpstream(dk, grantID, json) into
+// Grant.Upstream, and the data key is wrapped with WrapGrantKey(code,
+// grantID, dk) into AuthCode.WrappedKey. At the token exchange it is
+// unwrapped with the code (UnwrapGrantKey) and re-wrapped under the new
+// access and refresh tokens (AccessToken.WrappedKey,
+// RefreshToken.WrappedKey); each refresh does the same from the refresh
+// token, and seals its response under the old refresh token (SealGrace,
+// RefreshToken.GraceResponse) for a retry (OpenGrace). The bearer check
+// unwraps the data key with the access token into a Caller, whose Key opens
+// the upstream token (OpenUpstream).
+//
+// # Storage format
+//
+// The HKDF labels, the associated-data labels, the format bytes of sealed
+// values and the form of user IDs (UserID: "provider:subject") are all part
+// of what is stored: change one and every record already in Redis stops
+// opening or matching. golden_test.go pins them with fixed bytes and with
+// records written under a fixed secret by the code as it was before the
+// purpose-named functions existed (testdata/stored-v1.json), so such a
+// change fails the tests and can only be made as a deliberate, versioned
+// migration.
 //
 // # Rotation
 //
 // NewKeyring takes the current secret and the previous ones. New hashes,
 // seals and cookies use the current secret; Hashes returns the hash under
-// every secret for lookups, each sealed value names (by key ID) the secret
-// it was made with so OpenWithToken still opens it, and CookieKeyPairs lists
-// all pairs for securecookie. Refresh tokens rotate on every use (OAuth 2.1
-// §4.3.1); a rotated token keeps its record, with RotatedAt and a grace
-// response, until it expires, so reuse is detected and revokes the grant
-// (RFC 9700 §4.14).
+// every secret for lookups, each value sealed under a token names (by key
+// ID) the secret it was made with so UnwrapGrantKey and OpenGrace still
+// open it, and CookieKeyPairs lists all pairs for securecookie. Refresh
+// tokens rotate on every use (OAuth 2.1 §4.3.1); a rotated token keeps its
+// record, with RotatedAt and a grace response, until it expires, so reuse
+// is detected and revokes the grant (RFC 9700 §4.14).
 //
 // # Threat model
 //

@@ -164,18 +164,18 @@ func TestSealWithToken(t *testing.T) {
 	tok := Mint(KindAccess, g)
 	aad := "datakey:" + g
 	plain := []byte("32 bytes of data key material...")
-	sealed, err := k.SealWithToken(tok, aad, plain)
+	sealed, err := k.sealWithToken(tok, aad, plain)
 	if err != nil {
-		t.Fatalf("SealWithToken: %v", err)
+		t.Fatalf("sealWithToken: %v", err)
 	}
 	if bytes.Contains(sealed, plain) {
 		t.Fatal("sealed output contains the plaintext")
 	}
-	got, err := k.OpenWithToken(tok, aad, sealed)
+	got, err := k.openWithToken(tok, aad, sealed)
 	if err != nil || !bytes.Equal(got, plain) {
-		t.Fatalf("OpenWithToken = %q, %v; want %q", got, err, plain)
+		t.Fatalf("openWithToken = %q, %v; want %q", got, err, plain)
 	}
-	again, _ := k.SealWithToken(tok, aad, plain)
+	again, _ := k.sealWithToken(tok, aad, plain)
 	if bytes.Equal(again, sealed) {
 		t.Fatal("two seals of the same plaintext are equal (nonce reuse)")
 	}
@@ -201,9 +201,9 @@ func TestSealWithToken(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.k.OpenWithToken(tc.token, tc.aad, tc.sealed)
+			got, err := tc.k.openWithToken(tc.token, tc.aad, tc.sealed)
 			if !errors.Is(err, ErrSealBroken) || got != nil {
-				t.Fatalf("OpenWithToken = %q, %v; want ErrSealBroken", got, err)
+				t.Fatalf("openWithToken = %q, %v; want ErrSealBroken", got, err)
 			}
 		})
 	}
@@ -212,36 +212,36 @@ func TestSealWithToken(t *testing.T) {
 func TestSealWithTokenAfterRotation(t *testing.T) {
 	oldK := mustKeyring(t, secret(1))
 	tok := Mint(KindRefresh, NewID())
-	sealedOld, err := oldK.SealWithToken(tok, "aad", []byte("key"))
+	sealedOld, err := oldK.sealWithToken(tok, "aad", []byte("key"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	rotated := mustKeyring(t, secret(2), secret(1))
-	got, err := rotated.OpenWithToken(tok, "aad", sealedOld)
+	got, err := rotated.openWithToken(tok, "aad", sealedOld)
 	if err != nil || string(got) != "key" {
 		t.Fatalf("rotated keyring opening an old seal = %q, %v", got, err)
 	}
-	sealedNew, err := rotated.SealWithToken(tok, "aad", []byte("key"))
+	sealedNew, err := rotated.sealWithToken(tok, "aad", []byte("key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := oldK.OpenWithToken(tok, "aad", sealedNew); !errors.Is(err, ErrSealBroken) {
+	if _, err := oldK.openWithToken(tok, "aad", sealedNew); !errors.Is(err, ErrSealBroken) {
 		t.Fatalf("old keyring opened a seal made under the new secret: %v", err)
 	}
-	if got, err := mustKeyring(t, secret(2)).OpenWithToken(tok, "aad", sealedNew); err != nil || string(got) != "key" {
+	if got, err := mustKeyring(t, secret(2)).openWithToken(tok, "aad", sealedNew); err != nil || string(got) != "key" {
 		t.Fatalf("new seal did not use the current secret: %q, %v", got, err)
 	}
 	retired := mustKeyring(t, secret(2))
-	if _, err := retired.OpenWithToken(tok, "aad", sealedOld); !errors.Is(err, ErrSealBroken) {
+	if _, err := retired.openWithToken(tok, "aad", sealedOld); !errors.Is(err, ErrSealBroken) {
 		t.Fatalf("keyring without the old secret opened an old seal: %v", err)
 	}
 }
 
 func mustSealWithKey(t *testing.T, dk DataKey, aad string, plain []byte) []byte {
 	t.Helper()
-	s, err := SealWithKey(dk, aad, plain)
+	s, err := sealWithKey(dk, aad, plain)
 	if err != nil {
-		t.Fatalf("SealWithKey: %v", err)
+		t.Fatalf("sealWithKey: %v", err)
 	}
 	return s
 }
@@ -264,17 +264,17 @@ func TestSealWithKey(t *testing.T) {
 	if bytes.Contains(sealed, []byte("gho_x")) {
 		t.Fatal("sealed output contains the plaintext")
 	}
-	got, err := OpenWithKey(dk, aad, sealed)
+	got, err := openWithKey(dk, aad, sealed)
 	if err != nil || !bytes.Equal(got, plain) {
-		t.Fatalf("OpenWithKey = %q, %v", got, err)
+		t.Fatalf("openWithKey = %q, %v", got, err)
 	}
 	empty := mustSealWithKey(t, dk, aad, nil)
-	if got, err := OpenWithKey(dk, aad, empty); err != nil || len(got) != 0 {
-		t.Fatalf("OpenWithKey of an empty plaintext = %q, %v", got, err)
+	if got, err := openWithKey(dk, aad, empty); err != nil || len(got) != 0 {
+		t.Fatalf("openWithKey of an empty plaintext = %q, %v", got, err)
 	}
 
 	k := mustKeyring(t, secret(1))
-	tokenSealed, _ := k.SealWithToken("t", aad, plain)
+	tokenSealed, _ := k.sealWithToken("t", aad, plain)
 	tests := []struct {
 		name   string
 		dk     DataKey
@@ -292,47 +292,11 @@ func TestSealWithKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := OpenWithKey(tc.dk, tc.aad, tc.sealed)
+			got, err := openWithKey(tc.dk, tc.aad, tc.sealed)
 			if !errors.Is(err, ErrSealBroken) || got != nil {
-				t.Fatalf("OpenWithKey = %q, %v; want ErrSealBroken", got, err)
+				t.Fatalf("openWithKey = %q, %v; want ErrSealBroken", got, err)
 			}
 		})
-	}
-}
-
-// TestDataKeyWrapFlow is the flow doc.go describes: the data key travels
-// wrapped under the code, then under the access and refresh tokens.
-func TestDataKeyWrapFlow(t *testing.T) {
-	k := mustKeyring(t, secret(1))
-	g := NewID()
-	dk := NewDataKey()
-	upstream := mustSealWithKey(t, dk, "upstream:"+g, []byte("upstream token"))
-	code := Mint(KindCode, g)
-	wrapped, err := k.SealWithToken(code, "datakey:"+g, dk[:])
-	if err != nil {
-		t.Fatal(err)
-	}
-	access := Mint(KindAccess, g)
-	raw, err := k.OpenWithToken(code, "datakey:"+g, wrapped)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rewrapped, err := k.SealWithToken(access, "datakey:"+g, raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err = k.OpenWithToken(access, "datakey:"+g, rewrapped)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got DataKey
-	copy(got[:], raw)
-	plain, err := OpenWithKey(got, "upstream:"+g, upstream)
-	if err != nil || string(plain) != "upstream token" {
-		t.Fatalf("upstream token after re-wrapping = %q, %v", plain, err)
-	}
-	if _, err := k.OpenWithToken(code, "datakey:"+g, rewrapped); !errors.Is(err, ErrSealBroken) {
-		t.Fatal("the code opens the key wrapped for the access token")
 	}
 }
 

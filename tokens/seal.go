@@ -25,7 +25,7 @@ const (
 const nonceLen = 12
 
 // DataKey is a per-grant AES-256 key that seals the grant's upstream token.
-// It is stored only wrapped (SealWithToken) and never prints.
+// It is stored only wrapped (Keyring.WrapGrantKey) and never prints.
 type DataKey [32]byte
 
 // NewDataKey returns a fresh random data key.
@@ -44,28 +44,29 @@ func (DataKey) GoString() string { return "DataKey(redacted)" }
 // LogValue never shows the key.
 func (DataKey) LogValue() slog.Value { return slog.StringValue("DataKey(redacted)") }
 
-// SealWithKey seals plaintext with AES-256-GCM under dk and a random nonce;
+// sealWithKey seals plaintext with AES-256-GCM under dk and a random nonce;
 // aad (associated data) must be presented again to open it.
-func SealWithKey(dk DataKey, aad string, plaintext []byte) ([]byte, error) {
+func sealWithKey(dk DataKey, aad string, plaintext []byte) ([]byte, error) {
 	header := []byte{formatDataKeyV1}
 	return seal(dk[:], header, aad, plaintext)
 }
 
-// OpenWithKey opens what SealWithKey sealed with the same key and aad. Any
+// openWithKey opens what sealWithKey sealed with the same key and aad. Any
 // failure is ErrSealBroken.
-func OpenWithKey(dk DataKey, aad string, sealed []byte) ([]byte, error) {
+func openWithKey(dk DataKey, aad string, sealed []byte) ([]byte, error) {
 	if len(sealed) < 1 || sealed[0] != formatDataKeyV1 {
 		return nil, ErrSealBroken
 	}
 	return open(dk[:], sealed[:1], aad, sealed[1:])
 }
 
-// SealWithToken seals plaintext (typically a DataKey) with AES-256-GCM under
-// a key that depends on both the current server secret and token:
-// HMAC-SHA256(wrap key derived from the secret, token). Neither the secret
-// alone nor the token alone opens it. The output names the secret (by a key
-// ID derived from it), so OpenWithToken still works after a rotation.
-func (k *Keyring) SealWithToken(token, aad string, plaintext []byte) ([]byte, error) {
+// sealWithToken seals plaintext (a DataKey, or a grace response) with
+// AES-256-GCM under a key that depends on both the current server secret
+// and token: HMAC-SHA256(wrap key derived from the secret, token). Neither
+// the secret alone nor the token alone opens it. The output names the
+// secret (by a key ID derived from it), so openWithToken still works after
+// a rotation.
+func (k *Keyring) sealWithToken(token, aad string, plaintext []byte) ([]byte, error) {
 	dk := &k.keys[0]
 	header := make([]byte, 0, 1+keyIDLen)
 	header = append(header, formatTokenWrapV1)
@@ -73,10 +74,10 @@ func (k *Keyring) SealWithToken(token, aad string, plaintext []byte) ([]byte, er
 	return seal(tokenKey(dk.wrap, token), header, aad, plaintext)
 }
 
-// OpenWithToken opens what SealWithToken sealed, under the secret named in
+// openWithToken opens what sealWithToken sealed, under the secret named in
 // it (the current one or a previous one), with the same token and aad. Any
 // failure is ErrSealBroken.
-func (k *Keyring) OpenWithToken(token, aad string, sealed []byte) ([]byte, error) {
+func (k *Keyring) openWithToken(token, aad string, sealed []byte) ([]byte, error) {
 	if len(sealed) < 1+keyIDLen || sealed[0] != formatTokenWrapV1 {
 		return nil, ErrSealBroken
 	}

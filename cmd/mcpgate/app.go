@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	tokensredis "github.com/mcpgate/mcpgate/tokens/redis"
@@ -89,7 +90,7 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		return nil, err
 	}
 
-	upstreamTokens := &tokens.UpstreamTokens{
+	upstreamTokens := &protected.UpstreamTokens{
 		Store:     store,
 		Providers: providers.byName,
 		Now:       now,
@@ -185,7 +186,7 @@ func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *s
 // mcpServers), and this keeps a misrouted call from going anywhere. The
 // client's transport watches for GitHub refusing that token (see
 // retryOnUnauthorized).
-func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
+func githubClientFunc(up *protected.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*gh.Client, error) {
 		caller, ok := handlers.CallerFromRequest(req)
 		if !ok {
@@ -231,7 +232,7 @@ const upstreamRejectTimeout = 10 * time.Second
 // authorization at GitHub.
 type retryOnUnauthorized struct {
 	next   http.RoundTripper
-	up     *tokens.UpstreamTokens
+	up     *protected.UpstreamTokens
 	caller *tokens.Caller
 	used   string // the upstream access token this client sends
 	logger *slog.Logger

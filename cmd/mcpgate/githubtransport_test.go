@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -41,7 +42,7 @@ func TestRetryOnUnauthorizedSendsTokenOnlyToAPIHost(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recordingTransport{seen: map[string]string{}}
 			tr := &retryOnUnauthorized{
-				next: rec, up: &tokens.UpstreamTokens{}, caller: &tokens.Caller{GrantID: "g"},
+				next: rec, up: &protected.UpstreamTokens{}, caller: &tokens.Caller{GrantID: "g"},
 				used: "gho_upstream", logger: slog.New(slog.DiscardHandler),
 				apiScheme: "https", apiHost: "api.github.example",
 			}

@@ -31,7 +31,7 @@ const readOrgScope = "read:org"
 type identityProviders struct {
 	// list is every provider in the sign-in chooser's order.
 	list []upstream.Provider
-	// byName holds the same providers by name (tokens.UpstreamTokens).
+	// byName holds the same providers by name (protected.UpstreamTokens).
 	byName map[string]upstream.Provider
 	// gitHub holds the GitHub-type providers by name: the grants whose
 	// provider is among them can use the GitHub tools.

@@ -1,4 +1,4 @@
-package tokens_test
+package protected_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
@@ -31,7 +32,7 @@ type upEnv struct {
 	fake     *fakegithub.Fake
 	provider *github.Provider
 	store    *memory.Store
-	ut       *tokens.UpstreamTokens
+	ut       *protected.UpstreamTokens
 	logs     *testlog.Buffer
 }
 
@@ -63,7 +64,7 @@ func newUpEnv(t *testing.T) *upEnv {
 		provider: p,
 		store:    store,
 		logs:     logs,
-		ut: &tokens.UpstreamTokens{
+		ut: &protected.UpstreamTokens{
 			Store:     store,
 			Providers: map[string]upstream.Provider{p.Name(): p},
 			Now:       clock.Now,
@@ -118,19 +119,19 @@ func (e *upEnv) grant(t *testing.T, provider string, tok upstream.Token) *tokens
 	if err != nil {
 		t.Fatal(err)
 	}
-	sealed, err := tokens.SealWithKey(dk, "upstream:"+id, plain)
+	sealed, err := tokens.SealUpstream(dk, id, plain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := e.clock.Now()
 	if err := e.store.CreateGrant(t.Context(), tokens.Grant{
-		ID: id, ClientID: "client-1", UserID: provider + ":1001", Provider: provider, Subject: "1001", Login: "mona",
+		ID: id, ClientID: "client-1", UserID: tokens.UserID(provider, "1001"), Provider: provider, Subject: "1001", Login: "mona",
 		Scopes: []string{"repo"}, Resource: "https://mcp.example.com/mcp", Upstream: sealed,
 		CreatedAt: now, ExpiresAt: now.Add(30 * 24 * time.Hour),
 	}); err != nil {
 		t.Fatalf("CreateGrant: %v", err)
 	}
-	return &tokens.Caller{GrantID: id, ClientID: "client-1", UserID: provider + ":1001", Scopes: []string{"repo"}, Key: dk}
+	return &tokens.Caller{GrantID: id, ClientID: "client-1", UserID: tokens.UserID(provider, "1001"), Scopes: []string{"repo"}, Key: dk}
 }
 
 // stored opens the grant's upstream token as it is in the store now.
@@ -140,9 +141,9 @@ func (e *upEnv) stored(t *testing.T, c *tokens.Caller) upstream.Token {
 	if err != nil {
 		t.Fatalf("GetGrant: %v", err)
 	}
-	plain, err := tokens.OpenWithKey(c.Key, "upstream:"+c.GrantID, g.Upstream)
+	plain, err := tokens.OpenUpstream(c.Key, c.GrantID, g.Upstream)
 	if err != nil {
-		t.Fatalf("OpenWithKey: %v", err)
+		t.Fatalf("OpenUpstream: %v", err)
 	}
 	var tok upstream.Token
 	if err := json.Unmarshal(plain, &tok); err != nil {
@@ -249,13 +250,13 @@ func TestUpstreamTokenDeadRefreshTokenRevokesGrant(t *testing.T) {
 	e.fake.RevokeAll("mona")
 
 	_, err := e.ut.Token(t.Context(), c)
-	if !errors.Is(err, upstream.ErrRevoked) || !errors.Is(err, tokens.ErrGrantGone) {
+	if !errors.Is(err, upstream.ErrRevoked) || !errors.Is(err, protected.ErrGrantGone) {
 		t.Fatalf("Token error = %v, want ErrRevoked and ErrGrantGone", err)
 	}
 	if _, err := e.store.GetGrant(t.Context(), c.GrantID); !errors.Is(err, tokens.ErrNotFound) {
 		t.Errorf("GetGrant after a dead refresh token: %v, want ErrNotFound", err)
 	}
-	if _, err := e.ut.Token(t.Context(), c); !errors.Is(err, tokens.ErrGrantGone) {
+	if _, err := e.ut.Token(t.Context(), c); !errors.Is(err, protected.ErrGrantGone) {
 		t.Errorf("Token on the revoked grant: %v, want ErrGrantGone", err)
 	}
 }
@@ -283,7 +284,7 @@ func TestUpstreamTokenGrantGone(t *testing.T) {
 	if err := e.store.RevokeGrant(t.Context(), c.GrantID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.ut.Token(t.Context(), c); !errors.Is(err, tokens.ErrGrantGone) {
+	if _, err := e.ut.Token(t.Context(), c); !errors.Is(err, protected.ErrGrantGone) {
 		t.Fatalf("Token error = %v, want ErrGrantGone", err)
 	}
 	if _, err := e.ut.Token(t.Context(), nil); err == nil {
@@ -345,7 +346,7 @@ func TestUpstreamTokenRefreshOutcomes(t *testing.T) {
 				}}}
 			},
 			wantErr: func(err error) bool {
-				return err != nil && !errors.Is(err, upstream.ErrRevoked) && !errors.Is(err, tokens.ErrGrantGone)
+				return err != nil && !errors.Is(err, upstream.ErrRevoked) && !errors.Is(err, protected.ErrGrantGone)
 			},
 			wantRefresh:  "old-refresh",
 			wantRefreshN: 1,
@@ -369,7 +370,7 @@ func TestUpstreamTokenRefreshOutcomes(t *testing.T) {
 					return upstream.Token{RefreshToken: "new-refresh", Expiry: now.Add(time.Hour)}, nil
 				}}}
 			},
-			wantErr:      func(err error) bool { return err != nil && !errors.Is(err, tokens.ErrGrantGone) },
+			wantErr:      func(err error) bool { return err != nil && !errors.Is(err, protected.ErrGrantGone) },
 			wantRefresh:  "old-refresh",
 			wantRefreshN: 1,
 		},
@@ -381,7 +382,7 @@ func TestUpstreamTokenRefreshOutcomes(t *testing.T) {
 				}}}
 			},
 			failStore:    true,
-			wantErr:      func(err error) bool { return err != nil && !errors.Is(err, tokens.ErrGrantGone) },
+			wantErr:      func(err error) bool { return err != nil && !errors.Is(err, protected.ErrGrantGone) },
 			wantRefresh:  "old-refresh",
 			wantRefreshN: 1,
 		},
@@ -391,7 +392,7 @@ func TestUpstreamTokenRefreshOutcomes(t *testing.T) {
 				return &stubProvider{name: "idp"}
 			},
 			wantErr: func(err error) bool {
-				return errors.Is(err, upstream.ErrRevoked) && errors.Is(err, tokens.ErrGrantGone)
+				return errors.Is(err, upstream.ErrRevoked) && errors.Is(err, protected.ErrGrantGone)
 			},
 			wantRevoked: true,
 		},

@@ -1,4 +1,12 @@
-package tokens
+// Upstream-token broker of the protected resource: the tools of one MCP
+// request get the caller's upstream token (GitHub, Google, ...) from here,
+// refreshed at the provider under a cross-replica lock when it has expired
+// or was refused. It lives with the resource server, not in package
+// tokens, because it talks to identity providers: tokens is the storage
+// floor and knows none. It reads and writes the grant's sealed upstream
+// token only through tokens.OpenUpstream and tokens.SealUpstream.
+
+package protected
 
 import (
 	"context"
@@ -8,6 +16,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
@@ -22,21 +31,7 @@ const refreshCleanupTimeout = 5 * time.Second
 // ErrGrantGone means the caller's grant no longer exists (revoked, expired,
 // or revoked just now because the upstream provider refused its refresh
 // token). The client's next request gets 401 and it signs in again.
-var ErrGrantGone = errors.New("tokens: grant revoked or expired")
-
-// Caller is the verified identity behind one MCP request: the grant its
-// access token belongs to, and the grant's data key, unwrapped with that
-// access token. Key never prints (DataKey redacts itself).
-type Caller struct {
-	GrantID  string
-	ClientID string
-	UserID   string
-	// Provider is the name of the upstream provider the grant's user
-	// signed in with (Grant.Provider, the prefix of UserID).
-	Provider string
-	Scopes   []string
-	Key      DataKey
-}
+var ErrGrantGone = errors.New("protected: grant revoked or expired")
 
 // UpstreamTokens hands out a grant's upstream token, refreshing it when it
 // has expired. A refresh runs once per grant however many requests need it,
@@ -48,8 +43,8 @@ type UpstreamTokens struct {
 	// Store keeps the grants (with their sealed upstream tokens) and
 	// provides the cross-replica lock.
 	Store interface {
-		GrantStore
-		Locker
+		tokens.GrantStore
+		tokens.Locker
 	}
 	// Providers are the upstream providers by Name().
 	Providers map[string]upstream.Provider
@@ -72,9 +67,9 @@ type UpstreamTokens struct {
 // an expired token cannot be refreshed at all); ErrSealBroken (wrapped) when
 // c.Key does not open the grant's upstream token; any other error is
 // transient (store or provider unavailable) and the call may be retried.
-func (u *UpstreamTokens) Token(ctx context.Context, c *Caller) (upstream.Token, error) {
+func (u *UpstreamTokens) Token(ctx context.Context, c *tokens.Caller) (upstream.Token, error) {
 	if c == nil {
-		return upstream.Token{}, errors.New("tokens: upstream token requested without a caller")
+		return upstream.Token{}, errors.New("protected: upstream token requested without a caller")
 	}
 	g, t, err := u.load(ctx, c)
 	if err != nil {
@@ -85,7 +80,7 @@ func (u *UpstreamTokens) Token(ctx context.Context, c *Caller) (upstream.Token, 
 	}
 	p, ok := u.Providers[g.Provider]
 	if !ok {
-		return upstream.Token{}, fmt.Errorf("tokens: grant %s: upstream provider %q is not configured", g.ID, g.Provider)
+		return upstream.Token{}, fmt.Errorf("protected: grant %s: upstream provider %q is not configured", g.ID, g.Provider)
 	}
 	r, ok := p.(upstream.Refresher)
 	if !ok || t.RefreshToken == "" {
@@ -102,9 +97,9 @@ func (u *UpstreamTokens) Token(ctx context.Context, c *Caller) (upstream.Token, 
 // token early while its refresh token still works). When the token cannot
 // be refreshed, or the provider refuses the refresh, the grant is dead: it
 // is revoked and the error wraps ErrGrantGone and upstream.ErrRevoked.
-func (u *UpstreamTokens) Rejected(ctx context.Context, c *Caller, rejected string) (upstream.Token, error) {
+func (u *UpstreamTokens) Rejected(ctx context.Context, c *tokens.Caller, rejected string) (upstream.Token, error) {
 	if c == nil {
-		return upstream.Token{}, errors.New("tokens: upstream token rejected without a caller")
+		return upstream.Token{}, errors.New("protected: upstream token rejected without a caller")
 	}
 	g, t, err := u.load(ctx, c)
 	if err != nil {
@@ -115,7 +110,7 @@ func (u *UpstreamTokens) Rejected(ctx context.Context, c *Caller, rejected strin
 	}
 	p, ok := u.Providers[g.Provider]
 	if !ok {
-		return upstream.Token{}, fmt.Errorf("tokens: grant %s: upstream provider %q is not configured", g.ID, g.Provider)
+		return upstream.Token{}, fmt.Errorf("protected: grant %s: upstream provider %q is not configured", g.ID, g.Provider)
 	}
 	r, ok := p.(upstream.Refresher)
 	if !ok || t.RefreshToken == "" {
@@ -128,13 +123,13 @@ func (u *UpstreamTokens) Rejected(ctx context.Context, c *Caller, rejected strin
 // refresh refreshes the grant's upstream token under the grant's refresh
 // lock, unless another holder of the lock did so first: stale reports
 // whether the token loaded under the lock still needs replacing.
-func (u *UpstreamTokens) refresh(ctx context.Context, c *Caller, r upstream.Refresher, stale func(upstream.Token) bool) (upstream.Token, error) {
+func (u *UpstreamTokens) refresh(ctx context.Context, c *tokens.Caller, r upstream.Refresher, stale func(upstream.Token) bool) (upstream.Token, error) {
 	ttl := u.lockTTL()
 	lockCtx, cancelLock := context.WithTimeout(ctx, ttl)
 	unlock, err := u.Store.Lock(lockCtx, "upstream-refresh:"+c.GrantID, ttl)
 	cancelLock()
 	if err != nil {
-		return upstream.Token{}, fmt.Errorf("tokens: waiting for the upstream refresh of grant %s: %w", c.GrantID, err)
+		return upstream.Token{}, fmt.Errorf("protected: waiting for the upstream refresh of grant %s: %w", c.GrantID, err)
 	}
 	defer func() {
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshCleanupTimeout)
@@ -167,10 +162,10 @@ func (u *UpstreamTokens) refresh(ctx context.Context, c *Caller, r upstream.Refr
 		return upstream.Token{}, fmt.Errorf("%w: %w", ErrGrantGone, upstream.ErrRevoked)
 	}
 	if err != nil {
-		return upstream.Token{}, fmt.Errorf("tokens: refreshing the upstream token of grant %s: %w", g.ID, err)
+		return upstream.Token{}, fmt.Errorf("protected: refreshing the upstream token of grant %s: %w", g.ID, err)
 	}
 	if nt.AccessToken == "" {
-		return upstream.Token{}, fmt.Errorf("tokens: refreshing the upstream token of grant %s: provider returned no access token", g.ID)
+		return upstream.Token{}, fmt.Errorf("protected: refreshing the upstream token of grant %s: provider returned no access token", g.ID)
 	}
 	if nt.RefreshToken == "" {
 		// RFC 6749 §6: without a new refresh token the old one stays valid.
@@ -187,45 +182,45 @@ func (u *UpstreamTokens) refresh(ctx context.Context, c *Caller, r upstream.Refr
 }
 
 // load reads the grant and opens its upstream token with the caller's data
-// key. The associated data binds the ciphertext to the grant, so a sealed
+// key. The seal is bound to the grant (tokens.SealUpstream), so a sealed
 // token copied onto another grant does not open.
-func (u *UpstreamTokens) load(ctx context.Context, c *Caller) (Grant, upstream.Token, error) {
+func (u *UpstreamTokens) load(ctx context.Context, c *tokens.Caller) (tokens.Grant, upstream.Token, error) {
 	g, err := u.Store.GetGrant(ctx, c.GrantID)
-	if errors.Is(err, ErrNotFound) {
-		return Grant{}, upstream.Token{}, ErrGrantGone
+	if errors.Is(err, tokens.ErrNotFound) {
+		return tokens.Grant{}, upstream.Token{}, ErrGrantGone
 	}
 	if err != nil {
-		return Grant{}, upstream.Token{}, fmt.Errorf("tokens: loading grant %s: %w", c.GrantID, err)
+		return tokens.Grant{}, upstream.Token{}, fmt.Errorf("protected: loading grant %s: %w", c.GrantID, err)
 	}
-	plain, err := OpenWithKey(c.Key, grantUpstreamAAD(c.GrantID), g.Upstream)
+	plain, err := tokens.OpenUpstream(c.Key, c.GrantID, g.Upstream)
 	if err != nil {
-		return Grant{}, upstream.Token{}, fmt.Errorf("tokens: opening the upstream token of grant %s: %w", c.GrantID, err)
+		return tokens.Grant{}, upstream.Token{}, fmt.Errorf("protected: opening the upstream token of grant %s: %w", c.GrantID, err)
 	}
 	defer clear(plain)
 	var t upstream.Token
 	if err := json.Unmarshal(plain, &t); err != nil {
-		return Grant{}, upstream.Token{}, fmt.Errorf("tokens: decoding the upstream token of grant %s: %w", c.GrantID, ErrSealBroken)
+		return tokens.Grant{}, upstream.Token{}, fmt.Errorf("protected: decoding the upstream token of grant %s: %w", c.GrantID, tokens.ErrSealBroken)
 	}
 	return g, t, nil
 }
 
 // store seals t with the caller's data key and replaces the grant's
 // upstream token.
-func (u *UpstreamTokens) store(ctx context.Context, c *Caller, t upstream.Token) error {
+func (u *UpstreamTokens) store(ctx context.Context, c *tokens.Caller, t upstream.Token) error {
 	plain, err := json.Marshal(t)
 	if err != nil {
-		return fmt.Errorf("tokens: encoding the upstream token of grant %s: %w", c.GrantID, err)
+		return fmt.Errorf("protected: encoding the upstream token of grant %s: %w", c.GrantID, err)
 	}
 	defer clear(plain)
-	sealed, err := SealWithKey(c.Key, grantUpstreamAAD(c.GrantID), plain)
+	sealed, err := tokens.SealUpstream(c.Key, c.GrantID, plain)
 	if err != nil {
-		return fmt.Errorf("tokens: sealing the upstream token of grant %s: %w", c.GrantID, err)
+		return fmt.Errorf("protected: sealing the upstream token of grant %s: %w", c.GrantID, err)
 	}
 	if err := u.Store.SetUpstream(ctx, c.GrantID, sealed); err != nil {
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, tokens.ErrNotFound) {
 			return ErrGrantGone
 		}
-		return fmt.Errorf("tokens: storing the upstream token of grant %s: %w", c.GrantID, err)
+		return fmt.Errorf("protected: storing the upstream token of grant %s: %w", c.GrantID, err)
 	}
 	return nil
 }
@@ -233,7 +228,7 @@ func (u *UpstreamTokens) store(ctx context.Context, c *Caller, t upstream.Token)
 // revoke removes a grant whose upstream token is dead. A failure is only
 // logged: the caller reports the dead grant either way, and the grant
 // cannot be used without a working upstream token.
-func (u *UpstreamTokens) revoke(ctx context.Context, g Grant, reason string) {
+func (u *UpstreamTokens) revoke(ctx context.Context, g tokens.Grant, reason string) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshCleanupTimeout)
 	defer cancel()
 	if err := u.Store.RevokeGrant(rctx, g.ID); err != nil {
@@ -245,9 +240,6 @@ func (u *UpstreamTokens) revoke(ctx context.Context, g Grant, reason string) {
 		slog.String("grant_id", g.ID), slog.String("user_id", g.UserID), slog.String("client_id", g.ClientID),
 		slog.String("provider", g.Provider))
 }
-
-// grantUpstreamAAD is the associated data of a grant's sealed upstream token.
-func grantUpstreamAAD(grantID string) string { return "upstream:" + grantID }
 
 func (u *UpstreamTokens) lockTTL() time.Duration {
 	if u.LockTTL > 0 {
