@@ -402,49 +402,31 @@ func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt
 	return nil, invalidGrant("refresh token reuse detected; the grant is revoked")
 }
 
-// mint makes a new access and refresh token pair for grant, each holding
-// the grant's data key wrapped under itself.
+// mint makes a new access and refresh token pair for grant
+// (Keyring.MintPair) and the client's response.
 func (h *tokenHandler) mint(grant tokens.Grant, clientID string, accessScopes, refreshScopes []string, resource string, dk tokens.DataKey, now time.Time) (tokenResponse, tokens.Issue, error) {
-	at := tokens.Mint(tokens.KindAccess, grant.ID)
-	rt := tokens.Mint(tokens.KindRefresh, grant.ID)
-	atKey, err := h.Keys.WrapGrantKey(at, grant.ID, dk)
+	p, err := h.Keys.MintPair(tokens.PairSpec{
+		Grant:         grant,
+		ClientID:      clientID,
+		AccessScopes:  accessScopes,
+		RefreshScopes: refreshScopes,
+		Resource:      resource,
+		Key:           dk,
+		Now:           now,
+		AccessTTL:     h.AccessTTL,
+		RefreshTTL:    h.RefreshTTL,
+	})
 	if err != nil {
 		return tokenResponse{}, tokens.Issue{}, err
-	}
-	rtKey, err := h.Keys.WrapGrantKey(rt, grant.ID, dk)
-	if err != nil {
-		return tokenResponse{}, tokens.Issue{}, err
-	}
-	issue := tokens.Issue{
-		AccessHash: h.Keys.Hash(at),
-		Access: tokens.AccessToken{
-			GrantID:    grant.ID,
-			ClientID:   clientID,
-			UserID:     grant.UserID,
-			Scopes:     accessScopes,
-			Resource:   resource,
-			WrappedKey: atKey,
-			ExpiresAt:  now.Add(h.AccessTTL),
-		},
-		RefreshHash: h.Keys.Hash(rt),
-		Refresh: tokens.RefreshToken{
-			GrantID:    grant.ID,
-			ClientID:   clientID,
-			Scopes:     refreshScopes,
-			Resource:   resource,
-			WrappedKey: rtKey,
-			ExpiresAt:  now.Add(h.RefreshTTL),
-		},
-		GrantExpiresAt: now.Add(h.RefreshTTL),
 	}
 	resp := tokenResponse{
-		AccessToken:  at,
+		AccessToken:  p.Access,
 		TokenType:    "Bearer",
 		ExpiresIn:    int64(h.AccessTTL / time.Second),
-		RefreshToken: rt,
+		RefreshToken: p.Refresh,
 		Scope:        strings.Join(accessScopes, " "),
 	}
-	return resp, issue, nil
+	return resp, p.Issue, nil
 }
 
 // optionalResource resolves the resource parameter of a token request:

@@ -57,11 +57,12 @@
 // grantID, dk) into AuthCode.WrappedKey. At the token exchange it is
 // unwrapped with the code (UnwrapGrantKey) and re-wrapped under the new
 // access and refresh tokens (AccessToken.WrappedKey,
-// RefreshToken.WrappedKey); each refresh does the same from the refresh
-// token, and seals its response under the old refresh token (SealGrace,
+// RefreshToken.WrappedKey: Keyring.MintPair mints the pair and makes its
+// records); each refresh does the same from the refresh token, and seals
+// its response under the old refresh token (SealGrace,
 // RefreshToken.GraceResponse) for a retry (OpenGrace). The bearer check
-// unwraps the data key with the access token into a Caller, whose Key opens
-// the upstream token (OpenUpstream).
+// unwraps the data key with the access token into a Caller, whose Key
+// opens the upstream token (OpenUpstream).
 //
 // # Storage format
 //
