@@ -78,9 +78,7 @@ func newFuzzAS(f *testing.F) *fuzzAS {
 // serve runs one request and returns the status, headers and body.
 func (s *fuzzAS) serve(r *http.Request) (*http.Response, []byte) {
 	s.log.Reset()
-	rec := httptest.NewRecorder()
-	s.handler.ServeHTTP(rec, r)
-	resp := rec.Result()
+	resp := serveBounded(s.handler, r).Result()
 	body, _ := io.ReadAll(resp.Body)
 	return resp, body
 }
@@ -853,6 +851,15 @@ func FuzzBearerHeader(f *testing.F) {
 		{0, "Bearer " + live.access, "access_token=" + live.access, ""},
 		{0, "Bearer " + live.access, "access%5Ftoken=x", ""},
 		{0, "Bearer " + live.access, "", "https://evil.example"},
+		// Origins that extend the allowed one (issue 15): a prefix match
+		// would admit them.
+		{0, "Bearer " + live.access, "", "http://localhost:6274.evil.example"},
+		{0, "Bearer " + live.access, "", "http://localhost:62745"},
+		{0, "Bearer " + live.access, "", "http://localhost:6274@evil.example"},
+		{0, "Bearer " + live.access, "", "http://localhost:6274/"},
+		{1, "Bearer " + live.access, "", "HTTP://LOCALHOST:6274:80"},
+		{0, "Bearer " + live.access, "", "https://claude.ai.evil.example"},
+		{0, "Bearer " + live.access, "", "https://claude.ai@evil.example"},
 		{0, "Bearer " + live.refresh, "", ""},
 		{0, "Bearer " + live.code, "", ""},
 		{0, "Bearer " + other.access, "", ""},

@@ -145,6 +145,7 @@ func TestMCPStatefulIdleSessionFreesSlot(t *testing.T) {
 	if resp := f.openSession(t, alice.access); resp.StatusCode != http.StatusOK {
 		t.Fatalf("first session: status %d", resp.StatusCode)
 	}
+	ctx := bounded(t)
 	for {
 		resp := f.openSession(t, alice.access)
 		if resp.StatusCode == http.StatusOK {
@@ -154,8 +155,8 @@ func TestMCPStatefulIdleSessionFreesSlot(t *testing.T) {
 			t.Fatalf("status %d while waiting for the idle session to end", resp.StatusCode)
 		}
 		select {
-		case <-t.Context().Done():
-			t.Fatal("the idle session never freed its slot")
+		case <-ctx.Done():
+			t.Fatalf("the idle session never freed its slot within %s", hangGuard)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

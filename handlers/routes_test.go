@@ -172,9 +172,7 @@ func newTestServer(t *testing.T, mutate func(*Config)) *asServer {
 // do serves one request and returns the response (body fully buffered).
 func (s *asServer) do(r *http.Request) *http.Response {
 	s.t.Helper()
-	rec := httptest.NewRecorder()
-	s.handler.ServeHTTP(rec, r)
-	return rec.Result()
+	return serveBounded(s.handler, r).Result()
 }
 
 // browse serves a request as the browser: it sends the jar's cookies and

@@ -55,7 +55,7 @@ func TestMCPServerForPicksByCaller(t *testing.T) {
 			providers = nil
 			mu.Unlock()
 			g := f.issue(t, mcpIssueOptions{userID: tt.userID})
-			res, err := connectMCPClient(t, srv, g.access).ListTools(t.Context(), nil)
+			res, err := connectMCPClient(t, srv, g.access).ListTools(bounded(t), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -117,7 +117,7 @@ func TestSSEServerForPicksByCaller(t *testing.T) {
 	for userID, want := range map[string]string{"github:1001": "get_me", "google:1177": "whoami"} {
 		g := fx.issue(t, mcpIssueOptions{userID: userID})
 		cs := connectSSEClient(t, fx.srv, &swapBearer{token: g.access, base: fx.srv.Client().Transport}, nil)
-		res, err := cs.ListTools(t.Context(), nil)
+		res, err := cs.ListTools(bounded(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

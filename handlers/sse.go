@@ -467,9 +467,10 @@ type sseStream struct {
 	// life guards live and the closing of done. It is separate from mu so
 	// that Close never waits behind a write stuck on a client that stopped
 	// reading: Close aborts that write instead.
-	life sync.Mutex
-	live bool          // the GET is being served: w and rc may be used
-	done chan struct{} // closed by Close
+	life    sync.Mutex
+	live    bool          // the GET is being served: w and rc may be used
+	aborted bool          // Close set a past write deadline on rc
+	done    chan struct{} // closed by Close
 }
 
 // Connect implements mcp.Transport: it announces the message endpoint.
@@ -570,6 +571,7 @@ func (st *sseStream) Close() error {
 	}
 	close(st.done)
 	if st.live && st.writing.Load() {
+		st.aborted = true
 		_ = st.rc.SetWriteDeadline(time.Now())
 	}
 	return nil
@@ -579,13 +581,25 @@ func (st *sseStream) Close() error {
 // write in progress to end, so that w is never used after the handler
 // returns (net/http forbids it) and never touched by a late Close (the
 // connection may serve another request by then).
+//
+// A write Close saw "in progress" may in fact have been done: writing stays
+// up until Flush returns, after the client has the bytes. The past
+// deadline Close set would then fail net/http's last chunk, and a healthy
+// stream would end as a broken one. So once every write has ended, finish
+// lifts that deadline: a write that the deadline really aborted has left
+// the connection's writer with a sticky error, so nothing more reaches that
+// socket either way, and a completed one lets the stream end cleanly.
 func (st *sseStream) finish() {
 	st.Close()
 	st.life.Lock()
 	st.live = false
+	aborted := st.aborted
 	st.life.Unlock()
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if aborted {
+		_ = st.rc.SetWriteDeadline(time.Time{})
+	}
 }
 
 // deliver queues a POSTed message for the session, waiting for room while

@@ -24,9 +24,6 @@ import (
 
 const (
 	sseTestPRM = mcpTestIssuer + "/.well-known/oauth-protected-resource/sse"
-	// sseHangGuard bounds a test's wait for a stream, so that a broken
-	// server fails the test instead of hanging it. Nothing is timed by it.
-	sseHangGuard = time.Minute
 )
 
 // sseFixture is the MCP fixture (memory store, keys, clock, whoami tool)
@@ -92,7 +89,7 @@ func (b *swapBearer) RoundTrip(r *http.Request) (*http.Response, error) {
 func connectSSEClient(t *testing.T, srv *httptest.Server, bearer *swapBearer, opts *mcp.ClientSessionOptions) *mcp.ClientSession {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-sse-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.SSEClientTransport{
+	cs, err := client.Connect(bounded(t), &mcp.SSEClientTransport{
 		Endpoint:   srv.URL + pathSSE,
 		HTTPClient: &http.Client{Transport: bearer},
 	}, opts)
@@ -147,7 +144,7 @@ func openSSE(t *testing.T, srv *httptest.Server, token string, header http.Heade
 // the test ends.
 func getSSE(t *testing.T, srv *httptest.Server, token string, header http.Header) *http.Response {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), sseHangGuard)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard)
 	r, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+pathSSE, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +239,7 @@ func (s *sseTestStream) post(token, body string) *http.Response {
 
 func postSSE(t *testing.T, srv *httptest.Server, target, token, contentType, body string) *http.Response {
 	t.Helper()
-	r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(body))
+	r, err := http.NewRequestWithContext(bounded(t), http.MethodPost, target, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,7 +412,7 @@ func TestSSEGoClient(t *testing.T) {
 	alice := fx.issue(t, mcpIssueOptions{userID: "github:1001"})
 	cs := connectSSEClient(t, fx.srv, &swapBearer{token: alice.access, base: fx.srv.Client().Transport}, nil)
 
-	tools, err := cs.ListTools(t.Context(), nil)
+	tools, err := cs.ListTools(bounded(t), nil)
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
@@ -456,7 +453,7 @@ func TestSSECallerIsThePOSTs(t *testing.T) {
 		t.Errorf("after the switch: %+v, want the POST's grant %s, not the stream's", got, alice2.grantID)
 	}
 	bearer.set(bob.access)
-	if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}}); err == nil || !strings.Contains(err.Error(), "403") {
+	if _, err := cs.CallTool(bounded(t), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}}); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("bob's call on alice's session: err = %v, want a 403", err)
 	}
 	seen := fx.seen.all()
@@ -496,7 +493,7 @@ func TestSSEMessageRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := http.NewRequestWithContext(t.Context(), tt.method, tt.target, strings.NewReader(tt.body))
+			r, err := http.NewRequestWithContext(bounded(t), tt.method, tt.target, strings.NewReader(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -543,7 +540,7 @@ func TestSSEConcurrentMessagesSeeTheirOwnCaller(t *testing.T) {
 		wg.Go(func() {
 			g := grants[i%2]
 			body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`, i)
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.endpoint, strings.NewReader(body))
+			r, err := http.NewRequestWithContext(bounded(t), http.MethodPost, s.endpoint, strings.NewReader(body))
 			if err != nil {
 				statuses <- err.Error()
 				return
@@ -656,7 +653,7 @@ func TestSSEShutdownEndsStreams(t *testing.T) {
 
 	// Shutdown returns only once every handler has returned: the streams
 	// must end by themselves, not wait out the context.
-	ctx, cancel := context.WithTimeout(t.Context(), sseHangGuard)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard)
 	defer cancel()
 	if err := fx.srv.Config.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v (open SSE streams held it)", err)
@@ -693,7 +690,7 @@ func TestSSEShutdownAbortsAStuckWrite(t *testing.T) {
 	s.mustAccept(tok.access, toolCall(9, "flood"))
 	// The client reads nothing more; wait until the answer's write is
 	// under way (it cannot finish: nobody reads it).
-	ctx, cancel := context.WithTimeout(t.Context(), sseHangGuard)
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard)
 	defer cancel()
 	for !st.writing.Load() {
 		if ctx.Err() != nil {
@@ -821,7 +818,7 @@ func newCallerEchoServer() *mcp.Server {
 
 func callEcho(t *testing.T, cs *mcp.ClientSession) echoCaller {
 	t.Helper()
-	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	res, err := cs.CallTool(bounded(t), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
 	if err != nil || res.IsError {
 		t.Fatalf("CallTool: %v %+v", err, res)
 	}

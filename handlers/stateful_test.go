@@ -48,7 +48,7 @@ func (s *sessionRecorder) seen() []string {
 func connectStreamable(t *testing.T, ts *httptest.Server, rt http.RoundTripper, standaloneSSE bool) *mcp.ClientSession {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
+	cs, err := client.Connect(bounded(t), &mcp.StreamableClientTransport{
 		Endpoint:             ts.URL + pathMCP,
 		HTTPClient:           &http.Client{Transport: rt},
 		DisableStandaloneSSE: !standaloneSSE,
@@ -65,7 +65,7 @@ func connectStreamable(t *testing.T, ts *httptest.Server, rt http.RoundTripper, 
 // stream returns as soon as the headers arrive; its body is not read.
 func sessionRequest(t *testing.T, ts *httptest.Server, method, sid, token, body string) (*http.Response, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithTimeout(bounded(t), hangGuard)
 	t.Cleanup(cancel)
 	var rd io.Reader
 	if body != "" {
@@ -138,7 +138,7 @@ func TestMCPStatefulSessions(t *testing.T) {
 	if v := cs.InitializeResult().ProtocolVersion; v != "2025-11-25" {
 		t.Errorf("negotiated protocol version = %q, want 2025-11-25", v)
 	}
-	tools, err := cs.ListTools(t.Context(), nil)
+	tools, err := cs.ListTools(bounded(t), nil)
 	if err != nil {
 		t.Fatalf("tools/list: %v", err)
 	}

@@ -1,0 +1,36 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// hangGuard bounds every wait of a test (a request, a stream, a session, a
+// condition polled for), so that a broken server fails the test with a
+// message instead of hanging it until go test's timeout. t.Context() alone
+// is no bound: it is cancelled only after the test returns. Nothing is
+// timed by it; a passing test never comes near it.
+const hangGuard = time.Minute
+
+// bounded is t.Context() with the hang guard's deadline.
+func bounded(t testing.TB) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), hangGuard)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// serveBounded runs r through h with the hang guard's deadline on its
+// context: a handler that wrongly accepts a request and starts to stream
+// (GET /sse or /mcp) ends at the deadline, and the test then fails on
+// the status it got, instead of waiting forever on a recorder.
+func serveBounded(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	ctx, cancel := context.WithTimeout(r.Context(), hangGuard)
+	defer cancel()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r.WithContext(ctx))
+	return rec
+}
