@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -95,7 +96,7 @@ type authorizeHandler struct {
 
 // Mount registers /authorize.
 func (h *authorizeHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathAuthorize, allowMethods(http.HandlerFunc(h.serve), http.MethodGet, http.MethodPost))
+	mux.Handle(pathAuthorize, wire.AllowMethods(http.HandlerFunc(h.serve), http.MethodGet, http.MethodPost))
 }
 
 func (h *authorizeHandler) serve(w http.ResponseWriter, r *http.Request) {
@@ -180,7 +181,7 @@ func (h *authorizeHandler) post(w http.ResponseWriter, r *http.Request) {
 	}
 	if params.Has(formDeny) {
 		h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent denied", slog.String("client_id", req.client.ID))
-		redirectError(w, r, h.Issuer, req.redirectURI, req.state, badRequest(errAccessDenied, "the user denied the request"))
+		redirectError(w, r, h.Issuer, req.redirectURI, req.state, badRequest(wire.AccessDenied, "the user denied the request"))
 		return
 	}
 	provider := h.provider(params.Get(formProvider))
@@ -276,7 +277,7 @@ func (h *authorizeHandler) validate(params url.Values, req *authRequest) *oauthE
 	case "":
 		return invalidRequest("response_type is required and must be code")
 	default:
-		return badRequest(errUnsupportedResponseType, "only response_type=code is supported")
+		return badRequest(wire.UnsupportedResponseType, "only response_type=code is supported")
 	}
 	challenge := params.Get(paramCodeChallenge)
 	if challenge == "" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -32,19 +33,19 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 		check       func(t *testing.T, resp *http.Response)
 	}{
 		{"register", pathRegister, "application/json", jsonOver, false, func(t *testing.T, resp *http.Response) {
-			e := wantOAuthError(t, resp, http.StatusBadRequest, errInvalidClientMetadata)
+			e := wantOAuthError(t, resp, http.StatusBadRequest, wire.InvalidClientMetadata)
 			if !strings.Contains(e.ErrorDescription, "exceeds") {
 				t.Errorf("description %q does not say the body is too large", e.ErrorDescription)
 			}
 		}},
 		{"token", pathToken, "application/x-www-form-urlencoded", formOver, false, func(t *testing.T, resp *http.Response) {
-			e := wantOAuthError(t, resp, http.StatusBadRequest, errInvalidRequest)
+			e := wantOAuthError(t, resp, http.StatusBadRequest, wire.InvalidRequest)
 			if !strings.Contains(e.ErrorDescription, "too large") {
 				t.Errorf("description %q does not say the body is too large", e.ErrorDescription)
 			}
 		}},
 		{"revoke", pathRevoke, "application/x-www-form-urlencoded", formOver, false, func(t *testing.T, resp *http.Response) {
-			wantOAuthError(t, resp, http.StatusBadRequest, errInvalidRequest)
+			wantOAuthError(t, resp, http.StatusBadRequest, wire.InvalidRequest)
 		}},
 		{"consent form", pathAuthorize, "application/x-www-form-urlencoded", formOver, false, func(t *testing.T, resp *http.Response) {
 			wantErrorPage(t, resp, http.StatusBadRequest, "could not be read")

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
@@ -68,7 +69,7 @@ type callbackHandler struct {
 
 // Mount registers /oauth/callback/{provider}.
 func (h *callbackHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathCallbackPrefix+"{provider}", allowMethods(http.HandlerFunc(h.callback), http.MethodGet))
+	mux.Handle(pathCallbackPrefix+"{provider}", wire.AllowMethods(http.HandlerFunc(h.callback), http.MethodGet))
 }
 
 // pageSignInExpired is shown for a missing, unknown, used or expired state.
@@ -166,7 +167,7 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	code := q.Get("code")
 	if code == "" {
 		log.LogAttrs(ctx, slog.LevelWarn, "identity provider returned neither code nor error")
-		fail(&oauthError{Code: errServerError, Description: "the identity provider returned no authorization code"})
+		fail(&oauthError{Code: wire.ServerError, Description: "the identity provider returned no authorization code"})
 		return
 	}
 
@@ -176,15 +177,15 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, upstream.ErrDenied):
 		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider or the allowlist", slog.String("error", err.Error()))
-		fail(badRequest(errAccessDenied, "this account may not use this server"))
+		fail(badRequest(wire.AccessDenied, "this account may not use this server"))
 		return
 	case err != nil:
 		log.LogAttrs(ctx, slog.LevelError, "upstream code exchange failed", slog.String("error", err.Error()))
-		fail(&oauthError{Code: errServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
+		fail(&oauthError{Code: wire.ServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
 		return
 	case identity.Subject == "":
 		log.LogAttrs(ctx, slog.LevelError, "upstream exchange returned no subject")
-		fail(&oauthError{Code: errServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
+		fail(&oauthError{Code: wire.ServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
 		return
 	}
 
@@ -231,7 +232,7 @@ func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *h
 	case errors.Is(err, upstream.ErrDenied):
 		reasons := refusalReasons(err)
 		log.LogAttrs(ctx, slog.LevelWarn, "sign-in refused by the allowlist", slog.String("user_id", userID(p, id)))
-		denied := badRequest(errAccessDenied, descriptionSafe("access refused: "+reasons))
+		denied := badRequest(wire.AccessDenied, descriptionSafe("access refused: "+reasons))
 		h.Pages.errorPage(w, pageError{
 			Status:   http.StatusForbidden,
 			Title:    "Access refused",
@@ -245,7 +246,7 @@ func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *h
 		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be checked", slog.String("user_id", userID(p, id)),
 			slog.String("error", err.Error()))
 		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, &oauthError{
-			Code: errTemporarilyUnavailable, Description: "your access could not be checked right now; try again in a minute",
+			Code: wire.TemporarilyUnavailable, Description: "your access could not be checked right now; try again in a minute",
 		})
 		return false
 	}
@@ -304,13 +305,13 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 	plain, err := json.Marshal(upTok)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "encoding the upstream token failed", slog.String("error", err.Error()))
-		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	sealed, err := tokens.SealWithKey(dk, aadUpstream+grantID, plain)
 	clear(plain)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "sealing the upstream token failed", slog.String("error", err.Error()))
-		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	grant := tokens.Grant{
 		ID:            grantID,
@@ -337,7 +338,7 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 	wrapped, err := h.Keys.SealWithToken(code, aadDataKey+grantID, dk[:])
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "wrapping the data key failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
-		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	err = h.Codes.PutCode(ctx, h.Keys.Hash(code), tokens.AuthCode{
 		GrantID:       grantID,
@@ -377,12 +378,12 @@ func userID(p upstream.Provider, id upstream.Identity) string {
 // description is not passed on.
 func upstreamError(code, displayName string) *oauthError {
 	switch code {
-	case errAccessDenied:
-		return badRequest(errAccessDenied, "the sign-in at "+displayName+" was cancelled or refused")
-	case errTemporarilyUnavailable:
-		return &oauthError{Code: errTemporarilyUnavailable, Description: displayName + " is temporarily unavailable"}
+	case wire.AccessDenied:
+		return badRequest(wire.AccessDenied, "the sign-in at "+displayName+" was cancelled or refused")
+	case wire.TemporarilyUnavailable:
+		return &oauthError{Code: wire.TemporarilyUnavailable, Description: displayName + " is temporarily unavailable"}
 	}
-	return &oauthError{Code: errServerError, Description: "signing in with " + displayName + " failed"}
+	return &oauthError{Code: wire.ServerError, Description: "signing in with " + displayName + " failed"}
 }
 
 // safeErrorCode returns an upstream error code for the log when it is a

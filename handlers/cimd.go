@@ -444,7 +444,7 @@ func parseMetadataDocument(docURL string, body []byte) (tokens.Client, error) {
 		if err := validateRedirectURI(u); err != nil {
 			return tokens.Client{}, fmt.Errorf("its redirect_uris[%d] %v", i, err)
 		}
-		if !contains(uris, u) {
+		if !slices.Contains(uris, u) {
 			uris = append(uris, u)
 		}
 	}

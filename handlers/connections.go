@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -121,10 +122,10 @@ type connectionsHandler struct {
 
 // Mount registers the connected-apps routes.
 func (h *connectionsHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathConnections, allowMethods(http.HandlerFunc(h.show), http.MethodGet))
-	mux.Handle(pathConnectionsLogin, allowMethods(http.HandlerFunc(h.login), http.MethodPost))
-	mux.Handle(pathConnectionsRevoke, allowMethods(http.HandlerFunc(h.revoke), http.MethodPost))
-	mux.Handle(pathConnectionsLogout, allowMethods(http.HandlerFunc(h.logout), http.MethodPost))
+	mux.Handle(pathConnections, wire.AllowMethods(http.HandlerFunc(h.show), http.MethodGet))
+	mux.Handle(pathConnectionsLogin, wire.AllowMethods(http.HandlerFunc(h.login), http.MethodPost))
+	mux.Handle(pathConnectionsRevoke, wire.AllowMethods(http.HandlerFunc(h.revoke), http.MethodPost))
+	mux.Handle(pathConnectionsLogout, wire.AllowMethods(http.HandlerFunc(h.logout), http.MethodPost))
 }
 
 // connectionsView is the data of the connected-apps page.
@@ -279,7 +280,7 @@ func (h *connectionsHandler) describeClient(ctx context.Context, id string) (app
 			app.Name, app.NameIsID = id, true
 		}
 		for _, u := range c.RedirectURIs {
-			if host := redirectDisplay(u); !contains(app.RedirectHosts, host) {
+			if host := redirectDisplay(u); !slices.Contains(app.RedirectHosts, host) {
 				app.RedirectHosts = append(app.RedirectHosts, host)
 			}
 		}

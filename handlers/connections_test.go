@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -330,7 +331,7 @@ func TestConnectionsListAndRevoke(t *testing.T) {
 			t.Errorf("/mcp with %s's token: %d, want 200", name, got)
 		}
 	}
-	wantOAuthError(t, s.refresh(alpha, alpha1.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(alpha, alpha1.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 
 	// This browser forgot its approvals (Beta's was remembered before the
 	// revocation): every client must ask on the consent page again.

@@ -25,7 +25,7 @@
 // one protected resource (RFC 8707); I + "/sse", the legacy transport, is
 // a second address of it. Every absolute URL is built from I,
 // never from the request's Host. Discovery, /register, /token and /revoke
-// answer CORS (withCORS); OAuth errors are RFC 6749 §5.2 JSON with
+// answer CORS (wire.WithCORS); OAuth errors are RFC 6749 §5.2 JSON with
 // Cache-Control: no-store, written by one function (oautherr.go).
 //
 // # The flow as a state machine

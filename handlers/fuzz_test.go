@@ -30,6 +30,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
@@ -85,7 +86,7 @@ func (s *fuzzAS) serve(r *http.Request) (*http.Response, []byte) {
 
 // wantJSONError checks an RFC 6749 §5.2 error answer: JSON, no-store, an
 // error code among codes and a description.
-func wantJSONError(t *testing.T, resp *http.Response, body []byte, codes ...string) oauthErrorBody {
+func wantJSONError(t *testing.T, resp *http.Response, body []byte, codes ...string) wire.ErrorBody {
 	t.Helper()
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Fatalf("status %d: Content-Type %q, want application/json; body %q", resp.StatusCode, ct, body)
@@ -93,7 +94,7 @@ func wantJSONError(t *testing.T, resp *http.Response, body []byte, codes ...stri
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Fatalf("status %d: Cache-Control %q, want no-store", resp.StatusCode, cc)
 	}
-	var e oauthErrorBody
+	var e wire.ErrorBody
 	if err := json.Unmarshal(body, &e); err != nil {
 		t.Fatalf("status %d: error body %q is not JSON: %v", resp.StatusCode, body, err)
 	}
@@ -451,7 +452,7 @@ func FuzzRegistrationMetadata(f *testing.F) {
 		case http.StatusCreated:
 			checkRegistration(t, s, body, out)
 		case http.StatusBadRequest:
-			wantJSONError(t, resp, out, errInvalidRedirectURI, errInvalidClientMetadata)
+			wantJSONError(t, resp, out, wire.InvalidRedirectURI, wire.InvalidClientMetadata)
 		default:
 			t.Fatalf("status %d (want 201 or 400): %s\nserver log: %s", resp.StatusCode, out, s.log)
 		}
@@ -763,14 +764,14 @@ func FuzzTokenRequest(f *testing.F) {
 			checkTokenPair(t, r, out)
 			return
 		case http.StatusBadRequest:
-			wantJSONError(t, resp, out, errInvalidRequest, errInvalidGrant, errInvalidScope, errInvalidTarget, errUnsupportedGrantType)
+			wantJSONError(t, resp, out, wire.InvalidRequest, wire.InvalidGrant, wire.InvalidScope, wire.InvalidTarget, wire.UnsupportedGrantType)
 		case http.StatusUnauthorized:
-			wantJSONError(t, resp, out, errInvalidClient)
+			wantJSONError(t, resp, out, wire.InvalidClient)
 			if usedBasic := len(authorization) >= 6 && strings.EqualFold(authorization[:6], "basic "); usedBasic != (resp.Header.Get("WWW-Authenticate") != "") {
 				t.Fatalf("401 after Basic=%v with WWW-Authenticate %q", usedBasic, resp.Header.Get("WWW-Authenticate"))
 			}
 		case http.StatusServiceUnavailable:
-			wantJSONError(t, resp, out, errTemporarilyUnavailable)
+			wantJSONError(t, resp, out, wire.TemporarilyUnavailable)
 			t.Fatalf("503 from the memory store, which never fails\nserver log: %s", s.log)
 		default:
 			t.Fatalf("status %d: %s\nserver log: %s", resp.StatusCode, out, s.log)
@@ -909,7 +910,7 @@ func FuzzBearerHeader(f *testing.F) {
 				t.Fatalf("status %d, want 401: %s", resp.StatusCode, body)
 			}
 			wantBearerChallenge(t, resp)
-			var e bearerErrorBody
+			var e wire.ErrorBody
 			if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
 				t.Fatalf("401 body %q: %v", body, err)
 			}
@@ -941,7 +942,7 @@ func wantBearerChallenge(t *testing.T, resp *http.Response) {
 		t.Fatalf("resource_metadata %q", p["resource_metadata"])
 	}
 	switch p["error"] {
-	case "", bearerInvalidToken, bearerInvalidRequest:
+	case "", wire.InvalidToken, wire.InvalidRequest:
 	default:
 		t.Fatalf("challenge error %q", p["error"])
 	}

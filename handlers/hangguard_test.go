@@ -26,11 +26,14 @@ func bounded(t testing.TB) context.Context {
 // serveBounded runs r through h with the hang guard's deadline on its
 // context: a handler that wrongly accepts a request and starts to stream
 // (GET /sse or /mcp) ends at the deadline, and the test then fails on
-// the status it got, instead of waiting forever on a recorder.
+// the status it got, instead of waiting forever on a recorder. r itself
+// is served (its context replaced), so that the caller sees what the
+// handler parsed into it (r.PostForm).
 func serveBounded(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	ctx, cancel := context.WithTimeout(r.Context(), hangGuard)
 	defer cancel()
+	*r = *r.WithContext(ctx)
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, r.WithContext(ctx))
+	h.ServeHTTP(rec, r)
 	return rec
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -21,7 +22,7 @@ const sdkClockSkew = time.Minute
 // MCP serves the MCP streamable HTTP endpoint (/mcp) behind bearer-token
 // authentication. Every request passes, in this order:
 //
-//  1. CORS (withCORS): every answer, the 401 included, carries
+//  1. CORS (wire.WithCORS): every answer, the 401 included, carries
 //     Access-Control-Allow-Origin and exposes WWW-Authenticate; a preflight
 //     is answered 204 without a token.
 //  2. Origin check: a browser Origin that is not allowed gets 403 (MCP
@@ -120,7 +121,7 @@ func (h *MCP) handler() http.Handler {
 		sdk = limiter.wrap(endStreamsOnShutdown(streamable))
 	}
 	sdkAuth := auth.RequireBearerToken(verifiedTokenInfo, &auth.RequireBearerTokenOptions{ClockSkew: sdkClockSkew})
-	return withCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(sdk)))))
+	return wire.WithCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(sdk)))))
 }
 
 // serverFor is the streamable handler's getServer: Server, or
@@ -150,7 +151,7 @@ func (h *ResourceServer) checkOrigin(next http.Handler) http.Handler {
 		origin := r.Header.Get("Origin")
 		if origin != "" && !h.originAllowed(origin) {
 			h.logger().LogAttrs(r.Context(), slog.LevelInfo, "mcp request from a disallowed origin", slog.String("origin", origin))
-			writeBearerJSON(w, http.StatusForbidden, "forbidden", "this Origin may not call the MCP endpoint")
+			wire.WriteError(w, http.StatusForbidden, wire.Forbidden, "this Origin may not call the MCP endpoint")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
@@ -257,12 +258,12 @@ func checkChallenge(t *testing.T, resp *http.Response, wantError string) {
 }
 
 // decodeErrorBody reads a JSON error body.
-func decodeErrorBody(t *testing.T, resp *http.Response) bearerErrorBody {
+func decodeErrorBody(t *testing.T, resp *http.Response) wire.ErrorBody {
 	t.Helper()
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	var b bearerErrorBody
+	var b wire.ErrorBody
 	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
 		t.Fatalf("decoding error body: %v", err)
 	}

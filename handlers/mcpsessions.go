@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -63,8 +64,8 @@ func (l *sessionLimiter) wrap(next http.Handler) http.Handler {
 				attrs = append(attrs, slog.String("grant_id", c.GrantID), slog.String("client_id", c.ClientID))
 			}
 			l.logger.LogAttrs(r.Context(), slog.LevelWarn, "mcp session refused: too many open sessions", attrs...)
-			w.Header().Set("Retry-After", bearerRetryAfter)
-			writeBearerJSON(w, http.StatusTooManyRequests, "too_many_requests",
+			w.Header().Set("Retry-After", wire.RetryAfterSeconds)
+			wire.WriteError(w, http.StatusTooManyRequests, wire.TooManyRequests,
 				"at most "+strconv.Itoa(l.max)+" MCP sessions may be open per user; end one (DELETE) or let it expire first")
 			return
 		}

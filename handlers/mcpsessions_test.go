@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 // statefulMCPFixture is an MCP fixture serving stateful sessions with at most
@@ -57,7 +59,7 @@ func checkTooManySessions(t *testing.T, resp *http.Response) {
 	if resp.Header.Get("Mcp-Session-Id") != "" {
 		t.Error("429 announced a session")
 	}
-	var body bearerErrorBody
+	var body wire.ErrorBody
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatalf("429 body: %v", err)
 	}

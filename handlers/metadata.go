@@ -3,6 +3,8 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 // metadataCacheControl lets clients and proxies keep discovery documents
@@ -70,7 +72,7 @@ type metadataHandler struct {
 func (h *metadataHandler) Mount(mux *http.ServeMux) {
 	prm, asm := h.documents()
 	serveDoc := func(body []byte) http.Handler {
-		return withCORS(allowMethods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return wire.WithCORS(wire.AllowMethods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Header().Set("Cache-Control", metadataCacheControl)
 			w.Write(body) // a write error means the client went away
@@ -82,8 +84,8 @@ func (h *metadataHandler) Mount(mux *http.ServeMux) {
 	mux.Handle(pathAuthServerMetadata+pathMCP, serveDoc(asm))
 	mux.Handle(pathProtectedResource+pathSSE, serveDoc(h.sseDocument()))
 	mux.Handle(pathAuthServerMetadata+pathSSE, serveDoc(asm))
-	notFound := withCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeOAuthError(w, &oauthError{Code: "not_found", Status: http.StatusNotFound,
+	notFound := wire.WithCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeOAuthError(w, &oauthError{Code: wire.NotFound, Status: http.StatusNotFound,
 			Description: "no such document; this server publishes " + pathAuthServerMetadata + " and " + pathProtectedResource + pathMCP})
 	}))
 	mux.Handle(pathOpenIDConfiguration, notFound)

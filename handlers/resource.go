@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 // resourceSet knows the resource identifiers this server accepts in the
@@ -43,7 +45,7 @@ func newResourceSet(issuer string) (resourceSet, error) {
 func (s resourceSet) resolve(values []string) (string, *oauthError) {
 	for _, v := range values {
 		if !s.accepts(v) {
-			return "", badRequest(errInvalidTarget, "resource must be "+s.canonical)
+			return "", badRequest(wire.InvalidTarget, "resource must be "+s.canonical)
 		}
 	}
 	return s.canonical, nil

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
@@ -456,40 +458,11 @@ func upstreamOrigins(providers []upstream.Provider) []string {
 	var out []string
 	for _, p := range providers {
 		o := upstreamOrigin(p)
-		if o != "" && !contains(out, o) {
+		if o != "" && !slices.Contains(out, o) {
 			out = append(out, o)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// allowMethods answers 405 with a JSON error and an Allow header to any
-// method not listed (GET implies HEAD). Routes are mounted without a method
-// in their pattern so that OPTIONS reaches withCORS and every refusal is
-// JSON, never the mux's plain text.
-func allowMethods(next http.Handler, methods ...string) http.Handler {
-	allowed := append([]string(nil), methods...)
-	if contains(allowed, http.MethodGet) && !contains(allowed, http.MethodHead) {
-		allowed = append(allowed, http.MethodHead)
-	}
-	allow := strings.Join(allowed, ", ")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !contains(allowed, r.Method) {
-			w.Header().Set("Allow", allow)
-			writeOAuthError(w, &oauthError{Code: errInvalidRequest, Description: "method not allowed; use " + allow, Status: http.StatusMethodNotAllowed})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // isNotFound reports whether err is the store's "no such record".
@@ -514,7 +487,7 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 			logger.LogAttrs(r.Context(), slog.LevelError, "panic while serving a request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.String("panic", panicSummary(v)), slog.String("stack", string(debug.Stack())))
-			writeJSON(w, http.StatusInternalServerError, oauthErrorBody{Error: errServerError, ErrorDescription: "internal error"})
+			wire.WriteJSON(w, http.StatusInternalServerError, wire.ErrorBody{Error: wire.ServerError, ErrorDescription: "internal error"})
 		}()
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)

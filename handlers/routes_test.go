@@ -20,6 +20,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
@@ -422,7 +423,7 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 }
 
 // wantOAuthError checks an RFC 6749 JSON error answer.
-func wantOAuthError(t *testing.T, resp *http.Response, status int, code string) oauthErrorBody {
+func wantOAuthError(t *testing.T, resp *http.Response, status int, code string) wire.ErrorBody {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, readBody(t, resp))
@@ -430,7 +431,7 @@ func wantOAuthError(t *testing.T, resp *http.Response, status int, code string) 
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
-	var e oauthErrorBody
+	var e wire.ErrorBody
 	decodeJSON(t, resp, &e)
 	if e.Error != code {
 		t.Fatalf("error %q (%s), want %q", e.Error, e.ErrorDescription, code)
@@ -564,7 +565,7 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 	} {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			resp := s.do(httptest.NewRequest(tt.method, tt.path, nil))
-			wantOAuthError(t, resp, http.StatusMethodNotAllowed, errInvalidRequest)
+			wantOAuthError(t, resp, http.StatusMethodNotAllowed, wire.InvalidRequest)
 			if got := resp.Header.Get("Allow"); got != tt.allow {
 				t.Errorf("Allow %q, want %q", got, tt.allow)
 			}
@@ -581,7 +582,7 @@ func TestRecoverPanics(t *testing.T) {
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/token?secret=hunter2", nil))
 	resp := rec.Result()
-	e := wantOAuthError(t, resp, http.StatusInternalServerError, errServerError)
+	e := wantOAuthError(t, resp, http.StatusInternalServerError, wire.ServerError)
 	if e.ErrorDescription != "internal error" {
 		t.Errorf("description %q leaks details", e.ErrorDescription)
 	}

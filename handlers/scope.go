@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -36,9 +38,6 @@ type ToolScopes interface {
 }
 
 const (
-	// bearerInsufficientScope is the RFC 6750 §3.1 error code of a token
-	// that lacks a scope the request needs.
-	bearerInsufficientScope = "insufficient_scope"
 	// maxMCPBodyBytes bounds a POST to /mcp. The scope check reads the body
 	// with this limit and the go-sdk handler is given the same one, so
 	// that no body the SDK would read is too large for the check.
@@ -56,7 +55,7 @@ func toolScopeProblems(ts ToolScopes, supported []string) []string {
 	}
 	var problems []string
 	for _, s := range ts.Scopes() {
-		if !contains(supported, s) {
+		if !slices.Contains(supported, s) {
 			problems = append(problems, fmt.Sprintf("ScopesSupported lacks %q, which tool calls require (ToolScopes)", s))
 		}
 	}
@@ -101,7 +100,7 @@ func (h *ResourceServer) requireToolScope(next http.Handler) http.Handler {
 		ti, ok := r.Context().Value(verifiedKey{}).(*auth.TokenInfo)
 		if !ok || ti == nil {
 			// requireBearer runs first and always sets it.
-			h.writeBearerError(w, bearerUnauthorized(bearerInvalidToken, "the request was not authenticated"))
+			h.writeBearerError(w, bearerUnauthorized(wire.InvalidToken, "the request was not authenticated"))
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxMCPBodyBytes))
@@ -109,11 +108,11 @@ func (h *ResourceServer) requireToolScope(next http.Handler) http.Handler {
 		if err != nil {
 			var tooLarge *http.MaxBytesError
 			if errors.As(err, &tooLarge) {
-				writeBearerJSON(w, http.StatusRequestEntityTooLarge, bearerInvalidRequest,
+				wire.WriteError(w, http.StatusRequestEntityTooLarge, wire.InvalidRequest,
 					fmt.Sprintf("the request body exceeds %d bytes", tooLarge.Limit))
 				return
 			}
-			writeBearerJSON(w, http.StatusBadRequest, bearerInvalidRequest, "the request body could not be read")
+			wire.WriteError(w, http.StatusBadRequest, wire.InvalidRequest, "the request body could not be read")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -125,7 +124,7 @@ func (h *ResourceServer) requireToolScope(next http.Handler) http.Handler {
 			if h.ToolScopes.Satisfies(ti.Scopes, required) {
 				continue
 			}
-			if !contains(missing, required) {
+			if !slices.Contains(missing, required) {
 				missing = append(missing, required)
 			}
 			tools = append(tools, displayToolName(name))
@@ -144,7 +143,7 @@ func (h *ResourceServer) requireToolScope(next http.Handler) http.Handler {
 func (h *ResourceServer) writeInsufficientScope(w http.ResponseWriter, r *http.Request, ti *auth.TokenInfo, missing, tools []string) {
 	needed := append([]string(nil), ti.Scopes...)
 	for _, s := range missing {
-		if !contains(needed, s) {
+		if !slices.Contains(needed, s) {
 			needed = append(needed, s)
 		}
 	}
@@ -162,12 +161,12 @@ func (h *ResourceServer) writeInsufficientScope(w http.ResponseWriter, r *http.R
 	h.logger().LogAttrs(r.Context(), slog.LevelInfo, "tool call refused: insufficient scope", attrs...)
 
 	w.Header().Set("WWW-Authenticate", "Bearer "+strings.Join([]string{
-		challengeParam("error", bearerInsufficientScope),
+		challengeParam("error", wire.InsufficientScope),
 		challengeParam("scope", strings.Join(needed, " ")),
 		challengeParam("resource_metadata", h.ResourceMetadataURL),
 		challengeParam("error_description", description),
 	}, ", "))
-	writeBearerJSON(w, http.StatusForbidden, bearerInsufficientScope, description)
+	wire.WriteError(w, http.StatusForbidden, wire.InsufficientScope, description)
 }
 
 // toolCallNames returns the tool-name candidates of every tools/call in a
@@ -250,7 +249,7 @@ func displayToolName(name string) string {
 func describeTools(tools []string) string {
 	var named []string
 	for _, t := range tools {
-		if t != "(invalid)" && !contains(named, t) {
+		if t != "(invalid)" && !slices.Contains(named, t) {
 			named = append(named, t)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -136,7 +137,7 @@ func wantInsufficientScope(t *testing.T, resp *http.Response, wantScope string) 
 		t.Fatalf("ParseWWWAuthenticate(%q) = %+v, %v", values, challenges, err)
 	}
 	p := challenges[0].Params
-	if p["error"] != bearerInsufficientScope {
+	if p["error"] != wire.InsufficientScope {
 		t.Errorf("error = %q, want insufficient_scope", p["error"])
 	}
 	if p["scope"] != wantScope {
@@ -167,8 +168,8 @@ func wantInsufficientScope(t *testing.T, resp *http.Response, wantScope string) 
 	if !strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "WWW-Authenticate") {
 		t.Errorf("the 403 does not expose WWW-Authenticate to browsers")
 	}
-	var e bearerErrorBody
-	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error != bearerInsufficientScope || e.ErrorDescription != desc {
+	var e wire.ErrorBody
+	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error != wire.InsufficientScope || e.ErrorDescription != desc {
 		t.Errorf("body %s, want {error: insufficient_scope, error_description: the challenge's}", body)
 	}
 }
@@ -329,8 +330,8 @@ func TestScopeCheckBodyLimit(t *testing.T) {
 	if called {
 		t.Fatal("an oversized body was passed on unchecked")
 	}
-	var e bearerErrorBody
-	if rec.Code != http.StatusRequestEntityTooLarge || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error != bearerInvalidRequest {
+	var e wire.ErrorBody
+	if rec.Code != http.StatusRequestEntityTooLarge || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error != wire.InvalidRequest {
 		t.Errorf("oversized body: %d %s, want 413 invalid_request", rec.Code, rec.Body)
 	}
 }
@@ -449,7 +450,7 @@ func TestScopeNarrowedAtRefresh(t *testing.T) {
 	resp = s.postForm("/token", clientAuthForm(c, url.Values{
 		"grant_type": {"refresh_token"}, "refresh_token": {narrow.RefreshToken}, "scope": {"mcp:read mcp:admin"},
 	}), nil)
-	wantOAuthError(t, resp, http.StatusBadRequest, errInvalidScope)
+	wantOAuthError(t, resp, http.StatusBadRequest, wire.InvalidScope)
 
 	// The rotated refresh token still carries the grant's two scopes.
 	resp = s.postForm("/token", clientAuthForm(c, url.Values{
@@ -477,7 +478,7 @@ func wantInsufficientScopeAS(t *testing.T, resp *http.Response, wantScope string
 		t.Fatalf("challenge %q: %v", resp.Header.Values("WWW-Authenticate"), err)
 	}
 	p := challenges[0].Params
-	if p["error"] != bearerInsufficientScope || p["scope"] != wantScope || p["resource_metadata"] != asTestIssuer+"/.well-known/oauth-protected-resource/mcp" {
+	if p["error"] != wire.InsufficientScope || p["scope"] != wantScope || p["resource_metadata"] != asTestIssuer+"/.well-known/oauth-protected-resource/mcp" {
 		t.Errorf("challenge params %v, want insufficient_scope, scope %q and the resource metadata", p, wantScope)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -144,7 +145,7 @@ func (h *SSE) handler() http.Handler {
 // same code, with /sse's challenge) in front of hub.
 func (h *SSE) chain(hub *sseHub) http.Handler {
 	rs := &h.ResourceServer
-	return withCORS(rs.checkOrigin(rs.requireBearer(rs.requireToolScope(hub))))
+	return wire.WithCORS(rs.checkOrigin(rs.requireBearer(rs.requireToolScope(hub))))
 }
 
 // newHub returns an empty session hub with h's limits.
@@ -199,7 +200,7 @@ func (hub *sseHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if caller == nil {
 		// requireBearer always provides both; this is a wiring mistake.
 		hub.logger.LogAttrs(r.Context(), slog.LevelError, "sse request without a verified caller")
-		writeBearerJSON(w, http.StatusInternalServerError, errServerError, "internal error")
+		wire.WriteError(w, http.StatusInternalServerError, wire.ServerError, "internal error")
 		return
 	}
 	switch r.Method {
@@ -209,7 +210,7 @@ func (hub *sseHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hub.post(w, r, ti, caller)
 	default:
 		w.Header().Set("Allow", "GET, POST")
-		writeBearerJSON(w, http.StatusMethodNotAllowed, errInvalidRequest,
+		wire.WriteError(w, http.StatusMethodNotAllowed, wire.InvalidRequest,
 			"method not allowed; GET opens a stream, POST sends a message to the endpoint it announced")
 	}
 }
@@ -223,7 +224,7 @@ func (hub *sseHub) open(w http.ResponseWriter, r *http.Request, caller *tokens.C
 	if server == nil {
 		hub.logger.LogAttrs(r.Context(), slog.LevelError, "sse stream refused: no MCP server for this caller",
 			slog.String("user_id", caller.UserID), slog.String("grant_id", caller.GrantID))
-		writeBearerJSON(w, http.StatusInternalServerError, errServerError, "internal error")
+		wire.WriteError(w, http.StatusInternalServerError, wire.ServerError, "internal error")
 		return
 	}
 	st := &sseStream{
@@ -242,12 +243,12 @@ func (hub *sseHub) open(w http.ResponseWriter, r *http.Request, caller *tokens.C
 		case errors.Is(err, errSSETooMany):
 			hub.logger.LogAttrs(r.Context(), slog.LevelWarn, "sse stream refused: too many open streams",
 				slog.String("user_id", st.userID), slog.String("grant_id", st.grantID), slog.String("client_id", st.clientID))
-			w.Header().Set("Retry-After", bearerRetryAfter)
-			writeBearerJSON(w, http.StatusTooManyRequests, "too_many_requests",
+			w.Header().Set("Retry-After", wire.RetryAfterSeconds)
+			wire.WriteError(w, http.StatusTooManyRequests, wire.TooManyRequests,
 				fmt.Sprintf("at most %d SSE streams may be open per user; close one first", hub.maxPerUser))
 		default:
-			w.Header().Set("Retry-After", bearerRetryAfter)
-			writeBearerJSON(w, http.StatusServiceUnavailable, errTemporarilyUnavailable, "the server is shutting down; retry shortly")
+			w.Header().Set("Retry-After", wire.RetryAfterSeconds)
+			wire.WriteError(w, http.StatusServiceUnavailable, wire.TemporarilyUnavailable, "the server is shutting down; retry shortly")
 		}
 		return
 	}
@@ -310,40 +311,40 @@ func (hub *sseHub) hold(ctx context.Context, st *sseStream) {
 func (hub *sseHub) post(w http.ResponseWriter, r *http.Request, ti *auth.TokenInfo, caller *tokens.Caller) {
 	id := r.URL.Query().Get(sseSessionParam)
 	if id == "" {
-		writeBearerJSON(w, http.StatusBadRequest, errInvalidRequest,
+		wire.WriteError(w, http.StatusBadRequest, wire.InvalidRequest,
 			"the sessionid query parameter is required; POST to the endpoint the stream announced")
 		return
 	}
 	st := hub.lookup(id)
 	if st == nil {
-		writeBearerJSON(w, http.StatusNotFound, "not_found", "unknown or closed SSE session; open a new stream with GET "+pathSSE)
+		wire.WriteError(w, http.StatusNotFound, wire.NotFound, "unknown or closed SSE session; open a new stream with GET "+pathSSE)
 		return
 	}
 	if caller.UserID != st.userID {
 		hub.logger.LogAttrs(r.Context(), slog.LevelWarn, "sse message refused: the session belongs to another user",
 			slog.String("session_id", st.id), slog.String("session_user_id", st.userID),
 			slog.String("user_id", caller.UserID), slog.String("grant_id", caller.GrantID), slog.String("client_id", caller.ClientID))
-		writeBearerJSON(w, http.StatusForbidden, "forbidden", "this SSE session belongs to another user")
+		wire.WriteError(w, http.StatusForbidden, wire.Forbidden, "this SSE session belongs to another user")
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeBearerJSON(w, http.StatusUnsupportedMediaType, errInvalidRequest, "Content-Type must be application/json")
+		wire.WriteError(w, http.StatusUnsupportedMediaType, wire.InvalidRequest, "Content-Type must be application/json")
 		return
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, mcp.DefaultMaxRequestBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeBearerJSON(w, http.StatusRequestEntityTooLarge, errInvalidRequest,
+			wire.WriteError(w, http.StatusRequestEntityTooLarge, wire.InvalidRequest,
 				fmt.Sprintf("the message exceeds %d bytes", tooBig.Limit))
 			return
 		}
-		writeBearerJSON(w, http.StatusBadRequest, errInvalidRequest, "the request body could not be read")
+		wire.WriteError(w, http.StatusBadRequest, wire.InvalidRequest, "the request body could not be read")
 		return
 	}
 	msg, err := jsonrpc.DecodeMessage(data)
 	if err != nil {
-		writeBearerJSON(w, http.StatusBadRequest, errInvalidRequest, "the body must be one JSON-RPC 2.0 message")
+		wire.WriteError(w, http.StatusBadRequest, wire.InvalidRequest, "the body must be one JSON-RPC 2.0 message")
 		return
 	}
 	if req, ok := msg.(*jsonrpc.Request); ok {
@@ -352,7 +353,7 @@ func (hub *sseHub) post(w http.ResponseWriter, r *http.Request, ti *auth.TokenIn
 	}
 	switch err := st.deliver(r.Context(), msg); {
 	case errors.Is(err, errSSEClosed):
-		writeBearerJSON(w, http.StatusNotFound, "not_found", "the SSE session has closed; open a new stream with GET "+pathSSE)
+		wire.WriteError(w, http.StatusNotFound, wire.NotFound, "the SSE session has closed; open a new stream with GET "+pathSSE)
 		return
 	case err != nil:
 		return // the client went away while the queue was full

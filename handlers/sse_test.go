@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 )
 
@@ -342,10 +343,10 @@ func TestSSEWithoutValidTokenGetsChallenge(t *testing.T) {
 		{"GET without token", http.MethodGet, "/sse", "", ""},
 		{"POST without token", http.MethodPost, "/sse?sessionid=ABC", "", ""},
 		{"DELETE without token", http.MethodDelete, "/sse", "", ""},
-		{"GitHub token", http.MethodGet, "/sse", "gho_16C7e42F292c6912E7710c838347Ae178B4a", bearerInvalidToken},
-		{"refresh token", http.MethodGet, "/sse", tok.refresh, bearerInvalidToken},
-		{"token of another resource", http.MethodGet, "/sse", other.access, bearerInvalidToken},
-		{"token in the query", http.MethodGet, "/sse?access_token=" + url.QueryEscape(tok.access), tok.access, bearerInvalidRequest},
+		{"GitHub token", http.MethodGet, "/sse", "gho_16C7e42F292c6912E7710c838347Ae178B4a", wire.InvalidToken},
+		{"refresh token", http.MethodGet, "/sse", tok.refresh, wire.InvalidToken},
+		{"token of another resource", http.MethodGet, "/sse", other.access, wire.InvalidToken},
+		{"token in the query", http.MethodGet, "/sse?access_token=" + url.QueryEscape(tok.access), tok.access, wire.InvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -481,15 +482,15 @@ func TestSSEMessageRules(t *testing.T) {
 		wantError                                      string
 	}{
 		{"another user's token", http.MethodPost, endpoint, bob.access, "application/json", ping, http.StatusForbidden, "forbidden"},
-		{"no session", http.MethodPost, base, alice.access, "application/json", ping, http.StatusBadRequest, errInvalidRequest},
+		{"no session", http.MethodPost, base, alice.access, "application/json", ping, http.StatusBadRequest, wire.InvalidRequest},
 		{"unknown session", http.MethodPost, base + "?sessionid=NOSUCHSESSION", alice.access, "application/json", ping, http.StatusNotFound, "not_found"},
-		{"not JSON content", http.MethodPost, endpoint, alice.access, "text/plain", ping, http.StatusUnsupportedMediaType, errInvalidRequest},
-		{"not JSON-RPC", http.MethodPost, endpoint, alice.access, "application/json", `{"hello":`, http.StatusBadRequest, errInvalidRequest},
-		{"batch", http.MethodPost, endpoint, alice.access, "application/json", "[" + ping + "]", http.StatusBadRequest, errInvalidRequest},
+		{"not JSON content", http.MethodPost, endpoint, alice.access, "text/plain", ping, http.StatusUnsupportedMediaType, wire.InvalidRequest},
+		{"not JSON-RPC", http.MethodPost, endpoint, alice.access, "application/json", `{"hello":`, http.StatusBadRequest, wire.InvalidRequest},
+		{"batch", http.MethodPost, endpoint, alice.access, "application/json", "[" + ping + "]", http.StatusBadRequest, wire.InvalidRequest},
 		{"too large", http.MethodPost, endpoint, alice.access, "application/json",
 			`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"` + strings.Repeat("a", int(mcp.DefaultMaxRequestBodyBytes)) + `"}}`,
-			http.StatusRequestEntityTooLarge, errInvalidRequest},
-		{"PUT", http.MethodPut, endpoint, alice.access, "application/json", ping, http.StatusMethodNotAllowed, errInvalidRequest},
+			http.StatusRequestEntityTooLarge, wire.InvalidRequest},
+		{"PUT", http.MethodPut, endpoint, alice.access, "application/json", ping, http.StatusMethodNotAllowed, wire.InvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -591,7 +592,7 @@ func TestSSEToolScopeChecked(t *testing.T) {
 	if err != nil || len(ch) != 1 {
 		t.Fatalf("challenge %q: %v", resp.Header.Values("WWW-Authenticate"), err)
 	}
-	if p := ch[0].Params; p["error"] != bearerInsufficientScope || p["scope"] != scopeRead+" "+scopeWrite || p["resource_metadata"] != sseTestPRM {
+	if p := ch[0].Params; p["error"] != wire.InsufficientScope || p["scope"] != scopeRead+" "+scopeWrite || p["resource_metadata"] != sseTestPRM {
 		t.Errorf("challenge params %v, want insufficient_scope for %q naming %s", p, scopeRead+" "+scopeWrite, sseTestPRM)
 	}
 	checkCORS(t, resp)
@@ -721,7 +722,7 @@ func TestSSERefusesNewStreamsWhileShuttingDown(t *testing.T) {
 		t.Fatalf("new stream during shutdown: status %d, Retry-After %q; want 503 with Retry-After",
 			resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if b := decodeErrorBody(t, resp); b.Error != errTemporarilyUnavailable {
+	if b := decodeErrorBody(t, resp); b.Error != wire.TemporarilyUnavailable {
 		t.Errorf("body = %+v", b)
 	}
 	// The session is gone: its messages get 404.

@@ -9,11 +9,13 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -55,7 +57,7 @@ type tokenHandler struct {
 
 // Mount registers /token.
 func (h *tokenHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathToken, withCORS(allowMethods(http.HandlerFunc(h.token), http.MethodPost)))
+	mux.Handle(pathToken, wire.WithCORS(wire.AllowMethods(http.HandlerFunc(h.token), http.MethodPost)))
 }
 
 // tokenResponse is the successful response (RFC 6749 §5.1).
@@ -94,13 +96,13 @@ func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
 	case "":
 		oerr = invalidRequest("grant_type is required")
 	default:
-		oerr = badRequest(errUnsupportedGrantType, "grant_type must be authorization_code or refresh_token")
+		oerr = badRequest(wire.UnsupportedGrantType, "grant_type must be authorization_code or refresh_token")
 	}
 	if oerr != nil {
 		writeOAuthError(w, oerr)
 		return
 	}
-	writeJSONBytes(w, http.StatusOK, body)
+	wire.WriteJSONBytes(w, http.StatusOK, body)
 }
 
 // exchangeCode redeems an authorization code (OAuth 2.1 §4.1.3, RFC 7636
@@ -169,7 +171,7 @@ func (h *tokenHandler) exchangeCode(ctx context.Context, client tokens.Client, f
 	case subtle.ConstantTimeCompare([]byte(oauth2.S256ChallengeFromVerifier(verifier)), []byte(ac.CodeChallenge)) != 1:
 		return spent("PKCE verification failed", invalidGrant("code_verifier does not match the code_challenge"))
 	case resource != "" && resource != ac.Resource:
-		return spent("resource mismatch", badRequest(errInvalidTarget, "resource does not match the authorization request"))
+		return spent("resource mismatch", badRequest(wire.InvalidTarget, "resource does not match the authorization request"))
 	}
 	dk, err := h.unwrap(code, grantID, ac.WrappedKey)
 	if err != nil {
@@ -186,11 +188,11 @@ func (h *tokenHandler) exchangeCode(ctx context.Context, client tokens.Client, f
 	resp, issue, err := h.mint(grant, client.ID, ac.Scopes, ac.Scopes, ac.Resource, dk, now)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
-		return nil, &oauthError{Code: errServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
 	body, err := json.Marshal(resp)
 	if err != nil {
-		return nil, &oauthError{Code: errServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
 	switch err := h.Tokens.IssueTokens(ctx, grantID, issue); {
 	case isNotFound(err):
@@ -244,7 +246,7 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	case !rec.ExpiresAt.After(now):
 		return nil, invalidRefresh()
 	case resource != "" && resource != rec.Resource:
-		return nil, badRequest(errInvalidTarget, "resource does not match the grant")
+		return nil, badRequest(wire.InvalidTarget, "resource does not match the grant")
 	}
 	accessScopes := rec.Scopes
 	if s := form.Get("scope"); s != "" {
@@ -273,16 +275,16 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	resp, issue, err := h.mint(grant, client.ID, accessScopes, rec.Scopes, rec.Resource, dk, now)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
-		return nil, &oauthError{Code: errServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
 	body, err := json.Marshal(resp)
 	if err != nil {
-		return nil, &oauthError{Code: errServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
 	grace, err := h.Keys.SealWithToken(rt, aadGrace+grantID, body)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "sealing the grace response failed", slog.String("error", err.Error()))
-		return nil, &oauthError{Code: errServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
 	switch err := h.Tokens.RotateRefresh(ctx, grantID, hash, now, grace, issue); {
 	case errors.Is(err, tokens.ErrRotated):
@@ -355,7 +357,7 @@ func (h *tokenHandler) recheck(ctx context.Context, log *slog.Logger, grant toke
 	default:
 		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be re-checked at refresh",
 			slog.String("user_id", grant.UserID), slog.String("error", err.Error()))
-		return &oauthError{Code: errTemporarilyUnavailable, Description: "access could not be re-checked right now; retry shortly",
+		return &oauthError{Code: wire.TemporarilyUnavailable, Description: "access could not be re-checked right now; retry shortly",
 			Status: http.StatusServiceUnavailable}
 	}
 	if rerr := h.Grants.RevokeGrant(ctx, grant.ID); rerr != nil {
@@ -475,13 +477,13 @@ func (h *tokenHandler) optionalResource(form url.Values) (string, *oauthError) {
 func narrowScopes(requested string, granted []string) ([]string, *oauthError) {
 	asked := strings.Fields(requested)
 	for _, a := range asked {
-		if !contains(granted, a) {
-			return nil, badRequest(errInvalidScope, "scope may only narrow the scopes of the grant")
+		if !slices.Contains(granted, a) {
+			return nil, badRequest(wire.InvalidScope, "scope may only narrow the scopes of the grant")
 		}
 	}
 	var out []string
 	for _, g := range granted {
-		if contains(asked, g) {
+		if slices.Contains(asked, g) {
 			out = append(out, g)
 		}
 	}
