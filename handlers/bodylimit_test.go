@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -50,7 +51,7 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 		{"consent form", pathAuthorize, "application/x-www-form-urlencoded", formOver, false, func(t *testing.T, resp *http.Response) {
 			wantErrorPage(t, resp, http.StatusBadRequest, "could not be read")
 		}},
-		{"mcp", pathMCP, "application/json", mcpOver, true, func(t *testing.T, resp *http.Response) {
+		{"mcp", protected.PathMCP, "application/json", mcpOver, true, func(t *testing.T, resp *http.Response) {
 			if resp.StatusCode != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status %d, want 413: %s", resp.StatusCode, readBody(t, resp))
 			}
@@ -90,7 +91,7 @@ func sseMessageEndpoint(t *testing.T, s *asServer, token string) string {
 		cancel()
 		srv.Close()
 	})
-	r, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+pathSSE, nil)
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+protected.PathSSE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
@@ -23,8 +24,8 @@ const (
 	// aadUpstream + grantID seals the upstream token with the data key.
 	aadUpstream = "upstream:"
 	// aadDataKey + grantID wraps the data key under a code, access or
-	// refresh token.
-	aadDataKey = "datakey:"
+	// refresh token; the protected resource unwraps it at every request.
+	aadDataKey = protected.DataKeyAAD
 	// aadGrace + grantID seals a refresh response under the refresh token
 	// it answered, for an idempotent retry.
 	aadGrace = "grace:"

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 )
 
 // metadataCacheControl lets clients and proxies keep discovery documents
@@ -78,15 +79,15 @@ func (h *metadataHandler) Mount(mux *http.ServeMux) {
 			w.Write(body) // a write error means the client went away
 		}), http.MethodGet))
 	}
-	mux.Handle(pathProtectedResource+pathMCP, serveDoc(prm))
-	mux.Handle(pathProtectedResource, serveDoc(prm))
+	mux.Handle(protected.PathMetadata+protected.PathMCP, serveDoc(prm))
+	mux.Handle(protected.PathMetadata, serveDoc(prm))
 	mux.Handle(pathAuthServerMetadata, serveDoc(asm))
-	mux.Handle(pathAuthServerMetadata+pathMCP, serveDoc(asm))
-	mux.Handle(pathProtectedResource+pathSSE, serveDoc(h.sseDocument()))
-	mux.Handle(pathAuthServerMetadata+pathSSE, serveDoc(asm))
+	mux.Handle(pathAuthServerMetadata+protected.PathMCP, serveDoc(asm))
+	mux.Handle(protected.PathMetadata+protected.PathSSE, serveDoc(h.sseDocument()))
+	mux.Handle(pathAuthServerMetadata+protected.PathSSE, serveDoc(asm))
 	notFound := wire.WithCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, &oauthError{Code: wire.NotFound, Status: http.StatusNotFound,
-			Description: "no such document; this server publishes " + pathAuthServerMetadata + " and " + pathProtectedResource + pathMCP})
+			Description: "no such document; this server publishes " + pathAuthServerMetadata + " and " + protected.PathMetadata + protected.PathMCP})
 	}))
 	mux.Handle(pathOpenIDConfiguration, notFound)
 	mux.Handle(pathWellKnown, notFound)
@@ -131,7 +132,7 @@ func (h *metadataHandler) documents() (prm, asm []byte) {
 // resource to R, so its tokens are R's (see SSE).
 func (h *metadataHandler) sseDocument() []byte {
 	return marshalDoc(protectedResourceMetadata{
-		Resource:               h.Issuer + pathSSE,
+		Resource:               h.Issuer + protected.PathSSE,
 		AuthorizationServers:   []string{h.Issuer},
 		ScopesSupported:        h.ScopesSupported,
 		BearerMethodsSupported: []string{"header"},

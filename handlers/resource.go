@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 )
 
 // resourceSet knows the resource identifiers this server accepts in the
@@ -21,7 +22,7 @@ type resourceSet struct {
 }
 
 func newResourceSet(issuer string) (resourceSet, error) {
-	r := issuer + pathMCP
+	r := issuer + protected.PathMCP
 	nr, err := normaliseResource(r)
 	if err != nil {
 		return resourceSet{}, err
@@ -30,7 +31,7 @@ func newResourceSet(issuer string) (resourceSet, error) {
 	if err != nil {
 		return resourceSet{}, err
 	}
-	ns, err := normaliseResource(issuer + pathSSE)
+	ns, err := normaliseResource(issuer + protected.PathSSE)
 	if err != nil {
 		return resourceSet{}, err
 	}

@@ -14,16 +14,16 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 )
 
-// Paths of the OAuth surface (the /mcp, /healthz and /readyz paths belong
-// to MCP and Health).
+// Paths of the OAuth surface (the /mcp, /sse and protected resource
+// metadata paths belong to package protected, /healthz and /readyz to
+// Health).
 const (
-	pathMCP                 = "/mcp"
-	pathProtectedResource   = "/.well-known/oauth-protected-resource"
 	pathAuthServerMetadata  = "/.well-known/oauth-authorization-server"
 	pathOpenIDConfiguration = "/.well-known/openid-configuration"
 	pathWellKnown           = "/.well-known/"
@@ -43,7 +43,7 @@ const (
 	DefaultRefreshGrace = 30 * time.Second
 	// DefaultSessionTimeout is how long an idle stateful /mcp session
 	// lives (Config.Stateful).
-	DefaultSessionTimeout = 30 * time.Minute
+	DefaultSessionTimeout = protected.DefaultSessionTimeout
 	// DefaultServiceName is shown on pages when Config.ServiceName is empty.
 	DefaultServiceName = "mcpgate"
 )
@@ -89,7 +89,7 @@ type Config struct {
 	// ToolScopes is the scope each tool needs, enforced on /mcp (403
 	// insufficient_scope, which makes clients step up). Every scope it may
 	// require must be in ScopesSupported. Nil checks no scopes per tool.
-	ToolScopes ToolScopes
+	ToolScopes protected.ToolScopes
 	// AllowedOrigins are the browser origins allowed to call /mcp.
 	AllowedOrigins []string
 	// Stateful makes /mcp keep MCP sessions in this process
@@ -156,9 +156,9 @@ func New(cfg Config) (http.Handler, error) {
 	clientAuth := &clientAuthenticator{Clients: clients, Keys: cfg.Keys, Logger: cfg.Logger}
 	allowed := &allowlist{Policy: cfg.Allow, Upstream: cfg.UpstreamTokens, Providers: cfg.Providers}
 	scopes := scopePolicy{supported: cfg.ScopesSupported, defaults: cfg.DefaultScopes}
-	resourceMetadataURL := cfg.Issuer + pathProtectedResource + pathMCP
+	resourceMetadataURL := cfg.Issuer + protected.PathMetadata + protected.PathMCP
 
-	mcpResource := ResourceServer{
+	mcpResource := protected.ResourceServer{
 		Resource:            resources.canonical,
 		ResourceMetadataURL: resourceMetadataURL,
 		Scopes:              cfg.DefaultScopes,
@@ -173,7 +173,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	// /sse serves the same resource; only its metadata document differs.
 	sseResource := mcpResource
-	sseResource.ResourceMetadataURL = cfg.Issuer + pathProtectedResource + pathSSE
+	sseResource.ResourceMetadataURL = cfg.Issuer + protected.PathMetadata + protected.PathSSE
 	mounters := []mounter{
 		&metadataHandler{
 			Issuer:          cfg.Issuer,
@@ -264,12 +264,12 @@ func New(cfg Config) (http.Handler, error) {
 			Keys:   cfg.Keys,
 			Logger: cfg.Logger,
 		},
-		&MCP{
+		&protected.MCP{
 			ResourceServer: mcpResource,
 			Stateful:       cfg.Stateful,
 			SessionTimeout: cfg.SessionTimeout,
 		},
-		&SSE{ResourceServer: sseResource},
+		&protected.SSE{ResourceServer: sseResource},
 		&Health{Store: cfg.Store, Logger: cfg.Logger},
 	}
 	mux := http.NewServeMux()

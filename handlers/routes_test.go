@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
@@ -173,7 +173,7 @@ func newTestServer(t *testing.T, mutate func(*Config)) *asServer {
 // do serves one request and returns the response (body fully buffered).
 func (s *asServer) do(r *http.Request) *http.Response {
 	s.t.Helper()
-	return serveBounded(s.handler, r).Result()
+	return mcptest.ServeBounded(s.handler, r).Result()
 }
 
 // browse serves a request as the browser: it sends the jar's cookies and
@@ -404,11 +404,7 @@ func location(t *testing.T, resp *http.Response) *url.URL {
 
 func readBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading body: %v", err)
-	}
-	return string(b)
+	return mcptest.ReadBody(t, resp)
 }
 
 func decodeJSON(t *testing.T, resp *http.Response, v any) {

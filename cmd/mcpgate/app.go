@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	tokensredis "github.com/mcpgate/mcpgate/tokens/redis"
@@ -187,7 +188,7 @@ func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *s
 // retryOnUnauthorized).
 func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*gh.Client, error) {
-		caller, ok := handlers.CallerFromRequest(req)
+		caller, ok := protected.CallerFromRequest(req)
 		if !ok {
 			return nil, errors.New("this request carries no signed-in user")
 		}

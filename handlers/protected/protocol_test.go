@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -67,7 +68,7 @@ func rawStreamable(header bool) protocolClient {
 		var negotiated string
 		post := func(body string, wantStatus int) string {
 			t.Helper()
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+pathMCP, strings.NewReader(body))
+			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+PathMCP, strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +84,7 @@ func rawStreamable(header bool) protocolClient {
 			}
 			defer resp.Body.Close()
 			if resp.StatusCode != wantStatus {
-				t.Fatalf("POST %s: status %d, want %d: %s", body, resp.StatusCode, wantStatus, readBody(t, resp))
+				t.Fatalf("POST %s: status %d, want %d: %s", body, resp.StatusCode, wantStatus, mcptest.ReadBody(t, resp))
 			}
 			if wantStatus != http.StatusOK {
 				return ""
@@ -105,7 +106,7 @@ func rawStreamable(header bool) protocolClient {
 			t.Errorf("tools/list = %+v, want [whoami]", list.Tools)
 		}
 		var msg rpcMessage
-		if err := json.Unmarshal([]byte(post(toolCall(3, "whoami"), http.StatusOK)), &msg); err != nil || msg.Error != nil {
+		if err := json.Unmarshal([]byte(post(mcptest.ToolCall(3, "whoami"), http.StatusOK)), &msg); err != nil || msg.Error != nil {
 			t.Fatalf("tools/call answer %+v: %v", msg, err)
 		}
 		return negotiated, whoamiResult(t, msg.Result).GrantID
@@ -128,7 +129,7 @@ func rawSSE(t *testing.T, fx *sseFixture, token, version string) (string, string
 	if err := json.Unmarshal(m.Result, &list); err != nil || len(list.Tools) != 1 || list.Tools[0].Name != "whoami" {
 		t.Errorf("tools/list = %s (%v), want [whoami]", m.Result, err)
 	}
-	s.mustAccept(token, toolCall(3, "whoami"))
+	s.mustAccept(token, mcptest.ToolCall(3, "whoami"))
 	m = s.nextMessage()
 	if m.Error != nil {
 		t.Fatalf("tools/call: %+v", m.Error)
@@ -141,7 +142,7 @@ func goStreamable(t *testing.T, fx *sseFixture, token, version string) (string, 
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-client", Version: "0.0.1"}, nil)
 	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
-		Endpoint:             fx.srv.URL + pathMCP,
+		Endpoint:             fx.srv.URL + PathMCP,
 		HTTPClient:           &http.Client{Transport: &bearerTransport{token: token, base: fx.srv.Client().Transport}},
 		DisableStandaloneSSE: true,
 	}, &mcp.ClientSessionOptions{ProtocolVersion: version})
@@ -158,7 +159,7 @@ func goStreamable(t *testing.T, fx *sseFixture, token, version string) (string, 
 // goSSE is the go-sdk client on /sse.
 func goSSE(t *testing.T, fx *sseFixture, token, version string) (string, string) {
 	t.Helper()
-	cs := connectSSEClient(t, fx.srv, &swapBearer{token: token, base: fx.srv.Client().Transport},
+	cs := mcptest.ConnectSSE(t, fx.srv, &mcptest.SwapBearer{Token: token, Base: fx.srv.Client().Transport},
 		&mcp.ClientSessionOptions{ProtocolVersion: version})
 	return goSession(t, cs)
 }
@@ -211,7 +212,7 @@ func TestProtocolVersionHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+pathMCP,
+			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+PathMCP,
 				strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 			if err != nil {
 				t.Fatal(err)
@@ -228,7 +229,7 @@ func TestProtocolVersionHeader(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			if resp.StatusCode != tt.want {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, readBody(t, resp))
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, mcptest.ReadBody(t, resp))
 			}
 			if tt.want == http.StatusOK {
 				if msg := readJSONRPC(t, resp); !strings.Contains(msg, `"whoami"`) {

@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
@@ -147,7 +148,7 @@ func TestMCPStatefulIdleSessionFreesSlot(t *testing.T) {
 	if resp := f.openSession(t, alice.access); resp.StatusCode != http.StatusOK {
 		t.Fatalf("first session: status %d", resp.StatusCode)
 	}
-	ctx := bounded(t)
+	ctx := mcptest.Bounded(t)
 	for {
 		resp := f.openSession(t, alice.access)
 		if resp.StatusCode == http.StatusOK {
@@ -158,7 +159,7 @@ func TestMCPStatefulIdleSessionFreesSlot(t *testing.T) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("the idle session never freed its slot within %s", hangGuard)
+			t.Fatalf("the idle session never freed its slot within %s", mcptest.HangGuard)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

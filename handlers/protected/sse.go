@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"context"
@@ -23,8 +23,6 @@ import (
 )
 
 const (
-	// pathSSE is the legacy HTTP+SSE endpoint (MCP 2024-11-05 transports).
-	pathSSE = "/sse"
 	// sseSessionParam is the query parameter of the message endpoint that
 	// names the session (the go-sdk's spelling).
 	sseSessionParam = "sessionid"
@@ -133,7 +131,7 @@ func (h *SSE) Mount(mux *http.ServeMux) {
 	case h.MaxStreamsPerUser < 0:
 		panic("handlers: SSE.MaxStreamsPerUser must not be negative")
 	}
-	mux.Handle(pathSSE, h.handler())
+	mux.Handle(PathSSE, h.handler())
 }
 
 // handler builds the /sse handler chain around a new session hub.
@@ -317,7 +315,7 @@ func (hub *sseHub) post(w http.ResponseWriter, r *http.Request, ti *auth.TokenIn
 	}
 	st := hub.lookup(id)
 	if st == nil {
-		wire.WriteError(w, http.StatusNotFound, wire.NotFound, "unknown or closed SSE session; open a new stream with GET "+pathSSE)
+		wire.WriteError(w, http.StatusNotFound, wire.NotFound, "unknown or closed SSE session; open a new stream with GET "+PathSSE)
 		return
 	}
 	if caller.UserID != st.userID {
@@ -353,7 +351,7 @@ func (hub *sseHub) post(w http.ResponseWriter, r *http.Request, ti *auth.TokenIn
 	}
 	switch err := st.deliver(r.Context(), msg); {
 	case errors.Is(err, errSSEClosed):
-		wire.WriteError(w, http.StatusNotFound, wire.NotFound, "the SSE session has closed; open a new stream with GET "+pathSSE)
+		wire.WriteError(w, http.StatusNotFound, wire.NotFound, "the SSE session has closed; open a new stream with GET "+PathSSE)
 		return
 	case err != nil:
 		return // the client went away while the queue was full
@@ -485,7 +483,7 @@ func (st *sseStream) Connect(context.Context) (mcp.Connection, error) {
 	if st.closed.Load() {
 		return nil, errSSEClosed
 	}
-	if err := st.writeLocked("event: endpoint\ndata: " + pathSSE + "?" + sseSessionParam + "=" + st.id + "\n\n"); err != nil {
+	if err := st.writeLocked("event: endpoint\ndata: " + PathSSE + "?" + sseSessionParam + "=" + st.id + "\n\n"); err != nil {
 		return nil, err
 	}
 	return st, nil

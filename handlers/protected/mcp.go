@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"log/slog"
@@ -18,6 +18,10 @@ import (
 // by our bearer check against MCP.Now; the SDK's check only runs after it and
 // must not turn a token we just accepted into a bare 401 at the boundary.
 const sdkClockSkew = time.Minute
+
+// DefaultSessionTimeout is MCP.SessionTimeout when zero: how long an idle
+// stateful /mcp session lives.
+const DefaultSessionTimeout = 30 * time.Minute
 
 // MCP serves the MCP streamable HTTP endpoint (/mcp) behind bearer-token
 // authentication. Every request passes, in this order:

@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"context"
@@ -22,6 +22,12 @@ const (
 	// *tokens.Caller to tool handlers (see CallerFromRequest).
 	callerKey = "mcpgate.caller"
 )
+
+// DataKeyAAD + grantID is the associated data that binds a grant's data
+// key, wrapped under a code, access or refresh token, to its grant and to
+// that purpose (Keyring.SealWithToken). The authorization server wraps
+// with it; the bearer check unwraps with it at every request.
+const DataKeyAAD = "datakey:"
 
 // verifiedKey is the request-context key of the *auth.TokenInfo that
 // requireBearer verified.
@@ -105,7 +111,7 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 			slog.String("grant_id", grantID), slog.String("client_id", at.ClientID))
 		return nil, bearerUnauthorized(wire.InvalidToken, "token was issued for another resource")
 	}
-	raw, err := h.Keys.OpenWithToken(token, aadDataKey+grantID, at.WrappedKey)
+	raw, err := h.Keys.OpenWithToken(token, DataKeyAAD+grantID, at.WrappedKey)
 	var key tokens.DataKey
 	if err != nil || len(raw) != len(key) {
 		h.logger().LogAttrs(r.Context(), slog.LevelWarn, "access token record cannot be unwrapped",

@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"bufio"
@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
@@ -195,7 +196,7 @@ func (f *mcpFixture) issue(t testing.TB, o mcpIssueOptions) mcpGrant {
 
 // serve runs one request through the mux.
 func (f *mcpFixture) serve(r *http.Request) *http.Response {
-	return serveBounded(f.mux, r).Result()
+	return mcptest.ServeBounded(f.mux, r).Result()
 }
 
 const mcpInitializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`
@@ -594,7 +595,7 @@ func (b *bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func connectMCPClient(t *testing.T, srv *httptest.Server, token string) *mcp.ClientSession {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(bounded(t), &mcp.StreamableClientTransport{
+	cs, err := client.Connect(mcptest.Bounded(t), &mcp.StreamableClientTransport{
 		Endpoint:             srv.URL + "/mcp",
 		HTTPClient:           &http.Client{Transport: &bearerTransport{token: token, base: srv.Client().Transport}},
 		DisableStandaloneSSE: true,
@@ -608,7 +609,7 @@ func connectMCPClient(t *testing.T, srv *httptest.Server, token string) *mcp.Cli
 
 func callWhoami(t *testing.T, cs *mcp.ClientSession) whoamiOut {
 	t.Helper()
-	res, err := cs.CallTool(bounded(t), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	res, err := cs.CallTool(mcptest.Bounded(t), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
 	if err != nil {
 		t.Fatalf("CallTool: %v", err)
 	}
@@ -634,7 +635,7 @@ func TestMCPValidTokenThroughGoClient(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	csAlice := connectMCPClient(t, srv, alice.access)
-	tools, err := csAlice.ListTools(bounded(t), nil)
+	tools, err := csAlice.ListTools(mcptest.Bounded(t), nil)
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
@@ -680,7 +681,7 @@ func TestMCPLegacyInitializeIsStateless(t *testing.T) {
 
 	post := func(body string, wantStatus int) *http.Response {
 		t.Helper()
-		r, err := http.NewRequestWithContext(bounded(t), http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
+		r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -712,7 +713,7 @@ func TestMCPLegacyInitializeIsStateless(t *testing.T) {
 
 	// Once authenticated, GET (no standalone stream in stateless mode) is
 	// the SDK's 405, not a 401.
-	r, err := http.NewRequestWithContext(bounded(t), http.MethodGet, srv.URL+"/mcp", nil)
+	r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodGet, srv.URL+"/mcp", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
