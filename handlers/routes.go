@@ -177,6 +177,10 @@ func New(cfg Config) (http.Handler, error) {
 	mounters := []mounter{
 		&metadataHandler{
 			Issuer:          cfg.Issuer,
+			ScopesSupported: cfg.ScopesSupported,
+		},
+		&protected.Metadata{
+			Issuer:          cfg.Issuer,
 			Resource:        resources.canonical,
 			ScopesSupported: cfg.ScopesSupported,
 			ServiceName:     cfg.ServiceName,

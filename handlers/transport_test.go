@@ -70,7 +70,7 @@ func TestSSEThroughNew(t *testing.T) {
 	if err != nil || len(ch) != 1 || ch[0].Params["resource_metadata"] != ssePRM {
 		t.Fatalf("challenge %q, want resource_metadata %q", resp.Header.Values("WWW-Authenticate"), ssePRM)
 	}
-	var prm protectedResourceMetadata
+	var prm protected.ResourceMetadata
 	decodeJSON(t, s.do(httptest.NewRequest(http.MethodGet, "/.well-known/oauth-protected-resource/sse", nil)), &prm)
 	if prm.Resource != sseResource || !slices.Equal(prm.AuthorizationServers, []string{asTestIssuer}) ||
 		!slices.Equal(prm.ScopesSupported, s.cfg.ScopesSupported) {
