@@ -7,11 +7,11 @@
 //
 // # What it owns
 //
-//	*    /mcp                                     streamable HTTP (mcp.go): stateless by default,
-//	                                              stateful sessions on request (sessions.go, shutdown.go)
-//	GET  /sse, POST /sse?sessionid=…              the legacy HTTP+SSE transport of 2024-11-05
-//	                                              (sse.go, ssehub.go, ssestream.go)
-//	GET  /.well-known/oauth-protected-resource…   the RFC 9728 documents of both (metadata.go)
+//   - /mcp                                     streamable HTTP (mcp.go): stateless by default,
+//     stateful sessions on request (sessions.go, shutdown.go)
+//     GET  /sse, POST /sse?sessionid=…              the legacy HTTP+SSE transport of 2024-11-05
+//     (sse.go, ssehub.go, ssestream.go)
+//     GET  /.well-known/oauth-protected-resource…   the RFC 9728 documents of both (metadata.go)
 //
 // Both transports are one resource, R = issuer + "/mcp" (RFC 8707), and put
 // the same checks, in the same order, in front of the go-sdk
