@@ -3,14 +3,11 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-
-	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
@@ -367,52 +364,6 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 	}
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "upstream sign-in started",
 		slog.String("client_id", req.client.ID), slog.String("provider", p.Name()))
-}
-
-// upstreamLeg starts the upstream leg of a sign-in, for an MCP client's
-// authorization (/authorize) and for the connected-apps page
-// (/connections/login) alike.
-type upstreamLeg struct {
-	Pending    tokens.PendingStore
-	Keys       *tokens.Keyring
-	Cookies    *cookieJar
-	PendingTTL time.Duration
-	Now        func() time.Time
-}
-
-// errPendingNotStored wraps the store's error when begin could not store
-// the pending sign-in.
-var errPendingNotStored = errors.New("storing the pending sign-in failed")
-
-// begin starts the upstream leg (MCP security best practices, "OAuth State
-// Parameter Validation"): a fresh random state, created only now, single
-// use and expiring with PendingTTL; a random browser binding kept in the
-// state cookie; PKCE (S256) and a nonce for the upstream. It completes
-// pending with these, stores it under the keyed hash of the state and sends
-// the browser to p. On an error nothing has been sent: a store failure
-// wraps errPendingNotStored, any other error is the state cookie's.
-func (l upstreamLeg) begin(ctx context.Context, w http.ResponseWriter, r *http.Request, p upstream.Provider, pending tokens.Pending) error {
-	state, binding, nonce := randomToken(), randomToken(), randomToken()
-	verifier := oauth2.GenerateVerifier()
-	pending.Provider = p.Name()
-	pending.UpstreamVerifier = verifier
-	pending.Nonce = nonce
-	pending.Browser = l.Keys.Hash(binding)
-	pending.CreatedAt = l.Now()
-	if err := l.Pending.PutPending(ctx, l.Keys.Hash(state), pending, l.PendingTTL); err != nil {
-		return fmt.Errorf("%w: %w", errPendingNotStored, err)
-	}
-	if err := l.Cookies.set(w, cookieState, stateCookie{B: binding}, l.PendingTTL); err != nil {
-		return fmt.Errorf("setting the state cookie: %w", err)
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer") // the identity provider learns nothing of the client's request
-	http.Redirect(w, r, p.AuthCodeURL(upstream.AuthRequest{
-		State:         state,
-		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),
-		Nonce:         nonce,
-	}), http.StatusFound)
-	return nil
 }
 
 func (h *authorizeHandler) provider(name string) upstream.Provider {

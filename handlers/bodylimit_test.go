@@ -8,9 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // TestOversizedBodiesAreRefused sends every POST endpoint a body one byte

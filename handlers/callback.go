@@ -31,10 +31,6 @@ const (
 	aadGrace = "grace:"
 )
 
-// upstreamExchangeTimeout bounds the code exchange and user lookup at the
-// identity provider.
-const upstreamExchangeTimeout = 15 * time.Second
-
 // callbackHandler is the redirect endpoint of the upstream leg, where the
 // identity provider sends the browser back:
 //
@@ -205,16 +201,6 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	redirectToClient(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, url.Values{"code": {code}})
 }
 
-// upstreamExchange redeems the code at provider p, with the claims when p
-// has that capability (OpenID Connect: Google's hosted domain).
-func upstreamExchange(ctx context.Context, p upstream.Provider, code string, pending tokens.Pending) (upstream.Identity, upstream.Token, allow.Claims, error) {
-	if ce, ok := p.(allow.ClaimsExchanger); ok {
-		return ce.ExchangeWithClaims(ctx, code, pending.UpstreamVerifier, pending.Nonce)
-	}
-	id, tok, err := p.Exchange(ctx, code, pending.UpstreamVerifier, pending.Nonce)
-	return id, tok, allow.Claims{}, err
-}
-
 // admit applies the allowlist to a completed sign-in. A refused person
 // gets a page (403) that says why, with a link that takes them back to
 // the application with access_denied; nothing is redirected by itself, so
@@ -367,11 +353,6 @@ func (h *callbackHandler) provider(name string) upstream.Provider {
 	return nil
 }
 
-// userID is the stable user identifier: provider and subject.
-func userID(p upstream.Provider, id upstream.Identity) string {
-	return p.Name() + ":" + id.Subject
-}
-
 // upstreamError maps an error of the identity provider's authorization
 // response (RFC 6749 §4.1.2.1) to the error the client gets: the person's
 // refusal stays access_denied, a provider outage becomes
@@ -385,19 +366,4 @@ func upstreamError(code, displayName string) *oauthError {
 		return &oauthError{Code: wire.TemporarilyUnavailable, Description: displayName + " is temporarily unavailable"}
 	}
 	return &oauthError{Code: wire.ServerError, Description: "signing in with " + displayName + " failed"}
-}
-
-// safeErrorCode returns an upstream error code for the log when it is a
-// plain RFC 6749 error code, and a placeholder otherwise.
-func safeErrorCode(code string) string {
-	if len(code) > 64 {
-		return "(invalid)"
-	}
-	for i := 0; i < len(code); i++ {
-		c := code[i]
-		if (c < 'a' || c > 'z') && c != '_' {
-			return "(invalid)"
-		}
-	}
-	return code
 }

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 )
 
 // protocolClient is one way a client talks to mcpgate. run performs the

@@ -12,11 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcpgate/mcpgate/handlers/internal/wire"
-	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/tokens"
 )
 
 // sseHub holds the open streams of one /sse mount.
