@@ -30,3 +30,37 @@ func toolScopeProblems(ts protected.ToolScopes, supported []string) []string {
 func consentSubject(req *authRequest) string {
 	return req.redirectURI + "\x00" + strings.Join(req.scopes, " ")
 }
+
+// scopePolicy decides the scopes of a request.
+type scopePolicy struct {
+	supported []string
+	defaults  []string
+}
+
+// grant returns the scopes to grant for a requested scope string: the
+// supported ones, in the server's order, without duplicates; unsupported
+// values are dropped rather than refused (mcp-remote asks for
+// "openid email profile" when it knows nothing better); when nothing
+// supported remains, the defaults (RFC 6749 §3.3).
+func (p scopePolicy) grant(requested string) []string {
+	if s := p.subset(requested); len(s) > 0 {
+		return s
+	}
+	return append([]string(nil), p.defaults...)
+}
+
+// subset returns the supported scopes named in requested, in the server's
+// order.
+func (p scopePolicy) subset(requested string) []string {
+	asked := strings.Fields(requested)
+	var out []string
+	for _, s := range p.supported {
+		for _, a := range asked {
+			if a == s {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
