@@ -102,42 +102,8 @@ func pageUnavailable() pageError {
 func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	provider := h.provider(r.PathValue("provider"))
-	if provider == nil {
-		h.Pages.errorPage(w, pageError{Status: http.StatusNotFound, Title: "Unknown sign-in provider",
-			Message: "This server has no sign-in provider by that name.", Hint: "Start again from your app."})
-		return
-	}
-	q := r.URL.Query()
-	state := q.Get("state")
-	if state == "" || len(q["state"]) != 1 {
-		h.Pages.errorPage(w, pageSignInExpired())
-		return
-	}
-	pending, err := h.takePending(ctx, state)
-	switch {
-	case isNotFound(err):
-		h.Logger.LogAttrs(ctx, slog.LevelInfo, "callback with an unknown, used or expired state", slog.String("provider", provider.Name()))
-		h.Pages.errorPage(w, pageSignInExpired())
-		return
-	case err != nil:
-		h.Logger.LogAttrs(ctx, slog.LevelError, "taking the pending authorization failed", slog.String("error", err.Error()))
-		h.Pages.errorPage(w, pageUnavailable())
-		return
-	}
-	log := h.Logger.With(slog.String("provider", provider.Name()))
-	if pending.ClientID != "" {
-		log = log.With(slog.String("client_id", pending.ClientID))
-	}
-	if !h.sameBrowser(r, pending) {
-		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state cookie missing or not the one that started the sign-in")
-		h.Pages.errorPage(w, pageOtherBrowser())
-		return
-	}
-	h.Cookies.clear(w, cookieState)
-	if pending.Provider != provider.Name() {
-		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state belongs to another provider", slog.String("pending_provider", pending.Provider))
-		h.Pages.errorPage(w, pageSignInExpired())
+	provider, pending, log, ok := h.takeCallback(ctx, w, r)
+	if !ok {
 		return
 	}
 	switch pending.Purpose {
@@ -151,8 +117,62 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// From here on the redirect URI is the validated one of the pending
-	// request, and every failure goes back to the client.
+	h.finishAuthorization(ctx, w, r, log, provider, pending)
+}
+
+// takeCallback checks a callback and takes its pending sign-in: a known
+// provider, one state, which names a pending sign-in (taken atomically,
+// once) started in this browser (the state cookie's binding) with this
+// provider. On a failure it has answered with a page and reports false.
+func (h *callbackHandler) takeCallback(ctx context.Context, w http.ResponseWriter, r *http.Request) (upstream.Provider, tokens.Pending, *slog.Logger, bool) {
+	provider := h.provider(r.PathValue("provider"))
+	if provider == nil {
+		h.Pages.errorPage(w, pageError{Status: http.StatusNotFound, Title: "Unknown sign-in provider",
+			Message: "This server has no sign-in provider by that name.", Hint: "Start again from your app."})
+		return nil, tokens.Pending{}, nil, false
+	}
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" || len(q["state"]) != 1 {
+		h.Pages.errorPage(w, pageSignInExpired())
+		return nil, tokens.Pending{}, nil, false
+	}
+	pending, err := h.takePending(ctx, state)
+	switch {
+	case isNotFound(err):
+		h.Logger.LogAttrs(ctx, slog.LevelInfo, "callback with an unknown, used or expired state", slog.String("provider", provider.Name()))
+		h.Pages.errorPage(w, pageSignInExpired())
+		return nil, tokens.Pending{}, nil, false
+	case err != nil:
+		h.Logger.LogAttrs(ctx, slog.LevelError, "taking the pending authorization failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, pageUnavailable())
+		return nil, tokens.Pending{}, nil, false
+	}
+	log := h.Logger.With(slog.String("provider", provider.Name()))
+	if pending.ClientID != "" {
+		log = log.With(slog.String("client_id", pending.ClientID))
+	}
+	if !h.sameBrowser(r, pending) {
+		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state cookie missing or not the one that started the sign-in")
+		h.Pages.errorPage(w, pageOtherBrowser())
+		return nil, tokens.Pending{}, nil, false
+	}
+	h.Cookies.clear(w, cookieState)
+	if pending.Provider != provider.Name() {
+		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state belongs to another provider", slog.String("pending_provider", pending.Provider))
+		h.Pages.errorPage(w, pageSignInExpired())
+		return nil, tokens.Pending{}, nil, false
+	}
+	return provider, pending, log, true
+}
+
+// finishAuthorization completes an MCP client's authorization from the
+// upstream callback: it exchanges the code, identifies the person, applies
+// the allowlist, creates the grant and sends the browser back to the
+// client with our code. From here on the redirect URI is the validated one
+// of the pending request, and every failure goes back to the client.
+func (h *callbackHandler) finishAuthorization(ctx context.Context, w http.ResponseWriter, r *http.Request, log *slog.Logger, provider upstream.Provider, pending tokens.Pending) {
+	q := r.URL.Query()
 	fail := func(e *oauthError) {
 		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, e)
 	}

@@ -127,9 +127,33 @@ func (h *tokenHandler) exchangeCode(ctx context.Context, client tokens.Client, f
 		return nil, invalidCode()
 	}
 	log := h.Logger.With(slog.String("client_id", client.ID), slog.String("grant_id", grantID))
+	ac, oerr := h.consumeCode(ctx, log, code, grantID)
+	if oerr != nil {
+		return nil, oerr
+	}
+	now := h.Now()
+	reason, oerr := checkCode(ac, client, form, verifier, resource, now)
+	var dk tokens.DataKey
+	if oerr == nil {
+		if dk, err = h.unwrap(code, grantID, ac.WrappedKey); err != nil {
+			reason, oerr = "data key cannot be unwrapped", invalidCode()
+		}
+	}
+	if oerr != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "authorization code refused: "+reason)
+		if rerr := h.Grants.RevokeGrant(ctx, grantID); rerr != nil {
+			log.LogAttrs(ctx, slog.LevelError, "revoking the grant of a refused code failed", slog.String("error", rerr.Error()))
+		}
+		return nil, oerr
+	}
+	return h.issueForCode(ctx, log, client, grantID, ac, dk, now)
+}
 
+// consumeCode takes the code's record from the store, once. A second use
+// of a code revokes its grant and every token the first use issued.
+func (h *tokenHandler) consumeCode(ctx context.Context, log *slog.Logger, code, grantID string) (tokens.AuthCode, *oauthError) {
 	var ac tokens.AuthCode
-	err = tokens.ErrNotFound
+	err := tokens.ErrNotFound
 	for _, hash := range h.Keys.Hashes(code) {
 		if ac, err = h.Codes.ConsumeCode(ctx, grantID, hash); !isNotFound(err) {
 			break
@@ -139,41 +163,41 @@ func (h *tokenHandler) exchangeCode(ctx context.Context, client tokens.Client, f
 	case errors.Is(err, tokens.ErrCodeReused):
 		if rerr := h.Grants.RevokeGrant(ctx, grantID); rerr != nil {
 			log.LogAttrs(ctx, slog.LevelError, "revoking the grant of a reused code failed", slog.String("error", rerr.Error()))
-			return nil, storeUnavailable()
+			return ac, storeUnavailable()
 		}
 		log.LogAttrs(ctx, slog.LevelWarn, "authorization code reused; grant revoked")
-		return nil, invalidGrant("authorization code already used; the tokens it issued are revoked")
+		return ac, invalidGrant("authorization code already used; the tokens it issued are revoked")
 	case isNotFound(err):
-		return nil, invalidCode()
+		return ac, invalidCode()
 	case err != nil:
 		log.LogAttrs(ctx, slog.LevelError, "consuming the authorization code failed", slog.String("error", err.Error()))
-		return nil, storeUnavailable()
+		return ac, storeUnavailable()
 	}
+	return ac, nil
+}
 
-	spent := func(reason string, e *oauthError) ([]byte, *oauthError) {
-		log.LogAttrs(ctx, slog.LevelWarn, "authorization code refused: "+reason)
-		if rerr := h.Grants.RevokeGrant(ctx, grantID); rerr != nil {
-			log.LogAttrs(ctx, slog.LevelError, "revoking the grant of a refused code failed", slog.String("error", rerr.Error()))
-		}
-		return nil, e
-	}
-	now := h.Now()
+// checkCode checks a consumed code against the request: client, expiry,
+// redirect_uri, PKCE (S256, compared in constant time) and resource. A
+// refusal comes with the reason to log.
+func checkCode(ac tokens.AuthCode, client tokens.Client, form url.Values, verifier, resource string, now time.Time) (string, *oauthError) {
 	switch {
 	case ac.ClientID != client.ID:
-		return spent("issued to another client", invalidGrant("the authorization code was issued to another client"))
+		return "issued to another client", invalidGrant("the authorization code was issued to another client")
 	case !ac.ExpiresAt.After(now):
-		return spent("expired", invalidCode())
+		return "expired", invalidCode()
 	case form.Has("redirect_uri") && form.Get("redirect_uri") != ac.RedirectURI:
-		return spent("redirect_uri mismatch", invalidGrant("redirect_uri does not match the authorization request"))
+		return "redirect_uri mismatch", invalidGrant("redirect_uri does not match the authorization request")
 	case subtle.ConstantTimeCompare([]byte(oauth2.S256ChallengeFromVerifier(verifier)), []byte(ac.CodeChallenge)) != 1:
-		return spent("PKCE verification failed", invalidGrant("code_verifier does not match the code_challenge"))
+		return "PKCE verification failed", invalidGrant("code_verifier does not match the code_challenge")
 	case resource != "" && resource != ac.Resource:
-		return spent("resource mismatch", badRequest(wire.InvalidTarget, "resource does not match the authorization request"))
+		return "resource mismatch", badRequest(wire.InvalidTarget, "resource does not match the authorization request")
 	}
-	dk, err := h.unwrap(code, grantID, ac.WrappedKey)
-	if err != nil {
-		return spent("data key cannot be unwrapped", invalidCode())
-	}
+	return "", nil
+}
+
+// issueForCode mints and stores the first token pair of the grant of a
+// redeemed code and returns the response body.
+func (h *tokenHandler) issueForCode(ctx context.Context, log *slog.Logger, client tokens.Client, grantID string, ac tokens.AuthCode, dk tokens.DataKey, now time.Time) ([]byte, *oauthError) {
 	grant, err := h.Grants.GetGrant(ctx, grantID)
 	switch {
 	case isNotFound(err):

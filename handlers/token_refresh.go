@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
@@ -45,20 +46,13 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 		return nil, storeUnavailable()
 	}
 	now := h.Now()
-	switch {
-	case rec.ClientID != client.ID:
+	if rec.ClientID != client.ID {
 		log.LogAttrs(ctx, slog.LevelWarn, "refresh token presented by another client")
 		return nil, invalidRefresh()
-	case !rec.ExpiresAt.After(now):
-		return nil, invalidRefresh()
-	case resource != "" && resource != rec.Resource:
-		return nil, badRequest(wire.InvalidTarget, "resource does not match the grant")
 	}
-	accessScopes := rec.Scopes
-	if s := form.Get("scope"); s != "" {
-		if accessScopes, oerr = narrowScopes(s, rec.Scopes); oerr != nil {
-			return nil, oerr
-		}
+	accessScopes, oerr := checkRefresh(rec, form, resource, now)
+	if oerr != nil {
+		return nil, oerr
 	}
 	grant, err := h.Grants.GetGrant(ctx, grantID)
 	switch {
@@ -76,8 +70,31 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	if oerr := h.recheck(ctx, log, grant, rec.Scopes, dk); oerr != nil {
 		return nil, oerr
 	}
-	// The new refresh token keeps the grant's scopes; a narrower scope
-	// applies to the access token only (RFC 6749 §6).
+	return h.rotate(ctx, log, client, grantID, grant, rt, hash, rec, accessScopes, dk, now)
+}
+
+// checkRefresh checks a live refresh token record against the request
+// (expiry, resource) and returns the access token's scopes: the grant's, or
+// the narrower scope asked for (RFC 6749 §6).
+func checkRefresh(rec tokens.RefreshToken, form url.Values, resource string, now time.Time) ([]string, *oauthError) {
+	switch {
+	case !rec.ExpiresAt.After(now):
+		return nil, invalidRefresh()
+	case resource != "" && resource != rec.Resource:
+		return nil, badRequest(wire.InvalidTarget, "resource does not match the grant")
+	}
+	if s := form.Get("scope"); s != "" {
+		return narrowScopes(s, rec.Scopes)
+	}
+	return rec.Scopes, nil
+}
+
+// rotate mints the next token pair of grant and rotates the refresh token
+// rt (stored under hash) to it, keeping the response sealed under rt for a
+// retry within the grace period. The new refresh token keeps the grant's
+// scopes; a narrower scope applies to the access token only (RFC 6749 §6).
+func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client tokens.Client, grantID string, grant tokens.Grant, rt, hash string,
+	rec tokens.RefreshToken, accessScopes []string, dk tokens.DataKey, now time.Time) ([]byte, *oauthError) {
 	resp, issue, err := h.mint(grant, client.ID, accessScopes, rec.Scopes, rec.Resource, dk, now)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
@@ -94,19 +111,7 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	}
 	switch err := h.Tokens.RotateRefresh(ctx, grantID, hash, now, grace, issue); {
 	case errors.Is(err, tokens.ErrRotated):
-		// Another request (or replica) rotated this token first: answer
-		// as a retry, with what it answered.
-		rec, _, err := h.lookupRefresh(ctx, grantID, rt)
-		switch {
-		case errors.Is(err, tokens.ErrRotated):
-			return h.replay(ctx, log, grantID, rt, rec)
-		case isNotFound(err):
-			return nil, invalidRefresh()
-		case err != nil:
-			log.LogAttrs(ctx, slog.LevelError, "reading the refresh token failed", slog.String("error", err.Error()))
-			return nil, storeUnavailable()
-		}
-		return nil, invalidRefresh()
+		return h.rotatedMeanwhile(ctx, log, grantID, rt)
 	case isNotFound(err):
 		return nil, invalidRefresh()
 	case err != nil:
@@ -115,6 +120,22 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	}
 	log.LogAttrs(ctx, slog.LevelInfo, "refresh token rotated", slog.String("user_id", grant.UserID))
 	return body, nil
+}
+
+// rotatedMeanwhile answers a refresh whose token another request (or
+// replica) rotated first: as a retry, with what that request answered.
+func (h *tokenHandler) rotatedMeanwhile(ctx context.Context, log *slog.Logger, grantID, rt string) ([]byte, *oauthError) {
+	rec, _, err := h.lookupRefresh(ctx, grantID, rt)
+	switch {
+	case errors.Is(err, tokens.ErrRotated):
+		return h.replay(ctx, log, grantID, rt, rec)
+	case isNotFound(err):
+		return nil, invalidRefresh()
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "reading the refresh token failed", slog.String("error", err.Error()))
+		return nil, storeUnavailable()
+	}
+	return nil, invalidRefresh()
 }
 
 // recheck applies the allowlist again before a refresh is answered, so

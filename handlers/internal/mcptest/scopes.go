@@ -118,15 +118,20 @@ func WantInsufficientScope(t *testing.T, resp *http.Response, wantScope, prm str
 	if desc == "" {
 		t.Errorf("error_description missing")
 	}
-	for _, c := range []byte(desc) {
-		if c < 0x20 || c == '"' || c == '\\' || c > 0x7e {
-			t.Errorf("error_description %q has %q, outside RFC 6750 §3", desc, c)
-			break
-		}
+	if c, ok := outsideRFC6750(desc); ok {
+		t.Errorf("error_description %q has %q, outside RFC 6750 §3", desc, c)
 	}
 	if len(p) != 4 {
 		t.Errorf("challenge params %v, want exactly error, scope, resource_metadata, error_description", p)
 	}
+	wantInsufficientScopeBody(t, resp, body, desc)
+}
+
+// wantInsufficientScopeBody checks the JSON side of a 403
+// insufficient_scope: no-store, the challenge's error and description, and
+// the CORS exposure of the challenge.
+func wantInsufficientScopeBody(t *testing.T, resp *http.Response, body, desc string) {
+	t.Helper()
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
@@ -140,4 +145,15 @@ func WantInsufficientScope(t *testing.T, resp *http.Response, wantScope, prm str
 	if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error != wire.InsufficientScope || e.ErrorDescription != desc {
 		t.Errorf("body %s, want {error: insufficient_scope, error_description: the challenge's}", body)
 	}
+}
+
+// outsideRFC6750 returns the first byte of s that RFC 6750 §3 does not
+// allow in error_description (%x20-21 / %x23-5B / %x5D-7E).
+func outsideRFC6750(s string) (byte, bool) {
+	for _, c := range []byte(s) {
+		if c < 0x20 || c == '"' || c == '\\' || c > 0x7e {
+			return c, true
+		}
+	}
+	return 0, false
 }
