@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
 )
@@ -87,7 +88,7 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 func sseMessageEndpoint(t *testing.T, s *asServer, token string) string {
 	t.Helper()
 	srv := httptest.NewServer(s.handler)
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithTimeout(t.Context(), mcptest.HangGuard)
 	t.Cleanup(func() {
 		cancel()
 		srv.Close()

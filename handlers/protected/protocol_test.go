@@ -69,7 +69,7 @@ func rawStreamable(header bool) protocolClient {
 		var negotiated string
 		post := func(body string, wantStatus int) string {
 			t.Helper()
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+PathMCP, strings.NewReader(body))
+			r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, fx.srv.URL+PathMCP, strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +142,7 @@ func rawSSE(t *testing.T, fx *sseFixture, token, version string) (string, string
 func goStreamable(t *testing.T, fx *sseFixture, token, version string) (string, string) {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
+	cs, err := client.Connect(mcptest.Bounded(t), &mcp.StreamableClientTransport{
 		Endpoint:             fx.srv.URL + PathMCP,
 		HTTPClient:           &http.Client{Transport: &bearerTransport{token: token, base: fx.srv.Client().Transport}},
 		DisableStandaloneSSE: true,
@@ -167,7 +167,7 @@ func goSSE(t *testing.T, fx *sseFixture, token, version string) (string, string)
 
 func goSession(t *testing.T, cs *mcp.ClientSession) (string, string) {
 	t.Helper()
-	tools, err := cs.ListTools(t.Context(), nil)
+	tools, err := cs.ListTools(mcptest.Bounded(t), nil)
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
@@ -213,7 +213,7 @@ func TestProtocolVersionHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+PathMCP,
+			r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, fx.srv.URL+PathMCP,
 				strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 			if err != nil {
 				t.Fatal(err)
