@@ -49,7 +49,7 @@ type Config struct {
 	MCPServer *mcp.Server
 	// MCPServerFor, when set, picks the MCP server of each /mcp and /sse
 	// request by its verified caller, so that tools/list shows the tools
-	// the caller's sign-in can use (see MCP.ServerFor). It must not return
+	// the caller's sign-in can use (see protected.MCP.ServerFor). It must not return
 	// nil for a caller of any configured provider.
 	MCPServerFor func(caller *tokens.Caller) *mcp.Server
 	// Allow decides who may sign in, at login and again at every refresh
@@ -75,7 +75,7 @@ type Config struct {
 	// AllowedOrigins are the browser origins allowed to call /mcp.
 	AllowedOrigins []string
 	// Stateful makes /mcp keep MCP sessions in this process
-	// (Mcp-Session-Id, the GET stream, DELETE; see MCP.Stateful). The zero
+	// (Mcp-Session-Id, the GET stream, DELETE; see protected.MCP.Stateful). The zero
 	// value, stateless, lets any replica serve any request; stateful with
 	// several replicas needs sticky routing on Mcp-Session-Id.
 	Stateful bool

@@ -84,9 +84,9 @@ type MCP struct {
 func (h *MCP) Mount(mux *http.ServeMux) {
 	switch {
 	case h.Resource == "", h.ResourceMetadataURL == "":
-		panic("handlers: MCP needs Resource and ResourceMetadataURL")
+		panic("protected: MCP needs Resource and ResourceMetadataURL")
 	case h.Tokens == nil, h.Keys == nil, h.Server == nil && h.ServerFor == nil:
-		panic("handlers: MCP needs Tokens, Keys and Server or ServerFor")
+		panic("protected: MCP needs Tokens, Keys and Server or ServerFor")
 	}
 	mux.Handle("/mcp", h.handler())
 }

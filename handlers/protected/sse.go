@@ -112,11 +112,11 @@ type SSE struct {
 func (h *SSE) Mount(mux *http.ServeMux) {
 	switch {
 	case h.Resource == "", h.ResourceMetadataURL == "":
-		panic("handlers: SSE needs Resource and ResourceMetadataURL")
+		panic("protected: SSE needs Resource and ResourceMetadataURL")
 	case h.Tokens == nil, h.Keys == nil, h.Server == nil && h.ServerFor == nil:
-		panic("handlers: SSE needs Tokens, Keys and Server or ServerFor")
+		panic("protected: SSE needs Tokens, Keys and Server or ServerFor")
 	case h.MaxStreamsPerUser < 0:
-		panic("handlers: SSE.MaxStreamsPerUser must not be negative")
+		panic("protected: SSE.MaxStreamsPerUser must not be negative")
 	}
 	mux.Handle(PathSSE, h.handler())
 }
