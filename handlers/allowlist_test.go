@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -74,7 +75,7 @@ func wantRefusalPage(t *testing.T, s *asServer, c testClient, resp *http.Respons
 		t.Fatalf("link back %q is not to the client's redirect URI %s", href, c.RedirectURI)
 	}
 	q := back.Query()
-	if q.Get("error") != errAccessDenied || q.Get("state") != "client-state-123" || q.Get("iss") != asTestIssuer ||
+	if q.Get("error") != wire.AccessDenied || q.Get("state") != "client-state-123" || q.Get("iss") != asTestIssuer ||
 		!strings.Contains(q.Get("error_description"), reason) {
 		t.Errorf("link back %s lacks access_denied, the state, iss or the reason", href)
 	}
@@ -239,7 +240,7 @@ func TestGitHubOrgRecheckedAtRefresh(t *testing.T) {
 	decodeJSON(t, resp, &tr2)
 
 	s.fake.RemoveOrgMember("acme", "mona")
-	e := wantOAuthError(t, s.refresh(c, tr2.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	e := wantOAuthError(t, s.refresh(c, tr2.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 	if !strings.Contains(e.ErrorDescription, "access revoked: your GitHub account is not a member of the acme organisation") {
 		t.Errorf("error_description = %q", e.ErrorDescription)
 	}
@@ -272,9 +273,9 @@ func TestGitHubOrgRecheckTransient(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("refresh while GitHub is rate limited: %d %s, want 503 with Retry-After", resp.StatusCode, readBody(t, resp))
 	}
-	var body oauthErrorBody
+	var body wire.ErrorBody
 	decodeJSON(t, resp, &body)
-	if body.Error != errTemporarilyUnavailable {
+	if body.Error != wire.TemporarilyUnavailable {
 		t.Errorf("error = %q", body.Error)
 	}
 
@@ -291,7 +292,7 @@ func TestGitHubOrgRecheckRevokedUpstream(t *testing.T) {
 	c := s.register(authMethodNone, "http://localhost:7777/cb")
 	tr := s.tokens(t, c)
 	s.fake.RevokeAll("mona")
-	e := wantOAuthError(t, s.refresh(c, tr.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	e := wantOAuthError(t, s.refresh(c, tr.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 	if !strings.Contains(e.ErrorDescription, "no longer valid") {
 		t.Errorf("error_description = %q", e.ErrorDescription)
 	}
@@ -376,7 +377,7 @@ func TestAllowlistRecheckedAtRefresh(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.handler = h
-			e := wantOAuthError(t, s.refresh(c, tr2.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+			e := wantOAuthError(t, s.refresh(c, tr2.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 			if !strings.Contains(e.ErrorDescription, "access revoked: "+tt.reason) {
 				t.Errorf("error_description = %q, want it to say %q", e.ErrorDescription, tt.reason)
 			}

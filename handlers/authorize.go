@@ -3,15 +3,13 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -95,7 +93,7 @@ type authorizeHandler struct {
 
 // Mount registers /authorize.
 func (h *authorizeHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathAuthorize, allowMethods(http.HandlerFunc(h.serve), http.MethodGet, http.MethodPost))
+	mux.Handle(pathAuthorize, wire.AllowMethods(http.HandlerFunc(h.serve), http.MethodGet, http.MethodPost))
 }
 
 func (h *authorizeHandler) serve(w http.ResponseWriter, r *http.Request) {
@@ -180,7 +178,7 @@ func (h *authorizeHandler) post(w http.ResponseWriter, r *http.Request) {
 	}
 	if params.Has(formDeny) {
 		h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent denied", slog.String("client_id", req.client.ID))
-		redirectError(w, r, h.Issuer, req.redirectURI, req.state, badRequest(errAccessDenied, "the user denied the request"))
+		redirectError(w, r, h.Issuer, req.redirectURI, req.state, badRequest(wire.AccessDenied, "the user denied the request"))
 		return
 	}
 	provider := h.provider(params.Get(formProvider))
@@ -276,7 +274,7 @@ func (h *authorizeHandler) validate(params url.Values, req *authRequest) *oauthE
 	case "":
 		return invalidRequest("response_type is required and must be code")
 	default:
-		return badRequest(errUnsupportedResponseType, "only response_type=code is supported")
+		return badRequest(wire.UnsupportedResponseType, "only response_type=code is supported")
 	}
 	challenge := params.Get(paramCodeChallenge)
 	if challenge == "" {
@@ -368,52 +366,6 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 		slog.String("client_id", req.client.ID), slog.String("provider", p.Name()))
 }
 
-// upstreamLeg starts the upstream leg of a sign-in, for an MCP client's
-// authorization (/authorize) and for the connected-apps page
-// (/connections/login) alike.
-type upstreamLeg struct {
-	Pending    tokens.PendingStore
-	Keys       *tokens.Keyring
-	Cookies    *cookieJar
-	PendingTTL time.Duration
-	Now        func() time.Time
-}
-
-// errPendingNotStored wraps the store's error when begin could not store
-// the pending sign-in.
-var errPendingNotStored = errors.New("storing the pending sign-in failed")
-
-// begin starts the upstream leg (MCP security best practices, "OAuth State
-// Parameter Validation"): a fresh random state, created only now, single
-// use and expiring with PendingTTL; a random browser binding kept in the
-// state cookie; PKCE (S256) and a nonce for the upstream. It completes
-// pending with these, stores it under the keyed hash of the state and sends
-// the browser to p. On an error nothing has been sent: a store failure
-// wraps errPendingNotStored, any other error is the state cookie's.
-func (l upstreamLeg) begin(ctx context.Context, w http.ResponseWriter, r *http.Request, p upstream.Provider, pending tokens.Pending) error {
-	state, binding, nonce := randomToken(), randomToken(), randomToken()
-	verifier := oauth2.GenerateVerifier()
-	pending.Provider = p.Name()
-	pending.UpstreamVerifier = verifier
-	pending.Nonce = nonce
-	pending.Browser = l.Keys.Hash(binding)
-	pending.CreatedAt = l.Now()
-	if err := l.Pending.PutPending(ctx, l.Keys.Hash(state), pending, l.PendingTTL); err != nil {
-		return fmt.Errorf("%w: %w", errPendingNotStored, err)
-	}
-	if err := l.Cookies.set(w, cookieState, stateCookie{B: binding}, l.PendingTTL); err != nil {
-		return fmt.Errorf("setting the state cookie: %w", err)
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer") // the identity provider learns nothing of the client's request
-	http.Redirect(w, r, p.AuthCodeURL(upstream.AuthRequest{
-		State:         state,
-		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),
-		Nonce:         nonce,
-	}), http.StatusFound)
-	return nil
-}
-
 func (h *authorizeHandler) provider(name string) upstream.Provider {
 	for _, p := range h.Providers {
 		if p.Name() == name {
@@ -466,40 +418,6 @@ func validChallenge(c string) bool {
 
 func isBase64URLChar(c byte) bool {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'
-}
-
-// scopePolicy decides the scopes of a request.
-type scopePolicy struct {
-	supported []string
-	defaults  []string
-}
-
-// grant returns the scopes to grant for a requested scope string: the
-// supported ones, in the server's order, without duplicates; unsupported
-// values are dropped rather than refused (mcp-remote asks for
-// "openid email profile" when it knows nothing better); when nothing
-// supported remains, the defaults (RFC 6749 §3.3).
-func (p scopePolicy) grant(requested string) []string {
-	if s := p.subset(requested); len(s) > 0 {
-		return s
-	}
-	return append([]string(nil), p.defaults...)
-}
-
-// subset returns the supported scopes named in requested, in the server's
-// order.
-func (p scopePolicy) subset(requested string) []string {
-	asked := strings.Fields(requested)
-	var out []string
-	for _, s := range p.supported {
-		for _, a := range asked {
-			if a == s {
-				out = append(out, s)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // logID returns id for a log line when it has the shape of our client IDs,

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 func TestAuthorizeUnknownClientShowsPage(t *testing.T) {
@@ -113,18 +115,18 @@ func TestAuthorizeErrorsRedirectToClient(t *testing.T) {
 		mutate func(q url.Values)
 		code   string
 	}{
-		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, errInvalidRequest},
-		{"no challenge method", func(q url.Values) { q.Del("code_challenge_method") }, errInvalidRequest},
-		{"no challenge", func(q url.Values) { q.Del("code_challenge") }, errInvalidRequest},
-		{"no PKCE at all", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, errInvalidRequest},
-		{"short challenge", func(q url.Values) { q.Set("code_challenge", "abc") }, errInvalidRequest},
-		{"challenge with padding", func(q url.Values) { q.Set("code_challenge", strings.Repeat("a", 42)+"=") }, errInvalidRequest},
-		{"token response type", func(q url.Values) { q.Set("response_type", "token") }, errUnsupportedResponseType},
-		{"no response type", func(q url.Values) { q.Del("response_type") }, errInvalidRequest},
-		{"foreign resource", func(q url.Values) { q.Set("resource", "https://api.github.com") }, errInvalidTarget},
-		{"resource with fragment", func(q url.Values) { q.Set("resource", asTestResource+"#x") }, errInvalidTarget},
-		{"one of two resources foreign", func(q url.Values) { q["resource"] = []string{asTestResource, "https://other.example"} }, errInvalidTarget},
-		{"repeated scope", func(q url.Values) { q["scope"] = []string{"mcp:read", "mcp:write"} }, errInvalidRequest},
+		{"plain PKCE", func(q url.Values) { q.Set("code_challenge_method", "plain") }, wire.InvalidRequest},
+		{"no challenge method", func(q url.Values) { q.Del("code_challenge_method") }, wire.InvalidRequest},
+		{"no challenge", func(q url.Values) { q.Del("code_challenge") }, wire.InvalidRequest},
+		{"no PKCE at all", func(q url.Values) { q.Del("code_challenge"); q.Del("code_challenge_method") }, wire.InvalidRequest},
+		{"short challenge", func(q url.Values) { q.Set("code_challenge", "abc") }, wire.InvalidRequest},
+		{"challenge with padding", func(q url.Values) { q.Set("code_challenge", strings.Repeat("a", 42)+"=") }, wire.InvalidRequest},
+		{"token response type", func(q url.Values) { q.Set("response_type", "token") }, wire.UnsupportedResponseType},
+		{"no response type", func(q url.Values) { q.Del("response_type") }, wire.InvalidRequest},
+		{"foreign resource", func(q url.Values) { q.Set("resource", "https://api.github.com") }, wire.InvalidTarget},
+		{"resource with fragment", func(q url.Values) { q.Set("resource", asTestResource+"#x") }, wire.InvalidTarget},
+		{"one of two resources foreign", func(q url.Values) { q["resource"] = []string{asTestResource, "https://other.example"} }, wire.InvalidTarget},
+		{"repeated scope", func(q url.Values) { q["scope"] = []string{"mcp:read", "mcp:write"} }, wire.InvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,10 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 )
 
 // TestOversizedBodiesAreRefused sends every POST endpoint a body one byte
@@ -32,24 +36,24 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 		check       func(t *testing.T, resp *http.Response)
 	}{
 		{"register", pathRegister, "application/json", jsonOver, false, func(t *testing.T, resp *http.Response) {
-			e := wantOAuthError(t, resp, http.StatusBadRequest, errInvalidClientMetadata)
+			e := wantOAuthError(t, resp, http.StatusBadRequest, wire.InvalidClientMetadata)
 			if !strings.Contains(e.ErrorDescription, "exceeds") {
 				t.Errorf("description %q does not say the body is too large", e.ErrorDescription)
 			}
 		}},
 		{"token", pathToken, "application/x-www-form-urlencoded", formOver, false, func(t *testing.T, resp *http.Response) {
-			e := wantOAuthError(t, resp, http.StatusBadRequest, errInvalidRequest)
+			e := wantOAuthError(t, resp, http.StatusBadRequest, wire.InvalidRequest)
 			if !strings.Contains(e.ErrorDescription, "too large") {
 				t.Errorf("description %q does not say the body is too large", e.ErrorDescription)
 			}
 		}},
 		{"revoke", pathRevoke, "application/x-www-form-urlencoded", formOver, false, func(t *testing.T, resp *http.Response) {
-			wantOAuthError(t, resp, http.StatusBadRequest, errInvalidRequest)
+			wantOAuthError(t, resp, http.StatusBadRequest, wire.InvalidRequest)
 		}},
 		{"consent form", pathAuthorize, "application/x-www-form-urlencoded", formOver, false, func(t *testing.T, resp *http.Response) {
 			wantErrorPage(t, resp, http.StatusBadRequest, "could not be read")
 		}},
-		{"mcp", pathMCP, "application/json", mcpOver, true, func(t *testing.T, resp *http.Response) {
+		{"mcp", protected.PathMCP, "application/json", mcpOver, true, func(t *testing.T, resp *http.Response) {
 			if resp.StatusCode != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status %d, want 413: %s", resp.StatusCode, readBody(t, resp))
 			}
@@ -84,12 +88,12 @@ func TestOversizedBodiesAreRefused(t *testing.T) {
 func sseMessageEndpoint(t *testing.T, s *asServer, token string) string {
 	t.Helper()
 	srv := httptest.NewServer(s.handler)
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithTimeout(t.Context(), mcptest.HangGuard)
 	t.Cleanup(func() {
 		cancel()
 		srv.Close()
 	})
-	r, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+pathSSE, nil)
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+protected.PathSSE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,14 +9,11 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 )
-
-// upstreamExchangeTimeout bounds the code exchange and user lookup at the
-// identity provider.
-const upstreamExchangeTimeout = 15 * time.Second
 
 // callbackHandler is the redirect endpoint of the upstream leg, where the
 // identity provider sends the browser back:
@@ -53,7 +50,7 @@ type callbackHandler struct {
 
 // Mount registers /oauth/callback/{provider}.
 func (h *callbackHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathCallbackPrefix+"{provider}", allowMethods(http.HandlerFunc(h.callback), http.MethodGet))
+	mux.Handle(pathCallbackPrefix+"{provider}", wire.AllowMethods(http.HandlerFunc(h.callback), http.MethodGet))
 }
 
 // pageSignInExpired is shown for a missing, unknown, used or expired state.
@@ -89,42 +86,8 @@ func pageUnavailable() pageError {
 func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
 	defer cancel()
-	provider := h.provider(r.PathValue("provider"))
-	if provider == nil {
-		h.Pages.errorPage(w, pageError{Status: http.StatusNotFound, Title: "Unknown sign-in provider",
-			Message: "This server has no sign-in provider by that name.", Hint: "Start again from your app."})
-		return
-	}
-	q := r.URL.Query()
-	state := q.Get("state")
-	if state == "" || len(q["state"]) != 1 {
-		h.Pages.errorPage(w, pageSignInExpired())
-		return
-	}
-	pending, err := h.takePending(ctx, state)
-	switch {
-	case isNotFound(err):
-		h.Logger.LogAttrs(ctx, slog.LevelInfo, "callback with an unknown, used or expired state", slog.String("provider", provider.Name()))
-		h.Pages.errorPage(w, pageSignInExpired())
-		return
-	case err != nil:
-		h.Logger.LogAttrs(ctx, slog.LevelError, "taking the pending authorization failed", slog.String("error", err.Error()))
-		h.Pages.errorPage(w, pageUnavailable())
-		return
-	}
-	log := h.Logger.With(slog.String("provider", provider.Name()))
-	if pending.ClientID != "" {
-		log = log.With(slog.String("client_id", pending.ClientID))
-	}
-	if !h.sameBrowser(r, pending) {
-		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state cookie missing or not the one that started the sign-in")
-		h.Pages.errorPage(w, pageOtherBrowser())
-		return
-	}
-	h.Cookies.clear(w, cookieState)
-	if pending.Provider != provider.Name() {
-		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state belongs to another provider", slog.String("pending_provider", pending.Provider))
-		h.Pages.errorPage(w, pageSignInExpired())
+	provider, pending, log, ok := h.takeCallback(ctx, w, r)
+	if !ok {
 		return
 	}
 	switch pending.Purpose {
@@ -138,8 +101,62 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	// From here on the redirect URI is the validated one of the pending
-	// request, and every failure goes back to the client.
+	h.finishAuthorization(ctx, w, r, log, provider, pending)
+}
+
+// takeCallback checks a callback and takes its pending sign-in: a known
+// provider, one state, which names a pending sign-in (taken atomically,
+// once) started in this browser (the state cookie's binding) with this
+// provider. On a failure it has answered with a page and reports false.
+func (h *callbackHandler) takeCallback(ctx context.Context, w http.ResponseWriter, r *http.Request) (upstream.Provider, tokens.Pending, *slog.Logger, bool) {
+	provider := h.provider(r.PathValue("provider"))
+	if provider == nil {
+		h.Pages.errorPage(w, pageError{Status: http.StatusNotFound, Title: "Unknown sign-in provider",
+			Message: "This server has no sign-in provider by that name.", Hint: "Start again from your app."})
+		return nil, tokens.Pending{}, nil, false
+	}
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" || len(q["state"]) != 1 {
+		h.Pages.errorPage(w, pageSignInExpired())
+		return nil, tokens.Pending{}, nil, false
+	}
+	pending, err := h.takePending(ctx, state)
+	switch {
+	case isNotFound(err):
+		h.Logger.LogAttrs(ctx, slog.LevelInfo, "callback with an unknown, used or expired state", slog.String("provider", provider.Name()))
+		h.Pages.errorPage(w, pageSignInExpired())
+		return nil, tokens.Pending{}, nil, false
+	case err != nil:
+		h.Logger.LogAttrs(ctx, slog.LevelError, "taking the pending authorization failed", slog.String("error", err.Error()))
+		h.Pages.errorPage(w, pageUnavailable())
+		return nil, tokens.Pending{}, nil, false
+	}
+	log := h.Logger.With(slog.String("provider", provider.Name()))
+	if pending.ClientID != "" {
+		log = log.With(slog.String("client_id", pending.ClientID))
+	}
+	if !h.sameBrowser(r, pending) {
+		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state cookie missing or not the one that started the sign-in")
+		h.Pages.errorPage(w, pageOtherBrowser())
+		return nil, tokens.Pending{}, nil, false
+	}
+	h.Cookies.clear(w, cookieState)
+	if pending.Provider != provider.Name() {
+		log.LogAttrs(ctx, slog.LevelWarn, "callback refused: state belongs to another provider", slog.String("pending_provider", pending.Provider))
+		h.Pages.errorPage(w, pageSignInExpired())
+		return nil, tokens.Pending{}, nil, false
+	}
+	return provider, pending, log, true
+}
+
+// finishAuthorization completes an MCP client's authorization from the
+// upstream callback: it exchanges the code, identifies the person, applies
+// the allowlist, creates the grant and sends the browser back to the
+// client with our code. From here on the redirect URI is the validated one
+// of the pending request, and every failure goes back to the client.
+func (h *callbackHandler) finishAuthorization(ctx context.Context, w http.ResponseWriter, r *http.Request, log *slog.Logger, provider upstream.Provider, pending tokens.Pending) {
+	q := r.URL.Query()
 	fail := func(e *oauthError) {
 		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, e)
 	}
@@ -151,7 +168,7 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	code := q.Get("code")
 	if code == "" {
 		log.LogAttrs(ctx, slog.LevelWarn, "identity provider returned neither code nor error")
-		fail(&oauthError{Code: errServerError, Description: "the identity provider returned no authorization code"})
+		fail(&oauthError{Code: wire.ServerError, Description: "the identity provider returned no authorization code"})
 		return
 	}
 
@@ -161,15 +178,15 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, upstream.ErrDenied):
 		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider or the allowlist", slog.String("error", err.Error()))
-		fail(badRequest(errAccessDenied, "this account may not use this server"))
+		fail(badRequest(wire.AccessDenied, "this account may not use this server"))
 		return
 	case err != nil:
 		log.LogAttrs(ctx, slog.LevelError, "upstream code exchange failed", slog.String("error", err.Error()))
-		fail(&oauthError{Code: errServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
+		fail(&oauthError{Code: wire.ServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
 		return
 	case identity.Subject == "":
 		log.LogAttrs(ctx, slog.LevelError, "upstream exchange returned no subject")
-		fail(&oauthError{Code: errServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
+		fail(&oauthError{Code: wire.ServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
 		return
 	}
 
@@ -186,16 +203,6 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 	log.LogAttrs(ctx, slog.LevelInfo, "authorization granted",
 		slog.String("grant_id", grantID), slog.String("user_id", userID(provider, identity)))
 	redirectToClient(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, url.Values{"code": {code}})
-}
-
-// upstreamExchange redeems the code at provider p, with the claims when p
-// has that capability (OpenID Connect: Google's hosted domain).
-func upstreamExchange(ctx context.Context, p upstream.Provider, code string, pending tokens.Pending) (upstream.Identity, upstream.Token, allow.Claims, error) {
-	if ce, ok := p.(allow.ClaimsExchanger); ok {
-		return ce.ExchangeWithClaims(ctx, code, pending.UpstreamVerifier, pending.Nonce)
-	}
-	id, tok, err := p.Exchange(ctx, code, pending.UpstreamVerifier, pending.Nonce)
-	return id, tok, allow.Claims{}, err
 }
 
 // admit applies the allowlist to a completed sign-in. A refused person
@@ -216,7 +223,7 @@ func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *h
 	case errors.Is(err, upstream.ErrDenied):
 		reasons := refusalReasons(err)
 		log.LogAttrs(ctx, slog.LevelWarn, "sign-in refused by the allowlist", slog.String("user_id", userID(p, id)))
-		denied := badRequest(errAccessDenied, descriptionSafe("access refused: "+reasons))
+		denied := badRequest(wire.AccessDenied, descriptionSafe("access refused: "+reasons))
 		h.Pages.errorPage(w, pageError{
 			Status:   http.StatusForbidden,
 			Title:    "Access refused",
@@ -230,7 +237,7 @@ func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *h
 		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be checked", slog.String("user_id", userID(p, id)),
 			slog.String("error", err.Error()))
 		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, &oauthError{
-			Code: errTemporarilyUnavailable, Description: "your access could not be checked right now; try again in a minute",
+			Code: wire.TemporarilyUnavailable, Description: "your access could not be checked right now; try again in a minute",
 		})
 		return false
 	}
@@ -289,13 +296,13 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 	plain, err := json.Marshal(upTok)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "encoding the upstream token failed", slog.String("error", err.Error()))
-		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	sealed, err := tokens.SealUpstream(dk, grantID, plain)
 	clear(plain)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "sealing the upstream token failed", slog.String("error", err.Error()))
-		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	grant := tokens.Grant{
 		ID:            grantID,
@@ -322,7 +329,7 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 	wrapped, err := h.Keys.WrapGrantKey(code, grantID, dk)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "wrapping the data key failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
-		return "", "", &oauthError{Code: errServerError, Description: "the sign-in could not be completed"}
+		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	err = h.Codes.PutCode(ctx, h.Keys.Hash(code), tokens.AuthCode{
 		GrantID:       grantID,
@@ -350,11 +357,6 @@ func (h *callbackHandler) provider(name string) upstream.Provider {
 	return nil
 }
 
-// userID is the stable user identifier of id at p (tokens.UserID).
-func userID(p upstream.Provider, id upstream.Identity) string {
-	return tokens.UserID(p.Name(), id.Subject)
-}
-
 // upstreamError maps an error of the identity provider's authorization
 // response (RFC 6749 §4.1.2.1) to the error the client gets: the person's
 // refusal stays access_denied, a provider outage becomes
@@ -362,25 +364,10 @@ func userID(p upstream.Provider, id upstream.Identity) string {
 // description is not passed on.
 func upstreamError(code, displayName string) *oauthError {
 	switch code {
-	case errAccessDenied:
-		return badRequest(errAccessDenied, "the sign-in at "+displayName+" was cancelled or refused")
-	case errTemporarilyUnavailable:
-		return &oauthError{Code: errTemporarilyUnavailable, Description: displayName + " is temporarily unavailable"}
+	case wire.AccessDenied:
+		return badRequest(wire.AccessDenied, "the sign-in at "+displayName+" was cancelled or refused")
+	case wire.TemporarilyUnavailable:
+		return &oauthError{Code: wire.TemporarilyUnavailable, Description: displayName + " is temporarily unavailable"}
 	}
-	return &oauthError{Code: errServerError, Description: "signing in with " + displayName + " failed"}
-}
-
-// safeErrorCode returns an upstream error code for the log when it is a
-// plain RFC 6749 error code, and a placeholder otherwise.
-func safeErrorCode(code string) string {
-	if len(code) > 64 {
-		return "(invalid)"
-	}
-	for i := 0; i < len(code); i++ {
-		c := code[i]
-		if (c < 'a' || c > 'z') && c != '_' {
-			return "(invalid)"
-		}
-	}
-	return code
+	return &oauthError{Code: wire.ServerError, Description: "signing in with " + displayName + " failed"}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -114,22 +115,22 @@ func TestCallbackUpstreamFailures(t *testing.T) {
 	}{
 		{"user cancelled at the provider", func(_ *asServer, st string) url.Values {
 			return url.Values{"state": {st}, "error": {"access_denied"}, "error_description": {"The user has denied your application access."}}
-		}, nil, errAccessDenied},
+		}, nil, wire.AccessDenied},
 		{"provider unavailable", func(_ *asServer, st string) url.Values {
 			return url.Values{"state": {st}, "error": {"temporarily_unavailable"}}
-		}, nil, errTemporarilyUnavailable},
+		}, nil, wire.TemporarilyUnavailable},
 		{"other provider error", func(_ *asServer, st string) url.Values {
 			return url.Values{"state": {st}, "error": {"redirect_uri_mismatch"}}
-		}, nil, errServerError},
+		}, nil, wire.ServerError},
 		{"neither code nor error", func(_ *asServer, st string) url.Values {
 			return url.Values{"state": {st}}
-		}, nil, errServerError},
+		}, nil, wire.ServerError},
 		{"allowlist denies the account", func(s *asServer, st string) url.Values {
 			return url.Values{"state": {st}, "code": {s.idp.login(s.t, st)}}
-		}, fmt.Errorf("user octocat is not in an allowed organisation: %w", upstream.ErrDenied), errAccessDenied},
+		}, fmt.Errorf("user octocat is not in an allowed organisation: %w", upstream.ErrDenied), wire.AccessDenied},
 		{"exchange fails", func(s *asServer, st string) url.Values {
 			return url.Values{"state": {st}, "code": {s.idp.login(s.t, st)}}
-		}, errors.New("github: bad_verification_code gho_leakysecret"), errServerError},
+		}, errors.New("github: bad_verification_code gho_leakysecret"), wire.ServerError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +173,7 @@ func TestCallbackStoreFailures(t *testing.T) {
 				wantErrorPage(t, resp, http.StatusServiceUnavailable, "right now")
 				return
 			}
-			wantRedirectError(t, resp, c.RedirectURI, errTemporarilyUnavailable, "client-state-123")
+			wantRedirectError(t, resp, c.RedirectURI, wire.TemporarilyUnavailable, "client-state-123")
 		})
 	}
 }
@@ -183,7 +184,7 @@ func TestAuthorizePendingStoreFailureRedirects(t *testing.T) {
 	_, challenge := pkce()
 	fs.failPutPending = true
 	resp := s.approve(authParams(c, challenge), "github")
-	wantRedirectError(t, resp, c.RedirectURI, errTemporarilyUnavailable, "client-state-123")
+	wantRedirectError(t, resp, c.RedirectURI, wire.TemporarilyUnavailable, "client-state-123")
 	if _, ok := s.cookies["__Host-mcpgate_state"]; ok {
 		t.Errorf("state cookie set for a sign-in that never started")
 	}

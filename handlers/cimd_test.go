@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/safehttp"
 	"github.com/mcpgate/mcpgate/tokens"
 )
@@ -200,7 +201,7 @@ func TestCIMDFlow(t *testing.T) {
 
 	// A CIMD client is public: presenting a secret is refused.
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr2.RefreshToken}, "client_id": {docURL}, "client_secret": {"guess"}}
-	wantOAuthError(t, s.postForm("/token", form, nil), http.StatusUnauthorized, errInvalidClient)
+	wantOAuthError(t, s.postForm("/token", form, nil), http.StatusUnauthorized, wire.InvalidClient)
 
 	resp = s.postForm("/revoke", url.Values{"token": {tr2.RefreshToken}, "client_id": {docURL}}, nil)
 	if resp.StatusCode != http.StatusOK {
@@ -281,7 +282,7 @@ func TestCIMDRefusals(t *testing.T) {
 			if tt.redirect == "" {
 				// Unusable documents are unknown clients at the token endpoint.
 				form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"x"}, "client_id": {docURL}}
-				wantOAuthError(t, s.postForm("/token", form, nil), http.StatusUnauthorized, errInvalidClient)
+				wantOAuthError(t, s.postForm("/token", form, nil), http.StatusUnauthorized, wire.InvalidClient)
 			}
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 // The Claude profile: what Claude (claude.ai, Claude Desktop, mobile) and
@@ -155,7 +157,7 @@ func TestClaudeDCRProfile(t *testing.T) {
 		"client_secret": {reg.ClientSecret},
 		"resource":      {asTestResource},
 	})
-	wantOAuthError(t, resp, http.StatusUnauthorized, errInvalidClient)
+	wantOAuthError(t, resp, http.StatusUnauthorized, wire.InvalidClient)
 }
 
 func TestClaudeCIMDPinnedFallback(t *testing.T) {

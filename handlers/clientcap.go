@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -58,7 +59,7 @@ func newClientCap(cfg Config) *clientCap {
 // tooManyClients is the answer when the cap holds.
 func tooManyClients() *oauthError {
 	return &oauthError{
-		Code:        errTemporarilyUnavailable,
+		Code:        wire.TemporarilyUnavailable,
 		Description: "too many registered clients; retry later",
 		Status:      http.StatusServiceUnavailable,
 	}

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,10 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -121,53 +119,10 @@ type connectionsHandler struct {
 
 // Mount registers the connected-apps routes.
 func (h *connectionsHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathConnections, allowMethods(http.HandlerFunc(h.show), http.MethodGet))
-	mux.Handle(pathConnectionsLogin, allowMethods(http.HandlerFunc(h.login), http.MethodPost))
-	mux.Handle(pathConnectionsRevoke, allowMethods(http.HandlerFunc(h.revoke), http.MethodPost))
-	mux.Handle(pathConnectionsLogout, allowMethods(http.HandlerFunc(h.logout), http.MethodPost))
-}
-
-// connectionsView is the data of the connected-apps page.
-type connectionsView struct {
-	pageBase
-	SignedIn bool
-	CSRF     string
-
-	// Signed out.
-	Providers []providerView
-	// Ended says the browser held a session that is no longer valid.
-	Ended bool
-
-	// Signed in.
-	Account      string
-	ProviderName string
-	Flash        string
-	Apps         []appView
-}
-
-// appView is one client with the grants it holds.
-type appView struct {
-	ClientID string
-	Name     string
-	// NameIsID: the client has no usable name; Name is its ID.
-	NameIsID bool
-	// Deleted: the registration is gone; the grants remain until revoked
-	// or expired.
-	Deleted bool
-	// Unavailable: the client's metadata document cannot be read now.
-	Unavailable   bool
-	RedirectHosts []string
-	Grants        []grantView
-}
-
-// grantView is one grant of a client.
-type grantView struct {
-	ID       string
-	Scopes   []scopeView
-	Provider string
-	Created  string
-	LastUsed string
-	created  time.Time
+	mux.Handle(pathConnections, wire.AllowMethods(http.HandlerFunc(h.show), http.MethodGet))
+	mux.Handle(pathConnectionsLogin, wire.AllowMethods(http.HandlerFunc(h.login), http.MethodPost))
+	mux.Handle(pathConnectionsRevoke, wire.AllowMethods(http.HandlerFunc(h.revoke), http.MethodPost))
+	mux.Handle(pathConnectionsLogout, wire.AllowMethods(http.HandlerFunc(h.logout), http.MethodPost))
 }
 
 // show is GET /connections.
@@ -198,113 +153,6 @@ func (h *connectionsHandler) showSignIn(w http.ResponseWriter, r *http.Request, 
 		view.Providers = append(view.Providers, providerView{Name: p.Name(), DisplayName: p.DisplayName()})
 	}
 	h.Pages.render(w, http.StatusOK, tmplConnections, view, h.UpstreamOrigins)
-}
-
-func (h *connectionsHandler) showList(w http.ResponseWriter, r *http.Request, sess session) {
-	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
-	defer cancel()
-	log := h.Logger.With(slog.String("user_id", sess.UserID))
-	grants, err := h.Grants.ListGrants(ctx, sess.UserID, "")
-	if err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "listing the user's grants failed", slog.String("error", err.Error()))
-		h.Pages.errorPage(w, connectionsUnavailable())
-		return
-	}
-	apps, err := h.apps(r.Context(), grants)
-	if err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "client lookup for the connected-apps page failed", slog.String("error", err.Error()))
-		h.Pages.errorPage(w, connectionsUnavailable())
-		return
-	}
-	csrf, err := h.CSRF.token(w, r, csrfScopeConnectionsUser+sess.UserID)
-	if err != nil {
-		h.internalError(w, r, "connected apps: CSRF cookie", err)
-		return
-	}
-	view := connectionsView{
-		pageBase:     pageBase{Service: h.Pages.service, Title: "Connected applications"},
-		SignedIn:     true,
-		CSRF:         csrf,
-		Account:      sess.Display,
-		ProviderName: h.providerDisplay(sess.Provider),
-		Flash:        h.takeFlash(w, r),
-		Apps:         apps,
-	}
-	h.Pages.render(w, http.StatusOK, tmplConnections, view, nil)
-}
-
-// apps groups grants by client, names each client and orders them by
-// name; a client's grants come newest first.
-func (h *connectionsHandler) apps(ctx context.Context, grants []tokens.Grant) ([]appView, error) {
-	index := map[string]int{}
-	var apps []appView
-	for _, g := range grants {
-		i, ok := index[g.ClientID]
-		if !ok {
-			app, err := h.describeClient(ctx, g.ClientID)
-			if err != nil {
-				return nil, err
-			}
-			i = len(apps)
-			index[g.ClientID] = i
-			apps = append(apps, app)
-		}
-		apps[i].Grants = append(apps[i].Grants, h.grantView(g))
-	}
-	slices.SortFunc(apps, func(a, b appView) int {
-		return cmp.Or(
-			compareBool(a.Deleted, b.Deleted),
-			cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)),
-			cmp.Compare(a.ClientID, b.ClientID))
-	})
-	for _, app := range apps {
-		slices.SortFunc(app.Grants, func(a, b grantView) int {
-			return cmp.Or(b.created.Compare(a.created), cmp.Compare(a.ID, b.ID))
-		})
-	}
-	return apps, nil
-}
-
-// describeClient names the client id. A deleted registration is "Deleted
-// application"; a metadata document that cannot be read now leaves the
-// document's address as the name. Only a store failure is an error.
-func (h *connectionsHandler) describeClient(ctx context.Context, id string) (appView, error) {
-	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	defer cancel()
-	c, err := h.Clients.GetClient(ctx, id)
-	switch {
-	case err == nil:
-		app := appView{ClientID: id, Name: strings.TrimSpace(c.Name)}
-		if app.Name == "" {
-			app.Name, app.NameIsID = id, true
-		}
-		for _, u := range c.RedirectURIs {
-			if host := redirectDisplay(u); !contains(app.RedirectHosts, host) {
-				app.RedirectHosts = append(app.RedirectHosts, host)
-			}
-		}
-		return app, nil
-	case isMetadataURL(id):
-		return appView{ClientID: id, Name: id, NameIsID: true, Unavailable: true}, nil
-	case isNotFound(err):
-		return appView{ClientID: id, Name: deletedClientName, Deleted: true}, nil
-	}
-	return appView{}, err
-}
-
-func (h *connectionsHandler) grantView(g tokens.Grant) grantView {
-	v := grantView{
-		ID:       g.ID,
-		Scopes:   describeScopes(g.Scopes, h.ScopeDescriptions),
-		Provider: h.providerDisplay(g.Provider),
-		Created:  displayTime(g.CreatedAt),
-		LastUsed: "never",
-		created:  g.CreatedAt,
-	}
-	if !g.LastUsedAt.IsZero() {
-		v.LastUsed = displayTime(g.LastUsedAt)
-	}
-	return v
 }
 
 // login is POST /connections/login: it starts the sign-in at the chosen
@@ -564,118 +412,4 @@ func connectionNotFound() pageError {
 		Link:     pathConnections,
 		LinkText: "Back to connected applications",
 	}
-}
-
-// displayTime formats a time for the page, in UTC.
-func displayTime(t time.Time) string {
-	return t.UTC().Format("2 Jan 2006, 15:04 UTC")
-}
-
-// compareBool orders false before true.
-func compareBool(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
-}
-
-// finishConnectionsSignIn completes a sign-in to the connected-apps page
-// (a pending sign-in whose Purpose is purposeConnections), from the
-// upstream callback after its state and browser checks: it exchanges the
-// code, identifies the person, applies the allowlist, and starts the
-// session. No grant is created, no code minted, and the upstream token is
-// dropped. Every failure is a page that leads back to /connections: there
-// is no client to redirect to.
-func (h *callbackHandler) finishConnectionsSignIn(ctx context.Context, w http.ResponseWriter, r *http.Request, p upstream.Provider, pending tokens.Pending) {
-	log := h.Logger.With(slog.String("provider", p.Name()), slog.String("purpose", purposeConnections))
-	again := func(e pageError) pageError {
-		e.Link, e.LinkText = pathConnections, "Try again"
-		return e
-	}
-	q := r.URL.Query()
-	if upErr := q.Get("error"); upErr != "" {
-		log.LogAttrs(ctx, slog.LevelInfo, "identity provider returned an error", slog.String("upstream_error", safeErrorCode(upErr)))
-		h.Pages.errorPage(w, again(pageError{
-			Status:  http.StatusBadRequest,
-			Title:   "Sign-in not completed",
-			Message: "The sign-in at " + p.DisplayName() + " was cancelled or did not succeed.",
-		}))
-		return
-	}
-	failed := again(pageError{
-		Status:  http.StatusBadGateway,
-		Title:   "Sign-in failed",
-		Message: "Signing in with " + p.DisplayName() + " failed.",
-		Hint:    "Try again in a minute.",
-	})
-	code := q.Get("code")
-	if code == "" {
-		log.LogAttrs(ctx, slog.LevelWarn, "identity provider returned neither code nor error")
-		h.Pages.errorPage(w, failed)
-		return
-	}
-	exchangeCtx, cancel := context.WithTimeout(r.Context(), upstreamExchangeTimeout)
-	defer cancel()
-	id, tok, claims, err := upstreamExchange(exchangeCtx, p, code, pending)
-	switch {
-	case errors.Is(err, upstream.ErrDenied):
-		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider", slog.String("error", err.Error()))
-		h.Pages.errorPage(w, again(pageError{
-			Status:  http.StatusForbidden,
-			Title:   "Access refused",
-			Message: p.DisplayName() + " did not allow this account to sign in here.",
-		}))
-		return
-	case err != nil:
-		log.LogAttrs(ctx, slog.LevelError, "upstream code exchange failed", slog.String("error", err.Error()))
-		h.Pages.errorPage(w, failed)
-		return
-	case id.Subject == "":
-		log.LogAttrs(ctx, slog.LevelError, "upstream exchange returned no subject")
-		h.Pages.errorPage(w, failed)
-		return
-	}
-	uid := userID(p, id)
-	log = log.With(slog.String("user_id", uid))
-	if h.Allow.enabled() {
-		err := h.Allow.atLogin(exchangeCtx, p, id, claims, tok)
-		switch {
-		case errors.Is(err, upstream.ErrDenied):
-			log.LogAttrs(ctx, slog.LevelWarn, "sign-in refused by the allowlist")
-			h.Pages.errorPage(w, pageError{
-				Status:   http.StatusForbidden,
-				Title:    "Access refused",
-				Message:  "You signed in with " + p.DisplayName() + ", but this server does not admit your account: " + refusalReasons(err) + ".",
-				Hint:     "If you think you should have access, ask the administrator of this server, or sign in with another account.",
-				Link:     pathConnections,
-				LinkText: "Sign in with another account",
-			})
-			return
-		case err != nil:
-			log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be checked", slog.String("error", err.Error()))
-			h.Pages.errorPage(w, again(pageError{
-				Status:  http.StatusServiceUnavailable,
-				Title:   "Temporarily unavailable",
-				Message: "Your access could not be checked right now.",
-				Hint:    "Try again in a minute.",
-			}))
-			return
-		}
-	}
-	display := cmp.Or(id.Login, id.Email, id.Name, id.Subject)
-	if err := h.Sessions.start(w, session{UserID: uid, Provider: p.Name(), Display: display}); err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "setting the session cookie failed", slog.String("error", err.Error()))
-		h.Pages.errorPage(w, again(pageError{
-			Status:  http.StatusInternalServerError,
-			Title:   "Something went wrong",
-			Message: "The sign-in could not be completed.",
-		}))
-		return
-	}
-	log.LogAttrs(ctx, slog.LevelInfo, "signed in to the connected-apps page")
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, h.Issuer+pathConnections, http.StatusFound)
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -146,7 +148,7 @@ func (p *fakeProvider) setIdentity(id upstream.Identity) {
 // mcpStatus is the status of an MCP initialize request with token.
 func (s *asServer) mcpStatus(token string) int {
 	s.t.Helper()
-	r := httptest.NewRequest(http.MethodPost, pathMCP, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`))
+	r := httptest.NewRequest(http.MethodPost, protected.PathMCP, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`))
 	r.Header.Set("Authorization", "Bearer "+token)
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Accept", "application/json, text/event-stream")
@@ -330,7 +332,7 @@ func TestConnectionsListAndRevoke(t *testing.T) {
 			t.Errorf("/mcp with %s's token: %d, want 200", name, got)
 		}
 	}
-	wantOAuthError(t, s.refresh(alpha, alpha1.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(alpha, alpha1.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 
 	// This browser forgot its approvals (Beta's was remembered before the
 	// revocation): every client must ask on the consent page again.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -21,7 +22,7 @@ func TestConsentDenied(t *testing.T) {
 	form := consentForm(t, readBody(t, resp))
 	form.Set("deny", "deny")
 	resp = s.browserPost("/authorize", form)
-	wantRedirectError(t, resp, c.RedirectURI, errAccessDenied, "client-state-123")
+	wantRedirectError(t, resp, c.RedirectURI, wire.AccessDenied, "client-state-123")
 	if _, ok := s.cookies["__Host-mcpgate_state"]; ok {
 		t.Errorf("the upstream leg started after a denial")
 	}
@@ -190,7 +191,7 @@ func TestConsentPostRevalidates(t *testing.T) {
 		bad[k] = v
 	}
 	bad.Set("code_challenge_method", "plain")
-	wantRedirectError(t, s.browserPost("/authorize", bad), c.RedirectURI, errInvalidRequest, "client-state-123")
+	wantRedirectError(t, s.browserPost("/authorize", bad), c.RedirectURI, wire.InvalidRequest, "client-state-123")
 
 	bad = url.Values{}
 	for k, v := range form {

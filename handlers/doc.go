@@ -1,7 +1,8 @@
 // Package handlers is mcpgate's HTTP surface: an OAuth 2.1 authorization
 // server for MCP clients that federates sign-in to upstream identity
-// providers, and the protected MCP endpoint. New builds all of it from a
-// Config; routes.go is the only place routes are mounted.
+// providers, which mounts the protected MCP endpoint of package
+// handlers/protected. New builds all of it from a Config; routes.go is the
+// only place routes are mounted.
 //
 // # Routes
 //
@@ -16,8 +17,8 @@
 //	POST /revoke                                    RFC 7009
 //	GET  /connections                               connected apps: sign-in, or the person's grants (connections.go)
 //	POST /connections/{login,revoke,logout}         its forms: CSRF-protected, 30-minute session cookie (session.go)
-//	*    /mcp                                       the MCP endpoint behind bearer tokens (mcp.go)
-//	GET  /sse, POST /sse?sessionid=…                legacy HTTP+SSE (2024-11-05), same checks (sse.go)
+//	*    /mcp                                       the MCP endpoint behind bearer tokens (package protected)
+//	GET  /sse, POST /sse?sessionid=…                legacy HTTP+SSE (2024-11-05), same checks (package protected)
 //	GET  /.well-known/oauth-protected-resource/sse  RFC 9728 metadata naming I + "/sse" (maps to R)
 //	GET  /healthz, /readyz                          probes (health.go)
 //
@@ -25,8 +26,9 @@
 // one protected resource (RFC 8707); I + "/sse", the legacy transport, is
 // a second address of it. Every absolute URL is built from I,
 // never from the request's Host. Discovery, /register, /token and /revoke
-// answer CORS (withCORS); OAuth errors are RFC 6749 §5.2 JSON with
-// Cache-Control: no-store, written by one function (oautherr.go).
+// answer CORS (wire.WithCORS); OAuth errors are RFC 6749 §5.2 JSON with
+// Cache-Control: no-store, written by one function (wire.WriteError,
+// package handlers/internal/wire, which the protected resource shares).
 //
 // # The flow as a state machine
 //

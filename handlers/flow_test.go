@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -169,7 +170,7 @@ func TestHappyPath(t *testing.T) {
 					t.Errorf("access token alive after revocation: %v", err)
 				}
 			}
-			wantOAuthError(t, s.refresh(c, tr2.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+			wantOAuthError(t, s.refresh(c, tr2.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 
 			// Nothing secret ever reached the log.
 			logs := s.logs.String()

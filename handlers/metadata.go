@@ -1,24 +1,11 @@
 package handlers
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 )
-
-// metadataCacheControl lets clients and proxies keep discovery documents
-// for five minutes.
-const metadataCacheControl = "public, max-age=300"
-
-// protectedResourceMetadata is the RFC 9728 §2 document. Our own type, with
-// omitempty on every optional field: clients reject null and "" values
-// (mcp-auth-checklist §3.3).
-type protectedResourceMetadata struct {
-	Resource               string   `json:"resource"`
-	AuthorizationServers   []string `json:"authorization_servers"`
-	ScopesSupported        []string `json:"scopes_supported,omitempty"`
-	BearerMethodsSupported []string `json:"bearer_methods_supported"`
-	ResourceName           string   `json:"resource_name,omitempty"`
-}
 
 // authServerMetadata is the RFC 8414 §2 document.
 type authServerMetadata struct {
@@ -44,63 +31,41 @@ func clientAuthMethods() []string {
 	return []string{authMethodNone, authMethodPost, authMethodBasic}
 }
 
-// metadataHandler serves the discovery documents:
+// metadataHandler serves the authorization server metadata:
 //
-//	/.well-known/oauth-protected-resource/mcp   RFC 9728 §3.1, path form for R
-//	/.well-known/oauth-protected-resource       the same document at the root
 //	/.well-known/oauth-authorization-server     RFC 8414 §3
 //	/.well-known/oauth-authorization-server/mcp the same (clients that take R as issuer)
-//	/.well-known/oauth-protected-resource/sse   RFC 9728 for the legacy /sse endpoint (see SSE)
-//	/.well-known/oauth-authorization-server/sse the AS metadata again, as for /mcp
+//	/.well-known/oauth-authorization-server/sse the same, as for /mcp
 //	/.well-known/openid-configuration           404: we are not an OpenID Provider, and
 //	                                            a partial OIDC document breaks the TypeScript SDK
 //
-// Both documents are built once from the configuration (never from the
-// request's Host) and served with CORS and a short public cache lifetime.
-// issuer equals authorization_servers[0] and the iss of every
-// authorization response byte for byte.
+// and a JSON 404 for any other /.well-known/ path. The protected resource
+// metadata is protected.Metadata's. The document is built once from the
+// configuration (never from the request's Host) and served with CORS and a
+// short public cache lifetime. issuer equals authorization_servers[0] and
+// the iss of every authorization response byte for byte.
 type metadataHandler struct {
 	Issuer          string
-	Resource        string
 	ScopesSupported []string
-	ServiceName     string
 }
 
 // Mount registers the discovery routes.
 func (h *metadataHandler) Mount(mux *http.ServeMux) {
-	prm, asm := h.documents()
-	serveDoc := func(body []byte) http.Handler {
-		return withCORS(allowMethods(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", metadataCacheControl)
-			w.Write(body) // a write error means the client went away
-		}), http.MethodGet))
-	}
-	mux.Handle(pathProtectedResource+pathMCP, serveDoc(prm))
-	mux.Handle(pathProtectedResource, serveDoc(prm))
-	mux.Handle(pathAuthServerMetadata, serveDoc(asm))
-	mux.Handle(pathAuthServerMetadata+pathMCP, serveDoc(asm))
-	mux.Handle(pathProtectedResource+pathSSE, serveDoc(h.sseDocument()))
-	mux.Handle(pathAuthServerMetadata+pathSSE, serveDoc(asm))
-	notFound := withCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeOAuthError(w, &oauthError{Code: "not_found", Status: http.StatusNotFound,
-			Description: "no such document; this server publishes " + pathAuthServerMetadata + " and " + pathProtectedResource + pathMCP})
+	asm := wire.ServeDocument(wire.MarshalDocument(h.document()))
+	mux.Handle(pathAuthServerMetadata, asm)
+	mux.Handle(pathAuthServerMetadata+protected.PathMCP, asm)
+	mux.Handle(pathAuthServerMetadata+protected.PathSSE, asm)
+	notFound := wire.WithCORS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeOAuthError(w, &oauthError{Code: wire.NotFound, Status: http.StatusNotFound,
+			Description: "no such document; this server publishes " + pathAuthServerMetadata + " and " + protected.PathMetadata + protected.PathMCP})
 	}))
 	mux.Handle(pathOpenIDConfiguration, notFound)
 	mux.Handle(pathWellKnown, notFound)
 }
 
-// documents returns the protected resource metadata and the authorization
-// server metadata, as served.
-func (h *metadataHandler) documents() (prm, asm []byte) {
-	prm = marshalDoc(protectedResourceMetadata{
-		Resource:               h.Resource,
-		AuthorizationServers:   []string{h.Issuer},
-		ScopesSupported:        h.ScopesSupported,
-		BearerMethodsSupported: []string{"header"},
-		ResourceName:           h.ServiceName,
-	})
-	asm = marshalDoc(authServerMetadata{
+// document is the authorization server metadata, as served.
+func (h *metadataHandler) document() authServerMetadata {
+	return authServerMetadata{
 		Issuer:                                 h.Issuer,
 		AuthorizationEndpoint:                  h.Issuer + pathAuthorize,
 		TokenEndpoint:                          h.Issuer + pathToken,
@@ -119,30 +84,5 @@ func (h *metadataHandler) documents() (prm, asm []byte) {
 		// A client_id may be the https URL of the client's metadata
 		// document (cimd.go); Claude uses CIMD when it sees this.
 		ClientIDMetadataDocumentSupported: true,
-	})
-	return prm, asm
-}
-
-// sseDocument is the protected resource metadata of /sse: the same
-// protected resource, with resource equal to the URL legacy clients connect
-// to (RFC 9728 §3.3), issuer + "/sse". The authorization server maps that
-// resource to R, so its tokens are R's (see SSE).
-func (h *metadataHandler) sseDocument() []byte {
-	return marshalDoc(protectedResourceMetadata{
-		Resource:               h.Issuer + pathSSE,
-		AuthorizationServers:   []string{h.Issuer},
-		ScopesSupported:        h.ScopesSupported,
-		BearerMethodsSupported: []string{"header"},
-		ResourceName:           h.ServiceName,
-	})
-}
-
-// marshalDoc renders a discovery document, indented for people who read it
-// with curl.
-func marshalDoc(v any) []byte {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		panic("handlers: metadata does not marshal: " + err.Error()) // plain structs of strings always do
 	}
-	return append(b, '\n')
 }

@@ -1,31 +1,12 @@
 package handlers
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
-)
 
-// OAuth error codes (RFC 6749 §4.1.2.1, §5.2; RFC 7591 §3.2.2; RFC 8707 §2;
-// RFC 7009 §2.2.1).
-const (
-	errInvalidRequest          = "invalid_request"
-	errInvalidClient           = "invalid_client"
-	errInvalidGrant            = "invalid_grant"
-	errInvalidScope            = "invalid_scope"
-	errInvalidTarget           = "invalid_target"
-	errUnsupportedGrantType    = "unsupported_grant_type"
-	errUnsupportedResponseType = "unsupported_response_type"
-	errAccessDenied            = "access_denied"
-	errServerError             = "server_error"
-	errTemporarilyUnavailable  = "temporarily_unavailable"
-	errInvalidRedirectURI      = "invalid_redirect_uri"
-	errInvalidClientMetadata   = "invalid_client_metadata"
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
-
-// retryAfterSeconds is the Retry-After of every 503 of the OAuth endpoints.
-const retryAfterSeconds = "5"
 
 // oauthError is an OAuth error as a value. Endpoint code returns it; exactly
 // one writer (writeOAuthError, for JSON endpoints) or redirectError (for the
@@ -46,18 +27,18 @@ func badRequest(code, description string) *oauthError {
 }
 
 func invalidRequest(description string) *oauthError {
-	return badRequest(errInvalidRequest, description)
+	return badRequest(wire.InvalidRequest, description)
 }
 
 func invalidGrant(description string) *oauthError {
-	return badRequest(errInvalidGrant, description)
+	return badRequest(wire.InvalidGrant, description)
 }
 
 // invalidClient is the 401 of an unknown client or failed client
 // authentication. Clients re-register on it (Claude, the TypeScript SDK),
 // so it must never be a 400.
 func invalidClient(description string, basic bool) *oauthError {
-	return &oauthError{Code: errInvalidClient, Description: description, Status: http.StatusUnauthorized, basicChallenge: basic}
+	return &oauthError{Code: wire.InvalidClient, Description: description, Status: http.StatusUnauthorized, basicChallenge: basic}
 }
 
 // storeUnavailable is the answer when the store fails (anything but its
@@ -65,16 +46,10 @@ func invalidClient(description string, basic bool) *oauthError {
 // goes to the log, never to the client.
 func storeUnavailable() *oauthError {
 	return &oauthError{
-		Code:        errTemporarilyUnavailable,
+		Code:        wire.TemporarilyUnavailable,
 		Description: "the service is temporarily unavailable; retry shortly",
 		Status:      http.StatusServiceUnavailable,
 	}
-}
-
-// oauthErrorBody is the RFC 6749 §5.2 error body.
-type oauthErrorBody struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description,omitempty"`
 }
 
 // writeOAuthError writes err as RFC 6749 §5.2 JSON with Cache-Control:
@@ -89,30 +64,9 @@ func writeOAuthError(w http.ResponseWriter, err *oauthError) {
 	case status == http.StatusUnauthorized && err.basicChallenge:
 		w.Header().Set("WWW-Authenticate", `Basic realm="mcpgate", charset="UTF-8"`)
 	case status == http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", retryAfterSeconds)
+		w.Header().Set("Retry-After", wire.RetryAfterSeconds)
 	}
-	writeJSON(w, status, oauthErrorBody{Error: err.Code, ErrorDescription: err.Description})
-}
-
-// writeJSON writes v as JSON with the headers every OAuth answer carries
-// (RFC 6749 §5.1): no caching anywhere.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		// Only our own plain structs reach here; they always marshal.
-		status = http.StatusInternalServerError
-		body = []byte(`{"error":"server_error"}`)
-	}
-	writeJSONBytes(w, status, body)
-}
-
-func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	w.WriteHeader(status)
-	w.Write(body) // a write error means the client went away
+	wire.WriteJSON(w, status, wire.ErrorBody{Error: err.Code, ErrorDescription: err.Description})
 }
 
 // redirectError sends the browser back to the client with an authorization

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -305,7 +306,7 @@ func (l *limiter) admitJSON(w http.ResponseWriter, r *http.Request, rules ...lim
 	secs := retrySeconds(retry)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	writeOAuthError(w, &oauthError{
-		Code:        errTemporarilyUnavailable,
+		Code:        wire.TemporarilyUnavailable,
 		Description: fmt.Sprintf("too many requests; retry after %s", plural(secs, "second")),
 		Status:      http.StatusTooManyRequests,
 	})

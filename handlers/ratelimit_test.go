@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -34,7 +35,7 @@ func registerFrom(s *asServer, ip string) *http.Response {
 // want429 checks a JSON rate-limit refusal and returns its Retry-After.
 func want429(t *testing.T, resp *http.Response) int {
 	t.Helper()
-	body := wantOAuthError(t, resp, http.StatusTooManyRequests, errTemporarilyUnavailable)
+	body := wantOAuthError(t, resp, http.StatusTooManyRequests, wire.TemporarilyUnavailable)
 	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
 	if err != nil || secs < 1 {
 		t.Fatalf("Retry-After %q, want a positive number of seconds", resp.Header.Get("Retry-After"))
@@ -472,7 +473,7 @@ func TestClientCap(t *testing.T) {
 	s.register(authMethodNone, "http://localhost:7777/cb")
 
 	resp := registerFrom(s, "198.51.100.1")
-	wantOAuthError(t, resp, http.StatusServiceUnavailable, errTemporarilyUnavailable)
+	wantOAuthError(t, resp, http.StatusServiceUnavailable, wire.TemporarilyUnavailable)
 	if resp.Header.Get("Retry-After") == "" {
 		t.Errorf("503 without Retry-After")
 	}
@@ -514,13 +515,13 @@ func TestClientCapPrunesOncePerMinute(t *testing.T) {
 	s := newTestServer(t, withLimits(Limits{MaxClients: 1}))
 	s.register(authMethodNone, "http://localhost:7777/cb")
 	for range 3 {
-		wantOAuthError(t, registerFrom(s, "198.51.100.1"), http.StatusServiceUnavailable, errTemporarilyUnavailable)
+		wantOAuthError(t, registerFrom(s, "198.51.100.1"), http.StatusServiceUnavailable, wire.TemporarilyUnavailable)
 	}
 	if n := strings.Count(s.logs.String(), "pruned unused clients"); n != 1 {
 		t.Fatalf("pruned %d times, want once", n)
 	}
 	s.clock.Advance(pruneEvery)
-	wantOAuthError(t, registerFrom(s, "198.51.100.1"), http.StatusServiceUnavailable, errTemporarilyUnavailable)
+	wantOAuthError(t, registerFrom(s, "198.51.100.1"), http.StatusServiceUnavailable, wire.TemporarilyUnavailable)
 	if n := strings.Count(s.logs.String(), "pruned unused clients"); n != 2 {
 		t.Fatalf("pruned %d times after a minute, want twice", n)
 	}
@@ -548,7 +549,7 @@ func TestLimitResponsesAreProtocolErrors(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatal(err)
 	}
-	if len(body) != 2 || body["error"] != errTemporarilyUnavailable {
+	if len(body) != 2 || body["error"] != wire.TemporarilyUnavailable {
 		t.Fatalf("body %v", body)
 	}
 	if resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Content-Type") != "application/json" {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 // The rules these tests pin (see redirecturi.go):
@@ -115,7 +117,7 @@ func TestHostileRedirectURIsRefusedAtRegistration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e := wantOAuthError(t, postRegister(s, string(body)), http.StatusBadRequest, errInvalidRedirectURI)
+			e := wantOAuthError(t, postRegister(s, string(body)), http.StatusBadRequest, wire.InvalidRedirectURI)
 			if !strings.HasPrefix(e.ErrorDescription, "redirect_uris[0] ") {
 				t.Errorf("description %q does not name the URI", e.ErrorDescription)
 			}

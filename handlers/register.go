@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -63,7 +65,7 @@ type registerHandler struct {
 
 // Mount registers /register.
 func (h *registerHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathRegister, withCORS(allowMethods(http.HandlerFunc(h.register), http.MethodPost)))
+	mux.Handle(pathRegister, wire.WithCORS(wire.AllowMethods(http.HandlerFunc(h.register), http.MethodPost)))
 }
 
 // registrationRequest is the client metadata we read (RFC 7591 §2). Any
@@ -164,7 +166,7 @@ func (h *registerHandler) register(w http.ResponseWriter, r *http.Request) {
 		never := int64(0)
 		resp.ClientSecretExpiresAt = &never
 	}
-	writeJSON(w, http.StatusCreated, resp)
+	wire.WriteJSON(w, http.StatusCreated, resp)
 }
 
 // decodeRegistration reads the body: at most maxFormBytes of one JSON
@@ -175,43 +177,46 @@ func decodeRegistration(w http.ResponseWriter, r *http.Request) (registrationReq
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return req, badRequest(errInvalidClientMetadata, fmt.Sprintf("the request body exceeds %d bytes", maxFormBytes))
+			return req, badRequest(wire.InvalidClientMetadata, fmt.Sprintf("the request body exceeds %d bytes", maxFormBytes))
 		}
-		return req, badRequest(errInvalidClientMetadata, "the request body could not be read")
+		return req, badRequest(wire.InvalidClientMetadata, "the request body could not be read")
 	}
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return req, badRequest(errInvalidClientMetadata, "the body must be a JSON object of client metadata (RFC 7591)")
+		return req, badRequest(wire.InvalidClientMetadata, "the body must be a JSON object of client metadata (RFC 7591)")
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := dec.Decode(&req); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && typeErr.Field != "" {
-			return req, badRequest(errInvalidClientMetadata, typeErr.Field+" has the wrong JSON type")
+			return req, badRequest(wire.InvalidClientMetadata, typeErr.Field+" has the wrong JSON type")
 		}
-		return req, badRequest(errInvalidClientMetadata, "the body is not valid JSON")
+		return req, badRequest(wire.InvalidClientMetadata, "the body is not valid JSON")
 	}
 	if dec.More() {
-		return req, badRequest(errInvalidClientMetadata, "the body must hold exactly one JSON object")
+		return req, badRequest(wire.InvalidClientMetadata, "the body must hold exactly one JSON object")
 	}
 	return req, nil
 }
 
 // validate turns request metadata into a client record (without ID, secret
 // and creation time) or says what is wrong with it.
+//
+// Its cyclomatic complexity (above 15) is that of a parser: one check per
+// field of the request (RFC 7591 §2), each with its own message.
 func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oauthError) {
 	if len(req.RedirectURIs) == 0 {
-		return tokens.Client{}, badRequest(errInvalidRedirectURI, "redirect_uris must list at least one redirect URI")
+		return tokens.Client{}, badRequest(wire.InvalidRedirectURI, "redirect_uris must list at least one redirect URI")
 	}
 	if len(req.RedirectURIs) > maxRedirectURIs {
-		return tokens.Client{}, badRequest(errInvalidRedirectURI, fmt.Sprintf("redirect_uris may list at most %d URIs", maxRedirectURIs))
+		return tokens.Client{}, badRequest(wire.InvalidRedirectURI, fmt.Sprintf("redirect_uris may list at most %d URIs", maxRedirectURIs))
 	}
 	var uris []string
 	for i, u := range req.RedirectURIs {
 		if err := validateRedirectURI(u); err != nil {
-			return tokens.Client{}, badRequest(errInvalidRedirectURI, fmt.Sprintf("redirect_uris[%d] %v", i, err))
+			return tokens.Client{}, badRequest(wire.InvalidRedirectURI, fmt.Sprintf("redirect_uris[%d] %v", i, err))
 		}
-		if !contains(uris, u) {
+		if !slices.Contains(uris, u) {
 			uris = append(uris, u)
 		}
 	}
@@ -222,7 +227,7 @@ func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oau
 		method = authMethodBasic // RFC 7591 §2 default
 	case authMethodNone, authMethodPost, authMethodBasic:
 	default:
-		return tokens.Client{}, badRequest(errInvalidClientMetadata,
+		return tokens.Client{}, badRequest(wire.InvalidClientMetadata,
 			"token_endpoint_auth_method must be none, client_secret_post or client_secret_basic")
 	}
 
@@ -230,8 +235,8 @@ func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oau
 	if oerr != nil {
 		return tokens.Client{}, oerr
 	}
-	if !contains(grantTypes, grantAuthorizationCode) {
-		return tokens.Client{}, badRequest(errInvalidClientMetadata, "grant_types must include authorization_code")
+	if !slices.Contains(grantTypes, grantAuthorizationCode) {
+		return tokens.Client{}, badRequest(wire.InvalidClientMetadata, "grant_types must include authorization_code")
 	}
 	responseTypes, oerr := subsetOf("response_types", req.ResponseTypes, []string{"code"}, "code")
 	if oerr != nil {
@@ -282,10 +287,10 @@ func subsetOf(field string, values, def []string, allowed ...string) ([]string, 
 	}
 	var out []string
 	for _, v := range values {
-		if !contains(allowed, v) {
-			return nil, badRequest(errInvalidClientMetadata, fmt.Sprintf("%s may only contain %s", field, strings.Join(allowed, ", ")))
+		if !slices.Contains(allowed, v) {
+			return nil, badRequest(wire.InvalidClientMetadata, fmt.Sprintf("%s may only contain %s", field, strings.Join(allowed, ", ")))
 		}
-		if !contains(out, v) {
+		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
@@ -299,10 +304,10 @@ func subsetOf(field string, values, def []string, allowed ...string) ([]string, 
 func cleanText(field, s string, max int) (string, *oauthError) {
 	s = strings.TrimSpace(s)
 	if len(s) > max {
-		return "", badRequest(errInvalidClientMetadata, fmt.Sprintf("%s is longer than %d bytes", field, max))
+		return "", badRequest(wire.InvalidClientMetadata, fmt.Sprintf("%s is longer than %d bytes", field, max))
 	}
 	if !utf8.ValidString(s) || strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }) >= 0 {
-		return "", badRequest(errInvalidClientMetadata, field+" must be printable text without control or bidirectional formatting characters")
+		return "", badRequest(wire.InvalidClientMetadata, field+" must be printable text without control or bidirectional formatting characters")
 	}
 	return s, nil
 }
@@ -316,7 +321,7 @@ func webURL(field, s string) (string, *oauthError) {
 	}
 	u, err := url.Parse(s)
 	if err != nil || len(s) > maxMetadataLen || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return "", badRequest(errInvalidClientMetadata, field+" must be an absolute http(s) URL")
+		return "", badRequest(wire.InvalidClientMetadata, field+" must be an absolute http(s) URL")
 	}
 	return s, nil
 }

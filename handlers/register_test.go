@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 )
@@ -140,7 +141,7 @@ func TestRegisterRefusesBadRedirectURIs(t *testing.T) {
 		t.Run(uri, func(t *testing.T) {
 			s := newTestServer(t, nil)
 			body, _ := json.Marshal(map[string]any{"redirect_uris": []string{"https://ok.example.com/cb", uri}, "token_endpoint_auth_method": "none"})
-			e := wantOAuthError(t, postRegister(s, string(body)), http.StatusBadRequest, errInvalidRedirectURI)
+			e := wantOAuthError(t, postRegister(s, string(body)), http.StatusBadRequest, wire.InvalidRedirectURI)
 			if !strings.Contains(e.ErrorDescription, "redirect_uris[1]") {
 				t.Errorf("description %q does not name the URI", e.ErrorDescription)
 			}
@@ -158,23 +159,23 @@ func TestRegisterRefusesBadMetadata(t *testing.T) {
 		body string
 		code string
 	}{
-		{"no redirect URIs", `{"client_name":"x"}`, errInvalidRedirectURI},
-		{"empty redirect URIs", `{"redirect_uris":[]}`, errInvalidRedirectURI},
-		{"too many redirect URIs", `{"redirect_uris":[` + strings.Repeat(`"https://a.example/cb",`, 20) + `"https://a.example/x"]}`, errInvalidRedirectURI},
-		{"redirect URIs not strings", `{"redirect_uris":[1]}`, errInvalidClientMetadata},
-		{"unknown auth method", `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, errInvalidClientMetadata},
-		{"implicit grant", `{"redirect_uris":["https://a.example/cb"],"grant_types":["implicit"]}`, errInvalidClientMetadata},
-		{"client credentials", `{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","client_credentials"]}`, errInvalidClientMetadata},
-		{"refresh only", `{"redirect_uris":["https://a.example/cb"],"grant_types":["refresh_token"]}`, errInvalidClientMetadata},
-		{"token response type", `{"redirect_uris":["https://a.example/cb"],"response_types":["token"]}`, errInvalidClientMetadata},
-		{"name with control characters", `{"redirect_uris":["https://a.example/cb"],"client_name":"a\u0007b"}`, errInvalidClientMetadata},
-		{"name too long", `{"redirect_uris":["https://a.example/cb"],"client_name":"` + strings.Repeat("n", 201) + `"}`, errInvalidClientMetadata},
-		{"client_uri javascript", `{"redirect_uris":["https://a.example/cb"],"client_uri":"javascript:alert(1)"}`, errInvalidClientMetadata},
-		{"name of wrong type", `{"redirect_uris":["https://a.example/cb"],"client_name":42}`, errInvalidClientMetadata},
-		{"not JSON", `redirect_uris=https://a.example/cb`, errInvalidClientMetadata},
-		{"JSON array", `[{"redirect_uris":["https://a.example/cb"]}]`, errInvalidClientMetadata},
-		{"two objects", `{"redirect_uris":["https://a.example/cb"]}{}`, errInvalidClientMetadata},
-		{"too large", `{"redirect_uris":["https://a.example/cb"],"x":"` + strings.Repeat("a", maxFormBytes) + `"}`, errInvalidClientMetadata},
+		{"no redirect URIs", `{"client_name":"x"}`, wire.InvalidRedirectURI},
+		{"empty redirect URIs", `{"redirect_uris":[]}`, wire.InvalidRedirectURI},
+		{"too many redirect URIs", `{"redirect_uris":[` + strings.Repeat(`"https://a.example/cb",`, 20) + `"https://a.example/x"]}`, wire.InvalidRedirectURI},
+		{"redirect URIs not strings", `{"redirect_uris":[1]}`, wire.InvalidClientMetadata},
+		{"unknown auth method", `{"redirect_uris":["https://a.example/cb"],"token_endpoint_auth_method":"private_key_jwt"}`, wire.InvalidClientMetadata},
+		{"implicit grant", `{"redirect_uris":["https://a.example/cb"],"grant_types":["implicit"]}`, wire.InvalidClientMetadata},
+		{"client credentials", `{"redirect_uris":["https://a.example/cb"],"grant_types":["authorization_code","client_credentials"]}`, wire.InvalidClientMetadata},
+		{"refresh only", `{"redirect_uris":["https://a.example/cb"],"grant_types":["refresh_token"]}`, wire.InvalidClientMetadata},
+		{"token response type", `{"redirect_uris":["https://a.example/cb"],"response_types":["token"]}`, wire.InvalidClientMetadata},
+		{"name with control characters", `{"redirect_uris":["https://a.example/cb"],"client_name":"a\u0007b"}`, wire.InvalidClientMetadata},
+		{"name too long", `{"redirect_uris":["https://a.example/cb"],"client_name":"` + strings.Repeat("n", 201) + `"}`, wire.InvalidClientMetadata},
+		{"client_uri javascript", `{"redirect_uris":["https://a.example/cb"],"client_uri":"javascript:alert(1)"}`, wire.InvalidClientMetadata},
+		{"name of wrong type", `{"redirect_uris":["https://a.example/cb"],"client_name":42}`, wire.InvalidClientMetadata},
+		{"not JSON", `redirect_uris=https://a.example/cb`, wire.InvalidClientMetadata},
+		{"JSON array", `[{"redirect_uris":["https://a.example/cb"]}]`, wire.InvalidClientMetadata},
+		{"two objects", `{"redirect_uris":["https://a.example/cb"]}{}`, wire.InvalidClientMetadata},
+		{"too large", `{"redirect_uris":["https://a.example/cb"],"x":"` + strings.Repeat("a", maxFormBytes) + `"}`, wire.InvalidClientMetadata},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -195,5 +196,5 @@ func (failingClients) CreateClient(context.Context, tokens.Client) error { retur
 func TestRegisterStoreFailure(t *testing.T) {
 	s := newTestServer(t, func(c *Config) { c.Store = failingClients{c.Store.(*memory.Store)} })
 	resp := postRegister(s, `{"redirect_uris":["https://a.example/cb"]}`)
-	wantOAuthError(t, resp, http.StatusServiceUnavailable, errTemporarilyUnavailable)
+	wantOAuthError(t, resp, http.StatusServiceUnavailable, wire.TemporarilyUnavailable)
 }

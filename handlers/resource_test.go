@@ -1,6 +1,10 @@
 package handlers
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+)
 
 func TestNormaliseResource(t *testing.T) {
 	tests := []struct {
@@ -70,7 +74,7 @@ func TestResourceSetResolve(t *testing.T) {
 		if tt.ok && (oerr != nil || got != "https://mcp.example.com/mcp") {
 			t.Errorf("resolve(%q) = %q, %v; want R", tt.values, got, oerr)
 		}
-		if !tt.ok && (oerr == nil || oerr.Code != errInvalidTarget) {
+		if !tt.ok && (oerr == nil || oerr.Code != wire.InvalidTarget) {
 			t.Errorf("resolve(%q) = %q, %v; want invalid_target", tt.values, got, oerr)
 		}
 	}

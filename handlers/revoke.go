@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -34,7 +35,7 @@ type revokeHandler struct {
 
 // Mount registers /revoke.
 func (h *revokeHandler) Mount(mux *http.ServeMux) {
-	mux.Handle(pathRevoke, withCORS(allowMethods(http.HandlerFunc(h.revoke), http.MethodPost)))
+	mux.Handle(pathRevoke, wire.WithCORS(wire.AllowMethods(http.HandlerFunc(h.revoke), http.MethodPost)))
 }
 
 func (h *revokeHandler) revoke(w http.ResponseWriter, r *http.Request) {
@@ -111,5 +112,5 @@ func (h *revokeHandler) owner(ctx context.Context, token string) (clientID, gran
 // writeRevoked is the answer to every accepted revocation request (RFC 7009
 // §2.2): 200 with an empty JSON object.
 func writeRevoked(w http.ResponseWriter) {
-	writeJSONBytes(w, http.StatusOK, []byte("{}"))
+	wire.WriteJSONBytes(w, http.StatusOK, []byte("{}"))
 }

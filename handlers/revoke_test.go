@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -20,7 +21,7 @@ func TestRevokeAccessTokenEndsTheGrant(t *testing.T) {
 	if _, err := s.accessRecord(pair.AccessToken); !errors.Is(err, tokens.ErrNotFound) {
 		t.Errorf("access token alive: %v", err)
 	}
-	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 }
 
 func TestRevokeAnswers200AndChangesNothing(t *testing.T) {
@@ -84,9 +85,9 @@ func TestRevokeErrors(t *testing.T) {
 	s := newTestServer(t, nil)
 	c := s.register(authMethodPost, "https://app.example.com/cb")
 	pair := s.tokenPair(c)
-	wantOAuthError(t, s.postForm("/revoke", url.Values{"token": {pair.AccessToken}}, nil), http.StatusUnauthorized, errInvalidClient)
-	wantOAuthError(t, s.postForm("/revoke", url.Values{"client_id": {c.ID}, "token": {pair.AccessToken}}, nil), http.StatusUnauthorized, errInvalidClient)
-	wantOAuthError(t, s.postForm("/revoke", clientAuthForm(c, url.Values{}), nil), http.StatusBadRequest, errInvalidRequest)
+	wantOAuthError(t, s.postForm("/revoke", url.Values{"token": {pair.AccessToken}}, nil), http.StatusUnauthorized, wire.InvalidClient)
+	wantOAuthError(t, s.postForm("/revoke", url.Values{"client_id": {c.ID}, "token": {pair.AccessToken}}, nil), http.StatusUnauthorized, wire.InvalidClient)
+	wantOAuthError(t, s.postForm("/revoke", clientAuthForm(c, url.Values{}), nil), http.StatusBadRequest, wire.InvalidRequest)
 	if _, err := s.accessRecord(pair.AccessToken); err != nil {
 		t.Errorf("a refused revocation removed the grant: %v", err)
 	}

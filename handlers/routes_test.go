@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"html"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"golang.org/x/oauth2"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
@@ -172,9 +173,7 @@ func newTestServer(t *testing.T, mutate func(*Config)) *asServer {
 // do serves one request and returns the response (body fully buffered).
 func (s *asServer) do(r *http.Request) *http.Response {
 	s.t.Helper()
-	rec := httptest.NewRecorder()
-	s.handler.ServeHTTP(rec, r)
-	return rec.Result()
+	return mcptest.ServeBounded(s.handler, r).Result()
 }
 
 // browse serves a request as the browser: it sends the jar's cookies and
@@ -405,11 +404,7 @@ func location(t *testing.T, resp *http.Response) *url.URL {
 
 func readBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading body: %v", err)
-	}
-	return string(b)
+	return mcptest.ReadBody(t, resp)
 }
 
 func decodeJSON(t *testing.T, resp *http.Response, v any) {
@@ -424,7 +419,7 @@ func decodeJSON(t *testing.T, resp *http.Response, v any) {
 }
 
 // wantOAuthError checks an RFC 6749 JSON error answer.
-func wantOAuthError(t *testing.T, resp *http.Response, status int, code string) oauthErrorBody {
+func wantOAuthError(t *testing.T, resp *http.Response, status int, code string) wire.ErrorBody {
 	t.Helper()
 	if resp.StatusCode != status {
 		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, status, readBody(t, resp))
@@ -432,7 +427,7 @@ func wantOAuthError(t *testing.T, resp *http.Response, status int, code string) 
 	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q, want no-store", cc)
 	}
-	var e oauthErrorBody
+	var e wire.ErrorBody
 	decodeJSON(t, resp, &e)
 	if e.Error != code {
 		t.Fatalf("error %q (%s), want %q", e.Error, e.ErrorDescription, code)
@@ -566,7 +561,7 @@ func TestMethodNotAllowedIsJSON(t *testing.T) {
 	} {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
 			resp := s.do(httptest.NewRequest(tt.method, tt.path, nil))
-			wantOAuthError(t, resp, http.StatusMethodNotAllowed, errInvalidRequest)
+			wantOAuthError(t, resp, http.StatusMethodNotAllowed, wire.InvalidRequest)
 			if got := resp.Header.Get("Allow"); got != tt.allow {
 				t.Errorf("Allow %q, want %q", got, tt.allow)
 			}
@@ -578,12 +573,13 @@ func TestRecoverPanics(t *testing.T) {
 	logs := &testlog.Buffer{}
 	h := recoverPanics(slog.New(slog.NewTextHandler(logs, nil)), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		var m map[string]int
+		//lint:ignore SA5000 the nil map write is the runtime panic under test
 		m["boom"]++ // nil map write: a runtime error
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/token?secret=hunter2", nil))
 	resp := rec.Result()
-	e := wantOAuthError(t, resp, http.StatusInternalServerError, errServerError)
+	e := wantOAuthError(t, resp, http.StatusInternalServerError, wire.ServerError)
 	if e.ErrorDescription != "internal error" {
 		t.Errorf("description %q leaks details", e.ErrorDescription)
 	}

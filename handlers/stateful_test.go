@@ -14,19 +14,21 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
 // sessionRecorder is a swapBearer that also records the Mcp-Session-Id of
 // every response, so a test can tell whether the server ever set one.
 type sessionRecorder struct {
-	*swapBearer
+	*mcptest.SwapBearer
 	mu         sync.Mutex
 	sessionIDs []string
 }
 
 func (s *sessionRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	resp, err := s.swapBearer.RoundTrip(r)
+	resp, err := s.SwapBearer.RoundTrip(r)
 	if err == nil {
 		if sid := resp.Header.Get("Mcp-Session-Id"); sid != "" {
 			s.mu.Lock()
@@ -48,8 +50,8 @@ func (s *sessionRecorder) seen() []string {
 func connectStreamable(t *testing.T, ts *httptest.Server, rt http.RoundTripper, standaloneSSE bool) *mcp.ClientSession {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
-		Endpoint:             ts.URL + pathMCP,
+	cs, err := client.Connect(mcptest.Bounded(t), &mcp.StreamableClientTransport{
+		Endpoint:             ts.URL + protected.PathMCP,
 		HTTPClient:           &http.Client{Transport: rt},
 		DisableStandaloneSSE: !standaloneSSE,
 	}, nil)
@@ -65,13 +67,13 @@ func connectStreamable(t *testing.T, ts *httptest.Server, rt http.RoundTripper, 
 // stream returns as soon as the headers arrive; its body is not read.
 func sessionRequest(t *testing.T, ts *httptest.Server, method, sid, token, body string) (*http.Response, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
+	ctx, cancel := context.WithTimeout(mcptest.Bounded(t), mcptest.HangGuard)
 	t.Cleanup(cancel)
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	r, err := http.NewRequestWithContext(ctx, method, ts.URL+pathMCP, rd)
+	r, err := http.NewRequestWithContext(ctx, method, ts.URL+protected.PathMCP, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,7 @@ func TestMCPStatefulSessions(t *testing.T) {
 
 	ts := httptest.NewServer(s.handler)
 	t.Cleanup(ts.Close)
-	rec := &sessionRecorder{swapBearer: &swapBearer{token: first.AccessToken, base: ts.Client().Transport}}
+	rec := &sessionRecorder{SwapBearer: &mcptest.SwapBearer{Token: first.AccessToken, Base: ts.Client().Transport}}
 	cs := connectStreamable(t, ts, rec, false) // the GET stream is opened by hand below
 
 	sid := cs.ID()
@@ -138,7 +140,7 @@ func TestMCPStatefulSessions(t *testing.T) {
 	if v := cs.InitializeResult().ProtocolVersion; v != "2025-11-25" {
 		t.Errorf("negotiated protocol version = %q, want 2025-11-25", v)
 	}
-	tools, err := cs.ListTools(t.Context(), nil)
+	tools, err := cs.ListTools(mcptest.Bounded(t), nil)
 	if err != nil {
 		t.Fatalf("tools/list: %v", err)
 	}
@@ -173,7 +175,7 @@ func TestMCPStatefulSessions(t *testing.T) {
 	}
 	var refreshed tokenResponse
 	decodeJSON(t, resp, &refreshed)
-	rec.set(refreshed.AccessToken)
+	rec.Set(refreshed.AccessToken)
 	if got := callEcho(t, cs); got.GrantID != alice.GrantID || !slices.Equal(got.Scopes, []string{"mcp:read"}) {
 		t.Errorf("whoami after refresh = %+v, want grant %s with scopes [mcp:read]", got, alice.GrantID)
 	}
@@ -186,7 +188,7 @@ func TestMCPStatefulSessions(t *testing.T) {
 	if err != nil || newGrant.UserID != alice.UserID || newGrant.GrantID == alice.GrantID {
 		t.Fatalf("alice's second grant: %+v, %v", newGrant, err)
 	}
-	rec.set(again.AccessToken)
+	rec.Set(again.AccessToken)
 	if got := callEcho(t, cs); got.UserID != alice.UserID || got.GrantID != newGrant.GrantID {
 		t.Errorf("whoami with alice's new grant = %+v, want grant %s", got, newGrant.GrantID)
 	}
@@ -228,7 +230,7 @@ func TestMCPStatelessByDefault(t *testing.T) {
 	ts := httptest.NewServer(s.handler)
 	t.Cleanup(ts.Close)
 
-	rec := &sessionRecorder{swapBearer: &swapBearer{token: pair.AccessToken, base: ts.Client().Transport}}
+	rec := &sessionRecorder{SwapBearer: &mcptest.SwapBearer{Token: pair.AccessToken, Base: ts.Client().Transport}}
 	cs := connectStreamable(t, ts, rec, false)
 	if v := cs.InitializeResult().ProtocolVersion; v != "2026-07-28" {
 		t.Errorf("negotiated protocol version = %q, want 2026-07-28", v)
@@ -289,7 +291,7 @@ func TestMCPStatefulStreamEndsOnShutdown(t *testing.T) {
 	pair := s.tokenPair(s.register(authMethodNone, "http://localhost:3334/oauth/callback"))
 	ts := httptest.NewServer(s.handler)
 	t.Cleanup(ts.Close)
-	cs := connectStreamable(t, ts, &swapBearer{token: pair.AccessToken, base: ts.Client().Transport}, false)
+	cs := connectStreamable(t, ts, &mcptest.SwapBearer{Token: pair.AccessToken, Base: ts.Client().Transport}, false)
 
 	get, _ := sessionRequest(t, ts, http.MethodGet, cs.ID(), pair.AccessToken, "")
 	if get.StatusCode != http.StatusOK {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 )
@@ -30,14 +31,14 @@ func TestCodeReuseRevokesTheFirstTokens(t *testing.T) {
 		t.Fatalf("first access token not stored: %v", err)
 	}
 
-	e := wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+	e := wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, wire.InvalidGrant)
 	if !strings.Contains(e.ErrorDescription, "already used") {
 		t.Errorf("description %q", e.ErrorDescription)
 	}
 	if _, err := s.accessRecord(first.AccessToken); !errors.Is(err, tokens.ErrNotFound) {
 		t.Errorf("access token of the first use survives the reuse: %v", err)
 	}
-	wantOAuthError(t, s.refresh(c, first.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(c, first.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 }
 
 func TestCodeRefusals(t *testing.T) {
@@ -52,20 +53,20 @@ func TestCodeRefusals(t *testing.T) {
 			v, _ := pkce()
 			f.Set("code_verifier", v)
 			return f, nil
-		}, http.StatusBadRequest, errInvalidGrant, true},
+		}, http.StatusBadRequest, wire.InvalidGrant, true},
 		{"redirect_uri differs", func(f url.Values, _ testClient) (url.Values, *[2]string) {
 			f.Set("redirect_uri", "https://app.example.com/other")
 			return f, nil
-		}, http.StatusBadRequest, errInvalidGrant, true},
+		}, http.StatusBadRequest, wire.InvalidGrant, true},
 		{"resource differs", func(f url.Values, _ testClient) (url.Values, *[2]string) {
 			f.Set("resource", "https://elsewhere.example.com/mcp")
 			return f, nil
-		}, http.StatusBadRequest, errInvalidTarget, false},
+		}, http.StatusBadRequest, wire.InvalidTarget, false},
 		{"another client", func(f url.Values, other testClient) (url.Values, *[2]string) {
 			f.Set("client_id", other.ID)
 			f.Set("client_secret", other.Secret)
 			return f, nil
-		}, http.StatusBadRequest, errInvalidGrant, true},
+		}, http.StatusBadRequest, wire.InvalidGrant, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +91,7 @@ func TestCodeRefusals(t *testing.T) {
 				return
 			}
 			// The code is spent and its grant gone: even the right request now fails.
-			wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+			wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, wire.InvalidGrant)
 			if _, err := s.store.GetGrant(context.Background(), grantID); !errors.Is(err, tokens.ErrNotFound) {
 				t.Errorf("grant of a refused code survives: %v", err)
 			}
@@ -104,7 +105,7 @@ func TestCodeExpires(t *testing.T) {
 	verifier, challenge := pkce()
 	code := s.authorize(c, challenge).Query().Get("code")
 	s.clock.Advance(time.Minute + time.Second)
-	wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, wire.InvalidGrant)
 }
 
 func TestCodeWithoutRedirectURIOrResource(t *testing.T) {
@@ -136,54 +137,54 @@ func TestTokenClientAuthentication(t *testing.T) {
 			func(c testClient) url.Values {
 				return url.Values{"client_id": {tokens.NewID()}, "client_secret": {c.Secret}}
 			},
-			nil, http.StatusUnauthorized, errInvalidClient, false},
+			nil, http.StatusUnauthorized, wire.InvalidClient, false},
 		{"unknown client, basic", authMethodBasic,
 			func(testClient) url.Values { return url.Values{} },
 			func(c testClient) *[2]string { return &[2]string{tokens.NewID(), c.Secret} },
-			http.StatusUnauthorized, errInvalidClient, true},
+			http.StatusUnauthorized, wire.InvalidClient, true},
 		{"unknown public client", authMethodNone,
 			func(testClient) url.Values { return url.Values{"client_id": {"not-a-client"}} },
-			nil, http.StatusUnauthorized, errInvalidClient, false},
+			nil, http.StatusUnauthorized, wire.InvalidClient, false},
 		{"no client at all", authMethodNone,
 			func(testClient) url.Values { return url.Values{} },
-			nil, http.StatusUnauthorized, errInvalidClient, false},
+			nil, http.StatusUnauthorized, wire.InvalidClient, false},
 		{"wrong secret, post", authMethodPost,
 			func(c testClient) url.Values {
 				return url.Values{"client_id": {c.ID}, "client_secret": {tokens.Mint(tokens.KindClientSecret, "")}}
-			}, nil, http.StatusUnauthorized, errInvalidClient, false},
+			}, nil, http.StatusUnauthorized, wire.InvalidClient, false},
 		{"wrong secret, basic", authMethodBasic,
 			func(testClient) url.Values { return url.Values{} },
 			func(c testClient) *[2]string { return &[2]string{c.ID, "wrong"} },
-			http.StatusUnauthorized, errInvalidClient, true},
+			http.StatusUnauthorized, wire.InvalidClient, true},
 		{"confidential client without secret", authMethodPost,
 			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}} },
-			nil, http.StatusUnauthorized, errInvalidClient, false},
+			nil, http.StatusUnauthorized, wire.InvalidClient, false},
 		{"public client with a secret", authMethodNone,
 			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}, "client_secret": {"made-up"}} },
-			nil, http.StatusUnauthorized, errInvalidClient, false},
+			nil, http.StatusUnauthorized, wire.InvalidClient, false},
 		{"basic and post together", authMethodBasic,
 			func(c testClient) url.Values { return url.Values{"client_secret": {c.Secret}} },
 			func(c testClient) *[2]string { return &[2]string{c.ID, c.Secret} },
-			http.StatusBadRequest, errInvalidRequest, false},
+			http.StatusBadRequest, wire.InvalidRequest, false},
 		{"basic with another client_id in the body", authMethodBasic,
 			func(testClient) url.Values { return url.Values{"client_id": {tokens.NewID()}} },
 			func(c testClient) *[2]string { return &[2]string{c.ID, c.Secret} },
-			http.StatusBadRequest, errInvalidRequest, false},
+			http.StatusBadRequest, wire.InvalidRequest, false},
 		{"basic with bad percent-encoding", authMethodBasic,
 			func(testClient) url.Values { return url.Values{} },
 			func(c testClient) *[2]string { return &[2]string{c.ID, "%zz"} },
-			http.StatusUnauthorized, errInvalidClient, true},
+			http.StatusUnauthorized, wire.InvalidClient, true},
 		// A confidential client may use either secret method.
 		{"post client using basic", authMethodPost,
 			func(testClient) url.Values { return url.Values{} },
 			func(c testClient) *[2]string { return &[2]string{c.ID, c.Secret} },
-			http.StatusBadRequest, errInvalidGrant, false},
+			http.StatusBadRequest, wire.InvalidGrant, false},
 		{"basic client using post", authMethodBasic,
 			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}, "client_secret": {c.Secret}} },
-			nil, http.StatusBadRequest, errInvalidGrant, false},
+			nil, http.StatusBadRequest, wire.InvalidGrant, false},
 		{"public client with client_id only", authMethodNone,
 			func(c testClient) url.Values { return url.Values{"client_id": {c.ID}} },
-			nil, http.StatusBadRequest, errInvalidGrant, false},
+			nil, http.StatusBadRequest, wire.InvalidGrant, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,40 +227,40 @@ func TestTokenRequestErrors(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"missing grant_type", func(c testClient) url.Values { return url.Values{} }, http.StatusBadRequest, errInvalidRequest},
+		{"missing grant_type", func(c testClient) url.Values { return url.Values{} }, http.StatusBadRequest, wire.InvalidRequest},
 		{"unsupported grant_type", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"client_credentials"}}
-		}, http.StatusBadRequest, errUnsupportedGrantType},
+		}, http.StatusBadRequest, wire.UnsupportedGrantType},
 		{"missing code", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code_verifier": {strings.Repeat("a", 43)}}
-		}, http.StatusBadRequest, errInvalidRequest},
+		}, http.StatusBadRequest, wire.InvalidRequest},
 		{"missing verifier", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindCode, tokens.NewID())}}
-		}, http.StatusBadRequest, errInvalidRequest},
+		}, http.StatusBadRequest, wire.InvalidRequest},
 		{"short verifier", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindCode, tokens.NewID())}, "code_verifier": {strings.Repeat("a", 42)}}
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, wire.InvalidGrant},
 		{"verifier with bad characters", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindCode, tokens.NewID())}, "code_verifier": {strings.Repeat("a", 42) + "+"}}
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, wire.InvalidGrant},
 		{"malformed code", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {"abc"}, "code_verifier": {strings.Repeat("a", 43)}}
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, wire.InvalidGrant},
 		{"refresh token as code", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"authorization_code"}, "code": {tokens.Mint(tokens.KindRefresh, tokens.NewID())}, "code_verifier": {strings.Repeat("a", 43)}}
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, wire.InvalidGrant},
 		{"missing refresh token", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"refresh_token"}}
-		}, http.StatusBadRequest, errInvalidRequest},
+		}, http.StatusBadRequest, wire.InvalidRequest},
 		{"access token as refresh token", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.Mint(tokens.KindAccess, tokens.NewID())}}
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, wire.InvalidGrant},
 		{"unknown refresh token", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.Mint(tokens.KindRefresh, tokens.NewID())}}
-		}, http.StatusBadRequest, errInvalidGrant},
+		}, http.StatusBadRequest, wire.InvalidGrant},
 		{"foreign resource", func(c testClient) url.Values {
 			return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tokens.Mint(tokens.KindRefresh, tokens.NewID())}, "resource": {"https://api.github.com"}}
-		}, http.StatusBadRequest, errInvalidTarget},
+		}, http.StatusBadRequest, wire.InvalidTarget},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -276,19 +277,19 @@ func TestTokenRequestErrors(t *testing.T) {
 		c := s.register(authMethodNone, "http://localhost:1234/cb")
 		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=refresh_token&refresh_token=a&refresh_token=b&client_id="+c.ID))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		wantOAuthError(t, s.do(r), http.StatusBadRequest, errInvalidRequest)
+		wantOAuthError(t, s.do(r), http.StatusBadRequest, wire.InvalidRequest)
 	})
 	t.Run("JSON body", func(t *testing.T) {
 		s := newTestServer(t, nil)
 		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(`{"grant_type":"refresh_token"}`))
 		r.Header.Set("Content-Type", "application/json")
-		wantOAuthError(t, s.do(r), http.StatusBadRequest, errInvalidRequest)
+		wantOAuthError(t, s.do(r), http.StatusBadRequest, wire.InvalidRequest)
 	})
 	t.Run("body too large", func(t *testing.T) {
 		s := newTestServer(t, nil)
 		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=refresh_token&x="+strings.Repeat("a", maxFormBytes)))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		wantOAuthError(t, s.do(r), http.StatusBadRequest, errInvalidRequest)
+		wantOAuthError(t, s.do(r), http.StatusBadRequest, wire.InvalidRequest)
 	})
 }
 
@@ -322,7 +323,7 @@ func TestRefreshReuseAfterGraceRevokesGrant(t *testing.T) {
 	decodeJSON(t, resp, &second)
 
 	s.clock.Advance(31 * time.Second)
-	e := wantOAuthError(t, s.refresh(c, first.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	e := wantOAuthError(t, s.refresh(c, first.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 	if !strings.Contains(e.ErrorDescription, "reuse") {
 		t.Errorf("description %q", e.ErrorDescription)
 	}
@@ -331,7 +332,7 @@ func TestRefreshReuseAfterGraceRevokesGrant(t *testing.T) {
 			t.Errorf("access token alive after reuse detection: %v", err)
 		}
 	}
-	wantOAuthError(t, s.refresh(c, second.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(c, second.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 	if !strings.Contains(s.logs.String(), "refresh token reuse detected") {
 		t.Errorf("reuse not logged")
 	}
@@ -342,7 +343,7 @@ func TestRefreshByAnotherClient(t *testing.T) {
 	c := s.register(authMethodNone, "http://localhost:9999/cb")
 	other := s.register(authMethodNone, "http://localhost:9999/cb")
 	pair := s.tokenPair(c)
-	wantOAuthError(t, s.refresh(other, pair.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(other, pair.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 	// The rightful client is not affected.
 	if resp := s.refresh(c, pair.RefreshToken); resp.StatusCode != http.StatusOK {
 		t.Fatalf("refresh by the owner: %d %s", resp.StatusCode, readBody(t, resp))
@@ -354,7 +355,7 @@ func TestRefreshExpiresWithRefreshTTL(t *testing.T) {
 	c := s.register(authMethodNone, "http://localhost:9999/cb")
 	pair := s.tokenPair(c)
 	s.clock.Advance(2*time.Hour + time.Second)
-	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 }
 
 func TestRefreshScopeAndResource(t *testing.T) {
@@ -369,8 +370,8 @@ func TestRefreshScopeAndResource(t *testing.T) {
 		}
 		return s.postForm("/token", form, nil)
 	}
-	wantOAuthError(t, refresh(pair.RefreshToken, url.Values{"scope": {"mcp:read admin"}}), http.StatusBadRequest, errInvalidScope)
-	wantOAuthError(t, refresh(pair.RefreshToken, url.Values{"resource": {"https://mcp.example.com/other"}}), http.StatusBadRequest, errInvalidTarget)
+	wantOAuthError(t, refresh(pair.RefreshToken, url.Values{"scope": {"mcp:read admin"}}), http.StatusBadRequest, wire.InvalidScope)
+	wantOAuthError(t, refresh(pair.RefreshToken, url.Values{"resource": {"https://mcp.example.com/other"}}), http.StatusBadRequest, wire.InvalidTarget)
 
 	// Narrowing applies to the access token; the refresh token keeps the grant's scopes.
 	resp := refresh(pair.RefreshToken, url.Values{"scope": {"mcp:read"}, "resource": {"https://MCP.example.com:443/mcp/"}})
@@ -540,7 +541,7 @@ func newFailingServer(t *testing.T, mutate func(*Config)) (*asServer, *failingSt
 // Retry-After, and nothing of the cause.
 func want503(t *testing.T, resp *http.Response) {
 	t.Helper()
-	e := wantOAuthError(t, resp, http.StatusServiceUnavailable, errTemporarilyUnavailable)
+	e := wantOAuthError(t, resp, http.StatusServiceUnavailable, wire.TemporarilyUnavailable)
 	if resp.Header.Get("Retry-After") != "5" {
 		t.Errorf("Retry-After %q", resp.Header.Get("Retry-After"))
 	}
@@ -591,7 +592,7 @@ func TestTokenStoreFailureAfterConsume(t *testing.T) {
 			want503(t, s.exchange(c, code, verifier))
 			fs.failGetGrant, fs.failIssue = false, false
 			// The code was consumed: a retry is a reuse and fails safely.
-			wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, errInvalidGrant)
+			wantOAuthError(t, s.exchange(c, code, verifier), http.StatusBadRequest, wire.InvalidGrant)
 		})
 	}
 }
@@ -606,5 +607,5 @@ func TestReuseDetectionNeedsTheStore(t *testing.T) {
 	// A reuse that cannot revoke the grant is not answered as if it had.
 	want503(t, s.refresh(c, pair.RefreshToken))
 	fs.failRevoke = false
-	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, errInvalidGrant)
+	wantOAuthError(t, s.refresh(c, pair.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
 }

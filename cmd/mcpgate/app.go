@@ -188,7 +188,7 @@ func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *s
 // retryOnUnauthorized).
 func githubClientFunc(up *protected.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*gh.Client, error) {
-		caller, ok := handlers.CallerFromRequest(req)
+		caller, ok := protected.CallerFromRequest(req)
 		if !ok {
 			return nil, errors.New("this request carries no signed-in user")
 		}

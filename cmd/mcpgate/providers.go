@@ -9,7 +9,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpgate/mcpgate/handlers"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tools"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -221,7 +221,7 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 // whoamiFunc answers the whoami tool from the caller's grant.
 func whoamiFunc(grants tokens.GrantStore, providers *identityProviders) tools.WhoamiFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (tools.Identity, error) {
-		caller, ok := handlers.CallerFromRequest(req)
+		caller, ok := protected.CallerFromRequest(req)
 		if !ok {
 			return tools.Identity{}, errors.New("this request carries no signed-in user")
 		}

@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"encoding/json"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 // statefulMCPFixture is an MCP fixture serving stateful sessions with at most
@@ -57,7 +60,7 @@ func checkTooManySessions(t *testing.T, resp *http.Response) {
 	if resp.Header.Get("Mcp-Session-Id") != "" {
 		t.Error("429 announced a session")
 	}
-	var body bearerErrorBody
+	var body wire.ErrorBody
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
 		t.Fatalf("429 body: %v", err)
 	}
@@ -145,6 +148,7 @@ func TestMCPStatefulIdleSessionFreesSlot(t *testing.T) {
 	if resp := f.openSession(t, alice.access); resp.StatusCode != http.StatusOK {
 		t.Fatalf("first session: status %d", resp.StatusCode)
 	}
+	ctx := mcptest.Bounded(t)
 	for {
 		resp := f.openSession(t, alice.access)
 		if resp.StatusCode == http.StatusOK {
@@ -154,8 +158,8 @@ func TestMCPStatefulIdleSessionFreesSlot(t *testing.T) {
 			t.Fatalf("status %d while waiting for the idle session to end", resp.StatusCode)
 		}
 		select {
-		case <-t.Context().Done():
-			t.Fatal("the idle session never freed its slot")
+		case <-ctx.Done():
+			t.Fatalf("the idle session never freed its slot within %s", mcptest.HangGuard)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

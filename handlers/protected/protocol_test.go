@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 )
 
 // protocolClient is one way a client talks to mcpgate. run performs the
@@ -67,7 +69,7 @@ func rawStreamable(header bool) protocolClient {
 		var negotiated string
 		post := func(body string, wantStatus int) string {
 			t.Helper()
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+pathMCP, strings.NewReader(body))
+			r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, fx.srv.URL+PathMCP, strings.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +85,7 @@ func rawStreamable(header bool) protocolClient {
 			}
 			defer resp.Body.Close()
 			if resp.StatusCode != wantStatus {
-				t.Fatalf("POST %s: status %d, want %d: %s", body, resp.StatusCode, wantStatus, readBody(t, resp))
+				t.Fatalf("POST %s: status %d, want %d: %s", body, resp.StatusCode, wantStatus, mcptest.ReadBody(t, resp))
 			}
 			if wantStatus != http.StatusOK {
 				return ""
@@ -105,7 +107,7 @@ func rawStreamable(header bool) protocolClient {
 			t.Errorf("tools/list = %+v, want [whoami]", list.Tools)
 		}
 		var msg rpcMessage
-		if err := json.Unmarshal([]byte(post(toolCall(3, "whoami"), http.StatusOK)), &msg); err != nil || msg.Error != nil {
+		if err := json.Unmarshal([]byte(post(mcptest.ToolCall(3, "whoami"), http.StatusOK)), &msg); err != nil || msg.Error != nil {
 			t.Fatalf("tools/call answer %+v: %v", msg, err)
 		}
 		return negotiated, whoamiResult(t, msg.Result).GrantID
@@ -128,7 +130,7 @@ func rawSSE(t *testing.T, fx *sseFixture, token, version string) (string, string
 	if err := json.Unmarshal(m.Result, &list); err != nil || len(list.Tools) != 1 || list.Tools[0].Name != "whoami" {
 		t.Errorf("tools/list = %s (%v), want [whoami]", m.Result, err)
 	}
-	s.mustAccept(token, toolCall(3, "whoami"))
+	s.mustAccept(token, mcptest.ToolCall(3, "whoami"))
 	m = s.nextMessage()
 	if m.Error != nil {
 		t.Fatalf("tools/call: %+v", m.Error)
@@ -140,8 +142,8 @@ func rawSSE(t *testing.T, fx *sseFixture, token, version string) (string, string
 func goStreamable(t *testing.T, fx *sseFixture, token, version string) (string, string) {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
-		Endpoint:             fx.srv.URL + pathMCP,
+	cs, err := client.Connect(mcptest.Bounded(t), &mcp.StreamableClientTransport{
+		Endpoint:             fx.srv.URL + PathMCP,
 		HTTPClient:           &http.Client{Transport: &bearerTransport{token: token, base: fx.srv.Client().Transport}},
 		DisableStandaloneSSE: true,
 	}, &mcp.ClientSessionOptions{ProtocolVersion: version})
@@ -158,14 +160,14 @@ func goStreamable(t *testing.T, fx *sseFixture, token, version string) (string, 
 // goSSE is the go-sdk client on /sse.
 func goSSE(t *testing.T, fx *sseFixture, token, version string) (string, string) {
 	t.Helper()
-	cs := connectSSEClient(t, fx.srv, &swapBearer{token: token, base: fx.srv.Client().Transport},
+	cs := mcptest.ConnectSSE(t, fx.srv, &mcptest.SwapBearer{Token: token, Base: fx.srv.Client().Transport},
 		&mcp.ClientSessionOptions{ProtocolVersion: version})
 	return goSession(t, cs)
 }
 
 func goSession(t *testing.T, cs *mcp.ClientSession) (string, string) {
 	t.Helper()
-	tools, err := cs.ListTools(t.Context(), nil)
+	tools, err := cs.ListTools(mcptest.Bounded(t), nil)
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
@@ -211,7 +213,7 @@ func TestProtocolVersionHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fx.srv.URL+pathMCP,
+			r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, fx.srv.URL+PathMCP,
 				strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list"}`))
 			if err != nil {
 				t.Fatal(err)
@@ -228,7 +230,7 @@ func TestProtocolVersionHeader(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			if resp.StatusCode != tt.want {
-				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, readBody(t, resp))
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, tt.want, mcptest.ReadBody(t, resp))
 			}
 			if tt.want == http.StatusOK {
 				if msg := readJSONRPC(t, resp); !strings.Contains(msg, `"whoami"`) {

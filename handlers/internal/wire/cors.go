@@ -1,6 +1,10 @@
-package handlers
+package wire
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
 
 // CORS header values (Fetch standard, "CORS protocol"). Tokens travel in the
 // Authorization header, never in cookies, so any origin may call the
@@ -13,12 +17,12 @@ const (
 	corsMaxAge        = "86400"
 )
 
-// withCORS adds CORS headers to every response of next, including errors
+// WithCORS adds CORS headers to every response of next, including errors
 // such as a 401 from the bearer check, so that browser clients (MCP
 // Inspector in "Direct" mode) can read WWW-Authenticate and start OAuth. A
 // preflight (OPTIONS with Access-Control-Request-Method) is answered 204
 // here, without calling next, so it never needs a token.
-func withCORS(next http.Handler) http.Handler {
+func WithCORS(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
@@ -28,6 +32,26 @@ func withCORS(next http.Handler) http.Handler {
 		h.Set("Access-Control-Max-Age", corsMaxAge)
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// AllowMethods answers 405 with a JSON error and an Allow header to any
+// method not listed (GET implies HEAD). Routes are mounted without a method
+// in their pattern so that OPTIONS reaches WithCORS and every refusal is
+// JSON, never the mux's plain text.
+func AllowMethods(next http.Handler, methods ...string) http.Handler {
+	allowed := append([]string(nil), methods...)
+	if slices.Contains(allowed, http.MethodGet) && !slices.Contains(allowed, http.MethodHead) {
+		allowed = append(allowed, http.MethodHead)
+	}
+	allow := strings.Join(allowed, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !slices.Contains(allowed, r.Method) {
+			w.Header().Set("Allow", allow)
+			WriteError(w, http.StatusMethodNotAllowed, InvalidRequest, "method not allowed; use "+allow)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -1,8 +1,7 @@
-package handlers
+package protected
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -18,17 +18,9 @@ const (
 	// bearerStoreTimeout bounds the token lookup, so that a hung store
 	// turns into a 503 instead of a hung request.
 	bearerStoreTimeout = 5 * time.Second
-	// bearerRetryAfter is the Retry-After (seconds) of a 503.
-	bearerRetryAfter = "5"
 	// callerKey is the auth.TokenInfo.Extra key that carries the verified
 	// *tokens.Caller to tool handlers (see CallerFromRequest).
 	callerKey = "mcpgate.caller"
-)
-
-// RFC 6750 §3.1 error codes.
-const (
-	bearerInvalidRequest = "invalid_request"
-	bearerInvalidToken   = "invalid_token"
 )
 
 // verifiedKey is the request-context key of the *auth.TokenInfo that
@@ -80,7 +72,7 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 	if err != nil || kind != tokens.KindAccess {
 		// A GitHub or Google token, a refresh token, a code, a client
 		// secret: only our access tokens are accepted (no token passthrough).
-		return nil, bearerUnauthorized(bearerInvalidToken, "the bearer token is not an access token issued by this server")
+		return nil, bearerUnauthorized(wire.InvalidToken, "the bearer token is not an access token issued by this server")
 	}
 
 	ctx, cancel := context.WithTimeout(r.Context(), bearerStoreTimeout)
@@ -103,21 +95,21 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 		}
 	}
 	if !found {
-		return nil, bearerUnauthorized(bearerInvalidToken, "the access token is unknown, revoked or expired")
+		return nil, bearerUnauthorized(wire.InvalidToken, "the access token is unknown, revoked or expired")
 	}
 	if !at.ExpiresAt.After(h.now()) {
-		return nil, bearerUnauthorized(bearerInvalidToken, "token expired")
+		return nil, bearerUnauthorized(wire.InvalidToken, "token expired")
 	}
 	if at.Resource != h.Resource {
 		h.logger().LogAttrs(r.Context(), slog.LevelInfo, "access token for another resource refused",
 			slog.String("grant_id", grantID), slog.String("client_id", at.ClientID))
-		return nil, bearerUnauthorized(bearerInvalidToken, "token was issued for another resource")
+		return nil, bearerUnauthorized(wire.InvalidToken, "token was issued for another resource")
 	}
 	key, err := h.Keys.UnwrapGrantKey(token, grantID, at.WrappedKey)
 	if err != nil {
 		h.logger().LogAttrs(r.Context(), slog.LevelWarn, "access token record cannot be unwrapped",
 			slog.String("grant_id", grantID), slog.String("client_id", at.ClientID))
-		return nil, bearerUnauthorized(bearerInvalidToken, "the access token is unknown, revoked or expired")
+		return nil, bearerUnauthorized(wire.InvalidToken, "the access token is unknown, revoked or expired")
 	}
 
 	h.logger().LogAttrs(r.Context(), slog.LevelDebug, "mcp request authorized",
@@ -144,7 +136,7 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 // error code (§3.1); a malformed header gets invalid_request.
 func bearerToken(r *http.Request) (string, *bearerError) {
 	if r.URL.Query().Has("access_token") {
-		return "", bearerUnauthorized(bearerInvalidRequest, "access tokens in the query string are not accepted; send an Authorization Bearer header")
+		return "", bearerUnauthorized(wire.InvalidRequest, "access tokens in the query string are not accepted; send an Authorization Bearer header")
 	}
 	values := r.Header.Values("Authorization")
 	switch len(values) {
@@ -152,7 +144,7 @@ func bearerToken(r *http.Request) (string, *bearerError) {
 		return "", bearerUnauthorized("", "a bearer token is required")
 	case 1:
 	default:
-		return "", bearerUnauthorized(bearerInvalidRequest, "more than one Authorization header")
+		return "", bearerUnauthorized(wire.InvalidRequest, "more than one Authorization header")
 	}
 	// Split on white space exactly as auth.RequireBearerToken does, so the
 	// two always agree on the token.
@@ -161,7 +153,7 @@ func bearerToken(r *http.Request) (string, *bearerError) {
 		return "", bearerUnauthorized("", "a bearer token is required")
 	}
 	if len(fields) != 2 {
-		return "", bearerUnauthorized(bearerInvalidRequest, "malformed Authorization header; expected Bearer followed by one token")
+		return "", bearerUnauthorized(wire.InvalidRequest, "malformed Authorization header; expected Bearer followed by one token")
 	}
 	return fields[1], nil
 }
@@ -177,13 +169,13 @@ func (h *ResourceServer) writeBearerError(w http.ResponseWriter, e *bearerError)
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", h.challenge(e))
 	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", bearerRetryAfter)
+		w.Header().Set("Retry-After", wire.RetryAfterSeconds)
 	}
 	code := e.code
 	if code == "" {
-		code = "unauthorized"
+		code = wire.Unauthorized
 	}
-	writeBearerJSON(w, e.status, code, e.description)
+	wire.WriteError(w, e.status, code, e.description)
 }
 
 // challenge renders the WWW-Authenticate value for a 401.
@@ -214,19 +206,6 @@ func challengeParam(name, value string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// bearerErrorBody is the JSON body of a refused /mcp request.
-type bearerErrorBody struct {
-	Error            string `json:"error"`
-	ErrorDescription string `json:"error_description,omitempty"`
-}
-
-func writeBearerJSON(w http.ResponseWriter, status int, code, description string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(bearerErrorBody{Error: code, ErrorDescription: description}) // a write error means the client went away
 }
 
 // verifiedTokenInfo is the auth.TokenVerifier handed to

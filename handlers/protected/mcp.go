@@ -1,14 +1,14 @@
-package handlers
+package protected
 
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -18,10 +18,14 @@ import (
 // must not turn a token we just accepted into a bare 401 at the boundary.
 const sdkClockSkew = time.Minute
 
+// DefaultSessionTimeout is MCP.SessionTimeout when zero: how long an idle
+// stateful /mcp session lives.
+const DefaultSessionTimeout = 30 * time.Minute
+
 // MCP serves the MCP streamable HTTP endpoint (/mcp) behind bearer-token
 // authentication. Every request passes, in this order:
 //
-//  1. CORS (withCORS): every answer, the 401 included, carries
+//  1. CORS (wire.WithCORS): every answer, the 401 included, carries
 //     Access-Control-Allow-Origin and exposes WWW-Authenticate; a preflight
 //     is answered 204 without a token.
 //  2. Origin check: a browser Origin that is not allowed gets 403 (MCP
@@ -80,9 +84,9 @@ type MCP struct {
 func (h *MCP) Mount(mux *http.ServeMux) {
 	switch {
 	case h.Resource == "", h.ResourceMetadataURL == "":
-		panic("handlers: MCP needs Resource and ResourceMetadataURL")
+		panic("protected: MCP needs Resource and ResourceMetadataURL")
 	case h.Tokens == nil, h.Keys == nil, h.Server == nil && h.ServerFor == nil:
-		panic("handlers: MCP needs Tokens, Keys and Server or ServerFor")
+		panic("protected: MCP needs Tokens, Keys and Server or ServerFor")
 	}
 	mux.Handle("/mcp", h.handler())
 }
@@ -120,7 +124,7 @@ func (h *MCP) handler() http.Handler {
 		sdk = limiter.wrap(endStreamsOnShutdown(streamable))
 	}
 	sdkAuth := auth.RequireBearerToken(verifiedTokenInfo, &auth.RequireBearerTokenOptions{ClockSkew: sdkClockSkew})
-	return withCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(sdk)))))
+	return wire.WithCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(sdk)))))
 }
 
 // serverFor is the streamable handler's getServer: Server, or
@@ -140,30 +144,6 @@ func (h *MCP) serverFor(r *http.Request) *mcp.Server {
 		return nil
 	}
 	return h.ServerFor(caller)
-}
-
-// checkOrigin answers 403 to a browser request whose Origin is not in
-// AllowedOrigins (DNS rebinding and cross-site request defence). Origins
-// compare case-insensitively (scheme and host are case-insensitive).
-func (h *ResourceServer) checkOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" && !h.originAllowed(origin) {
-			h.logger().LogAttrs(r.Context(), slog.LevelInfo, "mcp request from a disallowed origin", slog.String("origin", origin))
-			writeBearerJSON(w, http.StatusForbidden, "forbidden", "this Origin may not call the MCP endpoint")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func (h *ResourceServer) originAllowed(origin string) bool {
-	for _, o := range h.AllowedOrigins {
-		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
-			return true
-		}
-	}
-	return false
 }
 
 func (h *ResourceServer) now() time.Time {

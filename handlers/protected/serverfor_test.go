@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -55,7 +56,7 @@ func TestMCPServerForPicksByCaller(t *testing.T) {
 			providers = nil
 			mu.Unlock()
 			g := f.issue(t, mcpIssueOptions{userID: tt.userID})
-			res, err := connectMCPClient(t, srv, g.access).ListTools(t.Context(), nil)
+			res, err := connectMCPClient(t, srv, g.access).ListTools(mcptest.Bounded(t), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,8 +117,8 @@ func TestSSEServerForPicksByCaller(t *testing.T) {
 	})
 	for userID, want := range map[string]string{"github:1001": "get_me", "google:1177": "whoami"} {
 		g := fx.issue(t, mcpIssueOptions{userID: userID})
-		cs := connectSSEClient(t, fx.srv, &swapBearer{token: g.access, base: fx.srv.Client().Transport}, nil)
-		res, err := cs.ListTools(t.Context(), nil)
+		cs := mcptest.ConnectSSE(t, fx.srv, &mcptest.SwapBearer{Token: g.access, Base: fx.srv.Client().Transport}, nil)
+		res, err := cs.ListTools(mcptest.Bounded(t), nil)
 		if err != nil {
 			t.Fatal(err)
 		}

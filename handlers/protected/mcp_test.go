@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"bufio"
@@ -19,6 +19,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
@@ -194,9 +196,7 @@ func (f *mcpFixture) issue(t testing.TB, o mcpIssueOptions) mcpGrant {
 
 // serve runs one request through the mux.
 func (f *mcpFixture) serve(r *http.Request) *http.Response {
-	rec := httptest.NewRecorder()
-	f.mux.ServeHTTP(rec, r)
-	return rec.Result()
+	return mcptest.ServeBounded(f.mux, r).Result()
 }
 
 const mcpInitializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}`
@@ -259,12 +259,12 @@ func checkChallenge(t *testing.T, resp *http.Response, wantError string) {
 }
 
 // decodeErrorBody reads a JSON error body.
-func decodeErrorBody(t *testing.T, resp *http.Response) bearerErrorBody {
+func decodeErrorBody(t *testing.T, resp *http.Response) wire.ErrorBody {
 	t.Helper()
 	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type = %q, want application/json", ct)
 	}
-	var b bearerErrorBody
+	var b wire.ErrorBody
 	if err := json.NewDecoder(resp.Body).Decode(&b); err != nil {
 		t.Fatalf("decoding error body: %v", err)
 	}
@@ -459,6 +459,17 @@ func TestMCPOrigin(t *testing.T) {
 		{"disallowed origin with a valid token", "https://evil.example", tok.access, http.StatusForbidden},
 		{"disallowed origin without a token", "https://evil.example", "", http.StatusForbidden},
 		{"null origin", "null", tok.access, http.StatusForbidden},
+		// Origins that extend an allowed one: a prefix or suffix match
+		// would let each of these through.
+		{"allowed origin extended by a domain", "http://localhost:6274.evil.example", tok.access, http.StatusForbidden},
+		{"allowed origin extended by a port digit", "http://localhost:62745", tok.access, http.StatusForbidden},
+		{"allowed origin with a path", "http://localhost:6274/evil", tok.access, http.StatusForbidden},
+		{"allowed origin as user info", "http://localhost:6274@evil.example", tok.access, http.StatusForbidden},
+		{"allowed host on another port", "http://localhost:6275", tok.access, http.StatusForbidden},
+		{"allowed host without its port", "http://localhost", tok.access, http.StatusForbidden},
+		{"allowed origin over https", "https://localhost:6274", tok.access, http.StatusForbidden},
+		{"allowed origin as a subdomain", "http://evil.localhost:6274", tok.access, http.StatusForbidden},
+		{"allowed origin with a trailing dot", "http://localhost.:6274", tok.access, http.StatusForbidden},
 		{"allowed origin", "http://localhost:6274", tok.access, http.StatusOK},
 		{"allowed origin, other case", "HTTP://LOCALHOST:6274", tok.access, http.StatusOK},
 		{"no origin", "", tok.access, http.StatusOK},
@@ -482,6 +493,50 @@ func TestMCPOrigin(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOriginAllowedIsExact pins the Origin comparison itself: an allowed
+// origin matches only as a whole (case aside), never as a prefix, suffix or
+// part of a longer origin. These are the tricks a browser page can play
+// with the Origin it is served from (its own domain under an allowed name,
+// user info, another port).
+func TestOriginAllowedIsExact(t *testing.T) {
+	h := &ResourceServer{AllowedOrigins: []string{"http://localhost:6274", "https://claude.ai", "https://mcp.example.com:8443/"}}
+	tests := []struct {
+		origin string
+		want   bool
+	}{
+		{"http://localhost:6274", true},
+		{"HTTP://LocalHost:6274", true},
+		{"https://claude.ai", true},
+		{"https://mcp.example.com:8443", true},
+
+		{"http://localhost:6274.evil.example", false},
+		{"https://claude.ai.evil.example", false},
+		{"https://claude.aievil.example", false},
+		{"https://evil.claude.ai", false},
+		{"https://claude.ai@evil.example", false},
+		{"https://user@claude.ai", false},
+		{"https://claude.ai:443", false},
+		{"https://claude.ai:8443", false},
+		{"https://claude.ai/", false},
+		{"https://claude.ai/path", false},
+		{"http://claude.ai", false},
+		{"https://claude.a", false},
+		{"http://localhost:62740", false},
+		{"http://localhost:627", false},
+		{"http://localhost", false},
+		{"https://mcp.example.com", false},
+		{"https://mcp.example.com:84430", false},
+		{"https://mcp.example.com:8443/", false},
+		{"null", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := h.originAllowed(tt.origin); got != tt.want {
+			t.Errorf("originAllowed(%q) = %v, want %v", tt.origin, got, tt.want)
+		}
 	}
 }
 
@@ -540,7 +595,7 @@ func (b *bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func connectMCPClient(t *testing.T, srv *httptest.Server, token string) *mcp.ClientSession {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
+	cs, err := client.Connect(mcptest.Bounded(t), &mcp.StreamableClientTransport{
 		Endpoint:             srv.URL + "/mcp",
 		HTTPClient:           &http.Client{Transport: &bearerTransport{token: token, base: srv.Client().Transport}},
 		DisableStandaloneSSE: true,
@@ -554,7 +609,7 @@ func connectMCPClient(t *testing.T, srv *httptest.Server, token string) *mcp.Cli
 
 func callWhoami(t *testing.T, cs *mcp.ClientSession) whoamiOut {
 	t.Helper()
-	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
+	res, err := cs.CallTool(mcptest.Bounded(t), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
 	if err != nil {
 		t.Fatalf("CallTool: %v", err)
 	}
@@ -580,7 +635,7 @@ func TestMCPValidTokenThroughGoClient(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	csAlice := connectMCPClient(t, srv, alice.access)
-	tools, err := csAlice.ListTools(t.Context(), nil)
+	tools, err := csAlice.ListTools(mcptest.Bounded(t), nil)
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
@@ -626,7 +681,7 @@ func TestMCPLegacyInitializeIsStateless(t *testing.T) {
 
 	post := func(body string, wantStatus int) *http.Response {
 		t.Helper()
-		r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
+		r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, srv.URL+"/mcp", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -658,7 +713,7 @@ func TestMCPLegacyInitializeIsStateless(t *testing.T) {
 
 	// Once authenticated, GET (no standalone stream in stateless mode) is
 	// the SDK's 405, not a 401.
-	r, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/mcp", nil)
+	r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodGet, srv.URL+"/mcp", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

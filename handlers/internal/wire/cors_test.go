@@ -1,4 +1,4 @@
-package handlers
+package wire
 
 import (
 	"net/http"
@@ -33,7 +33,7 @@ func TestWithCORS(t *testing.T) {
 				r.Header.Set("Access-Control-Request-Method", "POST")
 			}
 			rec := httptest.NewRecorder()
-			withCORS(next).ServeHTTP(rec, r)
+			WithCORS(next).ServeHTTP(rec, r)
 			if rec.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d", rec.Code, tt.wantStatus)
 			}

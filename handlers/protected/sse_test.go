@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"bufio"
@@ -19,14 +19,13 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 )
 
 const (
 	sseTestPRM = mcpTestIssuer + "/.well-known/oauth-protected-resource/sse"
-	// sseHangGuard bounds a test's wait for a stream, so that a broken
-	// server fails the test instead of hanging it. Nothing is timed by it.
-	sseHangGuard = time.Minute
 )
 
 // sseFixture is the MCP fixture (memory store, keys, clock, whoami tool)
@@ -58,49 +57,10 @@ func newSSEFixture(t *testing.T, opts ...func(*SSE)) *sseFixture {
 		o(h)
 	}
 	hub := h.newHub()
-	f.mux.Handle(pathSSE, h.chain(hub))
+	f.mux.Handle(PathSSE, h.chain(hub))
 	srv := httptest.NewServer(f.mux)
 	t.Cleanup(srv.Close)
 	return &sseFixture{mcpFixture: f, sse: h, hub: hub, srv: srv, logs: logs}
-}
-
-// swapBearer adds "Authorization: Bearer <token>" to every request; the
-// token can be swapped between requests, as a client does after a refresh.
-type swapBearer struct {
-	mu    sync.Mutex
-	token string
-	base  http.RoundTripper
-}
-
-func (b *swapBearer) set(token string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.token = token
-}
-
-func (b *swapBearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	b.mu.Lock()
-	token := b.token
-	b.mu.Unlock()
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+token)
-	return b.base.RoundTrip(r)
-}
-
-// connectSSEClient opens a go-sdk client session over the legacy SSE
-// transport of srv.
-func connectSSEClient(t *testing.T, srv *httptest.Server, bearer *swapBearer, opts *mcp.ClientSessionOptions) *mcp.ClientSession {
-	t.Helper()
-	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-test-sse-client", Version: "0.0.1"}, nil)
-	cs, err := client.Connect(t.Context(), &mcp.SSEClientTransport{
-		Endpoint:   srv.URL + pathSSE,
-		HTTPClient: &http.Client{Transport: bearer},
-	}, opts)
-	if err != nil {
-		t.Fatalf("Connect over SSE: %v", err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	return cs
 }
 
 // sseEvent is one server-sent event, or a comment line.
@@ -124,17 +84,17 @@ func openSSE(t *testing.T, srv *httptest.Server, token string, header http.Heade
 	t.Helper()
 	resp := getSSE(t, srv, token, header)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /sse: status %d: %s", resp.StatusCode, readBody(t, resp))
+		t.Fatalf("GET /sse: status %d: %s", resp.StatusCode, mcptest.ReadBody(t, resp))
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("Content-Type = %q, want text/event-stream", ct)
 	}
 	s := &sseTestStream{t: t, srv: srv, resp: resp, r: bufio.NewReader(resp.Body)}
 	ev := s.next()
-	if ev.name != "endpoint" || !strings.HasPrefix(ev.data, pathSSE+"?"+sseSessionParam+"=") {
-		t.Fatalf("first event = %+v, want the endpoint %s?%s=…", ev, pathSSE, sseSessionParam)
+	if ev.name != "endpoint" || !strings.HasPrefix(ev.data, PathSSE+"?"+sseSessionParam+"=") {
+		t.Fatalf("first event = %+v, want the endpoint %s?%s=…", ev, PathSSE, sseSessionParam)
 	}
-	base, _ := url.Parse(srv.URL + pathSSE)
+	base, _ := url.Parse(srv.URL + PathSSE)
 	ep, err := base.Parse(ev.data)
 	if err != nil {
 		t.Fatalf("endpoint %q: %v", ev.data, err)
@@ -147,8 +107,8 @@ func openSSE(t *testing.T, srv *httptest.Server, token string, header http.Heade
 // the test ends.
 func getSSE(t *testing.T, srv *httptest.Server, token string, header http.Header) *http.Response {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), sseHangGuard)
-	r, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+pathSSE, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), mcptest.HangGuard)
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+PathSSE, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +202,7 @@ func (s *sseTestStream) post(token, body string) *http.Response {
 
 func postSSE(t *testing.T, srv *httptest.Server, target, token, contentType, body string) *http.Response {
 	t.Helper()
-	r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(body))
+	r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, target, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +223,7 @@ func (s *sseTestStream) mustAccept(token, body string) {
 	s.t.Helper()
 	resp := s.post(token, body)
 	if resp.StatusCode != http.StatusAccepted {
-		s.t.Fatalf("POST %s: status %d, want 202: %s", body, resp.StatusCode, readBody(s.t, resp))
+		s.t.Fatalf("POST %s: status %d, want 202: %s", body, resp.StatusCode, mcptest.ReadBody(s.t, resp))
 	}
 }
 
@@ -345,10 +305,10 @@ func TestSSEWithoutValidTokenGetsChallenge(t *testing.T) {
 		{"GET without token", http.MethodGet, "/sse", "", ""},
 		{"POST without token", http.MethodPost, "/sse?sessionid=ABC", "", ""},
 		{"DELETE without token", http.MethodDelete, "/sse", "", ""},
-		{"GitHub token", http.MethodGet, "/sse", "gho_16C7e42F292c6912E7710c838347Ae178B4a", bearerInvalidToken},
-		{"refresh token", http.MethodGet, "/sse", tok.refresh, bearerInvalidToken},
-		{"token of another resource", http.MethodGet, "/sse", other.access, bearerInvalidToken},
-		{"token in the query", http.MethodGet, "/sse?access_token=" + url.QueryEscape(tok.access), tok.access, bearerInvalidRequest},
+		{"GitHub token", http.MethodGet, "/sse", "gho_16C7e42F292c6912E7710c838347Ae178B4a", wire.InvalidToken},
+		{"refresh token", http.MethodGet, "/sse", tok.refresh, wire.InvalidToken},
+		{"token of another resource", http.MethodGet, "/sse", other.access, wire.InvalidToken},
+		{"token in the query", http.MethodGet, "/sse?access_token=" + url.QueryEscape(tok.access), tok.access, wire.InvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -413,9 +373,9 @@ func TestSSEOrigin(t *testing.T) {
 func TestSSEGoClient(t *testing.T) {
 	fx := newSSEFixture(t)
 	alice := fx.issue(t, mcpIssueOptions{userID: "github:1001"})
-	cs := connectSSEClient(t, fx.srv, &swapBearer{token: alice.access, base: fx.srv.Client().Transport}, nil)
+	cs := mcptest.ConnectSSE(t, fx.srv, &mcptest.SwapBearer{Token: alice.access, Base: fx.srv.Client().Transport}, nil)
 
-	tools, err := cs.ListTools(t.Context(), nil)
+	tools, err := cs.ListTools(mcptest.Bounded(t), nil)
 	if err != nil {
 		t.Fatalf("ListTools: %v", err)
 	}
@@ -445,18 +405,18 @@ func TestSSECallerIsThePOSTs(t *testing.T) {
 	alice1 := fx.issue(t, mcpIssueOptions{userID: "github:1001"})
 	alice2 := fx.issue(t, mcpIssueOptions{userID: "github:1001"})
 	bob := fx.issue(t, mcpIssueOptions{userID: "github:1002"})
-	bearer := &swapBearer{token: alice1.access, base: fx.srv.Client().Transport}
-	cs := connectSSEClient(t, fx.srv, bearer, nil)
+	bearer := &mcptest.SwapBearer{Token: alice1.access, Base: fx.srv.Client().Transport}
+	cs := mcptest.ConnectSSE(t, fx.srv, bearer, nil)
 
 	if got := callWhoami(t, cs); got.GrantID != alice1.grantID {
 		t.Errorf("first call: grant %s, want %s", got.GrantID, alice1.grantID)
 	}
-	bearer.set(alice2.access)
+	bearer.Set(alice2.access)
 	if got := callWhoami(t, cs); got.GrantID != alice2.grantID || got.UserID != alice2.userID {
 		t.Errorf("after the switch: %+v, want the POST's grant %s, not the stream's", got, alice2.grantID)
 	}
-	bearer.set(bob.access)
-	if _, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}}); err == nil || !strings.Contains(err.Error(), "403") {
+	bearer.Set(bob.access)
+	if _, err := cs.CallTool(mcptest.Bounded(t), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}}); err == nil || !strings.Contains(err.Error(), "403") {
 		t.Errorf("bob's call on alice's session: err = %v, want a 403", err)
 	}
 	seen := fx.seen.all()
@@ -475,7 +435,7 @@ func TestSSEMessageRules(t *testing.T) {
 	bob := fx.issue(t, mcpIssueOptions{userID: "github:1002"})
 	s := openSSE(t, fx.srv, alice.access, nil)
 	endpoint := s.endpoint
-	base := fx.srv.URL + pathSSE
+	base := fx.srv.URL + PathSSE
 	ping := `{"jsonrpc":"2.0","id":7,"method":"ping"}`
 
 	tests := []struct {
@@ -484,19 +444,19 @@ func TestSSEMessageRules(t *testing.T) {
 		wantError                                      string
 	}{
 		{"another user's token", http.MethodPost, endpoint, bob.access, "application/json", ping, http.StatusForbidden, "forbidden"},
-		{"no session", http.MethodPost, base, alice.access, "application/json", ping, http.StatusBadRequest, errInvalidRequest},
+		{"no session", http.MethodPost, base, alice.access, "application/json", ping, http.StatusBadRequest, wire.InvalidRequest},
 		{"unknown session", http.MethodPost, base + "?sessionid=NOSUCHSESSION", alice.access, "application/json", ping, http.StatusNotFound, "not_found"},
-		{"not JSON content", http.MethodPost, endpoint, alice.access, "text/plain", ping, http.StatusUnsupportedMediaType, errInvalidRequest},
-		{"not JSON-RPC", http.MethodPost, endpoint, alice.access, "application/json", `{"hello":`, http.StatusBadRequest, errInvalidRequest},
-		{"batch", http.MethodPost, endpoint, alice.access, "application/json", "[" + ping + "]", http.StatusBadRequest, errInvalidRequest},
+		{"not JSON content", http.MethodPost, endpoint, alice.access, "text/plain", ping, http.StatusUnsupportedMediaType, wire.InvalidRequest},
+		{"not JSON-RPC", http.MethodPost, endpoint, alice.access, "application/json", `{"hello":`, http.StatusBadRequest, wire.InvalidRequest},
+		{"batch", http.MethodPost, endpoint, alice.access, "application/json", "[" + ping + "]", http.StatusBadRequest, wire.InvalidRequest},
 		{"too large", http.MethodPost, endpoint, alice.access, "application/json",
 			`{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"` + strings.Repeat("a", int(mcp.DefaultMaxRequestBodyBytes)) + `"}}`,
-			http.StatusRequestEntityTooLarge, errInvalidRequest},
-		{"PUT", http.MethodPut, endpoint, alice.access, "application/json", ping, http.StatusMethodNotAllowed, errInvalidRequest},
+			http.StatusRequestEntityTooLarge, wire.InvalidRequest},
+		{"PUT", http.MethodPut, endpoint, alice.access, "application/json", ping, http.StatusMethodNotAllowed, wire.InvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := http.NewRequestWithContext(t.Context(), tt.method, tt.target, strings.NewReader(tt.body))
+			r, err := http.NewRequestWithContext(mcptest.Bounded(t), tt.method, tt.target, strings.NewReader(tt.body))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -508,7 +468,7 @@ func TestSSEMessageRules(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			if resp.StatusCode != tt.wantStatus {
-				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.wantStatus, readBody(t, resp))
+				t.Fatalf("status = %d, want %d: %s", resp.StatusCode, tt.wantStatus, mcptest.ReadBody(t, resp))
 			}
 			if b := decodeErrorBody(t, resp); b.Error != tt.wantError || b.ErrorDescription == "" {
 				t.Errorf("body = %+v, want error %q with a description", b, tt.wantError)
@@ -543,7 +503,7 @@ func TestSSEConcurrentMessagesSeeTheirOwnCaller(t *testing.T) {
 		wg.Go(func() {
 			g := grants[i%2]
 			body := fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`, i)
-			r, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.endpoint, strings.NewReader(body))
+			r, err := http.NewRequestWithContext(mcptest.Bounded(t), http.MethodPost, s.endpoint, strings.NewReader(body))
 			if err != nil {
 				statuses <- err.Error()
 				return
@@ -581,27 +541,27 @@ func TestSSEConcurrentMessagesSeeTheirOwnCaller(t *testing.T) {
 func TestSSEToolScopeChecked(t *testing.T) {
 	// The per-tool scope check of /mcp runs on every POST to /sse too, with
 	// /sse's challenge, before the message reaches the session.
-	fx := newSSEFixture(t, func(h *SSE) { h.ToolScopes = testToolScopes{} })
-	readOnly := fx.scopedAccess(t, []string{scopeRead})
+	fx := newSSEFixture(t, func(h *SSE) { h.ToolScopes = mcptest.ToolScopes{} })
+	readOnly := fx.scopedAccess(t, []string{mcptest.ScopeRead})
 	s := openSSE(t, fx.srv, readOnly, nil)
 	s.initialize(readOnly, "2024-11-05")
 
-	resp := s.post(readOnly, toolCall(5, "write_thing"))
+	resp := s.post(readOnly, mcptest.ToolCall(5, "write_thing"))
 	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("write tool with a read-only token: status %d, want 403: %s", resp.StatusCode, readBody(t, resp))
+		t.Fatalf("write tool with a read-only token: status %d, want 403: %s", resp.StatusCode, mcptest.ReadBody(t, resp))
 	}
 	ch, err := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
 	if err != nil || len(ch) != 1 {
 		t.Fatalf("challenge %q: %v", resp.Header.Values("WWW-Authenticate"), err)
 	}
-	if p := ch[0].Params; p["error"] != bearerInsufficientScope || p["scope"] != scopeRead+" "+scopeWrite || p["resource_metadata"] != sseTestPRM {
-		t.Errorf("challenge params %v, want insufficient_scope for %q naming %s", p, scopeRead+" "+scopeWrite, sseTestPRM)
+	if p := ch[0].Params; p["error"] != wire.InsufficientScope || p["scope"] != mcptest.ScopeRead+" "+mcptest.ScopeWrite || p["resource_metadata"] != sseTestPRM {
+		t.Errorf("challenge params %v, want insufficient_scope for %q naming %s", p, mcptest.ScopeRead+" "+mcptest.ScopeWrite, sseTestPRM)
 	}
 	checkCORS(t, resp)
 
 	// A call the token covers goes through, and is the first answer on the
 	// stream: the refused one never reached the session.
-	s.mustAccept(readOnly, toolCall(6, "whoami"))
+	s.mustAccept(readOnly, mcptest.ToolCall(6, "whoami"))
 	if m := s.nextMessage(); string(m.ID) != "6" || m.Error != nil {
 		t.Errorf("answer %+v, want the whoami call (id 6)", m)
 	}
@@ -647,7 +607,7 @@ func TestSSEShutdownEndsStreams(t *testing.T) {
 	fx := newSSEFixture(t)
 	alice := fx.issue(t, mcpIssueOptions{userID: "github:1001"})
 	bob := fx.issue(t, mcpIssueOptions{userID: "github:1002"})
-	cs := connectSSEClient(t, fx.srv, &swapBearer{token: alice.access, base: fx.srv.Client().Transport}, nil)
+	cs := mcptest.ConnectSSE(t, fx.srv, &mcptest.SwapBearer{Token: alice.access, Base: fx.srv.Client().Transport}, nil)
 	callWhoami(t, cs)
 	raw := openSSE(t, fx.srv, bob.access, nil)
 	if got := fx.hub.openStreams(); got != 2 {
@@ -656,7 +616,7 @@ func TestSSEShutdownEndsStreams(t *testing.T) {
 
 	// Shutdown returns only once every handler has returned: the streams
 	// must end by themselves, not wait out the context.
-	ctx, cancel := context.WithTimeout(t.Context(), sseHangGuard)
+	ctx, cancel := context.WithTimeout(t.Context(), mcptest.HangGuard)
 	defer cancel()
 	if err := fx.srv.Config.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v (open SSE streams held it)", err)
@@ -690,10 +650,10 @@ func TestSSEShutdownAbortsAStuckWrite(t *testing.T) {
 	if st == nil {
 		t.Fatal("the stream is not registered")
 	}
-	s.mustAccept(tok.access, toolCall(9, "flood"))
+	s.mustAccept(tok.access, mcptest.ToolCall(9, "flood"))
 	// The client reads nothing more; wait until the answer's write is
 	// under way (it cannot finish: nobody reads it).
-	ctx, cancel := context.WithTimeout(t.Context(), sseHangGuard)
+	ctx, cancel := context.WithTimeout(t.Context(), mcptest.HangGuard)
 	defer cancel()
 	for !st.writing.Load() {
 		if ctx.Err() != nil {
@@ -724,7 +684,7 @@ func TestSSERefusesNewStreamsWhileShuttingDown(t *testing.T) {
 		t.Fatalf("new stream during shutdown: status %d, Retry-After %q; want 503 with Retry-After",
 			resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
-	if b := decodeErrorBody(t, resp); b.Error != errTemporarilyUnavailable {
+	if b := decodeErrorBody(t, resp); b.Error != wire.TemporarilyUnavailable {
 		t.Errorf("body = %+v", b)
 	}
 	// The session is gone: its messages get 404.
@@ -794,123 +754,7 @@ func TestSSEMountNeedsDependencies(t *testing.T) {
 	h := *fx.sse
 	mux := http.NewServeMux()
 	h.Mount(mux)
-	if _, pattern := mux.Handler(httptest.NewRequest(http.MethodGet, "/sse", nil)); pattern != pathSSE {
-		t.Errorf("Mount registered %q, want %q", pattern, pathSSE)
-	}
-}
-
-// echoCaller is what the caller-echoing tool of the routes test answers.
-type echoCaller struct {
-	UserID  string   `json:"user_id"`
-	GrantID string   `json:"grant_id"`
-	Scopes  []string `json:"scopes"`
-}
-
-func newCallerEchoServer() *mcp.Server {
-	srv := mcp.NewServer(&mcp.Implementation{Name: "mcpgate-test", Version: "0.0.1"}, nil)
-	mcp.AddTool(srv, &mcp.Tool{Name: "whoami", Description: "Returns the verified caller."},
-		func(_ context.Context, req *mcp.CallToolRequest, _ struct{}) (*mcp.CallToolResult, echoCaller, error) {
-			c, ok := CallerFromRequest(req)
-			if !ok {
-				return nil, echoCaller{}, fmt.Errorf("no verified caller")
-			}
-			return nil, echoCaller{UserID: c.UserID, GrantID: c.GrantID, Scopes: c.Scopes}, nil
-		})
-	return srv
-}
-
-func callEcho(t *testing.T, cs *mcp.ClientSession) echoCaller {
-	t.Helper()
-	res, err := cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "whoami", Arguments: map[string]any{}})
-	if err != nil || res.IsError {
-		t.Fatalf("CallTool: %v %+v", err, res)
-	}
-	raw, _ := json.Marshal(res.StructuredContent)
-	var out echoCaller
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("decoding %s: %v", raw, err)
-	}
-	return out
-}
-
-// TestSSEThroughNew runs what mcp-remote --transport sse-only does against
-// the whole surface built by New: the 401 of GET /sse names /sse's own
-// metadata, whose resource is the /sse URL; OAuth with that resource
-// yields a token bound to R; the stream works, keeps working across a
-// refresh (the tool sees the refreshed token's narrower scopes, not the
-// token that opened the stream), and the same token serves /mcp.
-func TestSSEThroughNew(t *testing.T) {
-	s := newTestServer(t, func(c *Config) { c.MCPServer = newCallerEchoServer() })
-	sseResource := asTestIssuer + pathSSE
-	ssePRM := asTestIssuer + pathProtectedResource + pathSSE
-
-	resp := s.do(httptest.NewRequest(http.MethodGet, "/sse", nil))
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("GET /sse without token: status %d", resp.StatusCode)
-	}
-	ch, err := oauthex.ParseWWWAuthenticate(resp.Header.Values("WWW-Authenticate"))
-	if err != nil || len(ch) != 1 || ch[0].Params["resource_metadata"] != ssePRM {
-		t.Fatalf("challenge %q, want resource_metadata %q", resp.Header.Values("WWW-Authenticate"), ssePRM)
-	}
-	var prm protectedResourceMetadata
-	decodeJSON(t, s.do(httptest.NewRequest(http.MethodGet, "/.well-known/oauth-protected-resource/sse", nil)), &prm)
-	if prm.Resource != sseResource || !slices.Equal(prm.AuthorizationServers, []string{asTestIssuer}) ||
-		!slices.Equal(prm.ScopesSupported, s.cfg.ScopesSupported) {
-		t.Fatalf("/sse metadata = %+v", prm)
-	}
-	var asm authServerMetadata
-	decodeJSON(t, s.do(httptest.NewRequest(http.MethodGet, "/.well-known/oauth-authorization-server/sse", nil)), &asm)
-	if asm.Issuer != asTestIssuer {
-		t.Fatalf("authorization server metadata at the /sse path: issuer %q", asm.Issuer)
-	}
-
-	// OAuth as the TypeScript SDK does it: resource = the PRM's resource.
-	c := s.register(authMethodNone, "http://localhost:3334/oauth/callback")
-	verifier, challenge := pkce()
-	params := authParams(c, challenge)
-	params.Set("resource", sseResource)
-	state := upstreamState(t, s.approve(params, s.idp.name))
-	code := s.callback(state, s.idp.login(t, state)).Query().Get("code")
-	resp = s.postForm("/token", clientAuthForm(c, url.Values{
-		"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier},
-		"redirect_uri": {c.RedirectURI}, "resource": {sseResource},
-	}), nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("token exchange with resource %s: status %d: %s", sseResource, resp.StatusCode, readBody(t, resp))
-	}
-	var first tokenResponse
-	decodeJSON(t, resp, &first)
-	rec, err := s.accessRecord(first.AccessToken)
-	if err != nil || rec.Resource != asTestResource {
-		t.Fatalf("access token record: resource %q, %v; want R = %s", rec.Resource, err, asTestResource)
-	}
-
-	ts := httptest.NewServer(s.handler)
-	t.Cleanup(ts.Close)
-	bearer := &swapBearer{token: first.AccessToken, base: ts.Client().Transport}
-	cs := connectSSEClient(t, ts, bearer, nil)
-	before := callEcho(t, cs)
-	if before.GrantID != rec.GrantID || !slices.Equal(before.Scopes, []string{"mcp:read", "mcp:write"}) {
-		t.Fatalf("before refresh: %+v", before)
-	}
-
-	resp = s.postForm("/token", clientAuthForm(c, url.Values{
-		"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}, "scope": {"mcp:read"}, "resource": {sseResource},
-	}), nil)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("refresh: status %d: %s", resp.StatusCode, readBody(t, resp))
-	}
-	var second tokenResponse
-	decodeJSON(t, resp, &second)
-	bearer.set(second.AccessToken)
-	after := callEcho(t, cs)
-	if after.GrantID != rec.GrantID || !slices.Equal(after.Scopes, []string{"mcp:read"}) {
-		t.Errorf("after refresh on the same stream: %+v, want the refreshed token's scopes [mcp:read]", after)
-	}
-
-	// One token, both transports.
-	csMCP := connectMCPClient(t, ts, second.AccessToken)
-	if got := callEcho(t, csMCP); got.GrantID != rec.GrantID || !slices.Equal(got.Scopes, []string{"mcp:read"}) {
-		t.Errorf("/mcp with the same token: %+v", got)
+	if _, pattern := mux.Handler(httptest.NewRequest(http.MethodGet, "/sse", nil)); pattern != PathSSE {
+		t.Errorf("Mount registered %q, want %q", pattern, PathSSE)
 	}
 }

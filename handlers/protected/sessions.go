@@ -1,4 +1,4 @@
-package handlers
+package protected
 
 import (
 	"log/slog"
@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -63,8 +64,8 @@ func (l *sessionLimiter) wrap(next http.Handler) http.Handler {
 				attrs = append(attrs, slog.String("grant_id", c.GrantID), slog.String("client_id", c.ClientID))
 			}
 			l.logger.LogAttrs(r.Context(), slog.LevelWarn, "mcp session refused: too many open sessions", attrs...)
-			w.Header().Set("Retry-After", bearerRetryAfter)
-			writeBearerJSON(w, http.StatusTooManyRequests, "too_many_requests",
+			w.Header().Set("Retry-After", wire.RetryAfterSeconds)
+			wire.WriteError(w, http.StatusTooManyRequests, wire.TooManyRequests,
 				"at most "+strconv.Itoa(l.max)+" MCP sessions may be open per user; end one (DELETE) or let it expire first")
 			return
 		}
@@ -83,13 +84,6 @@ func (l *sessionLimiter) reserve(user string) bool {
 	}
 	l.perUser[user]++
 	return true
-}
-
-// release gives back a reservation of user that never became a session.
-func (l *sessionLimiter) release(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.releaseLocked(user)
 }
 
 func (l *sessionLimiter) releaseLocked(user string) {
@@ -140,13 +134,6 @@ func (l *sessionLimiter) find(r *http.Request, sid string) *mcp.ServerSession {
 		}
 	}
 	return nil
-}
-
-// open reports how many sessions user holds.
-func (l *sessionLimiter) open(user string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.perUser[user]
 }
 
 // track keeps the reservation of user while the session sid, announced by

@@ -1,0 +1,241 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
+	"github.com/mcpgate/mcpgate/tokens"
+	"github.com/mcpgate/mcpgate/upstream"
+)
+
+// refresh rotates a refresh token (RFC 6749 §6, OAuth 2.1 §4.3.1).
+func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form url.Values) ([]byte, *oauthError) {
+	rt := form.Get("refresh_token")
+	if rt == "" {
+		return nil, invalidRequest("refresh_token is required")
+	}
+	resource, oerr := h.optionalResource(form)
+	if oerr != nil {
+		return nil, oerr
+	}
+	kind, grantID, err := tokens.Parse(rt)
+	if err != nil || kind != tokens.KindRefresh {
+		return nil, invalidRefresh()
+	}
+	log := h.Logger.With(slog.String("client_id", client.ID), slog.String("grant_id", grantID))
+
+	rec, hash, err := h.lookupRefresh(ctx, grantID, rt)
+	switch {
+	case isNotFound(err):
+		return nil, invalidRefresh()
+	case errors.Is(err, tokens.ErrRotated):
+		if rec.ClientID != client.ID {
+			return nil, invalidRefresh()
+		}
+		return h.replay(ctx, log, grantID, rt, rec)
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "reading the refresh token failed", slog.String("error", err.Error()))
+		return nil, storeUnavailable()
+	}
+	now := h.Now()
+	if rec.ClientID != client.ID {
+		log.LogAttrs(ctx, slog.LevelWarn, "refresh token presented by another client")
+		return nil, invalidRefresh()
+	}
+	accessScopes, oerr := checkRefresh(rec, form, resource, now)
+	if oerr != nil {
+		return nil, oerr
+	}
+	grant, err := h.Grants.GetGrant(ctx, grantID)
+	switch {
+	case isNotFound(err):
+		return nil, invalidRefresh()
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "reading the grant failed", slog.String("error", err.Error()))
+		return nil, storeUnavailable()
+	}
+	dk, err := h.Keys.UnwrapGrantKey(rt, grantID, rec.WrappedKey)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelWarn, "refresh token record cannot be unwrapped")
+		return nil, invalidRefresh()
+	}
+	if oerr := h.recheck(ctx, log, grant, rec.Scopes, dk); oerr != nil {
+		return nil, oerr
+	}
+	return h.rotate(ctx, log, client, grantID, grant, rt, hash, rec, accessScopes, dk, now)
+}
+
+// checkRefresh checks a live refresh token record against the request
+// (expiry, resource) and returns the access token's scopes: the grant's, or
+// the narrower scope asked for (RFC 6749 §6).
+func checkRefresh(rec tokens.RefreshToken, form url.Values, resource string, now time.Time) ([]string, *oauthError) {
+	switch {
+	case !rec.ExpiresAt.After(now):
+		return nil, invalidRefresh()
+	case resource != "" && resource != rec.Resource:
+		return nil, badRequest(wire.InvalidTarget, "resource does not match the grant")
+	}
+	if s := form.Get("scope"); s != "" {
+		return narrowScopes(s, rec.Scopes)
+	}
+	return rec.Scopes, nil
+}
+
+// rotate mints the next token pair of grant and rotates the refresh token
+// rt (stored under hash) to it, keeping the response sealed under rt for a
+// retry within the grace period. The new refresh token keeps the grant's
+// scopes; a narrower scope applies to the access token only (RFC 6749 §6).
+func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client tokens.Client, grantID string, grant tokens.Grant, rt, hash string,
+	rec tokens.RefreshToken, accessScopes []string, dk tokens.DataKey, now time.Time) ([]byte, *oauthError) {
+	resp, issue, err := h.mint(grant, client.ID, accessScopes, rec.Scopes, rec.Resource, dk, now)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+	}
+	body, err := json.Marshal(resp)
+	if err != nil {
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+	}
+	grace, err := h.Keys.SealGrace(rt, grantID, body)
+	if err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "sealing the grace response failed", slog.String("error", err.Error()))
+		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+	}
+	switch err := h.Tokens.RotateRefresh(ctx, grantID, hash, now, grace, issue); {
+	case errors.Is(err, tokens.ErrRotated):
+		return h.rotatedMeanwhile(ctx, log, grantID, rt)
+	case isNotFound(err):
+		return nil, invalidRefresh()
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "rotating the refresh token failed", slog.String("error", err.Error()))
+		return nil, storeUnavailable()
+	}
+	log.LogAttrs(ctx, slog.LevelInfo, "refresh token rotated", slog.String("user_id", grant.UserID))
+	return body, nil
+}
+
+// rotatedMeanwhile answers a refresh whose token another request (or
+// replica) rotated first: as a retry, with what that request answered.
+func (h *tokenHandler) rotatedMeanwhile(ctx context.Context, log *slog.Logger, grantID, rt string) ([]byte, *oauthError) {
+	rec, _, err := h.lookupRefresh(ctx, grantID, rt)
+	switch {
+	case errors.Is(err, tokens.ErrRotated):
+		return h.replay(ctx, log, grantID, rt, rec)
+	case isNotFound(err):
+		return nil, invalidRefresh()
+	case err != nil:
+		log.LogAttrs(ctx, slog.LevelError, "reading the refresh token failed", slog.String("error", err.Error()))
+		return nil, storeUnavailable()
+	}
+	return nil, invalidRefresh()
+}
+
+// recheck applies the allowlist again before a refresh is answered, so
+// that someone the rules no longer admit (removed from the organisation,
+// dropped from the users list) loses access within one access token
+// lifetime. A refused grant is revoked and the client gets invalid_grant
+// with the reason; a grant whose upstream token the provider no longer
+// accepts (or that no longer opens) is revoked too. When the rules cannot be evaluated (GitHub
+// unreachable or rate limited) nothing is revoked and the client gets
+// temporarily_unavailable, so it keeps its refresh token and retries.
+func (h *tokenHandler) recheck(ctx context.Context, log *slog.Logger, grant tokens.Grant, scopes []string, dk tokens.DataKey) *oauthError {
+	if !h.Allow.enabled() {
+		return nil
+	}
+	caller := &tokens.Caller{
+		GrantID:  grant.ID,
+		ClientID: grant.ClientID,
+		UserID:   grant.UserID,
+		Provider: grant.Provider,
+		Scopes:   scopes,
+		Key:      dk,
+	}
+	err := h.Allow.atRefresh(ctx, grant, caller)
+	var (
+		reason string
+		oerr   *oauthError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, upstream.ErrDenied):
+		reason = "the allowlist no longer admits the user"
+		oerr = invalidGrant(descriptionSafe("access revoked: " + refusalReasons(err)))
+	case errors.Is(err, protected.ErrGrantGone), errors.Is(err, upstream.ErrRevoked), errors.Is(err, tokens.ErrSealBroken):
+		reason = "the upstream token is no longer usable"
+		oerr = invalidGrant("access revoked: the sign-in at the identity provider is no longer valid; sign in again")
+	default:
+		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be re-checked at refresh",
+			slog.String("user_id", grant.UserID), slog.String("error", err.Error()))
+		return &oauthError{Code: wire.TemporarilyUnavailable, Description: "access could not be re-checked right now; retry shortly",
+			Status: http.StatusServiceUnavailable}
+	}
+	if rerr := h.Grants.RevokeGrant(ctx, grant.ID); rerr != nil {
+		log.LogAttrs(ctx, slog.LevelError, "revoking the grant the allowlist refused failed",
+			slog.String("user_id", grant.UserID), slog.String("error", rerr.Error()))
+		return storeUnavailable()
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "grant revoked at refresh: "+reason,
+		slog.String("user_id", grant.UserID), slog.String("provider", grant.Provider))
+	return oerr
+}
+
+// lookupRefresh finds the refresh token record under the current or a
+// previous server secret, returning the hash it is stored under.
+func (h *tokenHandler) lookupRefresh(ctx context.Context, grantID, rt string) (tokens.RefreshToken, string, error) {
+	for _, hash := range h.Keys.Hashes(rt) {
+		rec, err := h.Tokens.GetRefresh(ctx, grantID, hash)
+		if !isNotFound(err) {
+			return rec, hash, err
+		}
+	}
+	return tokens.RefreshToken{}, "", tokens.ErrNotFound
+}
+
+// replay answers the use of an already rotated refresh token: within the
+// grace period, the response its rotation produced (an idempotent retry);
+// after it, reuse detection revokes the grant.
+func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt string, rec tokens.RefreshToken) ([]byte, *oauthError) {
+	if h.Now().Sub(rec.RotatedAt) <= h.RefreshGrace && len(rec.GraceResponse) > 0 {
+		body, err := h.Keys.OpenGrace(rt, grantID, rec.GraceResponse)
+		if err != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "grace response cannot be opened")
+			return nil, invalidRefresh()
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "refresh retried within the grace period; same tokens returned")
+		return body, nil
+	}
+	if err := h.Grants.RevokeGrant(ctx, grantID); err != nil {
+		log.LogAttrs(ctx, slog.LevelError, "revoking the grant after refresh token reuse failed", slog.String("error", err.Error()))
+		return nil, storeUnavailable()
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "refresh token reuse detected; grant revoked")
+	return nil, invalidGrant("refresh token reuse detected; the grant is revoked")
+}
+
+// narrowScopes checks that every scope in requested is among granted
+// (RFC 6749 §6) and returns them in the grant's order.
+func narrowScopes(requested string, granted []string) ([]string, *oauthError) {
+	asked := strings.Fields(requested)
+	for _, a := range asked {
+		if !slices.Contains(granted, a) {
+			return nil, badRequest(wire.InvalidScope, "scope may only narrow the scopes of the grant")
+		}
+	}
+	var out []string
+	for _, g := range granted {
+		if slices.Contains(asked, g) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
