@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	gh "github.com/google/go-github/v92/github"
@@ -183,8 +181,9 @@ func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *s
 // with. A caller who signed in with another provider gets
 // tools.ErrNotGitHub: the GitHub tools are not even listed for them (see
 // mcpServers), and this keeps a misrouted call from going anywhere. The
-// client's transport watches for GitHub refusing that token (see
-// retryOnUnauthorized).
+// client's transport (github.Provider.NewUserClient) sends the token to the
+// API only and reports GitHub refusing it to the broker, which retries with
+// a refreshed token or revokes the grant.
 func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*gh.Client, error) {
 		caller, ok := handlers.CallerFromRequest(req)
@@ -195,98 +194,23 @@ func githubClientFunc(up *tokens.UpstreamTokens, gitHub map[string]*github.Provi
 		if !ok {
 			return nil, fmt.Errorf("grant of provider %q: %w", caller.Provider, tools.ErrNotGitHub)
 		}
-		tok, err := up.Token(ctx, caller)
-		if err != nil {
-			return nil, err
-		}
-		c, err := p.NewClient(tok.AccessToken)
-		if err != nil {
-			return nil, err
-		}
-		api, err := url.Parse(c.BaseURL())
-		if err != nil {
-			return nil, fmt.Errorf("github API base URL: %w", err)
-		}
-		// The clone drops NewClient's token; retryOnUnauthorized sends it.
-		return c.Clone(gh.WithTransport(&retryOnUnauthorized{
-			next: p.Transport(), up: up, caller: caller, used: tok.AccessToken, logger: logger,
-			apiScheme: api.Scheme, apiHost: api.Host,
-		}))
+		log := logger.With(slog.String("grant_id", caller.GrantID), slog.String("client_id", caller.ClientID),
+			slog.String("user_id", caller.UserID))
+		return p.NewUserClient(ctx, callerTokens{up: up, caller: caller}, log)
 	}
 }
 
-// upstreamRejectTimeout bounds the store and refresh work after GitHub
-// refused a token; it runs even if the tool call's context has ended.
-const upstreamRejectTimeout = 10 * time.Second
-
-// retryOnUnauthorized is the transport of a tool call's GitHub client. A 401
-// from the GitHub API means GitHub no longer honours the upstream token. If
-// the grant's token was replaced meanwhile, or can be refreshed (a GitHub
-// App token ended early while its refresh token still works), the request
-// is sent once more with the new token. Otherwise the grant is dead, exactly
-// as when GitHub refuses a refresh: UpstreamTokens.Rejected revokes it, the
-// tool call's result tells the person to reconnect, and the client's next
-// request gets 401 and signs in again. OAuth App tokens, which never expire
-// and have no refresh token, take that path when the person revokes the
-// authorization at GitHub.
-type retryOnUnauthorized struct {
-	next   http.RoundTripper
+// callerTokens is the upstream token of one caller's grant, as the GitHub
+// client's github.TokenSource.
+type callerTokens struct {
 	up     *tokens.UpstreamTokens
 	caller *tokens.Caller
-	used   string // the upstream access token this client sends
-	logger *slog.Logger
-	// apiScheme and apiHost are those of the provider's API base URL: the
-	// only destination the upstream token is sent to. http.Client follows
-	// redirects through this transport; one to another host (a download
-	// redirected to a CDN, a hostile enterprise proxy) must not receive the
-	// token, which net/http's own cross-host header stripping cannot
-	// ensure once the transport adds the header itself.
-	apiScheme, apiHost string
 }
 
-func (t *retryOnUnauthorized) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	if !t.isAPI(r.URL) {
-		r.Header.Del("Authorization")
-		return t.next.RoundTrip(r)
-	}
-	r.Header.Set("Authorization", "Bearer "+t.used)
-	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), upstreamRejectTimeout)
-	defer cancel()
-	log := t.logger.With(slog.String("grant_id", t.caller.GrantID), slog.String("client_id", t.caller.ClientID),
-		slog.String("user_id", t.caller.UserID))
-	fresh, rerr := t.up.Rejected(ctx, t.caller, t.used)
-	switch {
-	case errors.Is(rerr, upstream.ErrRevoked):
-		log.LogAttrs(ctx, slog.LevelWarn, "grant revoked: GitHub refused the upstream token (401)")
-		return resp, nil
-	case rerr != nil:
-		log.LogAttrs(ctx, slog.LevelWarn, "GitHub refused the upstream token; the grant could not be checked", slog.String("error", rerr.Error()))
-		return resp, nil
-	case fresh.AccessToken == t.used || (r.Body != nil && r.GetBody == nil):
-		return resp, nil
-	}
-	retry := r.Clone(r.Context())
-	if r.Body != nil {
-		body, err := r.GetBody()
-		if err != nil {
-			return resp, nil
-		}
-		retry.Body = body
-	}
-	retry.Header.Set("Authorization", "Bearer "+fresh.AccessToken)
-	resp.Body.Close()
-	t.used = fresh.AccessToken
-	log.LogAttrs(ctx, slog.LevelInfo, "GitHub refused the upstream token; retrying with a refreshed one")
-	return t.next.RoundTrip(retry)
+func (c callerTokens) Token(ctx context.Context) (upstream.Token, error) {
+	return c.up.Token(ctx, c.caller)
 }
 
-// isAPI reports whether u is on the provider's API origin (scheme and host,
-// compared case-insensitively), the only one that may see the token.
-func (t *retryOnUnauthorized) isAPI(u *url.URL) bool {
-	return t.apiHost != "" && strings.EqualFold(u.Scheme, t.apiScheme) && strings.EqualFold(u.Host, t.apiHost)
+func (c callerTokens) Rejected(ctx context.Context, rejected string) (upstream.Token, error) {
+	return c.up.Rejected(ctx, c.caller, rejected)
 }
