@@ -204,13 +204,13 @@ func (h *callbackHandler) callback(w http.ResponseWriter, r *http.Request) {
 }
 
 // upstreamExchange redeems the code at provider p, with the claims when p
-// has that capability (OpenID Connect: Google's hosted domain).
+// has that capability, else from upstream.Identity (Google's hosted domain).
 func upstreamExchange(ctx context.Context, p upstream.Provider, code string, pending tokens.Pending) (upstream.Identity, upstream.Token, allow.Claims, error) {
 	if ce, ok := p.(allow.ClaimsExchanger); ok {
 		return ce.ExchangeWithClaims(ctx, code, pending.UpstreamVerifier, pending.Nonce)
 	}
 	id, tok, err := p.Exchange(ctx, code, pending.UpstreamVerifier, pending.Nonce)
-	return id, tok, allow.Claims{}, err
+	return id, tok, allow.Claims{HostedDomain: id.HostedDomain}, err
 }
 
 // admit applies the allowlist to a completed sign-in. A refused person

@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/github"
 	"github.com/mcpgate/mcpgate/upstream/google"
@@ -171,8 +171,6 @@ func (c *Config) IdentityProviders() []ProviderConfig {
 	return out
 }
 
-var providerNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-
 // maxDisplayName bounds a display name (it is a button label).
 const maxDisplayName = 64
 
@@ -184,8 +182,8 @@ func (c *Config) validateProviderList(p *problems) {
 	seen := map[string]string{} // name → origin
 	for _, pc := range c.IdentityProviders() {
 		switch {
-		case !providerNamePattern.MatchString(pc.Name):
-			p.add("%s: name %q must be 1 to 32 lower-case letters, digits or dashes, starting with a letter (it is the callback path /oauth/callback/NAME)", pc.origin, pc.Name)
+		case !upstream.ValidName(pc.Name):
+			p.add("%s: name %q must be %s (it is the callback path /oauth/callback/NAME)", pc.origin, pc.Name, upstream.NameRule)
 		case seen[pc.Name] != "":
 			p.add("%s: the provider name %q is already used by %s: names must be unique (each is the callback path /oauth/callback/%s); give this entry another name, or remove one of the two", pc.origin, pc.Name, seen[pc.Name], pc.Name)
 		default:
@@ -194,7 +192,7 @@ func (c *Config) validateProviderList(p *problems) {
 		if len(pc.DisplayName) > maxDisplayName || strings.ContainsFunc(pc.DisplayName, unicode.IsControl) {
 			p.add("%s: display_name must be at most %d characters without control characters", pc.origin, maxDisplayName)
 		}
-		if pc.HostedDomain != "" && !domainPattern.MatchString(pc.HostedDomain) {
+		if pc.HostedDomain != "" && !upstream.ValidDomain(pc.HostedDomain) {
 			what := "hosted_domain"
 			if pc.origin == "GOOGLE_CLIENT_ID" {
 				what = "GOOGLE_HOSTED_DOMAIN"
@@ -206,8 +204,6 @@ func (c *Config) validateProviderList(p *problems) {
 		c.validateProviderEntry(p, i, pc)
 	}
 }
-
-var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
 
 // validateProviderEntry checks one entry of the providers list.
 func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {

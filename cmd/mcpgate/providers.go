@@ -51,7 +51,7 @@ func buildProviders(ctx context.Context, cfg *Config, policy *allow.Policy, opts
 		if err != nil {
 			return nil, err
 		}
-		if gp, ok := gitHubOf(p); ok {
+		if gp, ok := p.(*github.Provider); ok {
 			out.gitHub[p.Name()] = gp
 		}
 		out.list = append(out.list, p)
@@ -78,6 +78,7 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 			display = opts.GitHubDisplayName
 		}
 		p, err := github.New(github.Config{
+			Name:         pc.Name,
 			ClientID:     pc.ClientID,
 			ClientSecret: pc.ClientSecret.Reveal(),
 			BaseURL:      pc.BaseURL,
@@ -90,14 +91,13 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (GitHub at %s): %w", pc.Name, pc.BaseURL, err)
 		}
-		if pc.Name != p.Name() {
-			return renamedGitHub{Provider: p, name: pc.Name}, nil
-		}
 		return p, nil
 	case providerGoogle:
 		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 		defer cancel()
 		p, err := google.New(dctx, google.Config{
+			Name:         pc.Name,
+			DisplayName:  pc.DisplayName,
 			ClientID:     pc.ClientID,
 			ClientSecret: pc.ClientSecret.Reveal(),
 			RedirectURL:  redirect,
@@ -109,11 +109,7 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (Google, issuer %s): %w", pc.Name, pc.IssuerURL, err)
 		}
-		var named upstream.Provider = allow.OIDC{Provider: p}
-		if pc.Name != p.Name() || pc.DisplayName != "" {
-			named = renamedOIDC{OIDC: allow.OIDC{Provider: p}, name: pc.Name, display: pc.DisplayName}
-		}
-		return named, nil
+		return p, nil
 	case providerOIDC:
 		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 		defer cancel()
@@ -135,49 +131,9 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (OpenID Connect, issuer %s): %w", pc.Name, pc.IssuerURL, err)
 		}
-		return allow.OIDC{Provider: p}, nil
+		return p, nil
 	}
 	return nil, fmt.Errorf("identity provider %s: unknown type %q", pc.Name, pc.Type)
-}
-
-// renamedGitHub is a GitHub provider under a configured name (package
-// github always calls itself "github"); every other method, Refresh and
-// NewClient included, is the provider's own.
-type renamedGitHub struct {
-	*github.Provider
-	name string
-}
-
-// Name is the configured name.
-func (p renamedGitHub) Name() string { return p.name }
-
-// renamedOIDC is a Google provider under a configured name or display
-// name (package google always calls itself "google", shown as "Google").
-type renamedOIDC struct {
-	allow.OIDC
-	name, display string
-}
-
-// Name is the configured name.
-func (p renamedOIDC) Name() string { return p.name }
-
-// DisplayName is the configured display name, else the provider's.
-func (p renamedOIDC) DisplayName() string {
-	if p.display != "" {
-		return p.display
-	}
-	return p.OIDC.DisplayName()
-}
-
-// gitHubOf returns the GitHub provider behind p, if p is one.
-func gitHubOf(p upstream.Provider) (*github.Provider, bool) {
-	switch v := p.(type) {
-	case *github.Provider:
-		return v, true
-	case renamedGitHub:
-		return v.Provider, true
-	}
-	return nil, false
 }
 
 // mcpServers are the two MCP servers of /mcp and /sse: every tool for

@@ -11,6 +11,7 @@ import (
 	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 	"github.com/mcpgate/mcpgate/upstream/github"
+	"github.com/mcpgate/mcpgate/upstream/oidc"
 )
 
 // githubSetup is a fake GitHub Enterprise with the organisation acme
@@ -174,7 +175,7 @@ func TestPolicyWithGitHub(t *testing.T) {
 }
 
 func TestLookupForNonGitHub(t *testing.T) {
-	var p upstream.Provider = allow.OIDC{}
+	var p upstream.Provider = (*oidc.Provider)(nil)
 	if allow.LookupFor(p, func(context.Context) (string, error) { return "", nil }, "") != nil {
 		t.Fatal("an OpenID Connect provider got a GitHub lookup")
 	}

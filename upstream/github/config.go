@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcpgate/mcpgate/upstream"
 )
 
 // DefaultScopes are the upstream scopes requested when Config.Scopes is
@@ -15,10 +17,16 @@ import (
 // identify the user.
 var DefaultScopes = []string{"repo", "read:user", "user:email"}
 
-const defaultTimeout = 15 * time.Second
+const (
+	defaultName    = "github"
+	defaultTimeout = 15 * time.Second
+)
 
 // Config is what New needs to build a Provider.
 type Config struct {
+	// Name is the provider's path segment (/oauth/callback/{Name}) and the
+	// prefix of its users' IDs; default "github". See upstream.ValidName.
+	Name string
 	// ClientID and ClientSecret are the OAuth App's or GitHub App's
 	// credentials.
 	ClientID, ClientSecret string
@@ -37,7 +45,7 @@ type Config struct {
 	// 15-second timeout.
 	HTTPClient *http.Client
 	// DisplayName overrides the name shown to people (default "GitHub",
-	// or "GitHub Enterprise (host)" for GHES); `mcpgate demo` uses it.
+	// or "GitHub Enterprise (host)" for GHES).
 	DisplayName string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -47,6 +55,9 @@ type Config struct {
 // github.com). Errors never quote the client secret.
 func (c Config) validate() (*url.URL, error) {
 	var errs []error
+	if c.Name != "" && !upstream.ValidName(c.Name) {
+		errs = append(errs, fmt.Errorf("name %q must be %s", c.Name, upstream.NameRule))
+	}
 	if strings.TrimSpace(c.ClientID) == "" {
 		errs = append(errs, errors.New("client ID is required"))
 	}

@@ -136,6 +136,8 @@ func TestNewValidation(t *testing.T) {
 		{"base with path", func(c *github.Config) { c.BaseURL = "https://ghe.example.com/github" }, "without path"},
 		{"base with credentials", func(c *github.Config) { c.BaseURL = "https://u:p@ghe.example.com" }, "must not contain credentials"},
 		{"bad scope", func(c *github.Config) { c.Scopes = []string{"repo user"} }, "not a single GitHub scope"},
+		{"configured name", func(c *github.Config) { c.Name = "github-corp" }, ""},
+		{"bad name", func(c *github.Config) { c.Name = "GitHub" }, `name "GitHub" must be 1 to 32 lower-case letters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +157,25 @@ func TestNewValidation(t *testing.T) {
 				t.Errorf("error leaks the client secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestName(t *testing.T) {
+	c := github.Config{ClientID: "id", ClientSecret: "s3cr3t-value", RedirectURL: "https://mcp.example.com/oauth/callback/ghe"}
+	tests := []struct{ name, display, wantName, wantDisplay string }{
+		{"", "", "github", "GitHub"},
+		{"ghe", "", "ghe", "GitHub"},
+		{"ghe", "Corp GitHub", "ghe", "Corp GitHub"},
+	}
+	for _, tt := range tests {
+		c.Name, c.DisplayName = tt.name, tt.display
+		p, err := github.New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name() != tt.wantName || p.DisplayName() != tt.wantDisplay {
+			t.Errorf("Name %q, DisplayName %q: got %q, %q, want %q, %q", tt.name, tt.display, p.Name(), p.DisplayName(), tt.wantName, tt.wantDisplay)
+		}
 	}
 }
 

@@ -29,6 +29,7 @@ var (
 // Server) and builds API clients for their tokens.
 type Provider struct {
 	oauth      oauth2.Config
+	name       string
 	display    string // DisplayName override
 	host       string // GHES host; "" for github.com
 	web        string // web origin without trailing slash
@@ -48,7 +49,11 @@ func New(c Config) (*Provider, error) {
 		now:        c.Now,
 		apiBase:    githubAPI,
 		web:        githubWeb,
+		name:       c.Name,
 		display:    c.DisplayName,
+	}
+	if p.name == "" {
+		p.name = defaultName
 	}
 	if p.httpClient == nil {
 		p.httpClient = &http.Client{Timeout: defaultTimeout}
@@ -82,8 +87,8 @@ func New(c Config) (*Provider, error) {
 	return p, nil
 }
 
-// Name is the provider's path segment.
-func (p *Provider) Name() string { return "github" }
+// Name is the provider's path segment: Config.Name, default "github".
+func (p *Provider) Name() string { return p.name }
 
 // DisplayName is Config.DisplayName if set, else "GitHub", or "GitHub
 // Enterprise (host)" for GHES.

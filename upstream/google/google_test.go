@@ -145,10 +145,17 @@ func TestHostedDomain(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || id.Subject != tt.subject || claims.HostedDomain != "corp.example" {
+			if err != nil || id.Subject != tt.subject || claims.HostedDomain != "corp.example" || id.HostedDomain != "corp.example" {
 				t.Errorf("login: %+v %+v %v", id, claims, err)
 			}
 		})
+	}
+}
+
+func TestConfiguredName(t *testing.T) {
+	_, p := newGoogle(t, "111111111111111111111", func(c *google.Config) { c.Name, c.DisplayName = "workspace", "Corp Google" })
+	if p.Name() != "workspace" || p.DisplayName() != "Corp Google" {
+		t.Errorf("name %q display %q, want workspace and Corp Google", p.Name(), p.DisplayName())
 	}
 }
 

@@ -6,10 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcpgate/mcpgate/upstream"
 )
 
 // DefaultScopes are the scopes requested when Config.Scopes is empty.
@@ -31,11 +32,6 @@ var reservedParams = []string{
 	"state", "nonce", "code_challenge", "code_challenge_method",
 	"request", "request_uri",
 }
-
-var (
-	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
-)
 
 // Config is what New needs to build a Provider.
 type Config struct {
@@ -102,8 +98,8 @@ type Config struct {
 // problem; errors never quote the client secret.
 func (c Config) validate() (*url.URL, error) {
 	var errs []error
-	if c.Name != "" && !namePattern.MatchString(c.Name) {
-		errs = append(errs, fmt.Errorf("name %q must be 1 to 32 lower-case letters, digits or dashes, starting with a letter", c.Name))
+	if c.Name != "" && !upstream.ValidName(c.Name) {
+		errs = append(errs, fmt.Errorf("name %q must be %s", c.Name, upstream.NameRule))
 	}
 	issuer, err := checkHTTPURL("issuer URL", c.IssuerURL)
 	if err != nil {
@@ -133,7 +129,7 @@ func (c Config) validate() (*url.URL, error) {
 			errs = append(errs, fmt.Errorf("extra authorization parameter %q is set by mcpgate and cannot be configured", k))
 		}
 	}
-	if c.HostedDomain != "" && !domainPattern.MatchString(c.HostedDomain) {
+	if c.HostedDomain != "" && !upstream.ValidDomain(c.HostedDomain) {
 		errs = append(errs, fmt.Errorf("hosted domain %q is not a lower-case domain name", c.HostedDomain))
 	}
 	for _, t := range c.AllowedTenants {

@@ -143,6 +143,7 @@ func (p *Provider) ExchangeClaims(ctx context.Context, code, codeVerifier, nonce
 		Email:         claims.Email,
 		EmailVerified: claims.EmailVerified,
 		Name:          rc.Name,
+		HostedDomain:  rc.HostedDomain,
 	}
 	return id, p.convert(tok, requested, p.oauth.Scopes), claims, nil
 }
