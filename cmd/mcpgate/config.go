@@ -3,7 +3,11 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
+
+	"github.com/mcpgate/mcpgate/handlers"
+	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
 // Configuration comes from three layers. Precedence: environment variables
@@ -150,13 +154,13 @@ func defaultConfig() *Config {
 		PublicURL: defaultPublicURL,
 		GitHub: GitHubConfig{
 			BaseURL: defaultGitHubBaseURL,
-			Scopes:  []string{"repo", "read:user", "user:email"},
+			Scopes:  slices.Clone(github.DefaultScopes),
 		},
 		Tokens: TokenConfig{
-			AccessTTL:    time.Hour,
-			RefreshTTL:   720 * time.Hour,
-			CodeTTL:      5 * time.Minute,
-			RefreshGrace: 30 * time.Second,
+			AccessTTL:    handlers.DefaultAccessTTL,
+			RefreshTTL:   handlers.DefaultRefreshTTL,
+			CodeTTL:      handlers.DefaultCodeTTL,
+			RefreshGrace: handlers.DefaultRefreshGrace,
 		},
 		Scopes: ScopeConfig{
 			Supported: []string{"mcp:read", "mcp:write"},

@@ -51,15 +51,8 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s (MCPGATE_ADDR): %w", cfg.Addr, err)
 	}
 	logger.Info("mcpgate listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"mcp_url", cfg.ResourceURL(), "store", storeKind(cfg), "version", version)
+		"mcp_url", cfg.ResourceURL(), "store", cfg.storeKind(), "version", version)
 	return serveHTTP(ctx, ln, a.handler, logger)
-}
-
-func storeKind(cfg *Config) string {
-	if cfg.UsesRedis() {
-		return "redis"
-	}
-	return "memory"
 }
 
 // newHTTPServer sets every timeout: a slow client cannot hold a connection
