@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 func TestLoadMCPYAML(t *testing.T) {
@@ -113,7 +114,7 @@ func TestMCPTransportWiring(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
-			fake := fakegithub.NewServer(t, fakegithub.Options{ClientID: "gh-client", ClientSecret: "gh-client-secret", AutoApprove: true, Enterprise: true})
+			fake := fakegithubtest.NewServer(t, fakegithub.Options{ClientID: "gh-client", ClientSecret: "gh-client-secret", AutoApprove: true, Enterprise: true})
 			gw := startGateway(t, gatewayOptions{fake: fake, configure: func(cfg *Config) { cfg.MCP.Stateless = tt.stateless }})
 			c := registerClient(ctx, t, gw.URL, "")
 			tok := c.signIn(ctx, t, gw.PublicURL, gw.URL)

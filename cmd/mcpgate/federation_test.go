@@ -13,7 +13,9 @@ import (
 
 	"github.com/mcpgate/mcpgate/tools"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
+	"github.com/mcpgate/mcpgate/upstream/fakeoidc/fakeoidctest"
 )
 
 // federation is a gateway with three identity providers: a fake GitHub
@@ -29,15 +31,15 @@ type federation struct {
 func startFederation(t *testing.T, allow AllowConfig, corporate fakeoidc.Options) *federation {
 	t.Helper()
 	f := &federation{
-		github: fakegithub.NewServer(t, fakegithub.Options{
+		github: fakegithubtest.NewServer(t, fakegithub.Options{
 			ClientID: "gh-client", ClientSecret: "gh-client-secret", AutoApprove: true, Enterprise: true,
 		}),
-		googleIdP: fakeoidc.NewServer(t, fakeoidc.Options{
+		googleIdP: fakeoidctest.NewServer(t, fakeoidc.Options{
 			ClientID: "google-client", ClientSecret: "google-client-secret", AutoApprove: true, AppName: "Google",
 		}),
 	}
 	corporate.ClientID, corporate.ClientSecret = "corp-client", "corp-client-secret"
-	f.corporate = fakeoidc.NewServer(t, corporate)
+	f.corporate = fakeoidctest.NewServer(t, corporate)
 	f.gw = startGateway(t, gatewayOptions{fake: f.github, configure: func(cfg *Config) {
 		cfg.Providers = []ProviderConfig{
 			{Type: "google", IssuerURL: f.googleIdP.URL, ClientID: "google-client", ClientSecret: newSecret("google-client-secret")},

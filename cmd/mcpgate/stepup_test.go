@@ -15,6 +15,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // recordingFetcher is the browser as the go-sdk's AuthorizationCodeFetcher,
@@ -100,7 +101,7 @@ func TestStepUpAuthorization(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			fake := fakegithub.NewServer(t, fakegithub.Options{
+			fake := fakegithubtest.NewServer(t, fakegithub.Options{
 				ClientID: "gh-client", ClientSecret: "gh-client-secret",
 				AppTokens: true, AutoApprove: true, Enterprise: true,
 			})

@@ -10,6 +10,7 @@ import (
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/github"
 	"github.com/mcpgate/mcpgate/upstream/oidc"
 )
@@ -20,7 +21,7 @@ import (
 func githubSetup(t *testing.T, opts fakegithub.Options) (*fakegithub.Fake, *github.Provider) {
 	t.Helper()
 	opts.Enterprise = true
-	f := fakegithub.NewServer(t, opts)
+	f := fakegithubtest.NewServer(t, opts)
 	f.AddUser(fakegithub.User{Login: "octocat"})
 	if err := f.AddOrg(fakegithub.Org{
 		Login: "acme", Members: []string{"mona", "octocat"}, Pending: []string{"hubot"},

@@ -2,10 +2,8 @@ package fakegithub
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -96,7 +94,7 @@ type Fake struct {
 	buckets     map[string]*rateBucket
 }
 
-// New builds a fake that is not serving yet; serve it with httptest or an
+// New builds a fake that is not serving yet; serve it with an
 // http.Server and call SetURL with its origin.
 func New(opts Options) *Fake {
 	if opts.ClientID == "" {
@@ -138,17 +136,6 @@ func New(opts Options) *Fake {
 		f.seed()
 	}
 	f.mux = f.routes()
-	return f
-}
-
-// NewServer starts the fake on httptest.NewServer, sets URL and closes the
-// server when the test ends.
-func NewServer(t testing.TB, opts Options) *Fake {
-	t.Helper()
-	f := New(opts)
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	f.SetURL(srv.URL)
 	return f
 }
 

@@ -2,11 +2,9 @@ package fakeoidc
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -133,7 +131,7 @@ type Fake struct {
 	keySerial int
 }
 
-// New builds a fake that is not serving yet; serve it with httptest or an
+// New builds a fake that is not serving yet; serve it with an
 // http.Server and call SetURL with its origin.
 func New(opts Options) *Fake {
 	if opts.ClientID == "" {
@@ -175,17 +173,6 @@ func New(opts Options) *Fake {
 	}
 	f.keys = []*signingKey{f.newKey()}
 	f.mux = f.routes()
-	return f
-}
-
-// NewServer starts the fake on httptest.NewServer, sets URL and closes the
-// server when the test ends.
-func NewServer(t testing.TB, opts Options) *Fake {
-	t.Helper()
-	f := New(opts)
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	f.SetURL(srv.URL)
 	return f
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
@@ -60,7 +61,7 @@ func newSetup(t *testing.T, enterprise bool, opts fakegithub.Options, scopes ...
 	t.Helper()
 	opts.Enterprise = enterprise
 	opts.AutoApprove = true
-	f := fakegithub.NewServer(t, opts)
+	f := fakegithubtest.NewServer(t, opts)
 	s := &setup{fake: f, rec: &recorder{}, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := github.Config{
 		ClientID:     f.ClientID(),
@@ -421,7 +422,7 @@ func TestRefreshWithoutRefreshToken(t *testing.T) {
 }
 
 func TestRefreshClientErrorIsNotRevoked(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{AppTokens: true})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AppTokens: true})
 	p, err := github.New(github.Config{ClientID: f.ClientID(), ClientSecret: "nope", RedirectURL: callback, BaseURL: f.URL})
 	if err != nil {
 		t.Fatal(err)
