@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/mcpgate/mcpgate/handlers"
 	"github.com/mcpgate/mcpgate/tokens"
 )
@@ -20,10 +22,10 @@ import (
 // in-memory store would be empty and private to this process, so operator
 // commands need Redis.
 func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
-	if err := LoadDotEnv(".env"); err != nil {
+	if err := config.LoadDotEnv(".env"); err != nil {
 		return nil, err
 	}
-	cfg, err := Load(configPath, os.Getenv)
+	cfg, err := config.Load(configPath, os.Getenv)
 	if err != nil {
 		return nil, err
 	}

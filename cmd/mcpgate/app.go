@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	gh "github.com/google/go-github/v92/github"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -26,10 +28,10 @@ import (
 var version = "dev"
 
 // app is one wired mcpgate: the store, the keys, the providers and the HTTP
-// handler built from a validated Config. cmd/mcpgate is the only package that
+// handler built from a validated config.Config. cmd/mcpgate is the only package that
 // knows every other package; this is where they meet.
 type app struct {
-	cfg     *Config
+	cfg     *config.Config
 	store   tokens.Store
 	keys    *tokens.Keyring
 	handler http.Handler
@@ -51,7 +53,7 @@ type appOptions struct {
 }
 
 // newApp builds the application. The caller owns a.Close.
-func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
+func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -102,7 +104,7 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		Now:    now,
 	}, providers, &mcp.ServerOptions{Logger: logger})
 
-	stateful, sessionTimeout := cfg.MCP.handlerSessions()
+	stateful, sessionTimeout := cfg.MCP.HandlerSessions()
 	if stateful && cfg.UsesRedis() {
 		setupLog.Info("mcp.stateless is false: /mcp sessions live in this process; route /mcp on the Mcp-Session-Id header when running several replicas")
 	}
@@ -120,7 +122,7 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		AllowedOrigins:  cfg.AllowedOrigins,
 		Stateful:        stateful,
 		SessionTimeout:  sessionTimeout,
-		Limits:          cfg.Limits.handlerLimits(),
+		Limits:          cfg.Limits.HandlerLimits(),
 		AccessTTL:       cfg.Tokens.AccessTTL,
 		RefreshTTL:      cfg.Tokens.RefreshTTL,
 		CodeTTL:         cfg.Tokens.CodeTTL,
@@ -140,7 +142,7 @@ func (a *app) Close() error { return a.store.Close() }
 // newKeyring derives every key from MCPGATE_SECRET. Without Redis an empty
 // secret is allowed: a random one per process (tokens die with the process
 // anyway).
-func newKeyring(cfg *Config, logger *slog.Logger) (*tokens.Keyring, error) {
+func newKeyring(cfg *config.Config, logger *slog.Logger) (*tokens.Keyring, error) {
 	current := cfg.Secret.Bytes()
 	if len(current) == 0 {
 		current = make([]byte, 32)
@@ -155,7 +157,7 @@ func newKeyring(cfg *Config, logger *slog.Logger) (*tokens.Keyring, error) {
 }
 
 // openStore opens Redis when configured, else the in-memory store.
-func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *slog.Logger) (tokens.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, now func() time.Time, logger *slog.Logger) (tokens.Store, error) {
 	if !cfg.UsesRedis() {
 		logger.Warn("MCPGATE_REDIS_URL is not set: using the in-memory store; registrations and tokens are lost on restart and replicas cannot share them")
 		return memory.New(now), nil

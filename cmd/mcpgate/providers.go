@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers"
@@ -38,13 +40,13 @@ type identityProviders struct {
 	gitHub map[string]*github.Provider
 }
 
-// buildProviders builds every configured provider (Config.IdentityProviders)
+// buildProviders builds every configured provider (config.Config.IdentityProviders)
 // in order. OpenID Connect providers (google, oidc) read their issuer's
 // discovery document now, each within discoveryTimeout; a failure stops
 // the start-up with an error naming the provider and its issuer. When the
 // allowlist has GitHub organisation or team rules, every GitHub provider
 // also asks for read:org.
-func buildProviders(ctx context.Context, cfg *Config, policy *allow.Policy, opts appOptions, now func() time.Time) (*identityProviders, error) {
+func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Policy, opts appOptions, now func() time.Time) (*identityProviders, error) {
 	out := &identityProviders{byName: map[string]upstream.Provider{}, gitHub: map[string]*github.Provider{}}
 	for _, pc := range cfg.IdentityProviders() {
 		p, err := buildProvider(ctx, cfg, pc, policy, opts, now)
@@ -63,10 +65,10 @@ func buildProviders(ctx context.Context, cfg *Config, policy *allow.Policy, opts
 	return out, nil
 }
 
-func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time) (upstream.Provider, error) {
+func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time) (upstream.Provider, error) {
 	redirect := cfg.CallbackURL(pc.Name)
 	switch pc.Type {
-	case providerGitHub:
+	case config.TypeGitHub:
 		scopes := slices.Clone(pc.Scopes)
 		if policy.NeedsGitHubOrgs() && !slices.ContainsFunc(scopes, func(s string) bool {
 			return s == readOrgScope || s == "write:org" || s == "admin:org"
@@ -74,7 +76,7 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 			scopes = append(scopes, readOrgScope)
 		}
 		display := pc.DisplayName
-		if display == "" && pc.origin == "GITHUB_CLIENT_ID" {
+		if display == "" && pc.Origin() == "GITHUB_CLIENT_ID" {
 			display = opts.GitHubDisplayName
 		}
 		p, err := github.New(github.Config{
@@ -92,7 +94,7 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 			return nil, fmt.Errorf("identity provider %s (GitHub at %s): %w", pc.Name, pc.BaseURL, err)
 		}
 		return p, nil
-	case providerGoogle:
+	case config.TypeGoogle:
 		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 		defer cancel()
 		p, err := google.New(dctx, google.Config{
@@ -110,7 +112,7 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 			return nil, fmt.Errorf("identity provider %s (Google, issuer %s): %w", pc.Name, pc.IssuerURL, err)
 		}
 		return p, nil
-	case providerOIDC:
+	case config.TypeOIDC:
 		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 		defer cancel()
 		p, err := oidc.New(dctx, oidc.Config{

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
@@ -105,7 +107,7 @@ func TestStepUpAuthorization(t *testing.T) {
 				ClientID: "gh-client", ClientSecret: "gh-client-secret",
 				AppTokens: true, AutoApprove: true, Enterprise: true,
 			})
-			gw := startGateway(t, gatewayOptions{fake: fake, configure: func(cfg *Config) {
+			gw := startGateway(t, gatewayOptions{fake: fake, configure: func(cfg *config.Config) {
 				cfg.Scopes.Default = []string{"mcp:read"}
 			}})
 			cfg, redirectURI := tt.client(ctx, t, gw.URL)
