@@ -3,13 +3,13 @@ package github
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/urlcheck"
 )
 
 // DefaultScopes are the upstream scopes requested when Config.Scopes is
@@ -64,7 +64,7 @@ func (c Config) validate() (*url.URL, error) {
 	if c.ClientSecret == "" {
 		errs = append(errs, errors.New("client secret is required"))
 	}
-	if err := checkHTTPURL("redirect URL", c.RedirectURL); err != nil {
+	if _, err := urlcheck.HTTP("redirect URL", c.RedirectURL); err != nil {
 		errs = append(errs, err)
 	}
 	for _, s := range c.Scopes {
@@ -87,7 +87,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	if err := checkHTTPURL("base URL", raw); err != nil {
+	if _, err := urlcheck.HTTP("base URL", raw); err != nil {
 		return nil, err
 	}
 	u, _ := url.Parse(raw) // checked above
@@ -105,40 +105,4 @@ func parseBaseURL(raw string) (*url.URL, error) {
 		return nil, nil
 	}
 	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
-}
-
-// checkHTTPURL requires an absolute URL that is https, or http on a
-// loopback host.
-func checkHTTPURL(what, raw string) error {
-	if raw == "" {
-		return fmt.Errorf("%s is required", what)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s is not a valid URL", what)
-	}
-	switch {
-	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%s %q must be absolute", what, raw)
-	case u.User != nil:
-		return fmt.Errorf("%s must not contain credentials", what)
-	case u.Fragment != "":
-		return fmt.Errorf("%s %q must not have a fragment", what, raw)
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return nil
-	case u.Scheme == "http":
-		return fmt.Errorf("%s %q must use https (http only for localhost)", what, raw)
-	default:
-		return fmt.Errorf("%s %q must be an http(s) URL", what, raw)
-	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

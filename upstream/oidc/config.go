@@ -3,7 +3,6 @@ package oidc
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/urlcheck"
 )
 
 // DefaultScopes are the scopes requested when Config.Scopes is empty.
@@ -101,7 +101,7 @@ func (c Config) validate() (*url.URL, error) {
 	if c.Name != "" && !upstream.ValidName(c.Name) {
 		errs = append(errs, fmt.Errorf("name %q must be %s", c.Name, upstream.NameRule))
 	}
-	issuer, err := checkHTTPURL("issuer URL", c.IssuerURL)
+	issuer, err := urlcheck.HTTP("issuer URL", c.IssuerURL)
 	if err != nil {
 		errs = append(errs, err)
 	} else if issuer.RawQuery != "" {
@@ -113,7 +113,7 @@ func (c Config) validate() (*url.URL, error) {
 	if c.ClientSecret == "" {
 		errs = append(errs, errors.New("client secret is required"))
 	}
-	if _, err := checkHTTPURL("redirect URL", c.RedirectURL); err != nil {
+	if _, err := urlcheck.HTTP("redirect URL", c.RedirectURL); err != nil {
 		errs = append(errs, err)
 	}
 	for _, s := range c.Scopes {
@@ -157,40 +157,4 @@ func (c Config) scopes() []string {
 		}
 	}
 	return out
-}
-
-// checkHTTPURL requires an absolute URL that is https, or http on a
-// loopback host, without credentials or fragment.
-func checkHTTPURL(what, raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, fmt.Errorf("%s is required", what)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a valid URL", what)
-	}
-	switch {
-	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("%s %q must be absolute", what, raw)
-	case u.User != nil:
-		return nil, fmt.Errorf("%s must not contain credentials", what)
-	case u.Fragment != "":
-		return nil, fmt.Errorf("%s %q must not have a fragment", what, raw)
-	case u.Scheme == "https":
-		return u, nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return u, nil
-	case u.Scheme == "http":
-		return nil, fmt.Errorf("%s %q must use https (http only for localhost)", what, raw)
-	default:
-		return nil, fmt.Errorf("%s %q must be an http(s) URL", what, raw)
-	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
