@@ -70,7 +70,7 @@ type Counts struct {
 // data. It is an http.Handler and safe for concurrent use.
 type Fake struct {
 	// URL is the origin the fake is served at (no trailing slash). It is
-	// used for Link headers and html_url fields. NewServer sets it; callers
+	// used for Link headers and html_url fields. fakegithubtest.NewServer sets it; callers
 	// that serve the fake themselves call SetURL before serving. When empty,
 	// the request's Host is used.
 	URL string

@@ -106,7 +106,7 @@ type ClaimsMutator func(claims map[string]any)
 // concurrent use.
 type Fake struct {
 	// URL is the origin the fake is served at (no trailing slash), the
-	// base of its issuer and endpoints. NewServer sets it; callers that
+	// base of its issuer and endpoints. fakeoidctest.NewServer sets it; callers that
 	// serve the fake themselves call SetURL before serving.
 	URL string
 
