@@ -74,6 +74,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	o.checkLoad(bad)
+	o.checkReplicas(*target, bad)
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	return o, nil
+}
+
+// checkLoad reports through bad what is wrong with the load settings.
+func (o *options) checkLoad(bad func(format string, a ...any)) {
 	if o.clients < 1 || o.clients > maxClients {
 		bad("-clients must be between 1 and %d", maxClients)
 	}
@@ -95,8 +105,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.upstreamTTL < 0 || (o.upstreamTTL > 0 && o.upstreamTTL <= 30*time.Second) {
 		bad("-upstream-ttl must be 0 or longer than 30s (mcpgate refreshes upstream tokens 30s before they expire)")
 	}
-	if *target != "" {
-		for _, t := range strings.Split(*target, ",") {
+}
+
+// checkReplicas reports through bad what is wrong with the replicas to
+// target (-target) or to start, and records the targets.
+func (o *options) checkReplicas(target string, bad func(format string, a ...any)) {
+	if target != "" {
+		for _, t := range strings.Split(target, ",") {
 			u, err := loopbackURL(strings.TrimSpace(t), "http", "https")
 			if err != nil {
 				bad("-target: %v", err)
@@ -124,10 +139,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			o.replicaConfig = abs
 		}
 	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "\n"))
-	}
-	return o, nil
 }
 
 // findBinary resolves the mcpgate binary to start.

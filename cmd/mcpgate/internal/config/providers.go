@@ -246,7 +246,12 @@ func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 	notFor("extra_auth_params", len(pc.ExtraAuthParams) > 0, TypeOIDC)
 	notFor("skip_issuer_check", pc.SkipIssuerCheck, TypeOIDC)
 	notFor("allowed_tenants", len(pc.AllowedTenants) > 0, TypeOIDC)
+	validateEntryURLs(p, at, pc)
+	validateEntryLists(p, at, pc)
+}
 
+// validateEntryURLs checks the base and issuer URLs of a providers entry.
+func validateEntryURLs(p *problems, at string, pc ProviderConfig) {
 	if pc.BaseURL != "" {
 		switch u, problem := parseOrigin(pc.BaseURL); {
 		case u == nil:
@@ -271,6 +276,11 @@ func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 			p.add("%s: issuer_url must not contain user information, a query or a fragment: got %s", at, u.Redacted())
 		}
 	}
+}
+
+// validateEntryLists checks the scopes, extra parameters and tenants of a
+// providers entry.
+func validateEntryLists(p *problems, at string, pc ProviderConfig) {
 	for j, s := range pc.Scopes {
 		if !validScopeToken(s) || (pc.Type == TypeGitHub && strings.Contains(s, ",")) {
 			p.add("%s: scopes entry %d is not a valid scope name: got %q", at, j+1, s)

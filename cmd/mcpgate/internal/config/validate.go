@@ -135,7 +135,16 @@ func secretProblem(err error) string {
 	return strings.TrimPrefix(err.Error(), "tokens: ")
 }
 
+// validateProviders checks the GITHUB_*, GOOGLE_* and OIDC_* sections, with
+// their environment variable names (the providers list is
+// validateProviderList's).
 func (c *Config) validateProviders(p *problems) {
+	c.validateGitHubSection(p)
+	c.validateGoogleSection(p)
+	c.validateOIDCSection(p)
+}
+
+func (c *Config) validateGitHubSection(p *problems) {
 	gh := c.GitHub
 	settings := "https://github.com/settings/developers"
 	if u, problem := parseOrigin(gh.BaseURL); u != nil && problem == "" && secureScheme(u) {
@@ -162,7 +171,9 @@ func (c *Config) validateProviders(p *problems) {
 		p.add("GITHUB_BASE_URL %s, such as %s or https://github.example.com: got %s", problem, defaultGitHubBaseURL, u.Redacted())
 	}
 	validateScopeList(p, "github.scopes", gh.Scopes)
+}
 
+func (c *Config) validateGoogleSection(p *problems) {
 	if g := c.Google; (g.ClientID == "") != g.ClientSecret.IsZero() {
 		missing := "GOOGLE_CLIENT_ID"
 		if g.ClientID != "" {
@@ -171,7 +182,9 @@ func (c *Config) validateProviders(p *problems) {
 		p.add("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be set together: %s is missing (create an OAuth client of type Web application at https://console.cloud.google.com/apis/credentials with redirect URI %s)",
 			missing, c.CallbackURL("google"))
 	}
+}
 
+func (c *Config) validateOIDCSection(p *problems) {
 	o := c.OIDC
 	var missing []string
 	for _, f := range []struct {
