@@ -233,9 +233,58 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// Set-up: every client registers and signs in, a bounded number at once.
 	fmt.Fprintf(stderr, "mcpgate-load: signing in %d clients\n", o.clients)
 	setupStart := time.Now()
+	clients, ready := setUpClients(ctx, o, settings, users, stats)
+	sum := summary{Clients: o.clients, Replicas: replicas, SetupTime: time.Since(setupStart)}
+	for _, ok := range ready {
+		if ok {
+			sum.SignedIn++
+		}
+	}
+
+	// Load: every signed-in client loops until the deadline.
+	fmt.Fprintf(stderr, "mcpgate-load: %d clients signed in; load for %s\n", sum.SignedIn, o.duration)
+	loadStart := time.Now()
+	var loadWG sync.WaitGroup
+	deadline := loadStart.Add(o.duration)
+	for i, c := range clients {
+		if !ready[i] {
+			continue
+		}
+		c.hard = ctx
+		loadWG.Go(func() { c.run(deadline) })
+	}
+	loadWG.Wait()
+	sum.LoadTime = time.Since(loadStart)
+	sum.Interrupted = ctx.Err() != nil
+
+	stats.write(stdout, sum)
+	if f != nil {
+		fmt.Fprintln(stdout, f.upstreamReport())
+	}
+	problems := stats.problems(sum)
+	if f != nil {
+		if n := f.panics(); n > 0 {
+			problems = append(problems, fmt.Sprintf("%d handler panics in the replicas' logs", n))
+		}
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stdout, "result: FAIL (%s)\n", strings.Join(problems, "; "))
+		if f != nil {
+			keepLogs = true
+			fmt.Fprintf(stdout, "replica logs: %s\n", strings.Join(f.logPaths(), " "))
+		}
+		return 1
+	}
+	fmt.Fprintln(stdout, "result: PASS")
+	return 0
+}
+
+// setUpClients registers and signs in every client, o.setupConcurrency at a
+// time, within o.setupTimeout; ready[i] reports whether client i made it.
+func setUpClients(ctx context.Context, o *options, settings *runSettings, users []string, stats *recorder) (clients []*loadClient, ready []bool) {
 	setupCtx, setupCancel := context.WithTimeout(ctx, o.setupTimeout)
-	clients := make([]*loadClient, o.clients)
-	ready := make([]bool, o.clients)
+	clients = make([]*loadClient, o.clients)
+	ready = make([]bool, o.clients)
 	sem := make(chan struct{}, o.setupConcurrency)
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -261,46 +310,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	wg.Wait()
 	setupCancel()
-	sum := summary{Clients: o.clients, Replicas: replicas, SetupTime: time.Since(setupStart)}
-	for _, ok := range ready {
-		if ok {
-			sum.SignedIn++
-		}
-	}
-
-	// Load: every signed-in client loops until the deadline.
-	fmt.Fprintf(stderr, "mcpgate-load: %d clients signed in; load for %s\n", sum.SignedIn, o.duration)
-	loadStart := time.Now()
-	deadline := loadStart.Add(o.duration)
-	for i, c := range clients {
-		if !ready[i] {
-			continue
-		}
-		c.hard = ctx
-		wg.Go(func() { c.run(deadline) })
-	}
-	wg.Wait()
-	sum.LoadTime = time.Since(loadStart)
-	sum.Interrupted = ctx.Err() != nil
-
-	stats.write(stdout, sum)
-	if f != nil {
-		fmt.Fprintln(stdout, f.upstreamReport())
-	}
-	problems := stats.problems(sum)
-	if f != nil {
-		if n := f.panics(); n > 0 {
-			problems = append(problems, fmt.Sprintf("%d handler panics in the replicas' logs", n))
-		}
-	}
-	if len(problems) > 0 {
-		fmt.Fprintf(stdout, "result: FAIL (%s)\n", strings.Join(problems, "; "))
-		if f != nil {
-			keepLogs = true
-			fmt.Fprintf(stdout, "replica logs: %s\n", strings.Join(f.logPaths(), " "))
-		}
-		return 1
-	}
-	fmt.Fprintln(stdout, "result: PASS")
-	return 0
+	return clients, ready
 }
