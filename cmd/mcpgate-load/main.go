@@ -159,6 +159,9 @@ func findBinary(flagValue string) (string, error) {
 	return filepath.Abs(p)
 }
 
+// run is the whole load test in its order: flags, replicas (started or
+// targeted), set-up, load, report. Its branches are the error exits of
+// each step, which share the deferred clean-up of the replicas and logs.
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if err != nil {

@@ -35,6 +35,9 @@ func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
 	return openStore(ctx, cfg, time.Now, slog.New(slog.DiscardHandler))
 }
 
+// clientsCommand runs `mcpgate clients list|delete|prune`. Its branches are
+// the argument checks of three subcommands and their outputs; each is a few
+// lines, so they stay side by side.
 func clientsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
 	fs.SetOutput(stderr)

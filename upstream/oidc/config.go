@@ -95,7 +95,9 @@ type Config struct {
 }
 
 // validate checks c and returns the parsed issuer URL. It collects every
-// problem; errors never quote the client secret.
+// problem; errors never quote the client secret. Its branches are one
+// check per field, in a row (a checklist, not nested logic), so it stays
+// one function that reads top to bottom.
 func (c Config) validate() (*url.URL, error) {
 	var errs []error
 	if c.Name != "" && !upstream.ValidName(c.Name) {

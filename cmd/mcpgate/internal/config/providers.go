@@ -250,7 +250,8 @@ func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 	validateEntryLists(p, at, pc)
 }
 
-// validateEntryURLs checks the base and issuer URLs of a providers entry.
+// validateEntryURLs checks the base and issuer URLs of a providers entry:
+// one switch per URL, each case one part of it (parsing, not logic).
 func validateEntryURLs(p *problems, at string, pc ProviderConfig) {
 	if pc.BaseURL != "" {
 		switch u, problem := parseOrigin(pc.BaseURL); {

@@ -289,7 +289,9 @@ func validLogLevel(level string) bool {
 // It returns nil and a problem when raw is not an absolute URL, or the URL
 // and a problem when it is one but not a canonical origin (path, query,
 // fragment, user information, upper case, default port), or the URL and ""
-// when it is a canonical origin.
+// when it is a canonical origin. Its branches are the parts of a URL, one
+// check each; split up, the order in which they are tested would be harder
+// to see.
 func parseOrigin(raw string) (*url.URL, string) {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
