@@ -23,6 +23,7 @@ import (
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // mode is how a test runs mcpgate.
@@ -163,7 +164,7 @@ func startServe(t *testing.T, tc toolchain, out string, configure func(t *testin
 	redis := redistest.Start(t)
 	clientID := "Iv1." + randomHex(t, 8)
 	clientSecret := randomHex(t, 20)
-	fake := fakegithub.NewServer(t, fakegithub.Options{
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
 		ClientID:     clientID,
 		ClientSecret: clientSecret,
 		Enterprise:   true,

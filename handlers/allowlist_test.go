@@ -17,6 +17,7 @@ import (
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
@@ -166,7 +167,7 @@ type gitHubAllowServer struct {
 
 func newGitHubAllowServer(t *testing.T, login string) *gitHubAllowServer {
 	t.Helper()
-	fake := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true, DefaultLogin: login, Enterprise: true})
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, DefaultLogin: login, Enterprise: true})
 	if err := fake.AddOrg(fakegithub.Org{Login: "acme", Members: []string{"mona"}}); err != nil {
 		t.Fatal(err)
 	}

@@ -259,18 +259,7 @@ func checkIssuer(issuer string) error {
 	return nil
 }
 
-func validProviderName(name string) bool {
-	if name == "" || len(name) > 32 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '_' {
-			return false
-		}
-	}
-	return true
-}
+func validProviderName(name string) bool { return upstream.ValidName(name) }
 
 // validScopeToken reports whether s is a scope-token (RFC 6749 §3.3):
 // one or more of %x21 / %x23-5B / %x5D-7E.

@@ -78,7 +78,7 @@ func upstreamExchange(ctx context.Context, p upstream.Provider, code string, pen
 		return ce.ExchangeWithClaims(ctx, code, pending.UpstreamVerifier, pending.Nonce)
 	}
 	id, tok, err := p.Exchange(ctx, code, pending.UpstreamVerifier, pending.Nonce)
-	return id, tok, allow.Claims{}, err
+	return id, tok, allow.Claims{HostedDomain: id.HostedDomain}, err
 }
 
 // userID is the stable user identifier: provider and subject.

@@ -15,6 +15,7 @@ import (
 	"github.com/mcpgate/mcpgate/tools"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // testEnv is one fake GitHub and one MCP client session connected to a
@@ -40,7 +41,7 @@ func newTestEnv(t *testing.T) *testEnv {
 
 func newTestEnvWith(t *testing.T, opts fakegithub.Options) *testEnv {
 	t.Helper()
-	fake := fakegithub.NewServer(t, opts)
+	fake := fakegithubtest.NewServer(t, opts)
 	e := &testEnv{
 		fake:  fake,
 		reset: time.Now().Add(time.Hour).Truncate(time.Minute).UTC(),

@@ -2,6 +2,19 @@
 // providers it federates login to (GitHub, Google, any OpenID Connect
 // issuer), behind one narrow interface.
 //
+// # What it owns
+//
+// This package owns the vocabulary every provider shares: Provider and its
+// optional capabilities, Identity, Token, the ErrRevoked and ErrDenied
+// outcomes, and the rules for the names providers are known by
+// (ValidName) and the domains they assert (ValidDomain). Its subpackages
+// own one provider each (github, google, oidc), the allowlists (allow),
+// and the fakes that tests and `mcpgate demo` sign in against (fakegithub,
+// fakeoidc, each with a …test package of testing.TB helpers). Nothing
+// here imports tokens or handlers: where a provider needs something kept
+// elsewhere, it declares a narrow interface for it (github.TokenSource
+// for the upstream token of a tool call's user).
+//
 // # Design
 //
 // The shape follows Dex's connectors. Provider has the four things every
@@ -23,6 +36,19 @@
 // and re-registered), for OIDC the "sub" claim. Login, Name and Email are
 // display data. EmailVerified is true only when the provider vouches for
 // the address, which is what email-domain allowlists must rely on.
+// HostedDomain is Google's "hd" claim, the Workspace domain the provider
+// asserts for the whole account; providers without such a claim leave it
+// empty.
+//
+// # Names
+//
+// Every provider is built with a name (its configuration's Name, else its
+// kind: "github", "google", "oidc") and a display name, so two providers of
+// one kind can sit side by side under names chosen by configuration. The
+// name is the callback path segment /oauth/callback/{name} and the prefix
+// of its users' IDs, so one rule, ValidName, decides what a name may be,
+// wherever a name is checked (configuration, allowlist entries, the
+// providers themselves, the authorization server).
 //
 // # Upstream tokens never leave the server
 //

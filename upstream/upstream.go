@@ -24,6 +24,11 @@ type Identity struct {
 	Email         string
 	EmailVerified bool
 	Name          string
+	// HostedDomain is Google's "hd" ID token claim: the Google Workspace
+	// domain the provider asserts for the whole account (unlike the
+	// e-mail's domain). Empty for consumer accounts and for providers
+	// that have no such claim.
+	HostedDomain string
 }
 
 // Token is an upstream token. It is sealed before it reaches any store and

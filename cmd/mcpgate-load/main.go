@@ -74,6 +74,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	o.checkLoad(bad)
+	o.checkReplicas(*target, bad)
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	return o, nil
+}
+
+// checkLoad reports through bad what is wrong with the load settings.
+func (o *options) checkLoad(bad func(format string, a ...any)) {
 	if o.clients < 1 || o.clients > maxClients {
 		bad("-clients must be between 1 and %d", maxClients)
 	}
@@ -95,8 +105,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.upstreamTTL < 0 || (o.upstreamTTL > 0 && o.upstreamTTL <= 30*time.Second) {
 		bad("-upstream-ttl must be 0 or longer than 30s (mcpgate refreshes upstream tokens 30s before they expire)")
 	}
-	if *target != "" {
-		for _, t := range strings.Split(*target, ",") {
+}
+
+// checkReplicas reports through bad what is wrong with the replicas to
+// target (-target) or to start, and records the targets.
+func (o *options) checkReplicas(target string, bad func(format string, a ...any)) {
+	if target != "" {
+		for _, t := range strings.Split(target, ",") {
 			u, err := loopbackURL(strings.TrimSpace(t), "http", "https")
 			if err != nil {
 				bad("-target: %v", err)
@@ -124,10 +139,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			o.replicaConfig = abs
 		}
 	}
-	if len(problems) > 0 {
-		return nil, errors.New(strings.Join(problems, "\n"))
-	}
-	return o, nil
 }
 
 // findBinary resolves the mcpgate binary to start.
@@ -148,6 +159,9 @@ func findBinary(flagValue string) (string, error) {
 	return filepath.Abs(p)
 }
 
+// run is the whole load test in its order: flags, replicas (started or
+// targeted), set-up, load, report. Its branches are the error exits of
+// each step, which share the deferred clean-up of the replicas and logs.
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
@@ -222,9 +236,58 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// Set-up: every client registers and signs in, a bounded number at once.
 	fmt.Fprintf(stderr, "mcpgate-load: signing in %d clients\n", o.clients)
 	setupStart := time.Now()
+	clients, ready := setUpClients(ctx, o, settings, users, stats)
+	sum := summary{Clients: o.clients, Replicas: replicas, SetupTime: time.Since(setupStart)}
+	for _, ok := range ready {
+		if ok {
+			sum.SignedIn++
+		}
+	}
+
+	// Load: every signed-in client loops until the deadline.
+	fmt.Fprintf(stderr, "mcpgate-load: %d clients signed in; load for %s\n", sum.SignedIn, o.duration)
+	loadStart := time.Now()
+	var loadWG sync.WaitGroup
+	deadline := loadStart.Add(o.duration)
+	for i, c := range clients {
+		if !ready[i] {
+			continue
+		}
+		c.hard = ctx
+		loadWG.Go(func() { c.run(deadline) })
+	}
+	loadWG.Wait()
+	sum.LoadTime = time.Since(loadStart)
+	sum.Interrupted = ctx.Err() != nil
+
+	stats.write(stdout, sum)
+	if f != nil {
+		fmt.Fprintln(stdout, f.upstreamReport())
+	}
+	problems := stats.problems(sum)
+	if f != nil {
+		if n := f.panics(); n > 0 {
+			problems = append(problems, fmt.Sprintf("%d handler panics in the replicas' logs", n))
+		}
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stdout, "result: FAIL (%s)\n", strings.Join(problems, "; "))
+		if f != nil {
+			keepLogs = true
+			fmt.Fprintf(stdout, "replica logs: %s\n", strings.Join(f.logPaths(), " "))
+		}
+		return 1
+	}
+	fmt.Fprintln(stdout, "result: PASS")
+	return 0
+}
+
+// setUpClients registers and signs in every client, o.setupConcurrency at a
+// time, within o.setupTimeout; ready[i] reports whether client i made it.
+func setUpClients(ctx context.Context, o *options, settings *runSettings, users []string, stats *recorder) (clients []*loadClient, ready []bool) {
 	setupCtx, setupCancel := context.WithTimeout(ctx, o.setupTimeout)
-	clients := make([]*loadClient, o.clients)
-	ready := make([]bool, o.clients)
+	clients = make([]*loadClient, o.clients)
+	ready = make([]bool, o.clients)
 	sem := make(chan struct{}, o.setupConcurrency)
 	var wg sync.WaitGroup
 	for i := range clients {
@@ -250,46 +313,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	wg.Wait()
 	setupCancel()
-	sum := summary{Clients: o.clients, Replicas: replicas, SetupTime: time.Since(setupStart)}
-	for _, ok := range ready {
-		if ok {
-			sum.SignedIn++
-		}
-	}
-
-	// Load: every signed-in client loops until the deadline.
-	fmt.Fprintf(stderr, "mcpgate-load: %d clients signed in; load for %s\n", sum.SignedIn, o.duration)
-	loadStart := time.Now()
-	deadline := loadStart.Add(o.duration)
-	for i, c := range clients {
-		if !ready[i] {
-			continue
-		}
-		c.hard = ctx
-		wg.Go(func() { c.run(deadline) })
-	}
-	wg.Wait()
-	sum.LoadTime = time.Since(loadStart)
-	sum.Interrupted = ctx.Err() != nil
-
-	stats.write(stdout, sum)
-	if f != nil {
-		fmt.Fprintln(stdout, f.upstreamReport())
-	}
-	problems := stats.problems(sum)
-	if f != nil {
-		if n := f.panics(); n > 0 {
-			problems = append(problems, fmt.Sprintf("%d handler panics in the replicas' logs", n))
-		}
-	}
-	if len(problems) > 0 {
-		fmt.Fprintf(stdout, "result: FAIL (%s)\n", strings.Join(problems, "; "))
-		if f != nil {
-			keepLogs = true
-			fmt.Fprintf(stdout, "replica logs: %s\n", strings.Join(f.logPaths(), " "))
-		}
-		return 1
-	}
-	fmt.Fprintln(stdout, "result: PASS")
-	return 0
+	return clients, ready
 }

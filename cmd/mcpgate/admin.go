@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/mcpgate/mcpgate/handlers"
 	"github.com/mcpgate/mcpgate/tokens"
 )
@@ -20,10 +22,10 @@ import (
 // in-memory store would be empty and private to this process, so operator
 // commands need Redis.
 func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
-	if err := LoadDotEnv(".env"); err != nil {
+	if err := config.LoadDotEnv(".env"); err != nil {
 		return nil, err
 	}
-	cfg, err := Load(configPath, os.Getenv)
+	cfg, err := config.Load(configPath, os.Getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -33,6 +35,9 @@ func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
 	return openStore(ctx, cfg, time.Now, slog.New(slog.DiscardHandler))
 }
 
+// clientsCommand runs `mcpgate clients list|delete|prune`. Its branches are
+// the argument checks of three subcommands and their outputs; each is a few
+// lines, so they stay side by side.
 func clientsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
 	fs.SetOutput(stderr)

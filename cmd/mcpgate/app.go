@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
+
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
 
 	gh "github.com/google/go-github/v92/github"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -29,10 +29,10 @@ import (
 var version = "dev"
 
 // app is one wired mcpgate: the store, the keys, the providers and the HTTP
-// handler built from a validated Config. cmd/mcpgate is the only package that
+// handler built from a validated config.Config. cmd/mcpgate is the only package that
 // knows every other package; this is where they meet.
 type app struct {
-	cfg     *Config
+	cfg     *config.Config
 	store   tokens.Store
 	keys    *tokens.Keyring
 	handler http.Handler
@@ -54,7 +54,7 @@ type appOptions struct {
 }
 
 // newApp builds the application. The caller owns a.Close.
-func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
+func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -105,7 +105,7 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		Now:    now,
 	}, providers, &mcp.ServerOptions{Logger: logger})
 
-	stateful, sessionTimeout := cfg.MCP.handlerSessions()
+	stateful, sessionTimeout := cfg.MCP.HandlerSessions()
 	if stateful && cfg.UsesRedis() {
 		setupLog.Info("mcp.stateless is false: /mcp sessions live in this process; route /mcp on the Mcp-Session-Id header when running several replicas")
 	}
@@ -123,7 +123,7 @@ func newApp(ctx context.Context, cfg *Config, opts appOptions) (*app, error) {
 		AllowedOrigins:  cfg.AllowedOrigins,
 		Stateful:        stateful,
 		SessionTimeout:  sessionTimeout,
-		Limits:          cfg.Limits.handlerLimits(),
+		Limits:          cfg.Limits.HandlerLimits(),
 		AccessTTL:       cfg.Tokens.AccessTTL,
 		RefreshTTL:      cfg.Tokens.RefreshTTL,
 		CodeTTL:         cfg.Tokens.CodeTTL,
@@ -143,7 +143,7 @@ func (a *app) Close() error { return a.store.Close() }
 // newKeyring derives every key from MCPGATE_SECRET. Without Redis an empty
 // secret is allowed: a random one per process (tokens die with the process
 // anyway).
-func newKeyring(cfg *Config, logger *slog.Logger) (*tokens.Keyring, error) {
+func newKeyring(cfg *config.Config, logger *slog.Logger) (*tokens.Keyring, error) {
 	current := cfg.Secret.Bytes()
 	if len(current) == 0 {
 		current = make([]byte, 32)
@@ -158,7 +158,7 @@ func newKeyring(cfg *Config, logger *slog.Logger) (*tokens.Keyring, error) {
 }
 
 // openStore opens Redis when configured, else the in-memory store.
-func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *slog.Logger) (tokens.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, now func() time.Time, logger *slog.Logger) (tokens.Store, error) {
 	if !cfg.UsesRedis() {
 		logger.Warn("MCPGATE_REDIS_URL is not set: using the in-memory store; registrations and tokens are lost on restart and replicas cannot share them")
 		return memory.New(now), nil
@@ -184,8 +184,9 @@ func openStore(ctx context.Context, cfg *Config, now func() time.Time, logger *s
 // with. A caller who signed in with another provider gets
 // tools.ErrNotGitHub: the GitHub tools are not even listed for them (see
 // mcpServers), and this keeps a misrouted call from going anywhere. The
-// client's transport watches for GitHub refusing that token (see
-// retryOnUnauthorized).
+// client's transport (github.Provider.NewUserClient) sends the token to the
+// API only and reports GitHub refusing it to the broker, which retries with
+// a refreshed token or revokes the grant.
 func githubClientFunc(up *protected.UpstreamTokens, gitHub map[string]*github.Provider, logger *slog.Logger) tools.ClientFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*gh.Client, error) {
 		caller, ok := protected.CallerFromRequest(req)
@@ -196,98 +197,23 @@ func githubClientFunc(up *protected.UpstreamTokens, gitHub map[string]*github.Pr
 		if !ok {
 			return nil, fmt.Errorf("grant of provider %q: %w", caller.Provider, tools.ErrNotGitHub)
 		}
-		tok, err := up.Token(ctx, caller)
-		if err != nil {
-			return nil, err
-		}
-		c, err := p.NewClient(tok.AccessToken)
-		if err != nil {
-			return nil, err
-		}
-		api, err := url.Parse(c.BaseURL())
-		if err != nil {
-			return nil, fmt.Errorf("github API base URL: %w", err)
-		}
-		// The clone drops NewClient's token; retryOnUnauthorized sends it.
-		return c.Clone(gh.WithTransport(&retryOnUnauthorized{
-			next: p.Transport(), up: up, caller: caller, used: tok.AccessToken, logger: logger,
-			apiScheme: api.Scheme, apiHost: api.Host,
-		}))
+		log := logger.With(slog.String("grant_id", caller.GrantID), slog.String("client_id", caller.ClientID),
+			slog.String("user_id", caller.UserID))
+		return p.NewUserClient(ctx, callerTokens{up: up, caller: caller}, log)
 	}
 }
 
-// upstreamRejectTimeout bounds the store and refresh work after GitHub
-// refused a token; it runs even if the tool call's context has ended.
-const upstreamRejectTimeout = 10 * time.Second
-
-// retryOnUnauthorized is the transport of a tool call's GitHub client. A 401
-// from the GitHub API means GitHub no longer honours the upstream token. If
-// the grant's token was replaced meanwhile, or can be refreshed (a GitHub
-// App token ended early while its refresh token still works), the request
-// is sent once more with the new token. Otherwise the grant is dead, exactly
-// as when GitHub refuses a refresh: UpstreamTokens.Rejected revokes it, the
-// tool call's result tells the person to reconnect, and the client's next
-// request gets 401 and signs in again. OAuth App tokens, which never expire
-// and have no refresh token, take that path when the person revokes the
-// authorization at GitHub.
-type retryOnUnauthorized struct {
-	next   http.RoundTripper
+// callerTokens is the upstream token of one caller's grant, as the GitHub
+// client's github.TokenSource.
+type callerTokens struct {
 	up     *protected.UpstreamTokens
 	caller *tokens.Caller
-	used   string // the upstream access token this client sends
-	logger *slog.Logger
-	// apiScheme and apiHost are those of the provider's API base URL: the
-	// only destination the upstream token is sent to. http.Client follows
-	// redirects through this transport; one to another host (a download
-	// redirected to a CDN, a hostile enterprise proxy) must not receive the
-	// token, which net/http's own cross-host header stripping cannot
-	// ensure once the transport adds the header itself.
-	apiScheme, apiHost string
 }
 
-func (t *retryOnUnauthorized) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	if !t.isAPI(r.URL) {
-		r.Header.Del("Authorization")
-		return t.next.RoundTrip(r)
-	}
-	r.Header.Set("Authorization", "Bearer "+t.used)
-	resp, err := t.next.RoundTrip(r)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), upstreamRejectTimeout)
-	defer cancel()
-	log := t.logger.With(slog.String("grant_id", t.caller.GrantID), slog.String("client_id", t.caller.ClientID),
-		slog.String("user_id", t.caller.UserID))
-	fresh, rerr := t.up.Rejected(ctx, t.caller, t.used)
-	switch {
-	case errors.Is(rerr, upstream.ErrRevoked):
-		log.LogAttrs(ctx, slog.LevelWarn, "grant revoked: GitHub refused the upstream token (401)")
-		return resp, nil
-	case rerr != nil:
-		log.LogAttrs(ctx, slog.LevelWarn, "GitHub refused the upstream token; the grant could not be checked", slog.String("error", rerr.Error()))
-		return resp, nil
-	case fresh.AccessToken == t.used || (r.Body != nil && r.GetBody == nil):
-		return resp, nil
-	}
-	retry := r.Clone(r.Context())
-	if r.Body != nil {
-		body, err := r.GetBody()
-		if err != nil {
-			return resp, nil
-		}
-		retry.Body = body
-	}
-	retry.Header.Set("Authorization", "Bearer "+fresh.AccessToken)
-	resp.Body.Close()
-	t.used = fresh.AccessToken
-	log.LogAttrs(ctx, slog.LevelInfo, "GitHub refused the upstream token; retrying with a refreshed one")
-	return t.next.RoundTrip(retry)
+func (c callerTokens) Token(ctx context.Context) (upstream.Token, error) {
+	return c.up.Token(ctx, c.caller)
 }
 
-// isAPI reports whether u is on the provider's API origin (scheme and host,
-// compared case-insensitively), the only one that may see the token.
-func (t *retryOnUnauthorized) isAPI(u *url.URL) bool {
-	return t.apiHost != "" && strings.EqualFold(u.Scheme, t.apiScheme) && strings.EqualFold(u.Host, t.apiHost)
+func (c callerTokens) Rejected(ctx context.Context, rejected string) (upstream.Token, error) {
+	return c.up.Rejected(ctx, c.caller, rejected)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // BenchmarkMCPRequest measures one MCP request through the whole server
@@ -42,7 +43,7 @@ func BenchmarkMCPRequest(b *testing.B) {
 	for _, st := range stores {
 		b.Run("store="+st.name, func(b *testing.B) {
 			ctx := context.Background()
-			fake := fakegithub.NewServer(b, fakegithub.Options{
+			fake := fakegithubtest.NewServer(b, fakegithub.Options{
 				ClientID: "gh-client", ClientSecret: "gh-client-secret",
 				AppTokens: true, AutoApprove: true, Enterprise: true,
 			})

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
 
@@ -77,12 +79,12 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // demoConfig is the embedded configuration of the demo.
-func demoConfig(publicURL, addr, fakeGitHubURL, clientSecret string) *Config {
-	cfg := defaultConfig()
+func demoConfig(publicURL, addr, fakeGitHubURL, clientSecret string) *config.Config {
+	cfg := config.Default()
 	cfg.Addr = addr
 	cfg.PublicURL = publicURL
 	cfg.GitHub.ClientID = "mcpgate-demo"
-	cfg.GitHub.ClientSecret = newSecret(clientSecret)
+	cfg.GitHub.ClientSecret = config.NewSecret(clientSecret)
 	cfg.GitHub.BaseURL = fakeGitHubURL
 	return cfg
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 func postForm(t *testing.T, u string, v url.Values) (int, tokenResponse) {
@@ -41,7 +42,7 @@ func TestEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rs := redistest.Start(t)
-	fake := fakegithub.NewServer(t, fakegithub.Options{
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
 		ClientID: "gh-client", ClientSecret: "gh-client-secret",
 		AppTokens: true, AutoApprove: true, Enterprise: true,
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // faultTimeout bounds every request made while something is broken: a
@@ -40,7 +41,7 @@ func TestUpstreamRevocation(t *testing.T) {
 			defer cancel()
 			rs := redistest.Start(t)
 			clock := newTestClock()
-			fake := fakegithub.NewServer(t, fakegithub.Options{
+			fake := fakegithubtest.NewServer(t, fakegithub.Options{
 				ClientID: "gh-client", ClientSecret: "gh-client-secret",
 				AppTokens: tt.appTokens, AutoApprove: true, Enterprise: true,
 				TokenTTL: upstreamTTL, Now: clock.Now,
@@ -103,7 +104,7 @@ func TestStoreOutage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rs := redistest.Start(t)
-	fake := fakegithub.NewServer(t, fakegithub.Options{
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
 		ClientID: "gh-client", ClientSecret: "gh-client-secret",
 		AppTokens: true, AutoApprove: true, Enterprise: true,
 	})

@@ -9,11 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"github.com/mcpgate/mcpgate/tools"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
+	"github.com/mcpgate/mcpgate/upstream/fakeoidc/fakeoidctest"
 )
 
 // federation is a gateway with three identity providers: a fake GitHub
@@ -26,22 +30,22 @@ type federation struct {
 	googleIdP, corporate *fakeoidc.Fake
 }
 
-func startFederation(t *testing.T, allow AllowConfig, corporate fakeoidc.Options) *federation {
+func startFederation(t *testing.T, allow config.AllowConfig, corporate fakeoidc.Options) *federation {
 	t.Helper()
 	f := &federation{
-		github: fakegithub.NewServer(t, fakegithub.Options{
+		github: fakegithubtest.NewServer(t, fakegithub.Options{
 			ClientID: "gh-client", ClientSecret: "gh-client-secret", AutoApprove: true, Enterprise: true,
 		}),
-		googleIdP: fakeoidc.NewServer(t, fakeoidc.Options{
+		googleIdP: fakeoidctest.NewServer(t, fakeoidc.Options{
 			ClientID: "google-client", ClientSecret: "google-client-secret", AutoApprove: true, AppName: "Google",
 		}),
 	}
 	corporate.ClientID, corporate.ClientSecret = "corp-client", "corp-client-secret"
-	f.corporate = fakeoidc.NewServer(t, corporate)
-	f.gw = startGateway(t, gatewayOptions{fake: f.github, configure: func(cfg *Config) {
-		cfg.Providers = []ProviderConfig{
-			{Type: "google", IssuerURL: f.googleIdP.URL, ClientID: "google-client", ClientSecret: newSecret("google-client-secret")},
-			{Type: "oidc", DisplayName: "Corp SSO", IssuerURL: f.corporate.URL, ClientID: "corp-client", ClientSecret: newSecret("corp-client-secret")},
+	f.corporate = fakeoidctest.NewServer(t, corporate)
+	f.gw = startGateway(t, gatewayOptions{fake: f.github, configure: func(cfg *config.Config) {
+		cfg.Providers = []config.ProviderConfig{
+			{Type: "google", IssuerURL: f.googleIdP.URL, ClientID: "google-client", ClientSecret: config.NewSecret("google-client-secret")},
+			{Type: "oidc", DisplayName: "Corp SSO", IssuerURL: f.corporate.URL, ClientID: "corp-client", ClientSecret: config.NewSecret("corp-client-secret")},
 		}
 		cfg.Allow = allow
 	}})
@@ -71,7 +75,7 @@ func whoamiOf(ctx context.Context, t *testing.T, endpoint, token string) tools.I
 func TestFederationThreeProviders(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	f := startFederation(t, AllowConfig{}, fakeoidc.Options{AutoApprove: true, AppName: "Corp"})
+	f := startFederation(t, config.AllowConfig{}, fakeoidc.Options{AutoApprove: true, AppName: "Corp"})
 	gw := f.gw
 	mcpURL := gw.URL + "/mcp"
 
@@ -185,7 +189,7 @@ func TestFederationAllowlistEmailDomain(t *testing.T) {
 		{Subject: "sub-alice", Email: "alice@example.com", EmailVerified: true, Name: "Alice", PreferredUsername: "alice"},
 		{Subject: "sub-bob", Email: "bob@example.com", EmailVerified: false, Name: "Bob", PreferredUsername: "bob"},
 	}
-	f := startFederation(t, AllowConfig{EmailDomains: []string{"example.com"}}, fakeoidc.Options{Users: users})
+	f := startFederation(t, config.AllowConfig{EmailDomains: []string{"example.com"}}, fakeoidc.Options{Users: users})
 	gw := f.gw
 
 	signIn := func(subject string) (*testClient, *auth.AuthorizationResult, error) {
@@ -230,7 +234,7 @@ func TestFederationAllowlistEmailDomain(t *testing.T) {
 func TestFederationGitHubOrgAskForReadOrg(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	f := startFederation(t, AllowConfig{GitHubOrgs: []string{"octo-org"}}, fakeoidc.Options{AutoApprove: true})
+	f := startFederation(t, config.AllowConfig{GitHubOrgs: []string{"octo-org"}}, fakeoidc.Options{AutoApprove: true})
 	c := registerClient(ctx, t, f.gw.URL, "")
 	c.browser.Approve = "approve with github"
 	tok := c.signIn(ctx, t, f.gw.PublicURL, f.gw.URL)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // TestLogsCarryNoSecrets runs the whole flow of a confidential client (the
@@ -23,7 +24,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	rs := redistest.Start(t)
-	fake := fakegithub.NewServer(t, fakegithub.Options{
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
 		ClientID: "gh-client", ClientSecret: "gh-client-secret-value",
 		AppTokens: true, AutoApprove: true, Enterprise: true,
 	})

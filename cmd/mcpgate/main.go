@@ -1,14 +1,3 @@
-// Command mcpgate is an OAuth 2.1 authorization server for MCP clients that
-// federates login to GitHub and serves MCP tools that call GitHub on the
-// signed-in user's behalf.
-//
-// Usage:
-//
-//	mcpgate [serve] [-config FILE]   serve with configuration from the environment, .env and FILE
-//	mcpgate demo [-addr ADDR]        the whole product on loopback, no credentials, no network
-//	mcpgate clients list|delete ID|prune [--older-than 24h]
-//	                                 operator commands against the configured store
-//	mcpgate grants list [--user U]|revoke ID
 package main
 
 import (

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers/protected"
@@ -38,20 +40,20 @@ type identityProviders struct {
 	gitHub map[string]*github.Provider
 }
 
-// buildProviders builds every configured provider (Config.IdentityProviders)
+// buildProviders builds every configured provider (config.Config.IdentityProviders)
 // in order. OpenID Connect providers (google, oidc) read their issuer's
 // discovery document now, each within discoveryTimeout; a failure stops
 // the start-up with an error naming the provider and its issuer. When the
 // allowlist has GitHub organisation or team rules, every GitHub provider
 // also asks for read:org.
-func buildProviders(ctx context.Context, cfg *Config, policy *allow.Policy, opts appOptions, now func() time.Time) (*identityProviders, error) {
+func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Policy, opts appOptions, now func() time.Time) (*identityProviders, error) {
 	out := &identityProviders{byName: map[string]upstream.Provider{}, gitHub: map[string]*github.Provider{}}
 	for _, pc := range cfg.IdentityProviders() {
 		p, err := buildProvider(ctx, cfg, pc, policy, opts, now)
 		if err != nil {
 			return nil, err
 		}
-		if gp, ok := gitHubOf(p); ok {
+		if gp, ok := p.(*github.Provider); ok {
 			out.gitHub[p.Name()] = gp
 		}
 		out.list = append(out.list, p)
@@ -63,10 +65,10 @@ func buildProviders(ctx context.Context, cfg *Config, policy *allow.Policy, opts
 	return out, nil
 }
 
-func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time) (upstream.Provider, error) {
+func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time) (upstream.Provider, error) {
 	redirect := cfg.CallbackURL(pc.Name)
 	switch pc.Type {
-	case providerGitHub:
+	case config.TypeGitHub:
 		scopes := slices.Clone(pc.Scopes)
 		if policy.NeedsGitHubOrgs() && !slices.ContainsFunc(scopes, func(s string) bool {
 			return s == readOrgScope || s == "write:org" || s == "admin:org"
@@ -74,10 +76,11 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 			scopes = append(scopes, readOrgScope)
 		}
 		display := pc.DisplayName
-		if display == "" && pc.origin == "GITHUB_CLIENT_ID" {
+		if display == "" && pc.Origin() == "GITHUB_CLIENT_ID" {
 			display = opts.GitHubDisplayName
 		}
 		p, err := github.New(github.Config{
+			Name:         pc.Name,
 			ClientID:     pc.ClientID,
 			ClientSecret: pc.ClientSecret.Reveal(),
 			BaseURL:      pc.BaseURL,
@@ -90,14 +93,13 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (GitHub at %s): %w", pc.Name, pc.BaseURL, err)
 		}
-		if pc.Name != p.Name() {
-			return renamedGitHub{Provider: p, name: pc.Name}, nil
-		}
 		return p, nil
-	case providerGoogle:
+	case config.TypeGoogle:
 		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 		defer cancel()
 		p, err := google.New(dctx, google.Config{
+			Name:         pc.Name,
+			DisplayName:  pc.DisplayName,
 			ClientID:     pc.ClientID,
 			ClientSecret: pc.ClientSecret.Reveal(),
 			RedirectURL:  redirect,
@@ -109,12 +111,8 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (Google, issuer %s): %w", pc.Name, pc.IssuerURL, err)
 		}
-		var named upstream.Provider = allow.OIDC{Provider: p}
-		if pc.Name != p.Name() || pc.DisplayName != "" {
-			named = renamedOIDC{OIDC: allow.OIDC{Provider: p}, name: pc.Name, display: pc.DisplayName}
-		}
-		return named, nil
-	case providerOIDC:
+		return p, nil
+	case config.TypeOIDC:
 		dctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 		defer cancel()
 		p, err := oidc.New(dctx, oidc.Config{
@@ -135,49 +133,9 @@ func buildProvider(ctx context.Context, cfg *Config, pc ProviderConfig, policy *
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (OpenID Connect, issuer %s): %w", pc.Name, pc.IssuerURL, err)
 		}
-		return allow.OIDC{Provider: p}, nil
+		return p, nil
 	}
 	return nil, fmt.Errorf("identity provider %s: unknown type %q", pc.Name, pc.Type)
-}
-
-// renamedGitHub is a GitHub provider under a configured name (package
-// github always calls itself "github"); every other method, Refresh and
-// NewClient included, is the provider's own.
-type renamedGitHub struct {
-	*github.Provider
-	name string
-}
-
-// Name is the configured name.
-func (p renamedGitHub) Name() string { return p.name }
-
-// renamedOIDC is a Google provider under a configured name or display
-// name (package google always calls itself "google", shown as "Google").
-type renamedOIDC struct {
-	allow.OIDC
-	name, display string
-}
-
-// Name is the configured name.
-func (p renamedOIDC) Name() string { return p.name }
-
-// DisplayName is the configured display name, else the provider's.
-func (p renamedOIDC) DisplayName() string {
-	if p.display != "" {
-		return p.display
-	}
-	return p.OIDC.DisplayName()
-}
-
-// gitHubOf returns the GitHub provider behind p, if p is one.
-func gitHubOf(p upstream.Provider) (*github.Provider, bool) {
-	switch v := p.(type) {
-	case *github.Provider:
-		return v, true
-	case renamedGitHub:
-		return v.Provider, true
-	}
-	return nil, false
 }
 
 // mcpServers are the two MCP servers of /mcp and /sse: every tool for

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // TestRefusedUpstreamTokenIsRefreshedAndRetried: GitHub refuses a GitHub
@@ -16,7 +17,7 @@ import (
 func TestRefusedUpstreamTokenIsRefreshedAndRetried(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	fake := fakegithub.NewServer(t, fakegithub.Options{AppTokens: true, AutoApprove: true, Enterprise: true})
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{AppTokens: true, AutoApprove: true, Enterprise: true})
 	gw := startGateway(t, gatewayOptions{redisURL: redistest.Start(t).URL, fake: fake})
 	mcpURL := gw.URL + "/mcp"
 	c := registerClient(ctx, t, gw.URL, "none")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // replicaSet is two mcpgate processes on one Redis with one secret and one
@@ -31,7 +32,7 @@ func startReplicas(t *testing.T) *replicaSet {
 	t.Helper()
 	rs := redistest.Start(t)
 	clock := newTestClock()
-	fake := fakegithub.NewServer(t, fakegithub.Options{
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
 		ClientID: "gh-client", ClientSecret: "gh-client-secret",
 		AppTokens: true, AutoApprove: true, Enterprise: true,
 		TokenTTL: upstreamTTL, Now: clock.Now,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // TestSecretRotation rotates MCPGATE_SECRET the documented way: S1, then
@@ -23,7 +24,7 @@ func TestSecretRotation(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	rs := redistest.Start(t)
-	fake := fakegithub.NewServer(t, fakegithub.Options{
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
 		ClientID: "gh-client", ClientSecret: "gh-client-secret",
 		AppTokens: true, AutoApprove: true, Enterprise: true,
 	})

@@ -12,6 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,10 +27,10 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
-	if err := LoadDotEnv(".env"); err != nil {
+	if err := config.LoadDotEnv(".env"); err != nil {
 		return err
 	}
-	cfg, err := Load(*configPath, os.Getenv)
+	cfg, err := config.Load(*configPath, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -51,15 +53,8 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s (MCPGATE_ADDR): %w", cfg.Addr, err)
 	}
 	logger.Info("mcpgate listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"mcp_url", cfg.ResourceURL(), "store", storeKind(cfg), "version", version)
+		"mcp_url", cfg.ResourceURL(), "store", cfg.StoreKind(), "version", version)
 	return serveHTTP(ctx, ln, a.handler, logger)
-}
-
-func storeKind(cfg *Config) string {
-	if cfg.UsesRedis() {
-		return "redis"
-	}
-	return "memory"
 }
 
 // newHTTPServer sets every timeout: a slow client cannot hold a connection

@@ -10,11 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
 
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // recordingFetcher is the browser as the go-sdk's AuthorizationCodeFetcher,
@@ -100,11 +103,11 @@ func TestStepUpAuthorization(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			fake := fakegithub.NewServer(t, fakegithub.Options{
+			fake := fakegithubtest.NewServer(t, fakegithub.Options{
 				ClientID: "gh-client", ClientSecret: "gh-client-secret",
 				AppTokens: true, AutoApprove: true, Enterprise: true,
 			})
-			gw := startGateway(t, gatewayOptions{fake: fake, configure: func(cfg *Config) {
+			gw := startGateway(t, gatewayOptions{fake: fake, configure: func(cfg *config.Config) {
 				cfg.Scopes.Default = []string{"mcp:read"}
 			}})
 			cfg, redirectURI := tt.client(ctx, t, gw.URL)

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
+
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -40,7 +42,7 @@ type testGateway struct {
 	// public origin (the same for replicas behind one load balancer).
 	URL       string
 	PublicURL string
-	cfg       *Config
+	cfg       *config.Config
 	app       *app
 	logs      *testlog.Buffer
 	fake      *fakegithub.Fake
@@ -64,7 +66,7 @@ type gatewayOptions struct {
 	logLevel string
 	// configure, when set, changes the configuration before it is
 	// validated (more providers, allowlists).
-	configure func(cfg *Config)
+	configure func(cfg *config.Config)
 }
 
 // randomSecret returns a fresh 32-byte server secret, hex encoded.
@@ -98,16 +100,16 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 	if o.logLevel == "" {
 		o.logLevel = "debug"
 	}
-	cfg := defaultConfig()
+	cfg := config.Default()
 	cfg.Addr = ln.Addr().String()
 	cfg.PublicURL = publicURL
-	cfg.Redis.URL = newSecret(o.redisURL)
-	cfg.Secret = newSecret(o.secret)
+	cfg.Redis.URL = config.NewSecret(o.redisURL)
+	cfg.Secret = config.NewSecret(o.secret)
 	for _, s := range o.previousSecrets {
-		cfg.PreviousSecrets = append(cfg.PreviousSecrets, newSecret(s))
+		cfg.PreviousSecrets = append(cfg.PreviousSecrets, config.NewSecret(s))
 	}
 	cfg.GitHub.ClientID = o.fake.ClientID()
-	cfg.GitHub.ClientSecret = newSecret(o.fake.ClientSecret())
+	cfg.GitHub.ClientSecret = config.NewSecret(o.fake.ClientSecret())
 	cfg.GitHub.BaseURL = o.fake.URL
 	if o.configure != nil {
 		o.configure(cfg)

@@ -21,6 +21,7 @@ import (
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
@@ -44,7 +45,7 @@ func newUpEnv(t *testing.T) *upEnv {
 	// UpstreamTokens, at the wall clock's present because
 	// golang.org/x/oauth2 computes token expiry from time.Now.
 	clock := testclock.New(time.Now().Truncate(time.Second))
-	fake := fakegithub.NewServer(t, fakegithub.Options{Enterprise: true, AppTokens: true, AutoApprove: true, TokenTTL: appTokenTTL, Now: clock.Now})
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{Enterprise: true, AppTokens: true, AutoApprove: true, TokenTTL: appTokenTTL, Now: clock.Now})
 	p, err := github.New(github.Config{
 		ClientID:     fake.ClientID(),
 		ClientSecret: fake.ClientSecret(),

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/mcpgate/mcpgate/upstream"
-	"github.com/mcpgate/mcpgate/upstream/oidc"
 )
 
 // Claims are what a login says about the account beyond
@@ -21,27 +20,4 @@ type Claims struct {
 type ClaimsExchanger interface {
 	// ExchangeWithClaims is upstream.Provider's Exchange, with the claims.
 	ExchangeWithClaims(ctx context.Context, code, codeVerifier, nonce string) (upstream.Identity, upstream.Token, Claims, error)
-}
-
-// OIDC is an OpenID Connect provider (package oidc, and Google, which is
-// one) with the ClaimsExchanger capability. Every method of the provider
-// (Refresh included) stays available through the embedding.
-type OIDC struct {
-	*oidc.Provider
-}
-
-var (
-	_ upstream.Provider  = OIDC{}
-	_ upstream.Refresher = OIDC{}
-	_ ClaimsExchanger    = OIDC{}
-)
-
-// ExchangeWithClaims is oidc.Provider.ExchangeClaims with the claims rules
-// use.
-func (p OIDC) ExchangeWithClaims(ctx context.Context, code, codeVerifier, nonce string) (upstream.Identity, upstream.Token, Claims, error) {
-	id, tok, c, err := p.ExchangeClaims(ctx, code, codeVerifier, nonce)
-	if err != nil {
-		return upstream.Identity{}, upstream.Token{}, Claims{}, err
-	}
-	return id, tok, Claims{HostedDomain: c.HostedDomain}, nil
 }

@@ -83,8 +83,8 @@
 // was verified, hosted domain), except for the GitHub rules, which ask
 // GitHub again.
 //
-// Google's "hd" comes from the ID token, which upstream.Identity has no
-// room for: ClaimsExchanger is the optional provider capability that
-// returns it beside the identity, and OIDC adapts package oidc's provider
-// to it.
+// Google's "hd" comes from the ID token; OpenID Connect providers put it on
+// upstream.Identity.HostedDomain. Claims and ClaimsExchanger remain the
+// form in which the callback hands it to the policy (a provider may still
+// return claims beside the identity); no adapter is needed any more.
 package allow

@@ -10,7 +10,9 @@ import (
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/github"
+	"github.com/mcpgate/mcpgate/upstream/oidc"
 )
 
 // githubSetup is a fake GitHub Enterprise with the organisation acme
@@ -19,7 +21,7 @@ import (
 func githubSetup(t *testing.T, opts fakegithub.Options) (*fakegithub.Fake, *github.Provider) {
 	t.Helper()
 	opts.Enterprise = true
-	f := fakegithub.NewServer(t, opts)
+	f := fakegithubtest.NewServer(t, opts)
 	f.AddUser(fakegithub.User{Login: "octocat"})
 	if err := f.AddOrg(fakegithub.Org{
 		Login: "acme", Members: []string{"mona", "octocat"}, Pending: []string{"hubot"},
@@ -174,7 +176,7 @@ func TestPolicyWithGitHub(t *testing.T) {
 }
 
 func TestLookupForNonGitHub(t *testing.T) {
-	var p upstream.Provider = allow.OIDC{}
+	var p upstream.Provider = (*oidc.Provider)(nil)
 	if allow.LookupFor(p, func(context.Context) (string, error) { return "", nil }, "") != nil {
 		t.Fatal("an OpenID Connect provider got a GitHub lookup")
 	}

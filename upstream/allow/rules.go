@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mcpgate/mcpgate/upstream"
 )
 
 // Rules are the allowlists as configured. The zero value has no rule and
@@ -50,8 +52,6 @@ type Team struct {
 func (t Team) String() string { return t.Org + "/" + t.Slug }
 
 var (
-	providerPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	domainPattern   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
 	// GitHub logins and organisation names: alphanumerics and single
 	// dashes, at most 39 characters.
 	githubNamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,38})$`)
@@ -68,7 +68,7 @@ func ParseUser(entry string) (UserRule, error) {
 		return UserRule{}, fmt.Errorf("%q must not be empty or have spaces around it", entry)
 	case !ok:
 		return UserRule{}, fmt.Errorf("%q must be PROVIDER:SUBJECT, PROVIDER:login:LOGIN or PROVIDER:email:ADDRESS, such as github:1001", entry)
-	case !providerPattern.MatchString(provider):
+	case !upstream.ValidName(provider):
 		return UserRule{}, fmt.Errorf("%q: the provider %q must be a provider name (lower-case letters, digits and dashes), such as github", entry, provider)
 	}
 	r := UserRule{Provider: provider, Kind: KindSubject, Value: rest}
@@ -100,7 +100,7 @@ func kindName(kind string) string {
 // validEmail accepts local@domain with one "@" and a dotted domain.
 func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && !strings.ContainsAny(s, " \t\r\n") && domainPattern.MatchString(strings.ToLower(domain))
+	return ok && local != "" && !strings.ContainsAny(s, " \t\r\n") && upstream.ValidDomain(strings.ToLower(domain))
 }
 
 // ParseTeam parses one github_teams entry, ORG/TEAM-SLUG.
@@ -138,7 +138,7 @@ func (r Rules) Problems() []error {
 			switch {
 			case strings.HasPrefix(d, "@"):
 				bad(l.name, i, fmt.Errorf("%q: write the domain without \"@\", such as %s", d, strings.TrimPrefix(d, "@")))
-			case !domainPattern.MatchString(strings.ToLower(d)):
+			case !upstream.ValidDomain(strings.ToLower(d)):
 				bad(l.name, i, fmt.Errorf("%q is not a domain name such as example.com", d))
 			}
 		}

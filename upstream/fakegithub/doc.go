@@ -79,6 +79,9 @@
 // go-github client on fake.APIBaseURL() (or p.NewClient(token)).
 //
 // The fake keeps everything in memory behind one mutex; it is safe for
-// concurrent use. NewServer (which imports testing) is for tests; New plus
-// SetURL serves it anywhere else.
+// concurrent use. New builds it and SetURL records where it is served:
+// that is all `mcpgate demo` uses, so this package imports neither testing
+// nor httptest and the binary links neither. Tests call
+// fakegithubtest.NewServer(t, opts), which serves it on an httptest server
+// that closes when the test ends.
 package fakegithub

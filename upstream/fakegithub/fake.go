@@ -2,10 +2,8 @@ package fakegithub
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -72,7 +70,7 @@ type Counts struct {
 // data. It is an http.Handler and safe for concurrent use.
 type Fake struct {
 	// URL is the origin the fake is served at (no trailing slash). It is
-	// used for Link headers and html_url fields. NewServer sets it; callers
+	// used for Link headers and html_url fields. fakegithubtest.NewServer sets it; callers
 	// that serve the fake themselves call SetURL before serving. When empty,
 	// the request's Host is used.
 	URL string
@@ -96,7 +94,7 @@ type Fake struct {
 	buckets     map[string]*rateBucket
 }
 
-// New builds a fake that is not serving yet; serve it with httptest or an
+// New builds a fake that is not serving yet; serve it with an
 // http.Server and call SetURL with its origin.
 func New(opts Options) *Fake {
 	if opts.ClientID == "" {
@@ -138,17 +136,6 @@ func New(opts Options) *Fake {
 		f.seed()
 	}
 	f.mux = f.routes()
-	return f
-}
-
-// NewServer starts the fake on httptest.NewServer, sets URL and closes the
-// server when the test ends.
-func NewServer(t testing.TB, opts Options) *Fake {
-	t.Helper()
-	f := New(opts)
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	f.SetURL(srv.URL)
 	return f
 }
 

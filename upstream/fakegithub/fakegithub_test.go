@@ -20,6 +20,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 const callback = "http://127.0.0.1:9999/oauth/callback/github"
@@ -103,7 +104,7 @@ func retrieveCode(err error) string {
 }
 
 func TestOAuthFlowWithPKCE(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true})
 	cfg := oauthConfig(f, "repo", "user:email")
 	verifier := oauth2.GenerateVerifier()
 	q := authorize(t, cfg.AuthCodeURL("st-1", oauth2.S256ChallengeOption(verifier)))
@@ -143,7 +144,7 @@ func TestOAuthFlowWithPKCE(t *testing.T) {
 
 func TestExchangeErrors(t *testing.T) {
 	clk := newClock()
-	f := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true, Now: clk.Now})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, Now: clk.Now})
 	tests := []struct {
 		name    string
 		mutate  func(cfg *oauth2.Config, code, verifier *string)
@@ -186,7 +187,7 @@ func TestExchangeErrors(t *testing.T) {
 }
 
 func TestTokenEndpointFormats(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true})
 	cfg := oauthConfig(f)
 	code := authorize(t, cfg.AuthCodeURL("s")).Get("code")
 
@@ -273,7 +274,7 @@ func decide(t *testing.T, f *fakegithub.Fake, form url.Values) *http.Response {
 }
 
 func TestSignInPage(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	cfg := oauthConfig(f, "read:user")
 	ctx := t.Context()
 
@@ -325,7 +326,7 @@ func TestSignInPage(t *testing.T) {
 }
 
 func TestAuthorizeValidation(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true})
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	tests := []struct {
 		name       string
@@ -363,7 +364,7 @@ func TestAuthorizeValidation(t *testing.T) {
 
 func TestAppTokenRotationAndExpiry(t *testing.T) {
 	clk := newClock()
-	f := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true, TokenTTL: time.Hour, Now: clk.Now})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true, TokenTTL: time.Hour, Now: clk.Now})
 	cfg := oauthConfig(f)
 	ctx := t.Context()
 	verifier := oauth2.GenerateVerifier()
@@ -418,7 +419,7 @@ func TestAppTokenRotationAndExpiry(t *testing.T) {
 }
 
 func TestRefreshWithoutAppTokens(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	_, err := oauthConfig(f).TokenSource(t.Context(), &oauth2.Token{RefreshToken: "ghr_x"}).Token()
 	if retrieveCode(err) != "bad_refresh_token" {
 		t.Errorf("err = %v, want bad_refresh_token", err)
@@ -426,7 +427,7 @@ func TestRefreshWithoutAppTokens(t *testing.T) {
 }
 
 func TestRevokeAll(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true})
 	cfg := oauthConfig(f)
 	ctx := t.Context()
 	tok, err := cfg.Exchange(ctx, authorize(t, cfg.AuthCodeURL("s")).Get("code"))
@@ -453,7 +454,7 @@ func TestRevokeAll(t *testing.T) {
 func TestREST(t *testing.T) {
 	for _, enterprise := range []bool{false, true} {
 		t.Run("enterprise="+strconv.FormatBool(enterprise), func(t *testing.T) {
-			f := fakegithub.NewServer(t, fakegithub.Options{Enterprise: enterprise})
+			f := fakegithubtest.NewServer(t, fakegithub.Options{Enterprise: enterprise})
 			testREST(t, f)
 			// The other shape's path is not served.
 			wrong := f.URL + "/api/v3/user"
@@ -610,7 +611,7 @@ func testREST(t *testing.T, f *fakegithub.Fake) {
 			t.Fatalf("no title: %v, want 422 on title", err)
 		}
 		created, resp, err := hubot.Issues.Create(ctx, "mona", "spoon-knife", gh.CreateIssueRequest{
-			Title: "Typo in index.html", Body: gh.Ptr("It says 'Fork you'."), Labels: []string{"question", "typo"}, Assignees: []string{"mona"},
+			Title: "Typo in index.html", Body: new("It says 'Fork you'."), Labels: []string{"question", "typo"}, Assignees: []string{"mona"},
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -681,7 +682,7 @@ func testREST(t *testing.T, f *fakegithub.Fake) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, AppTokens: true})
 	cfg := oauthConfig(f)
 	ctx := context.Background()
 	var wg sync.WaitGroup

@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 func TestOrgMembership(t *testing.T) {
 	for _, enterprise := range []bool{false, true} {
-		f := fakegithub.NewServer(t, fakegithub.Options{Enterprise: enterprise})
+		f := fakegithubtest.NewServer(t, fakegithub.Options{Enterprise: enterprise})
 		ctx := t.Context()
 		tests := []struct {
 			name       string
@@ -47,7 +48,7 @@ func TestOrgMembership(t *testing.T) {
 }
 
 func TestOrgMembershipNonMemberAndRemoval(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	ctx := t.Context()
 	f.AddUser(fakegithub.User{Login: "octocat", Name: "Octo Cat"})
 	if err := f.AddOrg(fakegithub.Org{Login: "acme", Members: []string{"mona", "octocat"}, Teams: map[string][]string{"Core": {"mona", "octocat"}}}); err != nil {
@@ -99,7 +100,7 @@ func TestOrgMembershipNonMemberAndRemoval(t *testing.T) {
 
 func TestOrgRestrictsOAuthApps(t *testing.T) {
 	ctx := t.Context()
-	oauthApp := fakegithub.NewServer(t, fakegithub.Options{})
+	oauthApp := fakegithubtest.NewServer(t, fakegithub.Options{})
 	if err := oauthApp.AddOrg(fakegithub.Org{Login: "locked", Members: []string{"mona"}, RestrictOAuthApps: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +110,7 @@ func TestOrgRestrictsOAuthApps(t *testing.T) {
 	}
 
 	// GitHub App user tokens are governed by the app's permissions instead.
-	app := fakegithub.NewServer(t, fakegithub.Options{AppTokens: true})
+	app := fakegithubtest.NewServer(t, fakegithub.Options{AppTokens: true})
 	if err := app.AddOrg(fakegithub.Org{Login: "locked", Members: []string{"mona"}, RestrictOAuthApps: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,9 @@
 // what happened and that no token leaked.
 //
 // Everything is kept in memory behind one mutex; the fake is safe for
-// concurrent use. NewServer (which imports testing) is for tests; New plus
-// SetURL serves it anywhere else.
+// concurrent use. New builds it and SetURL records where it is served:
+// that is all `mcpgate demo` uses, so this package imports neither testing
+// nor httptest and the binary links neither. Tests call
+// fakeoidctest.NewServer(t, opts), which serves it on an httptest server
+// that closes when the test ends.
 package fakeoidc

@@ -2,11 +2,9 @@ package fakeoidc
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -108,7 +106,7 @@ type ClaimsMutator func(claims map[string]any)
 // concurrent use.
 type Fake struct {
 	// URL is the origin the fake is served at (no trailing slash), the
-	// base of its issuer and endpoints. NewServer sets it; callers that
+	// base of its issuer and endpoints. fakeoidctest.NewServer sets it; callers that
 	// serve the fake themselves call SetURL before serving.
 	URL string
 
@@ -133,7 +131,7 @@ type Fake struct {
 	keySerial int
 }
 
-// New builds a fake that is not serving yet; serve it with httptest or an
+// New builds a fake that is not serving yet; serve it with an
 // http.Server and call SetURL with its origin.
 func New(opts Options) *Fake {
 	if opts.ClientID == "" {
@@ -175,17 +173,6 @@ func New(opts Options) *Fake {
 	}
 	f.keys = []*signingKey{f.newKey()}
 	f.mux = f.routes()
-	return f
-}
-
-// NewServer starts the fake on httptest.NewServer, sets URL and closes the
-// server when the test ends.
-func NewServer(t testing.TB, opts Options) *Fake {
-	t.Helper()
-	f := New(opts)
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	f.SetURL(srv.URL)
 	return f
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
+	"github.com/mcpgate/mcpgate/upstream/fakeoidc/fakeoidctest"
 )
 
 const callback = "http://127.0.0.1:9999/oauth/callback/oidc"
@@ -83,7 +84,7 @@ func retrieveCode(err error) string {
 
 func TestDiscoveryAndIDToken(t *testing.T) {
 	clk := newClock()
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AutoApprove: true, Now: clk.Now})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AutoApprove: true, Now: clk.Now})
 	ctx := gooidc.ClientContext(t.Context(), http.DefaultClient)
 	p, err := gooidc.NewProvider(ctx, f.URL)
 	if err != nil {
@@ -162,7 +163,7 @@ func TestIssuerShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := fakeoidc.NewServer(t, tt.opts)
+			f := fakeoidctest.NewServer(t, tt.opts)
 			resp, err := http.Get(f.URL + "/.well-known/openid-configuration")
 			if err != nil {
 				t.Fatal(err)
@@ -185,7 +186,7 @@ func TestIssuerShapes(t *testing.T) {
 var pageRequest = regexp.MustCompile(`name="request" value="([^"]+)"`)
 
 func TestSignInPage(t *testing.T) {
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AppName: "mcpgate"})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AppName: "mcpgate"})
 	cfg := oauthConfig(f)
 	open := func(t *testing.T, extra ...oauth2.AuthCodeOption) string {
 		t.Helper()
@@ -245,7 +246,7 @@ func TestSignInPage(t *testing.T) {
 }
 
 func TestAuthorizeValidation(t *testing.T) {
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AutoApprove: true})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AutoApprove: true})
 	challenge := oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())
 	base := url.Values{
 		"client_id": {f.ClientID()}, "redirect_uri": {callback}, "response_type": {"code"}, "scope": {"openid email"},
@@ -294,7 +295,7 @@ func TestAuthorizeValidation(t *testing.T) {
 
 func TestTokenErrors(t *testing.T) {
 	clk := newClock()
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AutoApprove: true, Now: clk.Now})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AutoApprove: true, Now: clk.Now})
 	tests := []struct {
 		name    string
 		mutate  func(cfg *oauth2.Config, code, verifier *string)
@@ -368,7 +369,7 @@ func TestRefreshAndRevocation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.opts.AutoApprove = true
-			f := fakeoidc.NewServer(t, tt.opts)
+			f := fakeoidctest.NewServer(t, tt.opts)
 			cfg := oauthConfig(f)
 			ctx := t.Context()
 			code, verifier := login(t, cfg, "n")
@@ -436,7 +437,7 @@ func userinfoStatus(t *testing.T, f *fakeoidc.Fake, token string) int {
 }
 
 func TestUserInfoAccess(t *testing.T) {
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AutoApprove: true, NoRefreshTokens: true})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AutoApprove: true, NoRefreshTokens: true})
 	cfg := oauthConfig(f)
 	code, verifier := login(t, cfg, "n")
 	tok, err := cfg.Exchange(t.Context(), code, oauth2.VerifierOption(verifier))
@@ -464,7 +465,7 @@ func TestUserInfoAccess(t *testing.T) {
 }
 
 func TestKeysAndForgery(t *testing.T) {
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AutoApprove: true})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AutoApprove: true})
 	kids := func() []string {
 		resp, err := http.Get(f.URL + "/jwks")
 		if err != nil {
@@ -538,7 +539,7 @@ func TestKeysAndForgery(t *testing.T) {
 }
 
 func TestMultiTenantTokens(t *testing.T) {
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AutoApprove: true, MultiTenant: true, Users: []fakeoidc.User{
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AutoApprove: true, MultiTenant: true, Users: []fakeoidc.User{
 		{Subject: "a", TenantID: "t-1"}, {Subject: "b"},
 	}})
 	cfg := oauthConfig(f)

@@ -3,11 +3,13 @@ package github
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/urlcheck"
 )
 
 // DefaultScopes are the upstream scopes requested when Config.Scopes is
@@ -15,10 +17,16 @@ import (
 // identify the user.
 var DefaultScopes = []string{"repo", "read:user", "user:email"}
 
-const defaultTimeout = 15 * time.Second
+const (
+	defaultName    = "github"
+	defaultTimeout = 15 * time.Second
+)
 
 // Config is what New needs to build a Provider.
 type Config struct {
+	// Name is the provider's path segment (/oauth/callback/{Name}) and the
+	// prefix of its users' IDs; default "github". See upstream.ValidName.
+	Name string
 	// ClientID and ClientSecret are the OAuth App's or GitHub App's
 	// credentials.
 	ClientID, ClientSecret string
@@ -37,7 +45,7 @@ type Config struct {
 	// 15-second timeout.
 	HTTPClient *http.Client
 	// DisplayName overrides the name shown to people (default "GitHub",
-	// or "GitHub Enterprise (host)" for GHES); `mcpgate demo` uses it.
+	// or "GitHub Enterprise (host)" for GHES).
 	DisplayName string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -47,13 +55,16 @@ type Config struct {
 // github.com). Errors never quote the client secret.
 func (c Config) validate() (*url.URL, error) {
 	var errs []error
+	if c.Name != "" && !upstream.ValidName(c.Name) {
+		errs = append(errs, fmt.Errorf("name %q must be %s", c.Name, upstream.NameRule))
+	}
 	if strings.TrimSpace(c.ClientID) == "" {
 		errs = append(errs, errors.New("client ID is required"))
 	}
 	if c.ClientSecret == "" {
 		errs = append(errs, errors.New("client secret is required"))
 	}
-	if err := checkHTTPURL("redirect URL", c.RedirectURL); err != nil {
+	if _, err := urlcheck.HTTP("redirect URL", c.RedirectURL); err != nil {
 		errs = append(errs, err)
 	}
 	for _, s := range c.Scopes {
@@ -76,7 +87,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	if err := checkHTTPURL("base URL", raw); err != nil {
+	if _, err := urlcheck.HTTP("base URL", raw); err != nil {
 		return nil, err
 	}
 	u, _ := url.Parse(raw) // checked above
@@ -94,40 +105,4 @@ func parseBaseURL(raw string) (*url.URL, error) {
 		return nil, nil
 	}
 	return &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host)}, nil
-}
-
-// checkHTTPURL requires an absolute URL that is https, or http on a
-// loopback host.
-func checkHTTPURL(what, raw string) error {
-	if raw == "" {
-		return fmt.Errorf("%s is required", what)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("%s is not a valid URL", what)
-	}
-	switch {
-	case u.Host == "" || u.Hostname() == "":
-		return fmt.Errorf("%s %q must be absolute", what, raw)
-	case u.User != nil:
-		return fmt.Errorf("%s must not contain credentials", what)
-	case u.Fragment != "":
-		return fmt.Errorf("%s %q must not have a fragment", what, raw)
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return nil
-	case u.Scheme == "http":
-		return fmt.Errorf("%s %q must use https (http only for localhost)", what, raw)
-	default:
-		return fmt.Errorf("%s %q must be an http(s) URL", what, raw)
-	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

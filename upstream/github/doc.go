@@ -33,6 +33,17 @@
 // bad_refresh_token with HTTP 200; Refresh maps that (and invalid_grant)
 // to upstream.ErrRevoked so the grant can be ended.
 //
+// # API clients for a user
+//
+// NewUserClient builds the go-github client a tool call uses, from a
+// TokenSource: the token's keeper (mcpgate's upstream-token broker) stays
+// outside this package, which only sends the token and reports GitHub
+// refusing it. The client's transport pins the token to the API origin
+// (a redirect to another host, scheme or port goes without it) and, on a
+// 401, asks the source once for a replaced or refreshed token and retries
+// the request with it; when the source says the token is dead
+// (upstream.ErrRevoked) the 401 goes back to the caller.
+//
 // Token endpoint errors are reported by GitHub's error code and
 // description, never with the response body, and configuration errors
 // never quote the client secret.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
@@ -60,7 +61,7 @@ func newSetup(t *testing.T, enterprise bool, opts fakegithub.Options, scopes ...
 	t.Helper()
 	opts.Enterprise = enterprise
 	opts.AutoApprove = true
-	f := fakegithub.NewServer(t, opts)
+	f := fakegithubtest.NewServer(t, opts)
 	s := &setup{fake: f, rec: &recorder{}, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	cfg := github.Config{
 		ClientID:     f.ClientID(),
@@ -136,6 +137,8 @@ func TestNewValidation(t *testing.T) {
 		{"base with path", func(c *github.Config) { c.BaseURL = "https://ghe.example.com/github" }, "without path"},
 		{"base with credentials", func(c *github.Config) { c.BaseURL = "https://u:p@ghe.example.com" }, "must not contain credentials"},
 		{"bad scope", func(c *github.Config) { c.Scopes = []string{"repo user"} }, "not a single GitHub scope"},
+		{"configured name", func(c *github.Config) { c.Name = "github-corp" }, ""},
+		{"bad name", func(c *github.Config) { c.Name = "GitHub" }, `name "GitHub" must be 1 to 32 lower-case letters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -155,6 +158,25 @@ func TestNewValidation(t *testing.T) {
 				t.Errorf("error leaks the client secret: %v", err)
 			}
 		})
+	}
+}
+
+func TestName(t *testing.T) {
+	c := github.Config{ClientID: "id", ClientSecret: "s3cr3t-value", RedirectURL: "https://mcp.example.com/oauth/callback/ghe"}
+	tests := []struct{ name, display, wantName, wantDisplay string }{
+		{"", "", "github", "GitHub"},
+		{"ghe", "", "ghe", "GitHub"},
+		{"ghe", "Corp GitHub", "ghe", "Corp GitHub"},
+	}
+	for _, tt := range tests {
+		c.Name, c.DisplayName = tt.name, tt.display
+		p, err := github.New(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name() != tt.wantName || p.DisplayName() != tt.wantDisplay {
+			t.Errorf("Name %q, DisplayName %q: got %q, %q, want %q, %q", tt.name, tt.display, p.Name(), p.DisplayName(), tt.wantName, tt.wantDisplay)
+		}
 	}
 }
 
@@ -400,7 +422,7 @@ func TestRefreshWithoutRefreshToken(t *testing.T) {
 }
 
 func TestRefreshClientErrorIsNotRevoked(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{AppTokens: true})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{AppTokens: true})
 	p, err := github.New(github.Config{ClientID: f.ClientID(), ClientSecret: "nope", RedirectURL: callback, BaseURL: f.URL})
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/tokenresp"
 )
 
 const (
@@ -29,6 +29,7 @@ var (
 // Server) and builds API clients for their tokens.
 type Provider struct {
 	oauth      oauth2.Config
+	name       string
 	display    string // DisplayName override
 	host       string // GHES host; "" for github.com
 	web        string // web origin without trailing slash
@@ -48,7 +49,11 @@ func New(c Config) (*Provider, error) {
 		now:        c.Now,
 		apiBase:    githubAPI,
 		web:        githubWeb,
+		name:       c.Name,
 		display:    c.DisplayName,
+	}
+	if p.name == "" {
+		p.name = defaultName
 	}
 	if p.httpClient == nil {
 		p.httpClient = &http.Client{Timeout: defaultTimeout}
@@ -82,8 +87,8 @@ func New(c Config) (*Provider, error) {
 	return p, nil
 }
 
-// Name is the provider's path segment.
-func (p *Provider) Name() string { return "github" }
+// Name is the provider's path segment: Config.Name, default "github".
+func (p *Provider) Name() string { return p.name }
 
 // DisplayName is Config.DisplayName if set, else "GitHub", or "GitHub
 // Enterprise (host)" for GHES.
@@ -125,7 +130,7 @@ func (p *Provider) Exchange(ctx context.Context, code, codeVerifier, nonce strin
 	requested := p.now()
 	tok, err := p.oauth.Exchange(p.clientContext(ctx), code, oauth2.VerifierOption(codeVerifier))
 	if err != nil {
-		return upstream.Identity{}, upstream.Token{}, fmt.Errorf("github: exchange authorization code: %w", describe(err))
+		return upstream.Identity{}, upstream.Token{}, fmt.Errorf("github: exchange authorization code: %w", tokenresp.Describe(err))
 	}
 	t := p.convert(tok, requested, nil)
 	id, err := p.identify(ctx, t.AccessToken)
@@ -157,7 +162,7 @@ func (p *Provider) Refresh(ctx context.Context, t upstream.Token) (upstream.Toke
 		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && revokedCode(re) {
 			return upstream.Token{}, fmt.Errorf("github: refresh rejected (%s): %w", re.ErrorCode, upstream.ErrRevoked)
 		}
-		return upstream.Token{}, fmt.Errorf("github: refresh token: %w", describe(err))
+		return upstream.Token{}, fmt.Errorf("github: refresh token: %w", tokenresp.Describe(err))
 	}
 	return p.convert(tok, requested, t.Scopes), nil
 }
@@ -172,38 +177,6 @@ func revokedCode(re *oauth2.RetrieveError) bool {
 	}
 	return false
 }
-
-// describe turns a token endpoint error into a message without the
-// response body, naming GitHub's error code.
-func describe(err error) error {
-	re, ok := errors.AsType[*oauth2.RetrieveError](err)
-	if !ok {
-		return err
-	}
-	if re.ErrorCode == "" {
-		status := "no response"
-		if re.Response != nil {
-			status = re.Response.Status
-		}
-		return fmt.Errorf("token endpoint answered %s", status)
-	}
-	msg := re.ErrorCode
-	if re.ErrorDescription != "" {
-		msg += ": " + re.ErrorDescription
-	}
-	return &tokenError{code: re.ErrorCode, msg: msg, err: err}
-}
-
-// tokenError keeps GitHub's error code visible and the RetrieveError
-// reachable with errors.As.
-type tokenError struct {
-	code string
-	msg  string
-	err  error
-}
-
-func (e *tokenError) Error() string { return e.msg }
-func (e *tokenError) Unwrap() error { return e.err }
 
 // convert maps an oauth2 token to upstream.Token. GitHub sends
 // refresh_token_expires_in (seconds) and scope (comma separated) as extra
@@ -222,12 +195,12 @@ func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string
 	// asked for JSON, and then expires_in is among the extra fields.
 	if tok.ExpiresIn > 0 {
 		t.Expiry = requested.Add(time.Duration(tok.ExpiresIn) * time.Second)
-	} else if secs, ok := seconds(tok.Extra("expires_in")); ok && secs > 0 {
+	} else if secs, ok := tokenresp.Seconds(tok.Extra("expires_in")); ok && secs > 0 {
 		t.Expiry = requested.Add(time.Duration(secs) * time.Second)
 	} else {
 		t.Expiry = tok.Expiry
 	}
-	if secs, ok := seconds(tok.Extra("refresh_token_expires_in")); ok && secs > 0 {
+	if secs, ok := tokenresp.Seconds(tok.Extra("refresh_token_expires_in")); ok && secs > 0 {
 		t.RefreshExpiry = requested.Add(time.Duration(secs) * time.Second)
 	}
 	if raw, ok := tok.Extra("scope").(string); ok {
@@ -239,21 +212,6 @@ func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string
 		}
 	}
 	return t
-}
-
-func seconds(v any) (int64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return int64(n), true
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case string:
-		i, err := strconv.ParseInt(n, 10, 64)
-		return i, err == nil
-	}
-	return 0, false
 }
 
 func (p *Provider) clientContext(ctx context.Context) context.Context {

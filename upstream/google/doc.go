@@ -2,7 +2,9 @@
 // for https://accounts.google.com. It asks for openid, email and profile
 // with the authorization code flow, an S256 PKCE challenge (RFC 7636) and
 // a nonce (OpenID Connect Core 1.0 §3.1.2.1), and validates the ID token
-// as Core §3.1.3.7 requires (see package oidc).
+// as Core §3.1.3.7 requires (see package oidc). It is named "google" and
+// shown as "Google" unless Config.Name and Config.DisplayName say
+// otherwise (a second Google client, a label of the operator's choice).
 //
 // # Refresh tokens
 //

@@ -14,6 +14,11 @@ const Issuer = "https://accounts.google.com"
 
 // Config is what New needs to build the Google provider.
 type Config struct {
+	// Name is the provider's path segment (/oauth/callback/{Name}) and the
+	// prefix of its users' IDs; default "google".
+	Name string
+	// DisplayName is shown to people; default "Google".
+	DisplayName string
 	// ClientID and ClientSecret are the OAuth client's credentials from
 	// the Google Cloud console (a "Web application" client).
 	ClientID, ClientSecret string
@@ -40,8 +45,9 @@ type Config struct {
 }
 
 // New validates c, reads Google's discovery document and returns an OIDC
-// provider named "google", shown as "Google", that asks for the scopes
-// openid, email and profile.
+// provider named Config.Name (default "google"), shown as
+// Config.DisplayName (default "Google"), that asks for the scopes openid,
+// email and profile.
 func New(ctx context.Context, c Config) (*oidc.Provider, error) {
 	issuer := c.IssuerURL
 	if issuer == "" {
@@ -57,9 +63,16 @@ func New(ctx context.Context, c Config) (*oidc.Provider, error) {
 	if c.HostedDomain != "" {
 		extra["hd"] = c.HostedDomain
 	}
+	name, display := c.Name, c.DisplayName
+	if name == "" {
+		name = "google"
+	}
+	if display == "" {
+		display = "Google"
+	}
 	p, err := oidc.New(ctx, oidc.Config{
-		Name:            "google",
-		DisplayName:     "Google",
+		Name:            name,
+		DisplayName:     display,
 		IssuerURL:       issuer,
 		ClientID:        c.ClientID,
 		ClientSecret:    c.ClientSecret,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
+	"github.com/mcpgate/mcpgate/upstream/fakeoidc/fakeoidctest"
 	"github.com/mcpgate/mcpgate/upstream/google"
 	"github.com/mcpgate/mcpgate/upstream/oidc"
 )
@@ -28,7 +29,7 @@ var workspaceUsers = []fakeoidc.User{
 // rotate) and a provider for it.
 func newGoogle(t *testing.T, subject string, edit func(*google.Config)) (*fakeoidc.Fake, *oidc.Provider) {
 	t.Helper()
-	f := fakeoidc.NewServer(t, fakeoidc.Options{
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{
 		AutoApprove: true, Users: workspaceUsers, DefaultSubject: subject, NoRefreshRotation: true,
 	})
 	cfg := google.Config{ClientID: f.ClientID(), ClientSecret: f.ClientSecret(), RedirectURL: callback, IssuerURL: f.URL}
@@ -145,10 +146,17 @@ func TestHostedDomain(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || id.Subject != tt.subject || claims.HostedDomain != "corp.example" {
+			if err != nil || id.Subject != tt.subject || claims.HostedDomain != "corp.example" || id.HostedDomain != "corp.example" {
 				t.Errorf("login: %+v %+v %v", id, claims, err)
 			}
 		})
+	}
+}
+
+func TestConfiguredName(t *testing.T) {
+	_, p := newGoogle(t, "111111111111111111111", func(c *google.Config) { c.Name, c.DisplayName = "workspace", "Corp Google" })
+	if p.Name() != "workspace" || p.DisplayName() != "Corp Google" {
+		t.Errorf("name %q display %q, want workspace and Corp Google", p.Name(), p.DisplayName())
 	}
 }
 

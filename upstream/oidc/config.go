@@ -3,13 +3,14 @@ package oidc
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/urlcheck"
 )
 
 // DefaultScopes are the scopes requested when Config.Scopes is empty.
@@ -31,11 +32,6 @@ var reservedParams = []string{
 	"state", "nonce", "code_challenge", "code_challenge_method",
 	"request", "request_uri",
 }
-
-var (
-	namePattern   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
-	domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
-)
 
 // Config is what New needs to build a Provider.
 type Config struct {
@@ -99,13 +95,15 @@ type Config struct {
 }
 
 // validate checks c and returns the parsed issuer URL. It collects every
-// problem; errors never quote the client secret.
+// problem; errors never quote the client secret. Its branches are one
+// check per field, in a row (a checklist, not nested logic), so it stays
+// one function that reads top to bottom.
 func (c Config) validate() (*url.URL, error) {
 	var errs []error
-	if c.Name != "" && !namePattern.MatchString(c.Name) {
-		errs = append(errs, fmt.Errorf("name %q must be 1 to 32 lower-case letters, digits or dashes, starting with a letter", c.Name))
+	if c.Name != "" && !upstream.ValidName(c.Name) {
+		errs = append(errs, fmt.Errorf("name %q must be %s", c.Name, upstream.NameRule))
 	}
-	issuer, err := checkHTTPURL("issuer URL", c.IssuerURL)
+	issuer, err := urlcheck.HTTP("issuer URL", c.IssuerURL)
 	if err != nil {
 		errs = append(errs, err)
 	} else if issuer.RawQuery != "" {
@@ -117,7 +115,7 @@ func (c Config) validate() (*url.URL, error) {
 	if c.ClientSecret == "" {
 		errs = append(errs, errors.New("client secret is required"))
 	}
-	if _, err := checkHTTPURL("redirect URL", c.RedirectURL); err != nil {
+	if _, err := urlcheck.HTTP("redirect URL", c.RedirectURL); err != nil {
 		errs = append(errs, err)
 	}
 	for _, s := range c.Scopes {
@@ -133,7 +131,7 @@ func (c Config) validate() (*url.URL, error) {
 			errs = append(errs, fmt.Errorf("extra authorization parameter %q is set by mcpgate and cannot be configured", k))
 		}
 	}
-	if c.HostedDomain != "" && !domainPattern.MatchString(c.HostedDomain) {
+	if c.HostedDomain != "" && !upstream.ValidDomain(c.HostedDomain) {
 		errs = append(errs, fmt.Errorf("hosted domain %q is not a lower-case domain name", c.HostedDomain))
 	}
 	for _, t := range c.AllowedTenants {
@@ -161,40 +159,4 @@ func (c Config) scopes() []string {
 		}
 	}
 	return out
-}
-
-// checkHTTPURL requires an absolute URL that is https, or http on a
-// loopback host, without credentials or fragment.
-func checkHTTPURL(what, raw string) (*url.URL, error) {
-	if raw == "" {
-		return nil, fmt.Errorf("%s is required", what)
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a valid URL", what)
-	}
-	switch {
-	case u.Host == "" || u.Hostname() == "":
-		return nil, fmt.Errorf("%s %q must be absolute", what, raw)
-	case u.User != nil:
-		return nil, fmt.Errorf("%s must not contain credentials", what)
-	case u.Fragment != "":
-		return nil, fmt.Errorf("%s %q must not have a fragment", what, raw)
-	case u.Scheme == "https":
-		return u, nil
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
-		return u, nil
-	case u.Scheme == "http":
-		return nil, fmt.Errorf("%s %q must use https (http only for localhost)", what, raw)
-	default:
-		return nil, fmt.Errorf("%s %q must be an http(s) URL", what, raw)
-	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

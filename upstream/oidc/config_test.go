@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
+	"github.com/mcpgate/mcpgate/upstream/fakeoidc/fakeoidctest"
 	"github.com/mcpgate/mcpgate/upstream/oidc"
 )
 
@@ -117,7 +118,7 @@ func TestIssuerMismatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := fakeoidc.NewServer(t, tt.opts)
+			f := fakeoidctest.NewServer(t, tt.opts)
 			_, err := oidc.New(t.Context(), oidc.Config{IssuerURL: f.URL, ClientID: f.ClientID(), ClientSecret: f.ClientSecret(), RedirectURL: callback})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("New: %v, want %q", err, tt.want)
@@ -255,7 +256,7 @@ func TestDiscoveryDocumentChecked(t *testing.T) {
 	}
 
 	// No discovery document at all.
-	f := fakeoidc.NewServer(t, fakeoidc.Options{})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{})
 	_, err := oidc.New(t.Context(), oidc.Config{IssuerURL: f.URL + "/nothing-here", ClientID: "c", ClientSecret: secretValue, RedirectURL: callback})
 	if err == nil || !strings.Contains(err.Error(), "discovery at") || strings.Contains(err.Error(), secretValue) {
 		t.Errorf("missing document: %v", err)
@@ -265,7 +266,7 @@ func TestDiscoveryDocumentChecked(t *testing.T) {
 func TestClientSecretPost(t *testing.T) {
 	// An issuer that supports only client_secret_post gets the secret in
 	// the body; the fake accepts either, so the login must work.
-	f := fakeoidc.NewServer(t, fakeoidc.Options{AutoApprove: true})
+	f := fakeoidctest.NewServer(t, fakeoidc.Options{AutoApprove: true})
 	base := discoveryServer(t, func(string) map[string]any {
 		return map[string]any{
 			"issuer":                                f.URL,

@@ -49,11 +49,11 @@
 // issuer does not vouch for. (Entra ID sends no email_verified: its
 // addresses are never verified here.)
 //
-// upstream.Identity has no room for provider-specific claims, so
-// ExchangeClaims returns them beside it as Claims: the hosted domain
-// (Google's "hd"), the tenant (Entra's "tid") and "groups". Exchange is
-// ExchangeClaims without them. Config.HostedDomain and
-// Config.AllowedTenants are enforced inside the exchange and refuse the
+// ExchangeClaims returns the provider-specific claims beside the identity
+// as Claims: the hosted domain (Google's "hd", also set on
+// upstream.Identity.HostedDomain), the tenant (Entra's "tid") and
+// "groups". Exchange is ExchangeClaims without them. Config.HostedDomain
+// and Config.AllowedTenants are enforced inside the exchange and refuse the
 // login with upstream.ErrDenied.
 //
 // # Entra ID multi-tenant

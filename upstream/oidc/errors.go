@@ -7,7 +7,6 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
-	"golang.org/x/oauth2"
 )
 
 // ErrIDToken means the issuer's ID token failed validation (OpenID
@@ -65,36 +64,4 @@ func verifyError(err error) error {
 		reason = "verification failed"
 	}
 	return &idTokenError{reason: reason, cause: err}
-}
-
-// tokenError keeps the issuer's error code visible and the
-// *oauth2.RetrieveError reachable with errors.As, without the response
-// body.
-type tokenError struct {
-	msg string
-	err error
-}
-
-func (e *tokenError) Error() string { return e.msg }
-func (e *tokenError) Unwrap() error { return e.err }
-
-// describe turns a token endpoint error into a message that names the
-// RFC 6749 §5.2 error code and description but not the response body.
-func describe(err error) error {
-	re, ok := errors.AsType[*oauth2.RetrieveError](err)
-	if !ok {
-		return err
-	}
-	if re.ErrorCode == "" {
-		status := "no response"
-		if re.Response != nil {
-			status = re.Response.Status
-		}
-		return &tokenError{msg: "token endpoint answered " + status, err: err}
-	}
-	msg := re.ErrorCode
-	if re.ErrorDescription != "" {
-		msg += ": " + re.ErrorDescription
-	}
-	return &tokenError{msg: msg, err: err}
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/tokenresp"
 )
 
 // Claims are the validated ID token claims (completed from the userinfo
@@ -102,7 +103,7 @@ func (p *Provider) ExchangeClaims(ctx context.Context, code, codeVerifier, nonce
 	ctx = p.clientContext(ctx)
 	tok, err := p.oauth.Exchange(ctx, code, opts...)
 	if err != nil {
-		return noID, noTok, noClaims, fmt.Errorf("%s: exchange authorization code: %w", p.name, describe(err))
+		return noID, noTok, noClaims, fmt.Errorf("%s: exchange authorization code: %w", p.name, tokenresp.Describe(err))
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
@@ -143,6 +144,7 @@ func (p *Provider) ExchangeClaims(ctx context.Context, code, codeVerifier, nonce
 		Email:         claims.Email,
 		EmailVerified: claims.EmailVerified,
 		Name:          rc.Name,
+		HostedDomain:  rc.HostedDomain,
 	}
 	return id, p.convert(tok, requested, p.oauth.Scopes), claims, nil
 }

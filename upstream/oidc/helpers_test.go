@@ -13,6 +13,7 @@ import (
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/fakeoidc"
+	"github.com/mcpgate/mcpgate/upstream/fakeoidc/fakeoidctest"
 	"github.com/mcpgate/mcpgate/upstream/oidc"
 )
 
@@ -36,7 +37,7 @@ func newSetup(t *testing.T, opts fakeoidc.Options, edit func(*oidc.Config)) *set
 	clk := newClock()
 	opts.AutoApprove = true
 	opts.Now = clk.Now
-	f := fakeoidc.NewServer(t, opts)
+	f := fakeoidctest.NewServer(t, opts)
 	cfg := oidc.Config{
 		IssuerURL:    f.URL,
 		ClientID:     f.ClientID(),

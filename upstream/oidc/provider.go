@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/urlcheck"
 )
 
 var (
@@ -169,12 +170,12 @@ func (d discovery) check() error {
 		{"token_endpoint", d.TokenURL},
 		{"jwks_uri", d.JWKSURL},
 	} {
-		if _, err := checkHTTPURL(e.name, e.url); err != nil {
+		if _, err := urlcheck.HTTP(e.name, e.url); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if d.UserInfoURL != "" {
-		if _, err := checkHTTPURL("userinfo_endpoint", d.UserInfoURL); err != nil {
+		if _, err := urlcheck.HTTP("userinfo_endpoint", d.UserInfoURL); err != nil {
 			errs = append(errs, err)
 		}
 	}

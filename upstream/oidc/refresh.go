@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/upstream"
+	"github.com/mcpgate/mcpgate/upstream/internal/tokenresp"
 )
 
 // Refresh uses the refresh token (RFC 6749 §6) for a new access token.
@@ -41,7 +41,7 @@ func (p *Provider) Refresh(ctx context.Context, t upstream.Token) (upstream.Toke
 		if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.ErrorCode == "invalid_grant" {
 			return upstream.Token{}, fmt.Errorf("%s: refresh rejected (%s): %w", p.name, re.ErrorCode, upstream.ErrRevoked)
 		}
-		return upstream.Token{}, fmt.Errorf("%s: refresh token: %w", p.name, describe(err))
+		return upstream.Token{}, fmt.Errorf("%s: refresh token: %w", p.name, tokenresp.Describe(err))
 	}
 	next := p.convert(tok, requested, t.Scopes)
 	if next.RefreshToken == "" || next.RefreshToken == t.RefreshToken {
@@ -69,24 +69,11 @@ func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string
 	if tok.ExpiresIn > 0 {
 		t.Expiry = requested.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}
-	if secs, ok := seconds(tok.Extra("refresh_expires_in")); ok && secs > 0 {
+	if secs, ok := tokenresp.Seconds(tok.Extra("refresh_expires_in")); ok && secs > 0 {
 		t.RefreshExpiry = requested.Add(time.Duration(secs) * time.Second)
 	}
 	if raw, ok := tok.Extra("scope").(string); ok && strings.TrimSpace(raw) != "" {
 		t.Scopes = strings.Fields(raw)
 	}
 	return t
-}
-
-func seconds(v any) (int64, bool) {
-	switch n := v.(type) {
-	case float64:
-		return int64(n), true
-	case int64:
-		return n, true
-	case string:
-		i, err := strconv.ParseInt(n, 10, 64)
-		return i, err == nil
-	}
-	return 0, false
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -107,7 +107,7 @@ func TestProvidersYAMLIsStrict(t *testing.T) {
 func TestValidateProviderList(t *testing.T) {
 	const secret = "s3cr3t-value-never-printed"
 	entry := func(mutate func(*ProviderConfig)) ProviderConfig {
-		p := ProviderConfig{Type: "oidc", Name: "okta", IssuerURL: "https://example.okta.com", ClientID: "c", ClientSecret: newSecret(secret)}
+		p := ProviderConfig{Type: "oidc", Name: "okta", IssuerURL: "https://example.okta.com", ClientID: "c", ClientSecret: NewSecret(secret)}
 		if mutate != nil {
 			mutate(&p)
 		}
@@ -121,7 +121,7 @@ func TestValidateProviderList(t *testing.T) {
 	}{
 		{name: "valid", providers: []ProviderConfig{entry(nil)}},
 		{name: "list only", noGitHub: true, providers: []ProviderConfig{entry(nil)}},
-		{name: "no type", providers: []ProviderConfig{{Name: "x", ClientID: "c", ClientSecret: newSecret(secret)}},
+		{name: "no type", providers: []ProviderConfig{{Name: "x", ClientID: "c", ClientSecret: NewSecret(secret)}},
 			want: []string{"providers entry 1: type is required"}},
 		{name: "unknown type", providers: []ProviderConfig{entry(func(p *ProviderConfig) { p.Type = "saml" })},
 			want: []string{`providers entry 1: type "saml" is not one of`}},
@@ -129,7 +129,7 @@ func TestValidateProviderList(t *testing.T) {
 			want: []string{"providers entry 1 (okta): client_id is empty", "redirect URI http://localhost:8080/oauth/callback/okta", "client_secret is empty"}},
 		{name: "name", providers: []ProviderConfig{entry(func(p *ProviderConfig) { p.Name = "Okta_1" })},
 			want: []string{`name "Okta_1" must be 1 to 32 lower-case letters`}},
-		{name: "duplicate of the github section", providers: []ProviderConfig{{Type: "github", ClientID: "c", ClientSecret: newSecret(secret)}},
+		{name: "duplicate of the github section", providers: []ProviderConfig{{Type: "github", ClientID: "c", ClientSecret: NewSecret(secret)}},
 			want: []string{`providers entry 1 (github): the provider name "github" is already used by GITHUB_CLIENT_ID`}},
 		{name: "duplicate within the list", providers: []ProviderConfig{entry(nil), entry(nil)},
 			want: []string{`providers entry 2 (okta): the provider name "okta" is already used by providers entry 1 (okta)`}},
@@ -140,9 +140,9 @@ func TestValidateProviderList(t *testing.T) {
 		{name: "loopback http issuer", providers: []ProviderConfig{entry(func(p *ProviderConfig) { p.IssuerURL = "http://127.0.0.1:9999" })}},
 		{name: "settings of other types", providers: []ProviderConfig{
 			entry(func(p *ProviderConfig) { p.BaseURL = "https://github.example.com" }),
-			{Type: "github", Name: "ghes", ClientID: "c", ClientSecret: newSecret(secret), IssuerURL: "https://x.example", HostedDomain: "example.com",
+			{Type: "github", Name: "ghes", ClientID: "c", ClientSecret: NewSecret(secret), IssuerURL: "https://x.example", HostedDomain: "example.com",
 				ExtraAuthParams: map[string]string{"a": "b"}, SkipIssuerCheck: true, AllowedTenants: []string{"t"}},
-			{Type: "google", Name: "g", ClientID: "c", ClientSecret: newSecret(secret), Scopes: []string{"openid"}},
+			{Type: "google", Name: "g", ClientID: "c", ClientSecret: NewSecret(secret), Scopes: []string{"openid"}},
 		}, want: []string{
 			"providers entry 1 (okta): base_url applies to type github only",
 			"providers entry 2 (ghes): issuer_url applies to type oidc and google only",
@@ -159,7 +159,7 @@ func TestValidateProviderList(t *testing.T) {
 				p.AllowedTenants = []string{"{tenantid}"}
 				p.DisplayName = strings.Repeat("x", 65)
 			}),
-			{Type: "github", Name: "ghes", ClientID: "c", ClientSecret: newSecret(secret), BaseURL: "https://github.example.com/path", Scopes: []string{"repo,user"}},
+			{Type: "github", Name: "ghes", ClientID: "c", ClientSecret: NewSecret(secret), BaseURL: "https://github.example.com/path", Scopes: []string{"repo,user"}},
 		}, want: []string{
 			`providers entry 1 (okta): scopes entry 2 is not a valid scope name`,
 			`providers entry 1 (okta): hosted_domain must be a lower-case domain name`,
@@ -201,7 +201,7 @@ func TestValidateProviderList(t *testing.T) {
 
 func TestValidateGoogleHostedDomainVariable(t *testing.T) {
 	cfg := validConfig()
-	cfg.Google = GoogleConfig{ClientID: "g", ClientSecret: newSecret("s"), HostedDomain: "Example.COM"}
+	cfg.Google = GoogleConfig{ClientID: "g", ClientSecret: NewSecret("s"), HostedDomain: "Example.COM"}
 	err := cfg.Validate()
 	if err == nil || !strings.Contains(err.Error(), "GOOGLE_HOSTED_DOMAIN must be a lower-case domain name") {
 		t.Fatalf("Validate = %v", err)
@@ -224,7 +224,7 @@ func TestValidateAllow(t *testing.T) {
 		{name: "hosted domains without Google", allow: AllowConfig{GoogleHostedDomains: []string{"example.com"}},
 			want: []string{"allow.google_hosted_domains needs a Google provider"}},
 		{name: "hosted domains with Google", allow: AllowConfig{GoogleHostedDomains: []string{"example.com"}},
-			providers: []ProviderConfig{{Type: "google", ClientID: "c", ClientSecret: newSecret("s")}}},
+			providers: []ProviderConfig{{Type: "google", ClientID: "c", ClientSecret: NewSecret("s")}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,7 +249,7 @@ func TestValidateAllow(t *testing.T) {
 	// GitHub rules without any GitHub provider.
 	cfg := validConfig()
 	cfg.GitHub.ClientID, cfg.GitHub.ClientSecret = "", Secret{}
-	cfg.Providers = []ProviderConfig{{Type: "google", ClientID: "c", ClientSecret: newSecret("s")}}
+	cfg.Providers = []ProviderConfig{{Type: "google", ClientID: "c", ClientSecret: NewSecret("s")}}
 	cfg.Allow = AllowConfig{GitHubOrgs: []string{"my-org"}}
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "allow.github_orgs and allow.github_teams need a GitHub provider") {
 		t.Fatalf("Validate = %v", err)
@@ -259,7 +259,7 @@ func TestValidateAllow(t *testing.T) {
 // TestConfigExampleProvidersAndAllow checks that the commented providers
 // and allow examples of config.example.yaml are valid once uncommented.
 func TestConfigExampleProvidersAndAllow(t *testing.T) {
-	src, err := os.ReadFile("../../config.example.yaml")
+	src, err := os.ReadFile("../../../../config.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +282,7 @@ func TestConfigExampleProvidersAndAllow(t *testing.T) {
 		t.Fatalf("the examples do not load: %v\n%s", err, yaml.String())
 	}
 	// The users example names google: add a Google provider as well.
-	cfg.Google = GoogleConfig{ClientID: "g", ClientSecret: newSecret("g-secret")}
+	cfg.Google = GoogleConfig{ClientID: "g", ClientSecret: NewSecret("g-secret")}
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("the examples do not validate: %v\n%s", err, yaml.String())
 	}

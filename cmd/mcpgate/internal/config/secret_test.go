@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"bytes"
@@ -26,28 +26,28 @@ func leakyConfigs() (map[string]*Config, []string) {
 		"sentinel-sentinelpw-LEAK6",
 		"cluster-password-LEAK7",
 	}
-	full := defaultConfig()
-	full.Secret = newSecret(secrets[0])
-	full.PreviousSecrets = []Secret{newSecret(secrets[1])}
+	full := Default()
+	full.Secret = NewSecret(secrets[0])
+	full.PreviousSecrets = []Secret{NewSecret(secrets[1])}
 	full.GitHub.ClientID = "gh-id"
-	full.GitHub.ClientSecret = newSecret(secrets[3])
-	full.Google = GoogleConfig{ClientID: "g-id", ClientSecret: newSecret(secrets[4])}
-	full.OIDC = OIDCConfig{IssuerURL: "https://issuer.example.com", ClientID: "o-id", ClientSecret: newSecret(secrets[5])}
-	full.Redis.URL = newSecret("rediss://mcpgate:" + secrets[6] + "@redis.example.com:6380/0?dial_timeout=2s")
+	full.GitHub.ClientSecret = NewSecret(secrets[3])
+	full.Google = GoogleConfig{ClientID: "g-id", ClientSecret: NewSecret(secrets[4])}
+	full.OIDC = OIDCConfig{IssuerURL: "https://issuer.example.com", ClientID: "o-id", ClientSecret: NewSecret(secrets[5])}
+	full.Redis.URL = NewSecret("rediss://mcpgate:" + secrets[6] + "@redis.example.com:6380/0?dial_timeout=2s")
 
-	invalid := defaultConfig()
-	invalid.Secret = newSecret(secrets[2])
-	invalid.PreviousSecrets = []Secret{newSecret(secrets[2]), newSecret(secrets[3])}
-	invalid.GitHub.ClientSecret = newSecret(secrets[3]) // without ID
-	invalid.Google.ClientSecret = newSecret(secrets[4]) // without ID
-	invalid.OIDC.ClientSecret = newSecret(secrets[5])   // without the rest
-	invalid.Redis.URL = newSecret("redis://u:" + secrets[6] + "@localhost:6379/notadb")
-	invalid.Redis.Sentinel = SentinelConfig{Password: newSecret(secrets[7]), SentinelPassword: newSecret(secrets[8])}
-	invalid.Redis.Cluster = ClusterConfig{Password: newSecret(secrets[9])}
+	invalid := Default()
+	invalid.Secret = NewSecret(secrets[2])
+	invalid.PreviousSecrets = []Secret{NewSecret(secrets[2]), NewSecret(secrets[3])}
+	invalid.GitHub.ClientSecret = NewSecret(secrets[3]) // without ID
+	invalid.Google.ClientSecret = NewSecret(secrets[4]) // without ID
+	invalid.OIDC.ClientSecret = NewSecret(secrets[5])   // without the rest
+	invalid.Redis.URL = NewSecret("redis://u:" + secrets[6] + "@localhost:6379/notadb")
+	invalid.Redis.Sentinel = SentinelConfig{Password: NewSecret(secrets[7]), SentinelPassword: NewSecret(secrets[8])}
+	invalid.Redis.Cluster = ClusterConfig{Password: NewSecret(secrets[9])}
 
 	unparsable := validConfig()
-	unparsable.Secret = newSecret(testSecret)
-	unparsable.Redis.URL = newSecret("redis://u:" + secrets[6] + "%zz@localhost:6379")
+	unparsable.Secret = NewSecret(testSecret)
+	unparsable.Redis.URL = NewSecret("redis://u:" + secrets[6] + "%zz@localhost:6379")
 
 	return map[string]*Config{"full": full, "invalid": invalid, "unparsable redis url": unparsable}, secrets
 }
@@ -147,7 +147,7 @@ func TestSecretBytes(t *testing.T) {
 		{"garbage", "not a secret at all, not at all, no", 0},
 	}
 	for _, tt := range tests {
-		if got := newSecret(tt.value).Bytes(); len(got) != tt.want {
+		if got := NewSecret(tt.value).Bytes(); len(got) != tt.want {
 			t.Errorf("%s: Bytes() has %d bytes, want %d", tt.name, len(got), tt.want)
 		}
 	}

@@ -1,13 +1,13 @@
-package main
+package config
 
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 
+	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
 	"github.com/mcpgate/mcpgate/upstream/github"
 	"github.com/mcpgate/mcpgate/upstream/google"
@@ -32,9 +32,9 @@ import (
 
 // Provider types.
 const (
-	providerGitHub = "github"
-	providerGoogle = "google"
-	providerOIDC   = "oidc"
+	TypeGitHub = "github"
+	TypeGoogle = "google"
+	TypeOIDC   = "oidc"
 )
 
 // ProviderConfig is one identity provider of the providers list.
@@ -83,6 +83,11 @@ type ProviderConfig struct {
 	origin string
 }
 
+// Origin names where the entry came from: the environment variable of a
+// GITHUB_*, GOOGLE_* or OIDC_* section ("GITHUB_CLIENT_ID"), or
+// "providers entry N (NAME)".
+func (p ProviderConfig) Origin() string { return p.origin }
+
 // AllowConfig is the allowlist (package upstream/allow): nothing set
 // admits everyone who can sign in; otherwise a person is admitted when ANY
 // rule admits them.
@@ -130,19 +135,19 @@ func (c *Config) IdentityProviders() []ProviderConfig {
 	var out []ProviderConfig
 	if gh := c.GitHub; gh.ClientID != "" || !gh.ClientSecret.IsZero() {
 		out = append(out, ProviderConfig{
-			Type: providerGitHub, Name: providerGitHub, ClientID: gh.ClientID, ClientSecret: gh.ClientSecret,
+			Type: TypeGitHub, Name: TypeGitHub, ClientID: gh.ClientID, ClientSecret: gh.ClientSecret,
 			BaseURL: gh.BaseURL, Scopes: slices.Clone(gh.Scopes), origin: "GITHUB_CLIENT_ID",
 		})
 	}
 	if g := c.Google; g.ClientID != "" || !g.ClientSecret.IsZero() {
 		out = append(out, ProviderConfig{
-			Type: providerGoogle, Name: providerGoogle, ClientID: g.ClientID, ClientSecret: g.ClientSecret,
+			Type: TypeGoogle, Name: TypeGoogle, ClientID: g.ClientID, ClientSecret: g.ClientSecret,
 			IssuerURL: google.Issuer, HostedDomain: g.HostedDomain, origin: "GOOGLE_CLIENT_ID",
 		})
 	}
 	if o := c.OIDC; o.IssuerURL != "" || o.ClientID != "" || !o.ClientSecret.IsZero() {
 		out = append(out, ProviderConfig{
-			Type: providerOIDC, Name: providerOIDC, DisplayName: o.DisplayName, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
+			Type: TypeOIDC, Name: TypeOIDC, DisplayName: o.DisplayName, ClientID: o.ClientID, ClientSecret: o.ClientSecret,
 			IssuerURL: o.IssuerURL, origin: "OIDC_ISSUER_URL",
 		})
 	}
@@ -153,14 +158,14 @@ func (c *Config) IdentityProviders() []ProviderConfig {
 			p.Name = p.Type
 		}
 		switch p.Type {
-		case providerGitHub:
+		case TypeGitHub:
 			if p.BaseURL == "" {
 				p.BaseURL = defaultGitHubBaseURL
 			}
 			if len(p.Scopes) == 0 {
 				p.Scopes = slices.Clone(github.DefaultScopes)
 			}
-		case providerGoogle:
+		case TypeGoogle:
 			if p.IssuerURL == "" {
 				p.IssuerURL = google.Issuer
 			}
@@ -170,8 +175,6 @@ func (c *Config) IdentityProviders() []ProviderConfig {
 	}
 	return out
 }
-
-var providerNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 
 // maxDisplayName bounds a display name (it is a button label).
 const maxDisplayName = 64
@@ -184,8 +187,8 @@ func (c *Config) validateProviderList(p *problems) {
 	seen := map[string]string{} // name → origin
 	for _, pc := range c.IdentityProviders() {
 		switch {
-		case !providerNamePattern.MatchString(pc.Name):
-			p.add("%s: name %q must be 1 to 32 lower-case letters, digits or dashes, starting with a letter (it is the callback path /oauth/callback/NAME)", pc.origin, pc.Name)
+		case !upstream.ValidName(pc.Name):
+			p.add("%s: name %q must be %s (it is the callback path /oauth/callback/NAME)", pc.origin, pc.Name, upstream.NameRule)
 		case seen[pc.Name] != "":
 			p.add("%s: the provider name %q is already used by %s: names must be unique (each is the callback path /oauth/callback/%s); give this entry another name, or remove one of the two", pc.origin, pc.Name, seen[pc.Name], pc.Name)
 		default:
@@ -194,7 +197,7 @@ func (c *Config) validateProviderList(p *problems) {
 		if len(pc.DisplayName) > maxDisplayName || strings.ContainsFunc(pc.DisplayName, unicode.IsControl) {
 			p.add("%s: display_name must be at most %d characters without control characters", pc.origin, maxDisplayName)
 		}
-		if pc.HostedDomain != "" && !domainPattern.MatchString(pc.HostedDomain) {
+		if pc.HostedDomain != "" && !upstream.ValidDomain(pc.HostedDomain) {
 			what := "hosted_domain"
 			if pc.origin == "GOOGLE_CLIENT_ID" {
 				what = "GOOGLE_HOSTED_DOMAIN"
@@ -207,8 +210,6 @@ func (c *Config) validateProviderList(p *problems) {
 	}
 }
 
-var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
-
 // validateProviderEntry checks one entry of the providers list.
 func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 	name := pc.Name
@@ -218,7 +219,7 @@ func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 	at := fmt.Sprintf("providers entry %d (%s)", i+1, name)
 	callback := c.CallbackURL(name)
 	switch pc.Type {
-	case providerGitHub, providerGoogle, providerOIDC:
+	case TypeGitHub, TypeGoogle, TypeOIDC:
 	case "":
 		p.add("providers entry %d: type is required: github, google or oidc", i+1)
 		return
@@ -238,14 +239,20 @@ func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 			p.add("%s: %s applies to type %s only", at, key, strings.Join(types, " and "))
 		}
 	}
-	notFor("base_url", pc.BaseURL != "", providerGitHub)
-	notFor("issuer_url", pc.IssuerURL != "", providerOIDC, providerGoogle)
-	notFor("scopes", len(pc.Scopes) > 0, providerGitHub, providerOIDC)
-	notFor("hosted_domain", pc.HostedDomain != "", providerGoogle, providerOIDC)
-	notFor("extra_auth_params", len(pc.ExtraAuthParams) > 0, providerOIDC)
-	notFor("skip_issuer_check", pc.SkipIssuerCheck, providerOIDC)
-	notFor("allowed_tenants", len(pc.AllowedTenants) > 0, providerOIDC)
+	notFor("base_url", pc.BaseURL != "", TypeGitHub)
+	notFor("issuer_url", pc.IssuerURL != "", TypeOIDC, TypeGoogle)
+	notFor("scopes", len(pc.Scopes) > 0, TypeGitHub, TypeOIDC)
+	notFor("hosted_domain", pc.HostedDomain != "", TypeGoogle, TypeOIDC)
+	notFor("extra_auth_params", len(pc.ExtraAuthParams) > 0, TypeOIDC)
+	notFor("skip_issuer_check", pc.SkipIssuerCheck, TypeOIDC)
+	notFor("allowed_tenants", len(pc.AllowedTenants) > 0, TypeOIDC)
+	validateEntryURLs(p, at, pc)
+	validateEntryLists(p, at, pc)
+}
 
+// validateEntryURLs checks the base and issuer URLs of a providers entry:
+// one switch per URL, each case one part of it (parsing, not logic).
+func validateEntryURLs(p *problems, at string, pc ProviderConfig) {
 	if pc.BaseURL != "" {
 		switch u, problem := parseOrigin(pc.BaseURL); {
 		case u == nil:
@@ -256,7 +263,7 @@ func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 			p.add("%s: base_url %s, such as %s or https://github.example.com: got %s", at, problem, defaultGitHubBaseURL, u.Redacted())
 		}
 	}
-	if pc.Type == providerOIDC && pc.IssuerURL == "" {
+	if pc.Type == TypeOIDC && pc.IssuerURL == "" {
 		p.add("%s: issuer_url is required: the issuer identifier, such as https://example.okta.com/oauth2/default", at)
 	}
 	if pc.IssuerURL != "" {
@@ -270,8 +277,13 @@ func (c *Config) validateProviderEntry(p *problems, i int, pc ProviderConfig) {
 			p.add("%s: issuer_url must not contain user information, a query or a fragment: got %s", at, u.Redacted())
 		}
 	}
+}
+
+// validateEntryLists checks the scopes, extra parameters and tenants of a
+// providers entry.
+func validateEntryLists(p *problems, at string, pc ProviderConfig) {
 	for j, s := range pc.Scopes {
-		if !validScopeToken(s) || (pc.Type == providerGitHub && strings.Contains(s, ",")) {
+		if !validScopeToken(s) || (pc.Type == TypeGitHub && strings.Contains(s, ",")) {
 			p.add("%s: scopes entry %d is not a valid scope name: got %q", at, j+1, s)
 		}
 	}
@@ -308,10 +320,10 @@ func (c *Config) validateAllow(p *problems) {
 			p.add("allow.users entry %d: no provider named %q is configured (configured: %s)", i+1, r.Provider, strings.Join(names, ", "))
 		}
 	}
-	if len(a.GitHubOrgs)+len(a.GitHubTeams) > 0 && !hasType(providerGitHub) {
+	if len(a.GitHubOrgs)+len(a.GitHubTeams) > 0 && !hasType(TypeGitHub) {
 		p.add("allow.github_orgs and allow.github_teams need a GitHub provider: without one they admit no one")
 	}
-	if len(a.GoogleHostedDomains) > 0 && !hasType(providerGoogle, providerOIDC) {
+	if len(a.GoogleHostedDomains) > 0 && !hasType(TypeGoogle, TypeOIDC) {
 		p.add("allow.google_hosted_domains needs a Google provider: without one it admits no one")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -17,7 +17,7 @@ func TestRedisOptions(t *testing.T) {
 	}{
 		{
 			name:  "url",
-			redis: RedisConfig{URL: newSecret("redis://user:pw@redis.example.com:6390/3?dial_timeout=2s&pool_size=7&client_name=mcpgate")},
+			redis: RedisConfig{URL: NewSecret("redis://user:pw@redis.example.com:6390/3?dial_timeout=2s&pool_size=7&client_name=mcpgate")},
 			check: func(t *testing.T, c *Config) {
 				o := mustRedisOptions(t, c)
 				got := fmt.Sprintf("%v %d %s %s %v %d %s %v %v", o.Addrs, o.DB, o.Username, o.Password, o.DialTimeout, o.PoolSize, o.ClientName, o.TLSConfig == nil, o.IsClusterMode)
@@ -28,7 +28,7 @@ func TestRedisOptions(t *testing.T) {
 		},
 		{
 			name:  "rediss",
-			redis: RedisConfig{URL: newSecret("rediss://redis.example.com")},
+			redis: RedisConfig{URL: NewSecret("rediss://redis.example.com")},
 			check: func(t *testing.T, c *Config) {
 				o := mustRedisOptions(t, c)
 				if o.TLSConfig == nil || o.TLSConfig.ServerName != "redis.example.com" || o.Addrs[0] != "redis.example.com:6379" {
@@ -40,7 +40,7 @@ func TestRedisOptions(t *testing.T) {
 			name: "sentinel",
 			redis: RedisConfig{TLS: true, Sentinel: SentinelConfig{
 				MasterName: "mymaster", Addrs: []string{"s1:26379", "s2:26379"},
-				Username: "u", Password: newSecret("pw"), SentinelPassword: newSecret("spw"),
+				Username: "u", Password: NewSecret("pw"), SentinelPassword: NewSecret("spw"),
 			}},
 			check: func(t *testing.T, c *Config) {
 				o := mustRedisOptions(t, c)
@@ -52,7 +52,7 @@ func TestRedisOptions(t *testing.T) {
 		},
 		{
 			name:  "cluster",
-			redis: RedisConfig{Cluster: ClusterConfig{Addrs: []string{"c1:6379"}, Username: "u", Password: newSecret("pw")}},
+			redis: RedisConfig{Cluster: ClusterConfig{Addrs: []string{"c1:6379"}, Username: "u", Password: NewSecret("pw")}},
 			check: func(t *testing.T, c *Config) {
 				o := mustRedisOptions(t, c)
 				if !o.IsClusterMode || !slices.Equal(o.Addrs, []string{"c1:6379"}) || o.Username != "u" || o.Password != "pw" || o.TLSConfig != nil || o.MasterName != "" {
@@ -61,7 +61,7 @@ func TestRedisOptions(t *testing.T) {
 			},
 		},
 		{name: "none", wantErr: true},
-		{name: "unix socket", redis: RedisConfig{URL: newSecret("unix:///tmp/redis.sock")}, wantErr: true},
+		{name: "unix socket", redis: RedisConfig{URL: NewSecret("unix:///tmp/redis.sock")}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

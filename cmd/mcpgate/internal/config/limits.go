@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -135,8 +135,8 @@ func parseTrustedProxy(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// handlerLimits converts the validated limits for handlers.Config.
-func (l LimitsConfig) handlerLimits() handlers.Limits {
+// HandlerLimits converts the validated limits for handlers.Config.
+func (l LimitsConfig) HandlerLimits() handlers.Limits {
 	rate := func(r RateConfig) handlers.Rate { return handlers.Rate{Limit: r.Limit, Window: r.Window} }
 	out := handlers.Limits{
 		RegisterPerIP:        rate(l.RegisterPerIP),

@@ -1,23 +1,14 @@
-package main
+package config
 
 import (
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
-)
 
-// Configuration comes from three layers. Precedence: environment variables
-// override the YAML file, which overrides the built-in defaults
-// (defaultConfig). An environment variable that is empty counts as unset, so
-// it never clears a value from the file. Load builds the layers; Validate
-// checks the result and reports every problem at once.
-//
-// The code is split by concern: config_yaml.go decodes the strict YAML and
-// expands ${NAME}, config_env.go binds the environment variables,
-// config_validate.go holds Validate, config_secret.go the redacting Secret,
-// and config_redis.go the Redis section and its client options; the
-// providers, allow, mcp and limits sections have files of their own
-// (config_providers.go, config_mcp.go, limits.go).
+	"github.com/mcpgate/mcpgate/handlers"
+	"github.com/mcpgate/mcpgate/upstream/github"
+)
 
 // Config is mcpgate's whole configuration. YAML keys are snake_case and every
 // field is settable in YAML; the environment variables of DESIGN.md map onto
@@ -43,7 +34,7 @@ type Config struct {
 	// OIDC is login through any OpenID Connect issuer.
 	OIDC OIDCConfig `yaml:"oidc"`
 	// Providers lists further identity providers (YAML only), after those
-	// of the github, google and oidc sections; see config_providers.go.
+	// of the github, google and oidc sections; see providers.go.
 	Providers []ProviderConfig `yaml:"providers"`
 	// Allow restricts who may sign in (YAML only); empty admits everyone
 	// who can sign in with a configured provider.
@@ -62,7 +53,7 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// Limits are the abuse limits of the OAuth endpoints (limits.go).
 	Limits LimitsConfig `yaml:"limits"`
-	// MCP is the /mcp transport: stateless or stateful (config_mcp.go).
+	// MCP is the /mcp transport: stateless or stateful (mcp.go).
 	MCP MCPConfig `yaml:"mcp"`
 }
 
@@ -140,23 +131,23 @@ const (
 	secretHint           = "generate one with `openssl rand -hex 32`"
 )
 
-// defaultConfig returns the built-in defaults: loopback listener, in-memory
+// Default returns the built-in defaults: loopback listener, in-memory
 // store, GitHub.com, one-hour access tokens. No identity provider is
 // configured, so it does not validate until one is. The demo command starts
 // from it.
-func defaultConfig() *Config {
+func Default() *Config {
 	return &Config{
 		Addr:      defaultAddr,
 		PublicURL: defaultPublicURL,
 		GitHub: GitHubConfig{
 			BaseURL: defaultGitHubBaseURL,
-			Scopes:  []string{"repo", "read:user", "user:email"},
+			Scopes:  slices.Clone(github.DefaultScopes),
 		},
 		Tokens: TokenConfig{
-			AccessTTL:    time.Hour,
-			RefreshTTL:   720 * time.Hour,
-			CodeTTL:      5 * time.Minute,
-			RefreshGrace: 30 * time.Second,
+			AccessTTL:    handlers.DefaultAccessTTL,
+			RefreshTTL:   handlers.DefaultRefreshTTL,
+			CodeTTL:      handlers.DefaultCodeTTL,
+			RefreshGrace: handlers.DefaultRefreshGrace,
 		},
 		Scopes: ScopeConfig{
 			Supported: []string{"mcp:read", "mcp:write"},
@@ -187,7 +178,7 @@ func Load(path string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {
 		return nil, errors.New("config: Load needs a getenv function such as os.Getenv")
 	}
-	cfg := defaultConfig()
+	cfg := Default()
 	if path != "" {
 		if err := cfg.loadYAML(path, getenv); err != nil {
 			return nil, err
@@ -231,7 +222,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr),
 		slog.String("public_url", c.PublicURL),
-		slog.String("store", c.storeKind()),
+		slog.String("store", c.StoreKind()),
 		slog.String("redis", c.redisTarget()),
 		slog.Bool("secret_set", !c.Secret.IsZero()),
 		slog.Int("previous_secrets", len(c.PreviousSecrets)),

@@ -1,11 +1,6 @@
-package main
+package config
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"net/http"
-	"net/http/httptest"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -14,9 +9,6 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/handlers"
-	"github.com/mcpgate/mcpgate/internal/redistest"
-	"github.com/mcpgate/mcpgate/tokens"
-	tokensredis "github.com/mcpgate/mcpgate/tokens/redis"
 )
 
 // TestDefaultLimitsPruneBeforeTheCap: with the default limits, abandoned
@@ -55,7 +47,7 @@ limits:
 	if !reflect.DeepEqual(cfg.Limits, want) {
 		t.Fatalf("limits\n %+v\nwant\n %+v", cfg.Limits, want)
 	}
-	hl := cfg.Limits.handlerLimits()
+	hl := cfg.Limits.HandlerLimits()
 	wantPrefixes := []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.7/32"),
 		netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("10.1.2.3/32"),
@@ -97,104 +89,5 @@ func TestValidateLimits(t *testing.T) {
 	cfg.Limits = LimitsConfig{} // everything off is valid
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("Validate with no limits: %v", err)
-	}
-}
-
-// TestClientsPrune runs `mcpgate clients prune` against Redis: it deletes
-// the old never-used clients and keeps the rest.
-func TestClientsPrune(t *testing.T) {
-	srv := redistest.Start(t)
-	t.Setenv("MCPGATE_REDIS_URL", srv.URL)
-	t.Chdir(t.TempDir()) // no .env
-	ctx := context.Background()
-	store := tokensredis.New(srv.Client(t), tokensredis.Options{})
-	old := time.Now().Add(-48 * time.Hour)
-	mk := func(id string, created time.Time) {
-		t.Helper()
-		c := tokens.Client{ID: id, RedirectURIs: []string{"http://localhost/cb"}, TokenEndpointAuthMethod: "none", CreatedAt: created}
-		if err := store.CreateClient(ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mk("old-unused", old)
-	mk("old-used", old)
-	if err := store.TouchClient(ctx, "old-used", old.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	mk("recent-unused", time.Now().Add(-time.Hour))
-
-	var out, errOut bytes.Buffer
-	if err := run(ctx, []string{"clients", "prune"}, &out, &errOut); err != nil {
-		t.Fatalf("clients prune: %v (%s)", err, errOut.String())
-	}
-	if !strings.Contains(out.String(), "deleted 1 never-used client(s)") {
-		t.Errorf("output %q", out.String())
-	}
-	clients, err := store.ListClients(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, c := range clients {
-		ids = append(ids, c.ID)
-	}
-	slices.Sort(ids)
-	if want := []string{"old-used", "recent-unused"}; !slices.Equal(ids, want) {
-		t.Fatalf("clients after prune %v, want %v", ids, want)
-	}
-
-	out.Reset()
-	if err := run(ctx, []string{"clients", "prune", "--older-than", "30m"}, &out, &errOut); err != nil {
-		t.Fatalf("clients prune --older-than 30m: %v", err)
-	}
-	if _, err := store.GetClient(ctx, "recent-unused"); !errors.Is(err, tokens.ErrNotFound) {
-		t.Errorf("--older-than 30m kept a client registered an hour ago (%v)", err)
-	}
-
-	err = run(ctx, []string{"clients", "prune", "--older-than", "0s"}, &out, &errOut)
-	var usage usageError
-	if !errors.As(err, &usage) {
-		t.Errorf("--older-than 0s: %v, want a usage error", err)
-	}
-}
-
-// TestRateLimitsSpanReplicas: two replicas on one Redis share the
-// counters, so a client cannot double its budget by landing on both.
-func TestRateLimitsSpanReplicas(t *testing.T) {
-	rs := redistest.Start(t)
-	secret := randomSecret(t)
-	replica := func() http.Handler {
-		t.Helper()
-		cfg := validConfig()
-		cfg.Redis.URL = newSecret(rs.URL)
-		cfg.Secret = newSecret(secret)
-		cfg.Limits = LimitsConfig{RegisterPerIP: RateConfig{Limit: 3, Window: time.Hour}}
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		a, err := newApp(t.Context(), cfg, appOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close() })
-		return a.handler
-	}
-	replicas := []http.Handler{replica(), replica()}
-	register := func(h http.Handler) int {
-		r := httptest.NewRequest(http.MethodPost, "/register", strings.NewReader(`{"redirect_uris":["http://localhost:7777/cb"]}`))
-		r.RemoteAddr = "198.51.100.20:5555"
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		return rec.Code
-	}
-	for i := range 3 {
-		if code := register(replicas[i%2]); code != http.StatusCreated {
-			t.Fatalf("registration %d: %d", i+1, code)
-		}
-	}
-	for i, h := range replicas {
-		if code := register(h); code != http.StatusTooManyRequests {
-			t.Errorf("replica %d after the shared limit: %d, want 429", i, code)
-		}
 	}
 }

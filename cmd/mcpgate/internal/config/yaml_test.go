@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -56,18 +56,18 @@ mcp:
 	want := &Config{
 		Addr:            "0.0.0.0:8443",
 		PublicURL:       "https://mcp.example.com",
-		Secret:          newSecret("0011"),
-		PreviousSecrets: []Secret{newSecret("aa"), newSecret("bb")},
+		Secret:          NewSecret("0011"),
+		PreviousSecrets: []Secret{NewSecret("aa"), NewSecret("bb")},
 		Redis: RedisConfig{
 			Sentinel: SentinelConfig{
 				MasterName: "mymaster", Addrs: []string{"s1:26379", "s2:26379"},
-				Username: "u", Password: newSecret("p"), SentinelPassword: newSecret("sp"),
+				Username: "u", Password: NewSecret("p"), SentinelPassword: NewSecret("sp"),
 			},
 			TLS: true,
 		},
-		GitHub: GitHubConfig{ClientID: "id", ClientSecret: newSecret("sec"), BaseURL: "https://ghe.example.com", Scopes: []string{"repo"}},
-		Google: GoogleConfig{ClientID: "gid", ClientSecret: newSecret("gsec")},
-		OIDC:   OIDCConfig{IssuerURL: "https://issuer.example.com/realms/x", ClientID: "oid", ClientSecret: newSecret("osec")},
+		GitHub: GitHubConfig{ClientID: "id", ClientSecret: NewSecret("sec"), BaseURL: "https://ghe.example.com", Scopes: []string{"repo"}},
+		Google: GoogleConfig{ClientID: "gid", ClientSecret: NewSecret("gsec")},
+		OIDC:   OIDCConfig{IssuerURL: "https://issuer.example.com/realms/x", ClientID: "oid", ClientSecret: NewSecret("osec")},
 		// refresh_ttl and refresh_grace are not in the file: defaults survive.
 		Tokens:         TokenConfig{AccessTTL: 2 * time.Hour, RefreshTTL: 720 * time.Hour, CodeTTL: 90 * time.Second, RefreshGrace: 30 * time.Second},
 		Scopes:         ScopeConfig{Supported: []string{"a", "b"}, Default: []string{"a"}},
@@ -98,7 +98,7 @@ func TestLoadYAMLKeepsDefaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(cfg, defaultConfig()) {
+			if !reflect.DeepEqual(cfg, Default()) {
 				t.Errorf("Load = %+v, want the defaults", cfg)
 			}
 		})

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"errors"
@@ -21,23 +21,23 @@ func TestValidate(t *testing.T) {
 		{"valid loopback IPv4", func(c *Config) { c.PublicURL = "http://127.0.0.1:9000" }, nil},
 		{"valid loopback IPv6", func(c *Config) { c.PublicURL = "http://[::1]:8080" }, nil},
 		{"valid Redis with secret", func(c *Config) {
-			c.Redis.URL = newSecret("rediss://user:pw@redis.example.com:6380/1?dial_timeout=3s")
-			c.Secret = newSecret(testSecret)
-			c.PreviousSecrets = []Secret{newSecret("ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8=")}
+			c.Redis.URL = NewSecret("rediss://user:pw@redis.example.com:6380/1?dial_timeout=3s")
+			c.Secret = NewSecret(testSecret)
+			c.PreviousSecrets = []Secret{NewSecret("ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8=")}
 		}, nil},
 		{"valid sentinel", func(c *Config) {
 			c.Redis.Sentinel = SentinelConfig{MasterName: "m", Addrs: []string{"s1:26379"}}
 			c.Redis.TLS = true
-			c.Secret = newSecret(testSecret)
+			c.Secret = NewSecret(testSecret)
 		}, nil},
 		{"valid GHES on loopback, Google and OIDC", func(c *Config) {
 			c.GitHub.BaseURL = "http://127.0.0.1:3000"
-			c.Google = GoogleConfig{ClientID: "g", ClientSecret: newSecret("gs")}
-			c.OIDC = OIDCConfig{IssuerURL: "https://tenant.auth0.example.com/", ClientID: "o", ClientSecret: newSecret("os")}
+			c.Google = GoogleConfig{ClientID: "g", ClientSecret: NewSecret("gs")}
+			c.OIDC = OIDCConfig{IssuerURL: "https://tenant.auth0.example.com/", ClientID: "o", ClientSecret: NewSecret("os")}
 		}, nil},
 		{"valid Google alone", func(c *Config) {
 			c.GitHub.ClientID, c.GitHub.ClientSecret = "", Secret{}
-			c.Google = GoogleConfig{ClientID: "g", ClientSecret: newSecret("gs")}
+			c.Google = GoogleConfig{ClientID: "g", ClientSecret: NewSecret("gs")}
 		}, nil},
 		{"valid zero grace and upper-case level", func(c *Config) { c.Tokens.RefreshGrace = 0; c.LogLevel = "DEBUG" }, nil},
 
@@ -73,47 +73,47 @@ func TestValidate(t *testing.T) {
 			"MCPGATE_ALLOWED_ORIGINS entry 5 must be an http:// or https:// origin, such as http://localhost:6274: got ftp://x.example",
 		}},
 
-		{"Redis without secret", func(c *Config) { c.Redis.URL = newSecret("redis://localhost:6379") },
+		{"Redis without secret", func(c *Config) { c.Redis.URL = NewSecret("redis://localhost:6379") },
 			[]string{"MCPGATE_SECRET is required with Redis: generate one with `openssl rand -hex 32`"}},
-		{"secret too short", func(c *Config) { c.Secret = newSecret("00112233445566778899aabbccddeeff") },
+		{"secret too short", func(c *Config) { c.Secret = NewSecret("00112233445566778899aabbccddeeff") },
 			[]string{"MCPGATE_SECRET is invalid: " + parseSecretProblem("00112233445566778899aabbccddeeff") + "; generate one with `openssl rand -hex 32`"}},
-		{"secret not encoded", func(c *Config) { c.Secret = newSecret("not hex, not base64!") },
+		{"secret not encoded", func(c *Config) { c.Secret = NewSecret("not hex, not base64!") },
 			[]string{"MCPGATE_SECRET is invalid: " + parseSecretProblem("not hex, not base64!") + "; generate one with `openssl rand -hex 32`"}},
 		{"previous secrets", func(c *Config) {
-			c.Secret = newSecret(testSecret)
-			c.PreviousSecrets = []Secret{newSecret(testSecret), {}, newSecret("abcd")}
+			c.Secret = NewSecret(testSecret)
+			c.PreviousSecrets = []Secret{NewSecret(testSecret), {}, NewSecret("abcd")}
 		}, []string{
 			"MCPGATE_PREVIOUS_SECRETS entry 2 is empty",
 			"MCPGATE_PREVIOUS_SECRETS entry 3 is invalid: " + parseSecretProblem("abcd"),
 		}},
-		{"previous secrets without a secret", func(c *Config) { c.PreviousSecrets = []Secret{newSecret(testSecret)} },
+		{"previous secrets without a secret", func(c *Config) { c.PreviousSecrets = []Secret{NewSecret(testSecret)} },
 			[]string{"MCPGATE_PREVIOUS_SECRETS is set but MCPGATE_SECRET is empty: set MCPGATE_SECRET to the current secret"}},
 
 		{"Redis URL scheme", func(c *Config) {
-			c.Secret = newSecret(testSecret)
-			c.Redis.URL = newSecret("http://localhost:6379")
+			c.Secret = NewSecret(testSecret)
+			c.Redis.URL = NewSecret("http://localhost:6379")
 		}, []string{`MCPGATE_REDIS_URL must start with redis:// or rediss:// (TLS): got scheme "http"`}},
 		{"Redis URL bad database", func(c *Config) {
-			c.Secret = newSecret(testSecret)
-			c.Redis.URL = newSecret("redis://:pw@localhost:6379/zero")
+			c.Secret = NewSecret(testSecret)
+			c.Redis.URL = NewSecret("redis://:pw@localhost:6379/zero")
 		}, []string{`MCPGATE_REDIS_URL is invalid: redis: invalid database number: "zero"`}},
 		{"Redis URL unparsable", func(c *Config) {
-			c.Secret = newSecret(testSecret)
-			c.Redis.URL = newSecret("redis://:p%zz@localhost:6379")
+			c.Secret = NewSecret(testSecret)
+			c.Redis.URL = NewSecret("redis://:p%zz@localhost:6379")
 		}, []string{"MCPGATE_REDIS_URL is not a valid URL: use redis://[user:password@]host:port[/db] or rediss://… for TLS"}},
 		{"Redis URL skips verification", func(c *Config) {
-			c.Secret = newSecret(testSecret)
-			c.Redis.URL = newSecret("rediss://localhost:6380?skip_verify=true")
+			c.Secret = NewSecret(testSecret)
+			c.Redis.URL = NewSecret("rediss://localhost:6380?skip_verify=true")
 		}, []string{"MCPGATE_REDIS_URL must not disable TLS certificate verification (skip_verify)"}},
 		{"Redis URL with tls flag", func(c *Config) {
-			c.Secret = newSecret(testSecret)
-			c.Redis.URL = newSecret("redis://localhost:6379")
+			c.Secret = NewSecret(testSecret)
+			c.Redis.URL = NewSecret("redis://localhost:6379")
 			c.Redis.TLS = true
 		}, []string{"redis.tls applies to redis.sentinel and redis.cluster: for MCPGATE_REDIS_URL use the rediss:// scheme"}},
 		{"Redis two modes and incomplete sentinel", func(c *Config) {
-			c.Secret = newSecret(testSecret)
+			c.Secret = NewSecret(testSecret)
 			c.Redis.Cluster.Addrs = []string{"c1:6379", "c2"}
-			c.Redis.Sentinel.Password = newSecret("pw")
+			c.Redis.Sentinel.Password = NewSecret("pw")
 		}, []string{
 			"set only one of MCPGATE_REDIS_URL, redis.sentinel and redis.cluster",
 			"redis.sentinel.master_name is empty: set the name the sentinels know the primary by (often mymaster)",
@@ -149,7 +149,7 @@ func TestValidate(t *testing.T) {
 			"OIDC_ISSUER_URL must be https:// (http:// only on a loopback host such as localhost or 127.0.0.1): got http://issuer.example.com",
 		}},
 		{"OIDC issuer with query", func(c *Config) {
-			c.OIDC = OIDCConfig{IssuerURL: "https://issuer.example.com?tenant=1", ClientID: "o", ClientSecret: newSecret("os")}
+			c.OIDC = OIDCConfig{IssuerURL: "https://issuer.example.com?tenant=1", ClientID: "o", ClientSecret: NewSecret("os")}
 		}, []string{"OIDC_ISSUER_URL must not contain user information, a query or a fragment: got https://issuer.example.com?tenant=1"}},
 
 		{"token lifetimes", func(c *Config) {
@@ -212,9 +212,9 @@ func parseSecretProblem(s string) string {
 }
 
 func TestValidateCollectsEverything(t *testing.T) {
-	cfg := defaultConfig()
+	cfg := Default()
 	cfg.PublicURL = "http://example.com"
-	cfg.Redis.URL = newSecret("redis://localhost:6379")
+	cfg.Redis.URL = NewSecret("redis://localhost:6379")
 	cfg.Tokens.CodeTTL = time.Hour
 	cfg.LogLevel = "loud"
 	err := cfg.Validate()

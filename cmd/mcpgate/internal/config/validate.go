@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -135,7 +135,16 @@ func secretProblem(err error) string {
 	return strings.TrimPrefix(err.Error(), "tokens: ")
 }
 
+// validateProviders checks the GITHUB_*, GOOGLE_* and OIDC_* sections, with
+// their environment variable names (the providers list is
+// validateProviderList's).
 func (c *Config) validateProviders(p *problems) {
+	c.validateGitHubSection(p)
+	c.validateGoogleSection(p)
+	c.validateOIDCSection(p)
+}
+
+func (c *Config) validateGitHubSection(p *problems) {
 	gh := c.GitHub
 	settings := "https://github.com/settings/developers"
 	if u, problem := parseOrigin(gh.BaseURL); u != nil && problem == "" && secureScheme(u) {
@@ -162,7 +171,9 @@ func (c *Config) validateProviders(p *problems) {
 		p.add("GITHUB_BASE_URL %s, such as %s or https://github.example.com: got %s", problem, defaultGitHubBaseURL, u.Redacted())
 	}
 	validateScopeList(p, "github.scopes", gh.Scopes)
+}
 
+func (c *Config) validateGoogleSection(p *problems) {
 	if g := c.Google; (g.ClientID == "") != g.ClientSecret.IsZero() {
 		missing := "GOOGLE_CLIENT_ID"
 		if g.ClientID != "" {
@@ -171,7 +182,9 @@ func (c *Config) validateProviders(p *problems) {
 		p.add("GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET must be set together: %s is missing (create an OAuth client of type Web application at https://console.cloud.google.com/apis/credentials with redirect URI %s)",
 			missing, c.CallbackURL("google"))
 	}
+}
 
+func (c *Config) validateOIDCSection(p *problems) {
 	o := c.OIDC
 	var missing []string
 	for _, f := range []struct {
@@ -276,7 +289,9 @@ func validLogLevel(level string) bool {
 // It returns nil and a problem when raw is not an absolute URL, or the URL
 // and a problem when it is one but not a canonical origin (path, query,
 // fragment, user information, upper case, default port), or the URL and ""
-// when it is a canonical origin.
+// when it is a canonical origin. Its branches are the parts of a URL, one
+// check each; split up, the order in which they are tested would be harder
+// to see.
 func parseOrigin(raw string) (*url.URL, string) {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {

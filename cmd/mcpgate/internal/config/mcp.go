@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"time"
@@ -35,10 +35,10 @@ func (c *Config) validateMCP(p *problems) {
 	}
 }
 
-// handlerSessions is the /mcp session setting of handlers.Config: stateful
+// HandlerSessions is the /mcp session setting of handlers.Config: stateful
 // or not, and the idle timeout of a stateful session (zero when stateless,
 // where it means nothing).
-func (m MCPConfig) handlerSessions() (stateful bool, timeout time.Duration) {
+func (m MCPConfig) HandlerSessions() (stateful bool, timeout time.Duration) {
 	if m.Stateless {
 		return false, 0
 	}

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"fmt"
@@ -32,9 +32,9 @@ func writeFile(t *testing.T, name, content string) string {
 
 // validConfig is the smallest configuration that validates.
 func validConfig() *Config {
-	cfg := defaultConfig()
+	cfg := Default()
 	cfg.GitHub.ClientID = "Iv1.0123456789abcdef"
-	cfg.GitHub.ClientSecret = newSecret("0123456789abcdef0123456789abcdef01234567")
+	cfg.GitHub.ClientSecret = NewSecret("0123456789abcdef0123456789abcdef01234567")
 	return cfg
 }
 
@@ -43,7 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(cfg, defaultConfig()) {
+	if !reflect.DeepEqual(cfg, Default()) {
 		t.Fatalf("Load with nothing set = %+v, want the defaults", cfg)
 	}
 	tests := []struct {
@@ -116,7 +116,7 @@ func TestConfigExample(t *testing.T) {
 		"GITHUB_CLIENT_ID":     "Iv1.example",
 		"GITHUB_CLIENT_SECRET": "example-client-secret",
 	}
-	const path = "../../config.example.yaml"
+	const path = "../../../../config.example.yaml"
 	cfg, err := Load(path, envMap(env))
 	if err != nil {
 		t.Fatalf("config.example.yaml does not load: %v", err)
@@ -125,10 +125,10 @@ func TestConfigExample(t *testing.T) {
 		t.Fatalf("config.example.yaml does not validate: %v", err)
 	}
 	// Apart from the ${VAR}s, the example shows the defaults.
-	want := defaultConfig()
-	want.Secret = newSecret(testSecret)
+	want := Default()
+	want.Secret = NewSecret(testSecret)
 	want.GitHub.ClientID = env["GITHUB_CLIENT_ID"]
-	want.GitHub.ClientSecret = newSecret(env["GITHUB_CLIENT_SECRET"])
+	want.GitHub.ClientSecret = NewSecret(env["GITHUB_CLIENT_SECRET"])
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config.example.yaml =\n%s\nwant the defaults\n%s", dump(cfg), dump(want))
 	}
@@ -138,7 +138,7 @@ func TestConfigExample(t *testing.T) {
 	}
 
 	// .env.example names only known variables and holds no values.
-	src, err := os.ReadFile("../../.env.example")
+	src, err := os.ReadFile("../../../../.env.example")
 	if err != nil {
 		t.Fatal(err)
 	}

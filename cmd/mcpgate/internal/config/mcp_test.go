@@ -1,16 +1,11 @@
-package main
+package config
 
 import (
-	"context"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
 
 func TestLoadMCPYAML(t *testing.T) {
@@ -88,52 +83,9 @@ func TestMCPHandlerSessions(t *testing.T) {
 		{MCPConfig{Stateless: false, SessionTimeout: time.Hour}, true, time.Hour},
 	}
 	for _, tt := range tests {
-		stateful, timeout := tt.mcp.handlerSessions()
+		stateful, timeout := tt.mcp.HandlerSessions()
 		if stateful != tt.wantStateful || timeout != tt.wantTimeout {
-			t.Errorf("%+v.handlerSessions() = %v, %s; want %v, %s", tt.mcp, stateful, timeout, tt.wantStateful, tt.wantTimeout)
+			t.Errorf("%+v.HandlerSessions() = %v, %s; want %v, %s", tt.mcp, stateful, timeout, tt.wantStateful, tt.wantTimeout)
 		}
-	}
-}
-
-// TestMCPTransportWiring checks that mcp.stateless reaches /mcp: a stateful
-// gateway gives the go-sdk client a session at protocol 2025-11-25, the
-// default gives none and negotiates 2026-07-28; a GitHub tool works either
-// way.
-func TestMCPTransportWiring(t *testing.T) {
-	tests := []struct {
-		name        string
-		stateless   bool
-		wantSession bool
-		wantVersion string
-	}{
-		{"stateless", true, false, "2026-07-28"},
-		{"stateful", false, true, "2025-11-25"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-			defer cancel()
-			fake := fakegithub.NewServer(t, fakegithub.Options{ClientID: "gh-client", ClientSecret: "gh-client-secret", AutoApprove: true, Enterprise: true})
-			gw := startGateway(t, gatewayOptions{fake: fake, configure: func(cfg *Config) { cfg.MCP.Stateless = tt.stateless }})
-			c := registerClient(ctx, t, gw.URL, "")
-			tok := c.signIn(ctx, t, gw.PublicURL, gw.URL)
-			cs, err := connectWithToken(ctx, t, gw.URL+"/mcp", tok.AccessToken)
-			if err != nil {
-				t.Fatalf("connect: %v", err)
-			}
-			defer cs.Close()
-			if got := cs.ID() != ""; got != tt.wantSession {
-				t.Errorf("session ID %q, want a session: %v", cs.ID(), tt.wantSession)
-			}
-			if v := cs.InitializeResult().ProtocolVersion; v != tt.wantVersion {
-				t.Errorf("protocol version %q, want %s", v, tt.wantVersion)
-			}
-			// get_me reads the caller from the request's token and calls
-			// the fake GitHub with that grant's upstream token.
-			res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get_me"})
-			if err != nil || res.IsError || !strings.Contains(callText(t, res), "mona") {
-				t.Errorf("get_me: %v %q, want the fake GitHub's user mona", err, callText(t, res))
-			}
-		})
 	}
 }

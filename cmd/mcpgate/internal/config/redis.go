@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"crypto/tls"
@@ -155,8 +155,8 @@ func (c *Config) RedisClient() (redis.UniversalClient, error) {
 	return redis.NewUniversalClient(opts), nil
 }
 
-// storeKind names the configured store for logs.
-func (c *Config) storeKind() string {
+// StoreKind names the configured store for logs.
+func (c *Config) StoreKind() string {
 	switch {
 	case !c.Redis.URL.IsZero():
 		return "redis"

@@ -1,4 +1,4 @@
-package main
+package github
 
 import (
 	"io"
@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/mcpgate/mcpgate/handlers/protected"
-	"github.com/mcpgate/mcpgate/tokens"
 )
 
 // recordingTransport answers 200 and remembers the Authorization header of
@@ -22,11 +19,11 @@ func (rt *recordingTransport) RoundTrip(r *http.Request) (*http.Response, error)
 	return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader("{}")), Header: http.Header{}, Request: r}, nil
 }
 
-// TestRetryOnUnauthorizedSendsTokenOnlyToAPIHost checks that the upstream
+// TestUserTransportSendsTokenOnlyToAPIHost checks that the upstream
 // token goes to the provider's API origin only: a redirect that http.Client
 // follows through this transport to another host, scheme or port must not
 // carry it, even when the redirected request still has the header.
-func TestRetryOnUnauthorizedSendsTokenOnlyToAPIHost(t *testing.T) {
+func TestUserTransportSendsTokenOnlyToAPIHost(t *testing.T) {
 	tests := []struct {
 		name     string
 		url      string
@@ -41,9 +38,8 @@ func TestRetryOnUnauthorizedSendsTokenOnlyToAPIHost(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recordingTransport{seen: map[string]string{}}
-			tr := &retryOnUnauthorized{
-				next: rec, up: &protected.UpstreamTokens{}, caller: &tokens.Caller{GrantID: "g"},
-				used: "gho_upstream", logger: slog.New(slog.DiscardHandler),
+			tr := &userTransport{
+				next: rec, src: nil, used: "gho_upstream", logger: slog.New(slog.DiscardHandler),
 				apiScheme: "https", apiHost: "api.github.example",
 			}
 			req, err := http.NewRequest(http.MethodGet, tt.url, nil)

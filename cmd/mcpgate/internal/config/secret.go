@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"encoding/json"
@@ -21,8 +21,8 @@ type Secret struct {
 
 const redacted = "[redacted]"
 
-// newSecret wraps a secret value, e.g. in code that builds a Config.
-func newSecret(value string) Secret { return Secret{value: value} }
+// NewSecret wraps a secret value, e.g. in code that builds a Config.
+func NewSecret(value string) Secret { return Secret{value: value} }
 
 // IsZero reports whether the secret is empty.
 func (s Secret) IsZero() bool { return s.value == "" }
