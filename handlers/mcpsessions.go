@@ -85,13 +85,6 @@ func (l *sessionLimiter) reserve(user string) bool {
 	return true
 }
 
-// release gives back a reservation of user that never became a session.
-func (l *sessionLimiter) release(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.releaseLocked(user)
-}
-
 func (l *sessionLimiter) releaseLocked(user string) {
 	if l.perUser[user]--; l.perUser[user] <= 0 {
 		delete(l.perUser, user)
@@ -140,13 +133,6 @@ func (l *sessionLimiter) find(r *http.Request, sid string) *mcp.ServerSession {
 		}
 	}
 	return nil
-}
-
-// open reports how many sessions user holds.
-func (l *sessionLimiter) open(user string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.perUser[user]
 }
 
 // track keeps the reservation of user while the session sid, announced by
