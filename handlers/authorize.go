@@ -367,12 +367,7 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 }
 
 func (h *authorizeHandler) provider(name string) upstream.Provider {
-	for _, p := range h.Providers {
-		if p.Name() == name {
-			return p
-		}
-	}
-	return nil
+	return findProvider(h.Providers, name)
 }
 
 // hiddenFields are the authorization parameters to carry through the

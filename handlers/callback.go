@@ -349,12 +349,7 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 }
 
 func (h *callbackHandler) provider(name string) upstream.Provider {
-	for _, p := range h.Providers {
-		if p.Name() == name {
-			return p
-		}
-	}
-	return nil
+	return findProvider(h.Providers, name)
 }
 
 // upstreamError maps an error of the identity provider's authorization

@@ -354,12 +354,7 @@ func (h *connectionsHandler) takeFlash(w http.ResponseWriter, r *http.Request) s
 }
 
 func (h *connectionsHandler) provider(name string) upstream.Provider {
-	for _, p := range h.Providers {
-		if p.Name() == name {
-			return p
-		}
-	}
-	return nil
+	return findProvider(h.Providers, name)
 }
 
 // providerDisplay is the display name of the provider called name, or the

@@ -2,10 +2,11 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 )
 
 // readyTimeout bounds the store ping of a readiness probe, so that a probe
@@ -40,7 +41,7 @@ func (h *Health) Mount(mux *http.ServeMux) {
 }
 
 func (h *Health) live(w http.ResponseWriter, _ *http.Request) {
-	writeHealth(w, http.StatusOK, healthStatus{Status: "ok"})
+	wire.WriteJSON(w, http.StatusOK, healthStatus{Status: "ok"})
 }
 
 func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
@@ -48,10 +49,10 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := h.Store.Ping(ctx); err != nil {
 		h.logger().LogAttrs(r.Context(), slog.LevelWarn, "readiness check failed: store unreachable", slog.String("error", err.Error()))
-		writeHealth(w, http.StatusServiceUnavailable, healthStatus{Status: "unavailable", Error: "store unreachable"})
+		wire.WriteJSON(w, http.StatusServiceUnavailable, healthStatus{Status: "unavailable", Error: "store unreachable"})
 		return
 	}
-	writeHealth(w, http.StatusOK, healthStatus{Status: "ready"})
+	wire.WriteJSON(w, http.StatusOK, healthStatus{Status: "ready"})
 }
 
 func (h *Health) logger() *slog.Logger {
@@ -59,11 +60,4 @@ func (h *Health) logger() *slog.Logger {
 		return h.Logger
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-func writeHealth(w http.ResponseWriter, status int, body healthStatus) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(body) // a write error means the prober went away
 }

@@ -100,3 +100,13 @@ func safeErrorCode(code string) string {
 	}
 	return code
 }
+
+// findProvider returns the provider called name among providers, or nil.
+func findProvider(providers []upstream.Provider, name string) upstream.Provider {
+	for _, p := range providers {
+		if p.Name() == name {
+			return p
+		}
+	}
+	return nil
+}
