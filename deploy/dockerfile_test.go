@@ -180,30 +180,30 @@ func shellWords(t *testing.T, s string) []string {
 		t.Fatalf("RUN %q: keep the go build line a plain command", s)
 	}
 	var (
-		words []string
-		cur   strings.Builder
-		quote bool
-		any   bool
+		words  []string
+		cur    strings.Builder
+		quote  bool
+		inWord bool
 	)
 	for _, r := range s {
 		switch {
 		case r == '"':
-			quote, any = !quote, true
+			quote, inWord = !quote, true
 		case r == ' ' && !quote:
-			if any {
+			if inWord {
 				words = append(words, cur.String())
 				cur.Reset()
-				any = false
+				inWord = false
 			}
 		default:
 			cur.WriteRune(r)
-			any = true
+			inWord = true
 		}
 	}
 	if quote {
 		t.Fatalf("RUN %q: unbalanced quote", s)
 	}
-	if any {
+	if inWord {
 		words = append(words, cur.String())
 	}
 	return words
@@ -296,4 +296,3 @@ func expand(t *testing.T, s string, vars map[string]string) string {
 		return v
 	})
 }
-
