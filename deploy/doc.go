@@ -14,11 +14,12 @@
 //     checks its filesystem and config, and runs the binary taken out of it
 //     with the image's environment: 200 from /healthz, and from /mcp the
 //     401 challenge of RFC 9728 §5.1 / RFC 6750 §3.
-//   - compose.yaml and the Caddyfile are parsed (YAML, and Caddy's
-//     directive syntax for the few directives used) and checked for the
-//     invariants of the several-replicas story: Redis with append-only
-//     persistence, two replicas reading one env file (so one
-//     MCPGATE_SECRET), TLS at Caddy with active health checks on /readyz.
+//   - compose.yaml is decoded strictly and the Caddyfile adapted to JSON by
+//     Caddy's own parser (`caddy adapt`: no network, no server), then both
+//     are checked for the invariants of the several-replicas story: Redis
+//     with append-only persistence, two replicas reading one env file (so
+//     one MCPGATE_SECRET), TLS at Caddy for the public host with active
+//     health checks on /readyz, legacy /sse pinned to one replica.
 //   - The Kubernetes manifests are decoded strictly into the k8s.io/api
 //     types (an unknown or misspelt field fails), then checked: probes,
 //     security context, PodDisruptionBudget and Service selectors against
