@@ -50,7 +50,7 @@ type manifests struct {
 	configMap     *corev1.ConfigMap
 	secret        *corev1.Secret // secret.example.yaml, outside the kustomization
 	pdb           *policyv1.PodDisruptionBudget
-	ingress       *networkingv1.Ingress
+	ingresses     []*networkingv1.Ingress
 }
 
 const kubeDir = "kubernetes"
@@ -109,11 +109,11 @@ func readManifests(t *testing.T) manifests {
 			case *policyv1.PodDisruptionBudget:
 				m.pdb = o
 			case *networkingv1.Ingress:
-				m.ingress = o
+				m.ingresses = append(m.ingresses, o)
 			}
 		}
 	}
-	if m.deployment == nil || m.configMap == nil || m.secret == nil || m.pdb == nil || m.ingress == nil || len(m.services) == 0 {
+	if m.deployment == nil || m.configMap == nil || m.secret == nil || m.pdb == nil || len(m.ingresses) == 0 || len(m.services) == 0 {
 		t.Fatalf("deploy/kubernetes must hold a Deployment, ConfigMap, Secret template, PodDisruptionBudget, Ingress and Service")
 	}
 	return m
@@ -323,12 +323,14 @@ func TestKubernetesSettings(t *testing.T) {
 	if err != nil || public.Scheme != "https" {
 		t.Fatalf("ConfigMap MCPGATE_PUBLIC_URL %q: want https://", m.configMap.Data["MCPGATE_PUBLIC_URL"])
 	}
-	ing := m.ingress.Spec
-	if len(ing.Rules) != 1 || ing.Rules[0].Host != public.Hostname() {
-		t.Errorf("Ingress rules %+v: want one rule for MCPGATE_PUBLIC_URL's host %s", ing.Rules, public.Hostname())
-	}
-	if len(ing.TLS) != 1 || !slices.Equal(ing.TLS[0].Hosts, []string{public.Hostname()}) {
-		t.Errorf("Ingress tls %+v: want TLS for %s", ing.TLS, public.Hostname())
+	for _, in := range m.ingresses {
+		ing := in.Spec
+		if len(ing.Rules) != 1 || ing.Rules[0].Host != public.Hostname() {
+			t.Errorf("Ingress %s rules %+v: want one rule for MCPGATE_PUBLIC_URL's host %s", in.Name, ing.Rules, public.Hostname())
+		}
+		if len(ing.TLS) != 1 || !slices.Equal(ing.TLS[0].Hosts, []string{public.Hostname()}) {
+			t.Errorf("Ingress %s tls %+v: want TLS for %s", in.Name, ing.TLS, public.Hostname())
+		}
 	}
 
 	redisURL, err := url.Parse(m.configMap.Data["MCPGATE_REDIS_URL"])
@@ -403,17 +405,32 @@ func TestKubernetesRouting(t *testing.T) {
 		t.Errorf("PodDisruptionBudget minAvailable %v: want at least 1 and fewer than the %d replicas (else a drain blocks)", ma, *m.deployment.Spec.Replicas)
 	}
 
-	for _, rule := range m.ingress.Spec.Rules {
-		for _, p := range rule.HTTP.Paths {
-			b := p.Backend.Service
-			if b == nil || b.Name != svc.Name || !slices.ContainsFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool {
-				return sp.Name == b.Port.Name || sp.Port == b.Port.Number
-			}) {
-				t.Errorf("Ingress path %s: backend %+v is not a port of Service %s", p.Path, b, svc.Name)
-			}
-			if p.Path != "/" || p.PathType == nil || *p.PathType != networkingv1.PathTypePrefix {
-				t.Errorf("Ingress path %s: want / as a Prefix (discovery, /authorize, /mcp … all go to mcpgate)", p.Path)
+	routes := map[string]*networkingv1.Ingress{} // "Prefix /", "Exact /sse" → its Ingress
+	for _, in := range m.ingresses {
+		for _, rule := range in.Spec.Rules {
+			for _, p := range rule.HTTP.Paths {
+				b := p.Backend.Service
+				if b == nil || b.Name != svc.Name || !slices.ContainsFunc(svc.Spec.Ports, func(sp corev1.ServicePort) bool {
+					return sp.Name == b.Port.Name || sp.Port == b.Port.Number
+				}) {
+					t.Errorf("Ingress %s path %s: backend %+v is not a port of Service %s", in.Name, p.Path, b, svc.Name)
+				}
+				if p.PathType == nil {
+					t.Errorf("Ingress %s path %s: no pathType", in.Name, p.Path)
+					continue
+				}
+				routes[string(*p.PathType)+" "+p.Path] = in
 			}
 		}
+	}
+	if routes["Prefix /"] == nil {
+		t.Errorf("Ingress routes %v: want / as a Prefix (discovery, /authorize, /mcp … all go to mcpgate)", mapKeys(routes))
+	}
+	sse := routes["Exact /sse"]
+	if sse == nil || sse.Annotations["nginx.ingress.kubernetes.io/upstream-hash-by"] == "" || sse == routes["Prefix /"] {
+		t.Errorf("Ingress routes %v: want /sse (Exact) in its own Ingress with upstream-hash-by: a legacy SSE stream lives in one pod, and its POSTs must reach it", mapKeys(routes))
+	}
+	if len(routes) != 2 {
+		t.Errorf("Ingress routes %v: want exactly / and /sse", mapKeys(routes))
 	}
 }
