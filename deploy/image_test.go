@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -349,7 +350,7 @@ func runImageBinary(t *testing.T, binary string, c v1.Config) {
 		"GITHUB_CLIENT_ID=Iv1.imagecheck",
 		"GITHUB_CLIENT_SECRET=imagecheck-secret-not-real",
 	)
-	var stderr bytes.Buffer
+	var stderr syncBuffer                 // written by exec's copying goroutine while the test reads it
 	cmd := exec.Command(binary, c.Cmd...) // Entrypoint is the binary itself
 	cmd.Env = env
 	cmd.Dir = t.TempDir() // no .env here
@@ -412,6 +413,24 @@ func runImageBinary(t *testing.T, binary string, c v1.Config) {
 	case <-time.After(30 * time.Second):
 		t.Errorf("the binary did not exit within 30s of SIGTERM (a container runtime kills it after its grace period); output:\n%s", stderr.String())
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func get(ctx context.Context, url string) (*http.Response, error) {
