@@ -73,9 +73,7 @@ func caddyProxies(t *testing.T, cfg map[string]any) (hosts []string, proxies []c
 			matches, _ := route["match"].([]any)
 			for _, m := range matches {
 				mm, _ := m.(map[string]any)
-				for _, h := range asStrings(mm["host"]) {
-					hosts = append(hosts, h)
-				}
+				hosts = append(hosts, asStrings(mm["host"])...)
 				if p := asStrings(mm["path"]); len(p) > 0 {
 					routePaths = p
 				}

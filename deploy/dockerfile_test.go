@@ -278,6 +278,36 @@ func TestDockerfile(t *testing.T) {
 	}
 }
 
+// TestDockerfileGoVersion: the build stage's Go is the one go.mod names, so
+// that the image is built as CI tests it.
+func TestDockerfileGoVersion(t *testing.T) {
+	df, err := os.ReadFile(filepath.Join("..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := os.ReadFile(filepath.Join("..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arg, goLine := "", ""
+	for line := range strings.SplitSeq(string(df), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "ARG GO_VERSION="); ok {
+			arg = v
+		}
+	}
+	for line := range strings.SplitSeq(string(mod), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			goLine = v
+		}
+	}
+	if arg == "" || arg != goLine {
+		t.Errorf("Dockerfile ARG GO_VERSION=%q, go.mod says go %q: want the same version", arg, goLine)
+	}
+	if !strings.Contains(string(df), "FROM golang:${GO_VERSION}") {
+		t.Errorf("the build stage does not use golang:${GO_VERSION}")
+	}
+}
+
 func firstOr(s []string, def string) string {
 	if len(s) == 0 {
 		return def
