@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -406,25 +406,37 @@ export function toolResult(name, result) {
 
 /**
  * storedCredentialFingerprints returns the fingerprints (see
- * oauth-client.mjs) of every mcpgate access or refresh token found in the
+ * oauth-client.mjs) of every mcpgate access and refresh token found in the
  * files under dir, where a client such as mcp-remote or the Inspector
  * keeps them, so that the test can check that none of them appears in
- * mcpgate's log.
+ * mcpgate's log. Finding none is an error, not an empty list: the client
+ * signed in, so its tokens are somewhere; if a new release keeps them
+ * elsewhere (another folder, the OS keychain), the log check would
+ * otherwise pass with nothing to look for.
  */
-export function storedCredentialFingerprints(dir) {
-  const found = new Set();
-  let entries = [];
+export function storedCredentialFingerprints(dir, client) {
+  let entries;
   try {
     entries = readdirSync(dir, { recursive: true, withFileTypes: true });
-  } catch {
-    return [];
+  } catch (err) {
+    throw new CheckError(`${client}'s token store ${dir} cannot be read (${err.code ?? err.message}): the check that its tokens never reach mcpgate's log would have nothing to check`);
   }
+  const found = { at: new Set(), rt: new Set() };
+  const files = [];
   for (const e of entries) {
     if (!e.isFile()) continue;
-    const text = readFileSync(join(e.parentPath ?? e.path, e.name), 'utf8');
-    for (const m of text.matchAll(/mcpgate_(?:at|rt)_[A-Za-z0-9_-]+/g)) {
-      found.add(createHash('sha256').update(m[0]).digest('hex').slice(0, 12));
+    const file = join(e.parentPath ?? e.path, e.name);
+    files.push(relative(dir, file));
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/mcpgate_(at|rt)_[A-Za-z0-9_-]+/g)) {
+      found[m[1]].add(createHash('sha256').update(m[0]).digest('hex').slice(0, 12));
     }
   }
-  return [...found];
+  check(
+    found.at.size > 0 && found.rt.size > 0,
+    `${client} signed in, but ${dir} holds ${found.at.size} mcpgate access and ${found.rt.size} refresh tokens ` +
+      `(files: ${files.join(', ') || 'none'}): it keeps its tokens somewhere else now, so the check that they never ` +
+      `reach mcpgate's log would check nothing; teach storedCredentialFingerprints where they are`,
+  );
+  return [...found.at, ...found.rt];
 }

@@ -76,7 +76,7 @@ await run('inspector-cli', async () => {
   const result = { inspectorVersion: version, phase: args.phase };
   if (args.phase !== 'stored') Object.assign(result, await signIn({ node, bin, env, url, out: args.out }));
   if (args.phase !== 'login') Object.assign(result, await storedCall({ node, bin, env, url, out: args.out }));
-  result.credentialFingerprints = storedCredentialFingerprints(home);
+  result.credentialFingerprints = storedCredentialFingerprints(home, 'the Inspector');
   return result;
 });
 

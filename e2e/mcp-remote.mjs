@@ -141,7 +141,7 @@ await run('mcp-remote', async () => {
       tools,
       login,
       browserHops: browser.hops,
-      credentialFingerprints: storedCredentialFingerprints(configDir),
+      credentialFingerprints: storedCredentialFingerprints(configDir, 'mcp-remote'),
     };
   } catch (err) {
     // Say why mcp-remote gave up: its last words are on its stderr.

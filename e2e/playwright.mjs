@@ -82,13 +82,43 @@ function authorizeURL(server, { clientID, redirectURI, challenge, state }) {
   return u.href;
 }
 
-/** framingPage serves one page on 127.0.0.1 that puts src in an iframe. */
+/** CONTROL_TEXT is what the control frame shows (see framingPage). */
+const CONTROL_TEXT = 'A page that lets itself be framed';
+
+/**
+ * framingPage serves one page on 127.0.0.1 that puts src in an iframe, and
+ * next to it a control iframe from another origin (another port) that
+ * allows framing. The control proves that the way the test reads a
+ * cross-origin frame's text works: without it, a frame the test failed to
+ * read would look the same as a frame the browser refused to render.
+ */
 async function framingPage(src) {
+  const listen = async (handler) => {
+    const srv = createServer(handler);
+    await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    return srv;
+  };
+  const control = await listen((req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><title>Control</title><p>${CONTROL_TEXT}</p>`),
+  );
   const html = `<!doctype html><title>Framing test</title><h1>A site that frames the consent page</h1>
-<iframe id="victim" src="${src.replaceAll('&', '&amp;').replaceAll('"', '&quot;')}" width="800" height="600"></iframe>`;
-  const srv = createServer((req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html));
-  await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${srv.address().port}/`, close: () => new Promise((r) => srv.close(() => r())) };
+<iframe id="victim" src="${src.replaceAll('&', '&amp;').replaceAll('"', '&quot;')}" width="800" height="600"></iframe>
+<iframe id="control" src="http://127.0.0.1:${control.address().port}/" width="800" height="80"></iframe>`;
+  const srv = await listen((req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html));
+  const close = (s) => new Promise((r) => s.close(() => r()));
+  return { url: `http://127.0.0.1:${srv.address().port}/`, close: () => Promise.all([close(srv), close(control)]) };
+}
+
+/**
+ * frameText returns the text of a frame's body, or throws a CheckError
+ * naming the frame: a frame the test cannot read proves nothing.
+ */
+async function frameText(frame, which) {
+  try {
+    return await frame.locator('body').innerText({ timeout: 5000 });
+  } catch (err) {
+    throw new CheckError(`the ${which} frame (${frame.url()}) could not be read (${err.message.split('\n')[0]}), so the test cannot tell what it showed`);
+  }
 }
 
 await run('playwright', async () => {
@@ -201,16 +231,23 @@ await run('playwright', async () => {
       const fh = fr.headers();
       if ((fh['x-frame-options'] ?? '').toUpperCase() === 'DENY') framing.blockedBy.push('X-Frame-Options: DENY');
       if (/frame-ancestors\s+'none'/.test(fh['content-security-policy'] ?? '')) framing.blockedBy.push("CSP frame-ancestors 'none'");
-      const frame = fpage.frames().find((f) => f !== fpage.mainFrame());
-      check(frame, 'the framing page has no iframe');
+      const frameNamed = async (id) => {
+        const handle = await fpage.$(`iframe#${id}`);
+        check(handle, `the framing page has no iframe#${id}`);
+        const f = await handle.contentFrame();
+        check(f, `iframe#${id} has no frame`);
+        return f;
+      };
+      // The control frame: cross-origin, frameable, so its text must be read.
+      const control = await frameNamed('control');
+      await control.waitForLoadState('load', { timeout: 10000 });
+      framing.controlText = (await frameText(control, 'control')).trim();
+      check(framing.controlText.includes(CONTROL_TEXT), `the control frame showed ${JSON.stringify(framing.controlText)}, not its text: the test cannot read frames, so "consent not visible" would mean nothing`);
+      const frame = await frameNamed('victim');
       framing.frameURL = frame.url().startsWith(args.server) ? new URL(frame.url()).pathname : frame.url();
-      let inner = '';
-      try {
-        inner = await frame.locator('body').innerText({ timeout: 5000 });
-      } catch (err) {
-        inner = '';
-        framing.frameReadError = err.message.split('\n')[0];
-      }
+      // Chromium replaces a document it refuses to frame with its error page.
+      framing.replacedByErrorPage = frame.url().startsWith('chrome-error://');
+      const inner = await frameText(frame, 'framed /authorize');
       framing.consentVisibleInFrame = inner.includes(CLIENT_NAME) || /Approve/.test(inner);
       await fpage.screenshot({ path: join(args.out, 'framed.png') });
       await ctx.close();
@@ -218,6 +255,7 @@ await run('playwright', async () => {
       await framer.close();
     }
     check(!framing.consentVisibleInFrame, 'the consent page rendered inside an iframe of another site');
+    check(framing.replacedByErrorPage, `the framed /authorize frame is at ${framing.frameURL}, not Chromium's error page: the browser did not refuse to render it`);
     check(framing.blockedBy.length > 0, "the framed /authorize response carries neither X-Frame-Options DENY nor CSP frame-ancestors 'none'");
 
     return {
