@@ -82,7 +82,7 @@ func impliedScopes(scope string) []string {
 }
 
 // ScopeRules is the tools' scope policy as a value, for the /mcp endpoint's
-// check before the SDK sees a request (it satisfies handlers.ToolScopes).
+// check before the SDK sees a request (it satisfies protected.ToolScopes).
 type ScopeRules struct{}
 
 // RequiredScope is RequiredScope.
