@@ -176,10 +176,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	dir, keep := o.workdir, o.workdir != ""
 	if dir == "" {
-		if dir, err = os.MkdirTemp("", "mcpgate-bench-"); err != nil {
-			fmt.Fprintln(stderr, "mcpgate-bench:", err)
-			return 1
-		}
+		dir, err = os.MkdirTemp("", "mcpgate-bench-")
+	} else if dir, err = filepath.Abs(dir); err == nil {
+		err = os.MkdirAll(dir, 0o700)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "mcpgate-bench:", err)
+		return 1
 	}
 	failed := false
 	defer func() {
