@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -36,6 +37,22 @@ func (r *report) rates(k rowKey) []float64 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// cpuPerOp is the CPU time per request of the server and its Redis
+// together over a row's rounds: the work one request costs, which the
+// load of a shared machine changes much less than it changes req/s.
+func (r *report) cpuPerOp(k rowKey) time.Duration {
+	var cpu cpuSplit
+	ops := 0
+	for _, s := range r.rows[k] {
+		cpu = cpu.add(s.cpu)
+		ops += s.ops
+	}
+	if ops == 0 {
+		return 0
+	}
+	return (cpu.server + cpu.redis) / time.Duration(ops)
 }
 
 func median(sorted []float64) float64 {
@@ -78,8 +95,8 @@ func (r *report) write(w io.Writer) {
 		}
 		return a.conns - b.conns
 	})
-	fmt.Fprintf(w, "mcpgate-bench: %d rounds × %s per path, interleaved; mcpgate log level %s, rate limits %s\n\n",
-		r.o.rounds, r.o.duration, r.o.logLevel, r.o.limits)
+	fmt.Fprintf(w, "mcpgate-bench: %d rounds × %s per path, interleaved; mcpgate log level %s, rate limits %s; load average at the end %s\n\n",
+		r.o.rounds, r.o.duration, r.o.logLevel, r.o.limits, loadAverage())
 	fmt.Fprintln(w, "| server | path | conns | req/s (median) | min–max | p50 latency | failed | CPU µs/req: server | Redis | generator | fake GitHub |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
 	for _, k := range keys {
@@ -158,7 +175,11 @@ func (r *report) writeRatios(w io.Writer) {
 				if ratio < g.goal {
 					verdict = fmt.Sprintf("missed by %.0f%%", 100*(1-ratio/g.goal))
 				}
-				lines = append(lines, fmt.Sprintf("| %s | %s | %d | %.2f× | ≥ %.2f× | %s |", r.names[store], g.what, c, ratio, g.goal, verdict))
+				cpuRatio := "–"
+				if ca, cb := r.cpuPerOp(rowKey{store, g.path, c}), r.cpuPerOp(rowKey{ref, g.refPath, c}); ca > 0 && cb > 0 {
+					cpuRatio = fmt.Sprintf("%.2f×", float64(cb)/float64(ca))
+				}
+				lines = append(lines, fmt.Sprintf("| %s | %s | %d | %.2f× | %s | ≥ %.2f× | %s |", r.names[store], g.what, c, ratio, cpuRatio, g.goal, verdict))
 			}
 		}
 	}
@@ -166,7 +187,21 @@ func (r *report) writeRatios(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| mcpgate | ratio (medians, same run) | conns | value | goal | verdict |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---|")
+	fmt.Fprintln(w, "| mcpgate | ratio (same run) | conns | req/s ratio (medians) | CPU ratio (reference's server+Redis CPU/req ÷ mcpgate's) | goal | verdict (req/s) |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---|")
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}
+
+// loadAverage is the 1, 5 and 15 minute load average of the machine: on
+// a shared machine, how much else ran during the measurement.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -79,7 +80,7 @@ func runRole(role string, stdout, stderr io.Writer) int {
 		srv.Shutdown(sctx)
 	}()
 	fmt.Fprintln(stdout, listeningLine+base)
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(stderr, "mcpgate-bench:", err)
 		return 1
 	}

@@ -34,7 +34,7 @@ type storeCosts struct {
 }
 
 // notCounted are the commands the benchmark itself sends to read the stats.
-var notCounted = map[string]bool{"info": true, "config|resetstat": true, "config": true, "dbsize": true, "ping": false}
+var notCounted = map[string]bool{"info": true, "config|resetstat": true, "config": true, "dbsize": true}
 
 // storeCost starts one more mcpgate on the run's Redis, behind the
 // counting proxy, and measures it alone (no other load runs meanwhile).
