@@ -207,6 +207,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rep := newReport(o)
 	if len(targets) > 0 {
 		runRounds(ctx, o, targets, rep, stderr)
+		rep.noteRSS(targets)
 		rep.write(stdout)
 	}
 	var problems []string

@@ -15,6 +15,18 @@ type report struct {
 	names map[string]string
 	order []rowKey
 	rows  map[rowKey][]sample
+	// rss is each server's resident set size after the last round.
+	rss map[string]int64
+}
+
+// noteRSS records the servers' resident set sizes at the end of the run:
+// the memory store keeps every rotated refresh token in the process, so
+// its size says how much the refresh paths left behind.
+func (r *report) noteRSS(targets []*target) {
+	r.rss = map[string]int64{}
+	for _, t := range targets {
+		r.rss[t.key] = rssBytes(t.server.pid())
+	}
 }
 
 func newReport(o *options) *report {
@@ -126,6 +138,15 @@ func (r *report) write(w io.Writer) {
 			per(cpu.server), per(cpu.redis), per(cpu.generator), per(cpu.fake))
 	}
 	r.writeRatios(w)
+	if len(r.rss) > 0 {
+		var parts []string
+		for _, k := range allTargets {
+			if v, ok := r.rss[k]; ok {
+				parts = append(parts, fmt.Sprintf("%s %.0f MB", targetNames[k], float64(v)/(1<<20)))
+			}
+		}
+		fmt.Fprintf(w, "\nserver RSS after the last round: %s\n", strings.Join(parts, ", "))
+	}
 }
 
 func fmtLatency(d time.Duration) string {
