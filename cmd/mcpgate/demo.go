@@ -22,11 +22,13 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "loopback `address` to listen on")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	setUsage(fs, stderr, "mcpgate demo [-addr 127.0.0.1:8080] [-log-level info]")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("demo takes no arguments, got %q", fs.Args())}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("demo takes no arguments, got %q", pos)}
 	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
