@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -58,7 +59,17 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (MCPGATE_ADDR): %w", cfg.Addr, err)
 	}
-	logger.Info("mcpgate listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
+	scheme := "http"
+	if cfg.TLS.Enabled() {
+		certs, err := newCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile, logger, time.Now)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, serverTLSConfig(certs))
+		scheme = "https"
+	}
+	logger.Info("mcpgate listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", cfg.PublicURL,
 		"mcp_url", cfg.ResourceURL(), "store", cfg.StoreKind(), "version", readBuildInfo(debug.ReadBuildInfo).Version)
 	return serveHTTP(ctx, ln, a.handler, logger)
 }
