@@ -27,6 +27,9 @@ type Options struct {
 	ClientID, ClientSecret string
 	// AppName is shown on the sign-in page; default "OAuth application".
 	AppName string
+	// SiteName is the fake's own name on its sign-in page; default "Fake
+	// GitHub" (`mcpgate demo` says "Demo GitHub", as on its other pages).
+	SiteName string
 	// AppTokens issues expiring GitHub App user tokens (expires_in,
 	// refresh_token, refresh_token_expires_in) whose refresh tokens rotate
 	// on every use. Otherwise tokens are OAuth App tokens: no expiry, no
@@ -102,6 +105,9 @@ func New(opts Options) *Fake {
 	}
 	if opts.ClientSecret == "" {
 		opts.ClientSecret = "fake-client-secret"
+	}
+	if opts.SiteName == "" {
+		opts.SiteName = "Fake GitHub"
 	}
 	if opts.AppName == "" {
 		opts.AppName = "OAuth application"
