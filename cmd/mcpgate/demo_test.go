@@ -61,7 +61,9 @@ func TestDemoNamesItsGitHubConsistently(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &lockedBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-log-level", "error"}, out, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"demo", "-addr", "127.0.0.1:0", "-log-level", "error"}, out, io.Discard)
+	}()
 	defer func() {
 		cancel()
 		select {
