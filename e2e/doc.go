@@ -32,7 +32,9 @@
 //
 // The package holds only tests. They need node and npm (the harness runs
 // `npm ci` in this folder when node_modules is missing, stale or
-// incomplete, and always when CI=true), redis-server, and /usr/bin/chromium
-// (installed with apt-get when missing and running as root). Missing tools
-// fail the tests; nothing is skipped. See README.md.
+// incomplete, and always when CI=true), redis-server, and /usr/bin/chromium.
+// The tests install no system package: scripts/test installs Chromium
+// (and the rest) with apt-get. Missing tools fail the tests; only a
+// missing Chromium outside CI (CI unset) skips the browser tests, with
+// what to install. See README.md.
 package e2e

@@ -54,6 +54,9 @@ func New(cfg Config) (http.Handler, error) {
 	if err := addConnectionsPage(pg); err != nil {
 		return nil, err
 	}
+	if err := addHomePage(pg); err != nil {
+		return nil, err
+	}
 	jar := newCookieJar(cfg.Keys, strings.HasPrefix(cfg.Issuer, "https://"))
 	limits := newLimiter(cfg, pg)
 	clients, err := newClientResolver(cfg.Store, cfg.FetchClientMetadata, cfg.Logger, cfg.Now)
@@ -182,6 +185,7 @@ func New(cfg Config) (http.Handler, error) {
 		},
 		&protected.SSE{ResourceServer: sseResource},
 		&Health{Store: cfg.Store, Logger: cfg.Logger},
+		&homeHandler{Issuer: cfg.Issuer, Pages: pg},
 	}
 	mux := http.NewServeMux()
 	for _, m := range mounters {

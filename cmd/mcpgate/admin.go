@@ -43,17 +43,15 @@ func clientsCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration `file`")
 	olderThan := fs.Duration("older-than", handlers.DefaultUnusedClientAge, "prune: only clients registered longer ago than this")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mcpgate clients list | delete ID | prune [--older-than 24h] [-config FILE]")
-	}
-	sub, rest := subcommand(args)
-	if err := fs.Parse(rest); err != nil {
+	setUsage(fs, stderr, "mcpgate clients list | delete ID | prune [--older-than 24h] [-config FILE]")
+	sub, pos, err := subcommand(fs, args)
+	if err != nil {
 		return err
 	}
 	switch {
-	case sub == "list" && fs.NArg() == 0:
-	case sub == "delete" && fs.NArg() == 1:
-	case sub == "prune" && fs.NArg() == 0:
+	case sub == "list" && len(pos) == 0:
+	case sub == "delete" && len(pos) == 1:
+	case sub == "prune" && len(pos) == 0:
 		if *olderThan <= 0 {
 			return usageError{"clients prune: --older-than must be positive, such as 24h (a younger client may be in the middle of signing in)"}
 		}
@@ -89,7 +87,7 @@ func clientsCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		return tw.Flush()
 	}
-	id := fs.Arg(0)
+	id := pos[0]
 	if _, err := store.GetClient(ctx, id); errors.Is(err, tokens.ErrNotFound) {
 		return fmt.Errorf("no client %q", id)
 	} else if err != nil {
@@ -112,16 +110,14 @@ func grantsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	configPath := fs.String("config", "", "YAML configuration `file`")
 	user := fs.String("user", "", "only grants of this user ID (provider:subject, e.g. github:1001)")
 	client := fs.String("client", "", "only grants of this client ID")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: mcpgate grants list [--user U] [--client C] | revoke ID [-config FILE]")
-	}
-	sub, rest := subcommand(args)
-	if err := fs.Parse(rest); err != nil {
+	setUsage(fs, stderr, "mcpgate grants list [--user U] [--client C] | revoke ID [-config FILE]")
+	sub, pos, err := subcommand(fs, args)
+	if err != nil {
 		return err
 	}
 	switch {
-	case sub == "list" && fs.NArg() == 0:
-	case sub == "revoke" && fs.NArg() == 1:
+	case sub == "list" && len(pos) == 0:
+	case sub == "revoke" && len(pos) == 1:
 	default:
 		fs.Usage()
 		return usageError{"grants: expected 'list' or 'revoke ID'"}
@@ -132,7 +128,7 @@ func grantsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	defer store.Close()
 	if sub == "revoke" {
-		id := fs.Arg(0)
+		id := pos[0]
 		if _, err := store.GetGrant(ctx, id); errors.Is(err, tokens.ErrNotFound) {
 			return fmt.Errorf("no grant %q", id)
 		} else if err != nil {
@@ -157,15 +153,25 @@ func grantsCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return tw.Flush()
 }
 
-// subcommand splits "list --user x" into "list" and the flags, and also
-// accepts flags before the subcommand ("--user x list").
-func subcommand(args []string) (string, []string) {
-	for i, a := range args {
-		if !strings.HasPrefix(a, "-") && (i == 0 || !strings.HasPrefix(args[i-1], "-") || strings.Contains(args[i-1], "=")) {
-			return a, append(append([]string{}, args[:i]...), args[i+1:]...)
-		}
+// subcommand parses fs's flags anywhere in args ("list --user x",
+// "--user x list", "revoke ID -config FILE") and splits the positional
+// arguments into the subcommand and its arguments.
+func subcommand(fs *flag.FlagSet, args []string) (string, []string, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil || len(pos) == 0 {
+		return "", nil, err
 	}
-	return "", args
+	return pos[0], pos[1:], nil
+}
+
+// setUsage makes `mcpgate COMMAND -h` print the command's synopsis and
+// every flag with its default.
+func setUsage(fs *flag.FlagSet, w io.Writer, synopsis string) {
+	fs.SetOutput(w)
+	fs.Usage = func() {
+		fmt.Fprintf(w, "usage: %s\n\nflags:\n", synopsis)
+		fs.PrintDefaults()
+	}
 }
 
 // revokeGrants revokes every grant of a user and/or client.

@@ -25,9 +25,6 @@ import (
 	"github.com/mcpgate/mcpgate/upstream/github"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 // app is one wired mcpgate: the store, the keys, the providers and the HTTP
 // handler built from a validated config.Config. cmd/mcpgate is the only package that
 // knows every other package; this is where they meet.

@@ -22,11 +22,13 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "loopback `address` to listen on")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
+	setUsage(fs, stderr, "mcpgate demo [-addr 127.0.0.1:8080] [-log-level info]")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("demo takes no arguments, got %q", fs.Args())}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("demo takes no arguments, got %q", pos)}
 	}
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
@@ -57,7 +59,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	demoSecret := rand.Text()
 	fake := fakegithub.New(fakegithub.Options{
-		ClientID: "mcpgate-demo", ClientSecret: demoSecret, Enterprise: true, AppName: "mcpgate demo",
+		ClientID: "mcpgate-demo", ClientSecret: demoSecret, Enterprise: true, AppName: "mcpgate demo", SiteName: demoGitHubName,
 	})
 	fake.SetURL(fakeURL)
 	ghSrv := newHTTPServer(fake, logger)
@@ -68,13 +70,13 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := cfg.Validate(); err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger, GitHubDisplayName: "Demo GitHub", Demo: true})
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, GitHubDisplayName: demoGitHubName, Demo: true})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 
-	fmt.Fprintf(stdout, demoBanner, publicURL+"/mcp", fakeURL, publicURL+"/mcp", publicURL+"/mcp")
+	fmt.Fprint(stdout, renderDemoBanner(publicURL, fakeURL))
 	return serveHTTP(ctx, ln, a.handler, logger)
 }
 
@@ -89,16 +91,32 @@ func demoConfig(publicURL, addr, fakeGitHubURL, clientSecret string) *config.Con
 	return cfg
 }
 
+// demoGitHubName is the demo GitHub's name everywhere the demo shows it:
+// the banner, the consent page's button and the demo GitHub's sign-in page.
+const demoGitHubName = "Demo GitHub"
+
+// renderDemoBanner is what `mcpgate demo` prints at start-up.
+func renderDemoBanner(publicURL, demoGitHubURL string) string {
+	mcpURL := publicURL + "/mcp"
+	return fmt.Sprintf(demoBanner, mcpURL, demoGitHubName, demoGitHubURL, mcpURL, mcpURL, publicURL)
+}
+
+// demoBanner's MCP Inspector steps are Inspector 2's (npx installs 2.x):
+// servers are added in its sidebar, then connected with their toggle.
 const demoBanner = `
   mcpgate DEMO ─ in-memory store, a built-in demo GitHub with demo data,
   loopback only. Nothing here reaches the real GitHub. Do not deploy this.
 
   MCP server URL:   %s
-  Demo GitHub:      %s (sign in as "mona" or "hubot"; no password)
+  %s:      %s (sign in as "mona" or "hubot"; no password)
 
   Try it:
-    MCP Inspector:  npx @modelcontextprotocol/inspector   → Streamable HTTP → %s → Connect
+    MCP Inspector:  npx @modelcontextprotocol/inspector
+                    then Add Servers → Add manually → Transport: streamable-http
+                    → URL: %s → Add, and switch the server's connection on
+                    (a browser tab opens for consent and the demo sign-in)
     mcp-remote:     npx mcp-remote %s
+    In a browser:   %s (what this server is), /connections (your connections)
 
   Press Ctrl-C to stop.
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
@@ -21,11 +23,13 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "YAML configuration `file` (${VAR} expanded, unknown keys rejected)")
-	if err := fs.Parse(args); err != nil {
+	setUsage(fs, stderr, "mcpgate [serve] [-config FILE]")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	if len(pos) > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", pos)}
 	}
 	if err := config.LoadDotEnv(".env"); err != nil {
 		return err
@@ -41,6 +45,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if w := portMismatch(cfg); w != "" {
+		logger.Warn(w)
+	}
 	// go-redis has one process-wide logger; only the serve command sets it.
 	redis.SetLogger(redisLogger{logger})
 	a, err := newApp(ctx, cfg, appOptions{Logger: logger})
@@ -52,8 +59,18 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (MCPGATE_ADDR): %w", cfg.Addr, err)
 	}
-	logger.Info("mcpgate listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL,
-		"mcp_url", cfg.ResourceURL(), "store", cfg.StoreKind(), "version", version)
+	scheme := "http"
+	if cfg.TLS.Enabled() {
+		certs, err := newCertReloader(cfg.TLS.CertFile, cfg.TLS.KeyFile, logger, time.Now)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, serverTLSConfig(certs))
+		scheme = "https"
+	}
+	logger.Info("mcpgate listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", cfg.PublicURL,
+		"mcp_url", cfg.ResourceURL(), "store", cfg.StoreKind(), "version", readBuildInfo(debug.ReadBuildInfo).Version)
 	return serveHTTP(ctx, ln, a.handler, logger)
 }
 

@@ -18,12 +18,12 @@ func (f *Fake) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if q.Get("client_id") != f.opts.ClientID {
-		authorizePage(w, http.StatusNotFound, pageData{Error: "No OAuth application has the client_id " + fakepage.Quote(q.Get("client_id")) + "."})
+		f.authorizePage(w, http.StatusNotFound, pageData{Error: "No OAuth application has the client_id " + fakepage.Quote(q.Get("client_id")) + "."})
 		return
 	}
 	redirect, ok := fakepage.ParseRedirectURI(q.Get("redirect_uri"))
 	if !ok {
-		authorizePage(w, http.StatusBadRequest, pageData{Error: fakepage.BadRedirectURI})
+		f.authorizePage(w, http.StatusBadRequest, pageData{Error: fakepage.BadRedirectURI})
 		return
 	}
 	req := authRequest{
@@ -66,7 +66,7 @@ func (f *Fake) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	for _, u := range f.sortedUsers() {
 		data.Users = append(data.Users, pageUser{Login: u.Login, Name: u.Name, Selected: strings.EqualFold(u.Login, preselect)})
 	}
-	authorizePage(w, http.StatusOK, data)
+	f.authorizePage(w, http.StatusOK, data)
 }
 
 // handleAuthorizeDecision is the sign-in form's POST: request (the pending
@@ -74,7 +74,7 @@ func (f *Fake) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	if err := r.ParseForm(); err != nil {
-		authorizePage(w, http.StatusBadRequest, pageData{Error: "The form could not be read."})
+		f.authorizePage(w, http.StatusBadRequest, pageData{Error: "The form could not be read."})
 		return
 	}
 	f.mu.Lock()
@@ -83,21 +83,21 @@ func (f *Fake) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 	req := f.pending[id]
 	delete(f.pending, id)
 	if req == nil || !f.now().Before(req.expires) {
-		authorizePage(w, http.StatusBadRequest, pageData{Error: "This sign-in request is unknown or has expired. Start again from the application."})
+		f.authorizePage(w, http.StatusBadRequest, pageData{Error: "This sign-in request is unknown or has expired. Start again from the application."})
 		return
 	}
 	switch r.PostForm.Get("decision") {
 	case "approve":
 		login := r.PostForm.Get("login")
 		if f.user(login) == nil {
-			authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + fakepage.Quote(login) + "."})
+			f.authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + fakepage.Quote(login) + "."})
 			return
 		}
 		f.approve(w, r, *req, login)
 	case "deny":
 		redirectError(w, r, *req, "access_denied", "The user has denied your application access.")
 	default:
-		authorizePage(w, http.StatusBadRequest, pageData{Error: "Choose Authorize or Cancel."})
+		f.authorizePage(w, http.StatusBadRequest, pageData{Error: "Choose Authorize or Cancel."})
 	}
 }
 
@@ -106,7 +106,7 @@ func (f *Fake) handleAuthorizeDecision(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) approve(w http.ResponseWriter, r *http.Request, req authRequest, login string) {
 	u := f.user(login)
 	if u == nil {
-		authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + fakepage.Quote(login) + "."})
+		f.authorizePage(w, http.StatusBadRequest, pageData{Error: "Unknown user " + fakepage.Quote(login) + "."})
 		return
 	}
 	f.gcPending()
@@ -161,7 +161,8 @@ type pageUser struct {
 
 type pageData = fakepage.Data[pageUser]
 
-func authorizePage(w http.ResponseWriter, status int, data pageData) {
+func (f *Fake) authorizePage(w http.ResponseWriter, status int, data pageData) {
+	data.Site = f.opts.SiteName
 	fakepage.Write(w, status, pageTemplate, data)
 }
 
@@ -170,7 +171,7 @@ var pageTemplate = template.Must(template.New("authorize").Parse(`<!DOCTYPE html
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in to Fake GitHub</title>
+<title>Sign in to {{.Site}}</title>
 <style>
 body { font-family: -apple-system, BlinkMacSystemFont, "Segoe UI", sans-serif; background: #f6f8fa; color: #1f2328; margin: 0; }
 main { max-width: 28rem; margin: 3rem auto; background: #fff; border: 1px solid #d0d7de; border-radius: 6px; padding: 1.5rem 2rem; }
@@ -186,7 +187,7 @@ button.primary { background: #1f883d; border-color: #1a7f37; color: #fff; }
 </head>
 <body>
 <main>
-<p class="banner">This is <strong>Fake GitHub</strong>, a local stand-in for GitHub used by tests and demos. No real account is involved.</p>
+<p class="banner">This is <strong>{{.Site}}</strong>, a local stand-in for GitHub used by tests and demos. No real account is involved.</p>
 {{if .Error}}
 <h1>Something went wrong</h1>
 <p class="error">{{.Error}}</p>

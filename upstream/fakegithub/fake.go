@@ -27,6 +27,9 @@ type Options struct {
 	ClientID, ClientSecret string
 	// AppName is shown on the sign-in page; default "OAuth application".
 	AppName string
+	// SiteName is the fake's own name on its sign-in page; default "Fake
+	// GitHub" (`mcpgate demo` says "Demo GitHub", as on its other pages).
+	SiteName string
 	// AppTokens issues expiring GitHub App user tokens (expires_in,
 	// refresh_token, refresh_token_expires_in) whose refresh tokens rotate
 	// on every use. Otherwise tokens are OAuth App tokens: no expiry, no
@@ -102,6 +105,9 @@ func New(opts Options) *Fake {
 	}
 	if opts.ClientSecret == "" {
 		opts.ClientSecret = "fake-client-secret"
+	}
+	if opts.SiteName == "" {
+		opts.SiteName = "Fake GitHub"
 	}
 	if opts.AppName == "" {
 		opts.AppName = "OAuth application"
@@ -227,9 +233,39 @@ func (f *Fake) routes() *http.ServeMux {
 	api("GET /repos/{owner}/{repo}/pulls/{number}", f.getPull)
 	api("GET /user/memberships/orgs/{org}", f.getOrgMembership)
 	api("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", f.getTeamMembership)
+	// The API root and /meta answer without a token, as GitHub's do
+	// (`mcpgate check` reaches them).
+	mux.HandleFunc("GET "+p+"/{$}", f.getAPIRoot)
+	mux.HandleFunc("GET "+p+"/meta", f.getMeta)
 	// Everything else under the API prefix answers GitHub's JSON 404.
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found", DocumentationURL: docsREST})
 	})
 	return mux
+}
+
+// getAPIRoot answers GET / of the API with a few of GitHub's URL templates.
+func (f *Fake) getAPIRoot(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	base := f.origin(r) + f.apiPrefix()
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{
+		"current_user_url":              base + "/user",
+		"repository_url":                base + "/repos/{owner}/{repo}",
+		"repository_search_url":         base + "/search/repositories?q={query}{&page,per_page,sort,order}",
+		"user_repositories_url":         base + "/users/{user}/repos{?type,page,per_page,sort}",
+		"organization_url":              base + "/orgs/{org}",
+		"rate_limit_url":                base + "/rate_limit",
+		"current_user_repositories_url": base + "/user/repos{?type,page,per_page,sort}",
+	})
+}
+
+// getMeta answers GET /meta: on GitHub Enterprise Server it carries the
+// installed version.
+func (f *Fake) getMeta(w http.ResponseWriter, _ *http.Request) {
+	meta := map[string]any{"verifiable_password_authentication": false}
+	if f.opts.Enterprise {
+		meta["installed_version"] = "3.17.0"
+	}
+	writeJSON(w, http.StatusOK, meta)
 }

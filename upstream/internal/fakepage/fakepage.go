@@ -15,6 +15,9 @@ import (
 // Data is what a sign-in page shows: an error alone, or the request to
 // approve with the accounts to choose from (U is a fake's account row).
 type Data[U any] struct {
+	// Site is the fake's own name on the page ("Fake GitHub", or "Demo
+	// GitHub" in `mcpgate demo`), where a template shows it.
+	Site     string
 	Error    string
 	AppName  string
 	ClientID string

@@ -55,6 +55,8 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// MCP is the /mcp transport: stateless or stateful (mcp.go).
 	MCP MCPConfig `yaml:"mcp"`
+	// TLS is optional direct TLS from certificate files (tls.go).
+	TLS TLSConfig `yaml:"tls"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -110,23 +111,42 @@ func dump(c *Config) string {
 	return fmt.Sprintf("%+v secret=%q redis.url=%q github=%q", *c, reveal(c.Secret), reveal(c.Redis.URL), reveal(c.GitHub.ClientSecret))
 }
 
+// TestConfigExample loads config.example.yaml as it is, as a new user
+// would: with GitHub credentials only (the in-memory store needs no
+// MCPGATE_SECRET, as the file says), and with Redis and a secret from the
+// environment.
 func TestConfigExample(t *testing.T) {
 	env := map[string]string{
-		"MCPGATE_SECRET":       testSecret,
 		"GITHUB_CLIENT_ID":     "Iv1.example",
 		"GITHUB_CLIENT_SECRET": "example-client-secret",
 	}
 	const path = "../../../../config.example.yaml"
 	cfg, err := Load(path, envMap(env))
 	if err != nil {
-		t.Fatalf("config.example.yaml does not load: %v", err)
+		t.Fatalf("config.example.yaml without MCPGATE_SECRET does not load: %v", err)
 	}
 	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config.example.yaml does not validate: %v", err)
+		t.Fatalf("config.example.yaml without MCPGATE_SECRET (in-memory store) does not validate: %v", err)
+	}
+	withRedis := maps.Clone(env)
+	withRedis["MCPGATE_SECRET"] = testSecret
+	withRedis["MCPGATE_REDIS_URL"] = "redis://127.0.0.1:6379/0"
+	redisCfg, err := Load(path, envMap(withRedis))
+	if err != nil {
+		t.Fatalf("config.example.yaml with Redis does not load: %v", err)
+	}
+	if err := redisCfg.Validate(); err != nil {
+		t.Fatalf("config.example.yaml with Redis and MCPGATE_SECRET does not validate: %v", err)
+	}
+	if redisCfg.Secret.Reveal() != testSecret || !redisCfg.UsesRedis() {
+		t.Errorf("config.example.yaml did not take MCPGATE_SECRET and MCPGATE_REDIS_URL from the environment")
+	}
+	withRedis["MCPGATE_SECRET"] = ""
+	if err := mustLoad(t, path, withRedis).Validate(); err == nil || !strings.Contains(err.Error(), "MCPGATE_SECRET is required with Redis") {
+		t.Errorf("config.example.yaml with Redis and no secret: %v, want MCPGATE_SECRET is required with Redis", err)
 	}
 	// Apart from the ${VAR}s, the example shows the defaults.
 	want := Default()
-	want.Secret = NewSecret(testSecret)
 	want.GitHub.ClientID = env["GITHUB_CLIENT_ID"]
 	want.GitHub.ClientSecret = NewSecret(env["GITHUB_CLIENT_SECRET"])
 	if !reflect.DeepEqual(cfg, want) {
@@ -163,6 +183,15 @@ func TestConfigExample(t *testing.T) {
 			t.Errorf(".env.example sets %s to a value; it should only name it", name)
 		}
 	}
+}
+
+func mustLoad(t *testing.T, path string, env map[string]string) *Config {
+	t.Helper()
+	cfg, err := Load(path, envMap(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 func TestURLHelpers(t *testing.T) {

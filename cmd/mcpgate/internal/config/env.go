@@ -34,6 +34,8 @@ func envBindings() []envBinding {
 		{"MCPGATE_ALLOWED_ORIGINS", func(c *Config, v string) { c.AllowedOrigins = splitList(v) }},
 		{"MCPGATE_LOG_LEVEL", func(c *Config, v string) { c.LogLevel = v }},
 		{"MCPGATE_LOG_FORMAT", func(c *Config, v string) { c.LogFormat = v }},
+		{"MCPGATE_TLS_CERT_FILE", func(c *Config, v string) { c.TLS.CertFile = v }},
+		{"MCPGATE_TLS_KEY_FILE", func(c *Config, v string) { c.TLS.KeyFile = v }},
 	}
 }
 

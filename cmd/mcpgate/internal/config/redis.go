@@ -260,3 +260,7 @@ func validateAddrs(p *problems, key string, addrs []string) {
 		}
 	}
 }
+
+// StoreTarget is where the Redis store is, without credentials or query
+// ("" for the in-memory store), for `mcpgate check` and logs.
+func (c *Config) StoreTarget() string { return c.redisTarget() }

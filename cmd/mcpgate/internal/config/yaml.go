@@ -48,6 +48,12 @@ func (c *Config) loadYAML(path string, getenv func(string) string) error {
 		return errors.Join(w.errs...)
 	}
 	if err := root.Decode(c); err != nil {
+		// The walk above reports wrong types by key and expected type;
+		// what remains are the decoder's own checks (a key given twice).
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("config file %s: %s", path, strings.Join(te.Errors, "; "))
+		}
 		return fmt.Errorf("config file %s: %w", path, err)
 	}
 	return nil
@@ -93,28 +99,104 @@ func (w *yamlWalker) walk(n *yaml.Node, t reflect.Type, path string) {
 	}
 	if reflect.PointerTo(t).Implements(yamlUnmarshalerType) {
 		w.expandScalar(n, t, path)
+		w.checkScalar(n, t, path)
 		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		if n.Kind == yaml.MappingNode {
-			w.walkMapping(n, t, path)
+		if n.Kind != yaml.MappingNode {
+			w.wrongType(n, t, path)
+			return
 		}
+		w.walkMapping(n, t, path)
 	case reflect.Slice, reflect.Array:
-		if n.Kind == yaml.SequenceNode {
-			for i, item := range n.Content {
-				w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
-			}
+		if n.Kind != yaml.SequenceNode {
+			w.wrongType(n, t, path)
+			return
+		}
+		for i, item := range n.Content {
+			w.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 		}
 	case reflect.Map:
-		if n.Kind == yaml.MappingNode {
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				w.walk(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value))
-			}
+		if n.Kind != yaml.MappingNode {
+			w.wrongType(n, t, path)
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			w.walk(n.Content[i+1], t.Elem(), joinPath(path, n.Content[i].Value))
 		}
 	default:
 		w.expandScalar(n, t, path)
+		w.checkScalar(n, t, path)
 	}
+}
+
+// checkScalar decodes n alone into a value of type t, so that a value of
+// the wrong type is reported with its key and the expected type rather
+// than as the decoder's "cannot unmarshal !!str into time.Duration" (which
+// would also echo the value, perhaps a misplaced secret).
+func (w *yamlWalker) checkScalar(n *yaml.Node, t reflect.Type, path string) {
+	if n.ShortTag() == "!!null" {
+		return
+	}
+	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		w.wrongType(n, t, path)
+	}
+}
+
+// wrongType reports that the value at path is not of type t.
+func (w *yamlWalker) wrongType(n *yaml.Node, t reflect.Type, path string) {
+	w.fail(n, "%s must be %s, got %s", path, expectedType(t), yamlKindOf(n))
+}
+
+// expectedType describes type t as a person writes it in YAML.
+func expectedType(t reflect.Type) string {
+	switch {
+	case t == durationType:
+		return "a duration such as 30s, 5m or 1h"
+	case reflect.PointerTo(t).Implements(yamlUnmarshalerType):
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number, 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list, such as [a, b] or one \"- item\" line per entry"
+	case reflect.Struct, reflect.Map:
+		return "a mapping of keys to values (key: value)"
+	}
+	return "a " + t.String()
+}
+
+// yamlKindOf describes what node n holds, without its value.
+func yamlKindOf(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	}
+	switch n.ShortTag() {
+	case "!!str":
+		return "a string"
+	case "!!int":
+		return "a whole number"
+	case "!!float":
+		return "a number"
+	case "!!bool":
+		return "true/false"
+	case "!!null":
+		return "nothing"
+	}
+	return "a value of YAML type " + n.ShortTag()
 }
 
 // walkMapping checks the keys of a mapping against the yaml tags of struct

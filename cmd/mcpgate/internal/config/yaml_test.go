@@ -136,6 +136,7 @@ func TestLoadYAMLErrors(t *testing.T) {
 		name string
 		file string
 		want []string // substrings of the error
+		not  []string // must not appear in it (values, decoder jargon)
 	}{
 		{
 			name: "unknown top-level key",
@@ -170,12 +171,45 @@ func TestLoadYAMLErrors(t *testing.T) {
 		{
 			name: "wrong type",
 			file: "tokens:\n  access_ttl: soon\n",
-			want: []string{"line 2", "time.Duration"},
+			want: []string{"config.yaml:2: tokens.access_ttl must be a duration such as 30s, 5m or 1h, got a string"},
+			not:  []string{"soon", "unmarshal", "time.Duration"},
 		},
 		{
 			name: "list where a string belongs",
 			file: "log_level: [a, b]\n",
-			want: []string{"line 1"},
+			want: []string{"config.yaml:1: log_level must be a string, got a list"},
+		},
+		{
+			name: "string where a bool belongs",
+			file: "mcp:\n  stateless: maybe\n",
+			want: []string{"config.yaml:2: mcp.stateless must be true or false, got a string"},
+			not:  []string{"maybe"},
+		},
+		{
+			name: "secret where a number belongs",
+			file: "limits:\n  max_clients: hunter2-secret\n",
+			want: []string{"config.yaml:2: limits.max_clients must be a whole number", "got a string"},
+			not:  []string{"hunter2"},
+		},
+		{
+			name: "scalar where a list belongs",
+			file: "allowed_origins: http://localhost:6274\n",
+			want: []string{"config.yaml:1: allowed_origins must be a list", "got a string"},
+		},
+		{
+			name: "scalar where a mapping belongs",
+			file: "redis: redis://localhost:6379\n",
+			want: []string{"config.yaml:1: redis must be a mapping of keys to values", "got a string"},
+		},
+		{
+			name: "list where a secret belongs",
+			file: "github:\n  client_secret: [a]\n",
+			want: []string{"config.yaml:2: github.client_secret must be a string, got a list"},
+		},
+		{
+			name: "every wrong type at once",
+			file: "log_level: [a]\ntokens:\n  code_ttl: 5\n",
+			want: []string{"log_level must be a string", "config.yaml:3: tokens.code_ttl must be a duration"},
 		},
 		{
 			name: "duplicate key",
@@ -197,6 +231,11 @@ func TestLoadYAMLErrors(t *testing.T) {
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(err.Error(), n) {
+					t.Errorf("error %q contains %q", err, n)
 				}
 			}
 		})
