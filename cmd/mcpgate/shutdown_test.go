@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/testwait"
 )
 
 // signalHandler is a slog.Handler that closes a channel when a record with
@@ -82,9 +84,9 @@ func TestServeHTTPDrainsInFlightRequests(t *testing.T) {
 		b, err := io.ReadAll(resp.Body)
 		slow <- result{body: string(b), status: resp.StatusCode, err: err}
 	}()
-	<-started
+	testwait.Recv(t, started, "the slow request to reach the handler")
 	cancel()
-	<-shuttingDown.seen
+	testwait.Recv(t, shuttingDown.seen, "the shutdown log line")
 
 	// New connections are refused once the listener is closed (Shutdown
 	// closes it first thing, right after the log line).

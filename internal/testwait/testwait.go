@@ -1,0 +1,33 @@
+// Package testwait bounds a test's waits on channels, so that a broken
+// server fails the test with a message naming what never happened instead
+// of hanging it until go test's ten-minute timeout. t.Context() alone is no
+// bound: it is cancelled only after the test returns. Nothing is timed by
+// it; a passing test never comes near the deadline.
+//
+// The handlers tests use handlers/internal/mcptest.HangGuard, the same
+// deadline, for their HTTP requests and streams.
+package testwait
+
+import (
+	"testing"
+	"time"
+)
+
+// Deadline is how long Recv waits.
+const Deadline = time.Minute
+
+// Recv returns the next value from ch, or fails the test (naming what) if
+// none arrives within Deadline.
+func Recv[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	timer := time.NewTimer(Deadline)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("waited %v for %s", Deadline, what)
+		var zero T
+		return zero
+	}
+}
