@@ -126,7 +126,7 @@ func (c *checker) checkTLS() {
 		return
 	}
 	leaf := pair.Leaf
-	left := leaf.NotAfter.Sub(time.Now())
+	left := time.Until(leaf.NotAfter)
 	var names []string
 	names = append(names, leaf.DNSNames...)
 	for _, ip := range leaf.IPAddresses {
