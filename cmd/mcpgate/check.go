@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -96,6 +97,7 @@ func (c *checker) run(ctx context.Context) error {
 	if w := portMismatch(cfg); w != "" {
 		c.warn("%s", w)
 	}
+	c.checkTLS()
 	c.checkStore(ctx)
 	gitHubNames := c.checkProviders(ctx)
 	c.describeTools(gitHubNames)
@@ -105,6 +107,51 @@ func (c *checker) run(ctx context.Context) error {
 	}
 	fmt.Fprintln(c.out, "all checks passed")
 	return nil
+}
+
+// certExpiryWarning is how close to its expiry a certificate gets a
+// warning: renewals normally happen 30 days ahead.
+const certExpiryWarning = 14 * 24 * time.Hour
+
+// checkTLS describes direct TLS (Validate has loaded the pair already).
+func (c *checker) checkTLS() {
+	t := c.cfg.TLS
+	if !t.Enabled() {
+		fmt.Fprintf(c.out, "      TLS             none here (terminated by a proxy in front)\n")
+		return
+	}
+	pair, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+	if err != nil {
+		c.fail("TLS: %v", err)
+		return
+	}
+	leaf := pair.Leaf
+	left := time.Until(leaf.NotAfter)
+	var names []string
+	names = append(names, leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	switch {
+	case left <= 0:
+		c.fail("TLS: the certificate %s expired at %s", t.CertFile, leaf.NotAfter.UTC().Format(time.RFC3339))
+	case left < certExpiryWarning:
+		c.warn("TLS: the certificate for %s expires at %s: renew it (mcpgate picks up the new files by itself)", strings.Join(names, ", "), leaf.NotAfter.UTC().Format(time.RFC3339))
+	default:
+		c.ok("TLS: HTTPS on %s with the certificate for %s, valid until %s", c.cfg.Addr, strings.Join(names, ", "), leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if err := leaf.VerifyHostname(c.publicHost()); err != nil {
+		c.warn("TLS: the certificate does not name the public URL's host %s: %v", c.publicHost(), err)
+	}
+}
+
+// publicHost is the host name of the public URL.
+func (c *checker) publicHost() string {
+	u, err := url.Parse(c.cfg.PublicURL)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
 }
 
 // checkStore pings Redis; the in-memory store needs nothing.

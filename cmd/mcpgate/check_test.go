@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
@@ -57,6 +58,16 @@ func writeFile(t *testing.T, name, content string) string {
 
 const checkSecret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
+// checkCase is a configuration for `mcpgate check` and what it must (and
+// must not) print; ok is whether it passes.
+type checkCase struct {
+	name   string
+	yaml   string
+	ok     bool
+	want   []string
+	absent []string
+}
+
 func TestCheckCommand(t *testing.T) {
 	redisSrv := redistest.Start(t)
 	gh := fakegithubtest.NewServer(t, fakegithub.Options{Enterprise: true, ClientID: "gh-client", ClientSecret: "gh-secret"})
@@ -82,14 +93,7 @@ func TestCheckCommand(t *testing.T) {
 		return yamlOf(s)
 	}
 
-	tests := []struct {
-		name   string
-		yaml   string
-		args   []string
-		ok     bool
-		want   []string
-		absent []string
-	}{
+	tests := []checkCase{
 		{
 			name: "everything reachable",
 			yaml: yamlOf(good),
@@ -154,6 +158,24 @@ func TestCheckCommand(t *testing.T) {
 			want: []string{"warn  MCPGATE_ADDR 127.0.0.1:9090 listens on port 9090 but MCPGATE_PUBLIC_URL http://localhost:8080 is port 8080", "MCPGATE_PUBLIC_URL=http://localhost:9090", "all checks passed"},
 		},
 	}
+	tlsDir := t.TempDir()
+	certFile, keyFile := filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")
+	selfSignedUntil(t, "localhost", certFile, keyFile, time.Now(), time.Now().Add(90*24*time.Hour))
+	soonFile, soonKey := filepath.Join(tlsDir, "soon.pem"), filepath.Join(tlsDir, "soon-key.pem")
+	selfSigned(t, "localhost", soonFile, soonKey, time.Now())
+	tests = append(tests, checkCase{
+		name: "direct TLS",
+		yaml: strings.Replace(yamlOf(good), "http://localhost:8080", "https://127.0.0.1:8080", 1) +
+			"addr: 127.0.0.1:8080\ntls: {cert_file: " + certFile + ", key_file: " + keyFile + "}\n",
+		ok:   true,
+		want: []string{"ok    TLS: HTTPS on 127.0.0.1:8080 with the certificate for 127.0.0.1, valid until", "callback URL to register: https://127.0.0.1:8080/oauth/callback/github"},
+	}, checkCase{
+		name: "TLS certificate about to expire",
+		yaml: strings.Replace(yamlOf(good), "http://localhost:8080", "https://localhost:8080", 1) +
+			"addr: 127.0.0.1:8080\ntls: {cert_file: " + soonFile + ", key_file: " + soonKey + "}\n",
+		ok:   true,
+		want: []string{"warn  TLS: the certificate for 127.0.0.1 expires at", "warn  TLS: the certificate does not name the public URL's host localhost"},
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clearConfigEnv(t)

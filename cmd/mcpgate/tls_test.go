@@ -22,8 +22,15 @@ import (
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 with common
-// name cn, and its key, to certFile and keyFile, stamped with mod.
+// name cn, valid for an hour, and its key, to certFile and keyFile,
+// stamped with mod.
 func selfSigned(t *testing.T, cn, certFile, keyFile string, mod time.Time) {
+	t.Helper()
+	selfSignedUntil(t, cn, certFile, keyFile, mod, time.Now().Add(time.Hour))
+}
+
+// selfSignedUntil is selfSigned with the certificate valid until notAfter.
+func selfSignedUntil(t *testing.T, cn, certFile, keyFile string, mod, notAfter time.Time) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -34,7 +41,7 @@ func selfSigned(t *testing.T, cn, certFile, keyFile string, mod time.Time) {
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: cn},
 		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
+		NotAfter:     notAfter,
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
