@@ -82,9 +82,14 @@
 // every secret for lookups, each value sealed under a token names (by key
 // ID) the secret it was made with so UnwrapGrantKey and OpenGrace still
 // open it, and CookieKeyPairs lists all pairs for securecookie. Refresh
-// tokens rotate on every use (OAuth 2.1 §4.3.1); a rotated token keeps its
-// record, with RotatedAt and a grace response, until it expires, so reuse
-// is detected and revokes the grant (RFC 9700 §4.14).
+// tokens rotate on every use (OAuth 2.1 §4.3.1). A rotated token's record
+// shrinks to a tombstone (RefreshToken.Tombstone: grant, client, expiry,
+// RotatedAt), kept until the token's own expiry so that reuse is detected
+// and revokes the grant (RFC 9700 §4.14); it holds no wrapped data key, so
+// an old refresh token opens nothing even with the store and the server
+// secret. The grace response is kept apart, only for the grace window
+// (Rotation.Grace) and only until the successor is itself rotated
+// (RefreshToken.Predecessor names whose grace response to withdraw).
 //
 // # Threat model
 //

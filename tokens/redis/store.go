@@ -127,6 +127,19 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("redis store: %s: %w", op, err)
 }
 
+// mget returns the values of an MGET reply, one per key, nil for a
+// missing key.
+func mget(ctx context.Context, rdb goredis.UniversalClient, op string, keys ...string) ([]any, error) {
+	vals, err := rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if len(vals) != len(keys) {
+		return nil, fmt.Errorf("redis store: %s: MGET returned %d values for %d keys", op, len(vals), len(keys))
+	}
+	return vals, nil
+}
+
 // mget2 returns the two values of an MGET reply, with ok false for a
 // missing key.
 func mget2(ctx context.Context, rdb goredis.UniversalClient, op string, k1, k2 string) (v1 string, ok1 bool, v2 string, ok2 bool, err error) {
