@@ -269,7 +269,9 @@ func TestRedis(t *testing.T) {
 			{"ConsumeCode", func() error { _, err := s2.ConsumeCode(octx, id, "h"); return err }},
 			{"IssueTokens", func() error { return s2.IssueTokens(octx, id, is) }},
 			{"GetRefresh", func() error { _, err := s2.GetRefresh(octx, id, "h"); return err }},
-			{"RotateRefresh", func() error { return s2.RotateRefresh(octx, id, "h", tokens.Rotation{At: time.Now(), Grace: time.Minute, GraceResponse: nil}, is) }},
+			{"RotateRefresh", func() error {
+				return s2.RotateRefresh(octx, id, "h", tokens.Rotation{At: time.Now(), Grace: time.Minute, GraceResponse: nil}, is)
+			}},
 			{"Allow", func() error { _, _, err := s2.Allow(octx, "k", 1, time.Second); return err }},
 		}
 		for _, op := range ops {
