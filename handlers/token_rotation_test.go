@@ -135,3 +135,20 @@ func TestRefreshGraceEndsOnceSuccessorIsUsed(t *testing.T) {
 		t.Errorf("the latest access token is alive after reuse: %v", err)
 	}
 }
+
+// Issue 10 item 5: with NoRefreshGrace (what tokens.refresh_grace: 0
+// becomes) a rotated refresh token presented again is reuse at once.
+func TestRefreshWithoutGraceIsReuseAtOnce(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.RefreshGrace = NoRefreshGrace })
+	c := s.register(authMethodNone, "http://localhost:9999/cb")
+	first := s.tokenPair(c)
+	var second tokenResponse
+	decodeJSON(t, s.refresh(c, first.RefreshToken), &second)
+	if second.RefreshToken == "" {
+		t.Fatal("refresh returned no refresh token")
+	}
+	e := wantOAuthError(t, s.refresh(c, first.RefreshToken), http.StatusBadRequest, wire.InvalidGrant)
+	if !strings.Contains(e.ErrorDescription, "reuse") {
+		t.Errorf("description %q, want reuse detection", e.ErrorDescription)
+	}
+}

@@ -127,7 +127,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		AccessTTL:       cfg.Tokens.AccessTTL,
 		RefreshTTL:      cfg.Tokens.RefreshTTL,
 		CodeTTL:         cfg.Tokens.CodeTTL,
-		RefreshGrace:    cfg.Tokens.RefreshGrace,
+		RefreshGrace:    cfg.Tokens.HandlerRefreshGrace(),
 		Logger:          logger,
 		Now:             now,
 	})

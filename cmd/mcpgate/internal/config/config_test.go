@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/handlers"
 )
 
 // testSecret is a valid 32-byte server secret in hex.
@@ -176,6 +178,22 @@ func TestURLHelpers(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// Issue 10 item 5: tokens.refresh_grace: 0 must reach the handlers as "no
+// grace", not as their zero (the 30 s default).
+func TestRefreshGraceZeroMeansNone(t *testing.T) {
+	for _, tc := range []struct {
+		grace time.Duration
+		want  time.Duration
+	}{
+		{0, handlers.NoRefreshGrace},
+		{10 * time.Second, 10 * time.Second},
+	} {
+		if got := (TokenConfig{RefreshGrace: tc.grace}).HandlerRefreshGrace(); got != tc.want {
+			t.Errorf("HandlerRefreshGrace of %v = %v, want %v", tc.grace, got, tc.want)
 		}
 	}
 }
