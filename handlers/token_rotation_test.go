@@ -28,7 +28,7 @@ func TestRotatedRefreshOnRedisOpensNothing(t *testing.T) {
 	const grace = 30 * time.Second
 	s := newTestServer(t, func(c *Config) {
 		c.RefreshGrace = grace
-		c.Store = tokensredis.New(rs.Client(t), tokensredis.Options{Prefix: "rot", Now: c.Now})
+		c.Store = tokensredis.New(rs.Client(t), tokensredis.Options{Prefix: "rot", Now: c.Now, Keys: c.Keys})
 	})
 	c := s.register(authMethodNone, "http://localhost:9999/cb")
 	first := s.tokenPair(c)

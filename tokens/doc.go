@@ -75,6 +75,15 @@
 // change fails the tests and can only be made as a deliberate, versioned
 // migration.
 //
+// Format v2 (records.go) adds two protections against a writer of the
+// store: Keyring.MACRecord puts an HMAC-SHA256, under a key derived for
+// that purpose and bound to the record's name, in front of every grant,
+// code and token record the Redis store writes (VerifyRecord checks it;
+// a record without a valid MAC, including a v1 record, is treated as
+// absent), and Keyring.SealPending seals a pending sign-in (the upstream
+// PKCE verifier, OIDC nonce and client state) under the hash of its
+// state. testdata/stored-v2.json pins both.
+//
 // # Rotation
 //
 // NewKeyring takes the current secret and the previous ones. New hashes,

@@ -37,7 +37,7 @@ func TestCluster(t *testing.T) {
 		t.Helper()
 		clock := storetest.NewClock()
 		prefix := fmt.Sprintf("cluster%d", seq.Add(1))
-		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now}), clock, prefix
+		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now, Keys: testKeys}), clock, prefix
 	}
 
 	t.Run("Conformance", func(t *testing.T) {

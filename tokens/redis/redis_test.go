@@ -27,7 +27,7 @@ func TestRedis(t *testing.T) {
 		t.Helper()
 		clock := storetest.NewClock()
 		prefix := fmt.Sprintf("test%d", seq.Add(1))
-		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now}), clock, prefix
+		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now, Keys: testKeys}), clock, prefix
 	}
 
 	t.Run("Conformance", func(t *testing.T) {
@@ -220,7 +220,7 @@ func TestRedis(t *testing.T) {
 		}
 	})
 	t.Run("NewFromURL", func(t *testing.T) {
-		s, err := redis.NewFromURL(srv.URL, redis.Options{Prefix: "fromurl"})
+		s, err := redis.NewFromURL(srv.URL, redis.Options{Prefix: "fromurl", Keys: testKeys})
 		if err != nil {
 			t.Fatalf("NewFromURL: %v", err)
 		}
@@ -238,8 +238,8 @@ func TestRedis(t *testing.T) {
 		// is none of the sentinels (handlers answer 503, not 400/404).
 		down := redistest.Start(t)
 		c := down.Client(t)
-		s := redis.New(c, redis.Options{})
-		s2 := redis.New(down.Client(t), redis.Options{})
+		s := redis.New(c, redis.Options{Keys: testKeys})
+		s2 := redis.New(down.Client(t), redis.Options{Keys: testKeys})
 		down.Stop(t)
 		// Every operation, on its own client (whose pool the dial errors
 		// disable for a while) and context (the dial retries take time).

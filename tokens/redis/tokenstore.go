@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
@@ -13,7 +14,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 	if s.err != nil {
 		return s.err
 	}
-	at, rt, err := encodePair(is)
+	at, rt, err := s.encodePair(grantID, is)
 	if err != nil {
 		return err
 	}
@@ -25,7 +26,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 		}
 		g.ExpiresAt = is.GrantExpiresAt
 		g.LastUsedAt = now
-		gv, err := encode("grant", g)
+		gv, err := s.encodeRecord(s.grantKey(grantID), "grant", g)
 		if err != nil {
 			return err
 		}
@@ -60,11 +61,11 @@ func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (toke
 	if !gok || !aok {
 		return tokens.AccessToken{}, tokens.ErrNotFound
 	}
-	if _, err := s.decodeGrant(graw, now); err != nil {
+	if _, err := s.decodeGrant(grantID, graw, now); err != nil {
 		return tokens.AccessToken{}, err
 	}
 	var a tokens.AccessToken
-	if err := decode("access token", araw, &a); err != nil {
+	if err := s.decodeRecord(s.accessKey(grantID, accessHash), "access token", araw, &a); err != nil {
 		return tokens.AccessToken{}, err
 	}
 	if expired(a.ExpiresAt, now) {
@@ -90,10 +91,10 @@ func (s *Store) refreshState(ctx context.Context, grantID, refreshHash string, n
 	if !gok || !rok {
 		return "", g, "", r, tokens.ErrNotFound
 	}
-	if g, err = s.decodeGrant(graw, now); err != nil {
+	if g, err = s.decodeGrant(grantID, graw, now); err != nil {
 		return "", g, "", r, err
 	}
-	if err := decode("refresh token", rraw, &r); err != nil {
+	if err := s.decodeRecord(s.refreshKey(grantID, refreshHash), "refresh token", rraw, &r); err != nil {
 		return "", g, "", r, err
 	}
 	if expired(r.ExpiresAt, now) {
@@ -102,10 +103,11 @@ func (s *Store) refreshState(ctx context.Context, grantID, refreshHash string, n
 	r.GraceResponse = nil
 	if raw, ok := vals[2].(string); ok && !r.RotatedAt.IsZero() {
 		var gr graceRecord
-		if err := decode("grace response", raw, &gr); err != nil {
+		err := s.decodeRecord(s.graceKey(grantID, refreshHash), "grace response", raw, &gr)
+		if err != nil && !errors.Is(err, tokens.ErrNotFound) {
 			return "", g, "", r, err
 		}
-		if !expired(gr.ExpiresAt, now) {
+		if err == nil && !expired(gr.ExpiresAt, now) {
 			r.GraceResponse = gr.Response
 		}
 	}
@@ -138,7 +140,7 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, rot 
 		return s.err
 	}
 	next.Refresh.Predecessor = oldHash
-	at, rt, err := encodePair(next)
+	at, rt, err := s.encodePair(grantID, next)
 	if err != nil {
 		return err
 	}
@@ -151,19 +153,19 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, rot 
 		if !old.RotatedAt.IsZero() {
 			return tokens.ErrRotated
 		}
-		ov, err := encode("refresh token", old.Tombstone(rot.At))
+		ov, err := s.encodeRecord(s.refreshKey(grantID, oldHash), "refresh token", old.Tombstone(rot.At))
 		if err != nil {
 			return err
 		}
 		g.ExpiresAt = next.GrantExpiresAt
 		g.LastUsedAt = rot.At
-		gv, err := encode("grant", g)
+		gv, err := s.encodeRecord(s.grantKey(grantID), "grant", g)
 		if err != nil {
 			return err
 		}
 		grace, until := "", rot.GraceUntil()
 		if len(rot.GraceResponse) > 0 && until.After(clock) {
-			if grace, err = encode("grace response", graceRecord{ExpiresAt: until, Response: rot.GraceResponse}); err != nil {
+			if grace, err = s.encodeRecord(s.graceKey(grantID, oldHash), "grace response", graceRecord{ExpiresAt: until, Response: rot.GraceResponse}); err != nil {
 				return err
 			}
 		}
@@ -197,11 +199,11 @@ type graceRecord struct {
 }
 
 // encodePair encodes the access and refresh token records of a token pair.
-func encodePair(is tokens.Issue) (access, refresh string, err error) {
-	if access, err = encode("access token", is.Access); err != nil {
+func (s *Store) encodePair(grantID string, is tokens.Issue) (access, refresh string, err error) {
+	if access, err = s.encodeRecord(s.accessKey(grantID, is.AccessHash), "access token", is.Access); err != nil {
 		return "", "", err
 	}
-	if refresh, err = encode("refresh token", is.Refresh); err != nil {
+	if refresh, err = s.encodeRecord(s.refreshKey(grantID, is.RefreshHash), "refresh token", is.Refresh); err != nil {
 		return "", "", err
 	}
 	return access, refresh, nil
