@@ -113,9 +113,9 @@ func makeStoredGolden(t *testing.T) storedGolden {
 	tag := "{g:" + g.GrantID + "}"
 	g.Stored = map[string]string{}
 	for name, rec := range map[string]json.RawMessage{
-		tag + ":grant": g.Records.Grant,
-		tag + ":code:" + g.Hashes["code"]: g.Records.Code,
-		tag + ":at:" + g.Hashes["access"]: g.Records.Access,
+		tag + ":grant":                     g.Records.Grant,
+		tag + ":code:" + g.Hashes["code"]:  g.Records.Code,
+		tag + ":at:" + g.Hashes["access"]:  g.Records.Access,
 		tag + ":rt:" + g.Hashes["refresh"]: g.Records.Refresh,
 	} {
 		g.Stored[name] = string(k.MACRecord(name, rec))
