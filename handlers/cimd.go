@@ -155,6 +155,15 @@ func (r *clientResolver) TouchClient(ctx context.Context, id string, at time.Tim
 	return r.Store.TouchClient(ctx, id, at)
 }
 
+// SetClientSecretHash re-hashes a registration's secret. A CIMD client
+// has no secret (it is public).
+func (r *clientResolver) SetClientSecretHash(ctx context.Context, id, oldHash, newHash string) error {
+	if isMetadataURL(id) {
+		return nil
+	}
+	return r.Store.SetClientSecretHash(ctx, id, oldHash, newHash)
+}
+
 // CountClients counts the registrations.
 func (r *clientResolver) CountClients(ctx context.Context) (int, error) {
 	return r.Store.CountClients(ctx)

@@ -209,6 +209,13 @@ type ClientStore interface {
 	// CountClients returns the number of registrations (cheap: it does not
 	// read them).
 	CountClients(ctx context.Context) (int, error)
+	// SetClientSecretHash replaces the client's SecretHash by newHash if it
+	// is still oldHash (compare-and-set; if another request re-hashed it
+	// first, nothing changes and the answer is nil). The token endpoint
+	// re-hashes a secret that matched only under a previous server secret,
+	// so that dropping that secret later does not break the client.
+	// ErrNotFound if there is no such client.
+	SetClientSecretHash(ctx context.Context, id, oldHash, newHash string) error
 }
 
 // PendingStore keeps approved authorization requests between the redirect

@@ -23,6 +23,22 @@ func (s *Store) TouchClient(_ context.Context, id string, at time.Time) error {
 	return nil
 }
 
+// SetClientSecretHash replaces the client's SecretHash if it is still
+// oldHash.
+func (s *Store) SetClientSecretHash(_ context.Context, id, oldHash, newHash string) error {
+	s.lockedNow()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return tokens.ErrNotFound
+	}
+	if c.SecretHash == oldHash {
+		c.SecretHash = newHash
+		s.clients[id] = c
+	}
+	return nil
+}
+
 // CountClients returns the number of registrations.
 func (s *Store) CountClients(context.Context) (int, error) {
 	s.lockedNow()

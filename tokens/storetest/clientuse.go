@@ -103,3 +103,26 @@ func testPruneUnusedClients(t *testing.T, f *fixture) {
 		t.Errorf("a second PruneUnusedClients deleted %d, want 0", n)
 	}
 }
+
+// testSetClientSecretHash: the hash is replaced only while it is still the
+// expected one, and nothing else of the registration changes.
+func testSetClientSecretHash(t *testing.T, f *fixture) {
+	c := client(tokens.NewID(), f.now())
+	c.SecretHash = "old-hash"
+	wantErr(t, "CreateClient", f.s.CreateClient(f.ctx, c), nil)
+
+	wantErr(t, "SetClientSecretHash", f.s.SetClientSecretHash(f.ctx, c.ID, "old-hash", "new-hash"), nil)
+	want := c
+	want.SecretHash = "new-hash"
+	got, err := f.s.GetClient(f.ctx, c.ID)
+	wantErr(t, "GetClient", err, nil)
+	same(t, "GetClient after SetClientSecretHash", got, want)
+
+	// A stale compare (another replica re-hashed first) changes nothing.
+	wantErr(t, "SetClientSecretHash stale", f.s.SetClientSecretHash(f.ctx, c.ID, "old-hash", "other-hash"), nil)
+	got, err = f.s.GetClient(f.ctx, c.ID)
+	wantErr(t, "GetClient", err, nil)
+	same(t, "GetClient after a stale SetClientSecretHash", got, want)
+
+	wantErr(t, "SetClientSecretHash unknown", f.s.SetClientSecretHash(f.ctx, tokens.NewID(), "a", "b"), tokens.ErrNotFound)
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"ReturnedValuesAreCopies", testReturnedValuesAreCopies},
 		{"Ping", testPing},
 		{"TouchClient", testTouchClient},
+		{"SetClientSecretHash", testSetClientSecretHash},
 		{"CountClients", testCountClients},
 		{"PruneUnusedClients", testPruneUnusedClients},
 		{"RateLimitExact", testRateLimitExact},
