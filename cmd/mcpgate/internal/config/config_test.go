@@ -14,7 +14,7 @@ import (
 )
 
 // testSecret is a valid 32-byte server secret in hex.
-const testSecret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+const testSecret = "3f9c1a7be2d04c58916a0fd3b7e24c19a85e6d2f07c4b3918e5a2d6f0b7c4e31"
 
 // envMap is a getenv backed by a map.
 func envMap(m map[string]string) func(string) string {
