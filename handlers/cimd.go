@@ -164,6 +164,11 @@ func (r *clientResolver) SetClientSecretHash(ctx context.Context, id, oldHash, n
 	return r.Store.SetClientSecretHash(ctx, id, oldHash, newHash)
 }
 
+// ScanClients walks the registrations (CIMD clients are not stored).
+func (r *clientResolver) ScanClients(ctx context.Context, cursor string, count int) ([]tokens.Client, string, error) {
+	return r.Store.ScanClients(ctx, cursor, count)
+}
+
 // CountClients counts the registrations.
 func (r *clientResolver) CountClients(ctx context.Context) (int, error) {
 	return r.Store.CountClients(ctx)

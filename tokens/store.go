@@ -202,6 +202,12 @@ type ClientStore interface {
 	// caller does (RevokeGrant for each of ListGrants).
 	DeleteClient(ctx context.Context, id string) error
 	ListClients(ctx context.Context) ([]Client, error)
+	// ScanClients returns a batch of about count registrations starting at
+	// cursor ("" for the first batch) and the cursor of the next batch
+	// ("" when the scan is complete), so that a caller can walk every
+	// registration without holding them all. A client may appear twice in
+	// one scan; one created or deleted during the scan may or may not.
+	ScanClients(ctx context.Context, cursor string, count int) (clients []Client, next string, err error)
 	// TouchClient records that the client was used at at: LastUsedAt
 	// becomes at unless it is already later. ErrNotFound if there is no
 	// such client.

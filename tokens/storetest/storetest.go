@@ -58,6 +58,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"SetClientSecretHash", testSetClientSecretHash},
 		{"CountClients", testCountClients},
 		{"PruneUnusedClients", testPruneUnusedClients},
+		{"ScanClients", testScanClients},
+		{"PruneInBatches", testPruneInBatches},
 		{"RateLimitExact", testRateLimitExact},
 		{"RateLimitSlides", testRateLimitSlides},
 		{"RateLimitKeysIndependent", testRateLimitKeysIndependent},
