@@ -155,6 +155,20 @@ func (r *clientResolver) TouchClient(ctx context.Context, id string, at time.Tim
 	return r.Store.TouchClient(ctx, id, at)
 }
 
+// SetClientSecretHash re-hashes a registration's secret. A CIMD client
+// has no secret (it is public).
+func (r *clientResolver) SetClientSecretHash(ctx context.Context, id, oldHash, newHash string) error {
+	if isMetadataURL(id) {
+		return nil
+	}
+	return r.Store.SetClientSecretHash(ctx, id, oldHash, newHash)
+}
+
+// ScanClients walks the registrations (CIMD clients are not stored).
+func (r *clientResolver) ScanClients(ctx context.Context, cursor string, count int) ([]tokens.Client, string, error) {
+	return r.Store.ScanClients(ctx, cursor, count)
+}
+
 // CountClients counts the registrations.
 func (r *clientResolver) CountClients(ctx context.Context) (int, error) {
 	return r.Store.CountClients(ctx)

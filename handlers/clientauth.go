@@ -98,23 +98,43 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 	case client.SecretHash != "" && secret == "":
 		a.Logger.LogAttrs(ctx, slog.LevelInfo, "confidential client without its secret", slog.String("client_id", client.ID))
 		return tokens.Client{}, invalidClient("client authentication failed", basic)
-	case client.SecretHash != "" && !a.secretMatches(client, secret):
-		a.Logger.LogAttrs(ctx, slog.LevelInfo, "client presented a wrong secret", slog.String("client_id", client.ID))
-		return tokens.Client{}, invalidClient("client authentication failed", basic)
+	case client.SecretHash != "":
+		switch matched := a.secretMatches(client, secret); {
+		case matched < 0:
+			a.Logger.LogAttrs(ctx, slog.LevelInfo, "client presented a wrong secret", slog.String("client_id", client.ID))
+			return tokens.Client{}, invalidClient("client authentication failed", basic)
+		case matched > 0:
+			a.rehash(ctx, client, secret)
+		}
 	}
 	return client, nil
 }
 
 // secretMatches compares the keyed hash of secret with the stored one in
-// constant time, under the current and every previous server secret.
-func (a *clientAuthenticator) secretMatches(c tokens.Client, secret string) bool {
-	ok := false
-	for _, h := range a.Keys.Hashes(secret) {
-		if tokens.HashEqual(h, c.SecretHash) {
-			ok = true
+// constant time, under the current and every previous server secret, and
+// returns the index of the secret it matched under (0: the current one),
+// or -1.
+func (a *clientAuthenticator) secretMatches(c tokens.Client, secret string) int {
+	matched := -1
+	for i, h := range a.Keys.Hashes(secret) {
+		if tokens.HashEqual(h, c.SecretHash) && matched < 0 {
+			matched = i
 		}
 	}
-	return ok
+	return matched
+}
+
+// rehash stores the hash of a client secret under the current server
+// secret, after it matched only under a previous one, so that the client
+// keeps working when that previous secret is dropped. A failure is logged
+// and does not fail the request: the next authentication tries again.
+func (a *clientAuthenticator) rehash(ctx context.Context, c tokens.Client, secret string) {
+	if err := a.Clients.SetClientSecretHash(ctx, c.ID, c.SecretHash, a.Keys.Hash(secret)); err != nil {
+		a.Logger.LogAttrs(ctx, slog.LevelWarn, "re-hashing a client secret under the current server secret failed",
+			slog.String("client_id", c.ID), slog.String("error", err.Error()))
+		return
+	}
+	a.Logger.LogAttrs(ctx, slog.LevelInfo, "client secret re-hashed under the current server secret", slog.String("client_id", c.ID))
 }
 
 // clientCredentials extracts client_id and secret from HTTP Basic

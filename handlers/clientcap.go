@@ -12,10 +12,7 @@ import (
 )
 
 // clientCapStore is what the registration cap needs from the store.
-type clientCapStore interface {
-	tokens.ClientStore
-	tokens.GrantStore
-}
+type clientCapStore = tokens.PruneStore
 
 // Bounds of the lazy pruning that the registration cap runs.
 const (
@@ -33,7 +30,9 @@ const (
 // never completed an authorization and are older than UnusedAge are pruned
 // (tokens.PruneUnusedClients), at most once per pruneEvery per replica and
 // by one request at a time; if the store is still full the registration
-// gets 503 temporarily_unavailable. The count is read before the write, so
+// gets 503 temporarily_unavailable. Below the cap, pruning by age runs
+// too, one batch with a cursor per pruneEvery (sweep), so abandoned
+// registrations go long before the cap. The count is read before the write, so
 // replicas registering at the same moment may pass the cap by a few: it is
 // a bound on growth, not an exact quota. A nil *clientCap admits
 // everything.
@@ -46,6 +45,11 @@ type clientCap struct {
 
 	mu        sync.Mutex // held while pruning
 	lastPrune time.Time  // guarded by mu
+	// lastSweep and cursor drive the pruning by age that runs before the
+	// cap is reached: one batch of registrations (tokens.PruneBatch) per
+	// pruneEvery, resuming where the previous batch ended.
+	lastSweep time.Time // guarded by mu
+	cursor    string    // guarded by mu
 }
 
 // newClientCap returns the cap of cfg, or nil without one.
@@ -77,6 +81,7 @@ func (c *clientCap) admit(ctx context.Context) *oauthError {
 		return storeUnavailable()
 	}
 	if n < c.Max {
+		c.sweep(ctx)
 		return nil
 	}
 	if !c.mu.TryLock() {
@@ -100,6 +105,35 @@ func (c *clientCap) admit(ctx context.Context) *oauthError {
 			slog.Int("max_clients", c.Max), slog.Int("deleted", deleted))
 	}
 	return c.recount(ctx)
+}
+
+// sweep prunes one batch of old unused registrations, at most once per
+// pruneEvery per replica, so that abandoned registrations go by age long
+// before the cap is reached; successive sweeps walk all registrations with
+// a cursor, never holding them all. A failure is logged: the registration
+// itself goes on.
+func (c *clientCap) sweep(ctx context.Context) {
+	if !c.mu.TryLock() {
+		return // another request is pruning
+	}
+	defer c.mu.Unlock()
+	now := c.Now()
+	if !c.lastSweep.IsZero() && now.Sub(c.lastSweep) < pruneEvery && !now.Before(c.lastSweep) {
+		return
+	}
+	c.lastSweep = now
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pruneTimeout)
+	defer cancel()
+	deleted, next, err := tokens.PruneUnusedClientsBatch(pctx, c.Store, now.Add(-c.UnusedAge), c.cursor, tokens.PruneBatch)
+	if err != nil {
+		c.Logger.LogAttrs(ctx, slog.LevelError, "pruning unused clients failed", slog.Int("deleted", deleted), slog.String("error", err.Error()))
+		c.cursor = ""
+		return
+	}
+	c.cursor = next
+	if deleted > 0 {
+		c.Logger.LogAttrs(ctx, slog.LevelInfo, "pruned unused client registrations by age", slog.Int("deleted", deleted))
+	}
 }
 
 func (c *clientCap) recount(ctx context.Context) *oauthError {

@@ -23,6 +23,10 @@ const (
 	DefaultCodeTTL      = 5 * time.Minute
 	DefaultPendingTTL   = 10 * time.Minute
 	DefaultRefreshGrace = 30 * time.Second
+	// NoRefreshGrace as Config.RefreshGrace turns the grace window off: a
+	// rotated refresh token presented again is reuse at once. (Zero means
+	// DefaultRefreshGrace, like every other zero duration of Config.)
+	NoRefreshGrace time.Duration = -1
 	// DefaultSessionTimeout is how long an idle stateful /mcp session
 	// lives (Config.Stateful).
 	DefaultSessionTimeout = protected.DefaultSessionTimeout
@@ -89,6 +93,7 @@ type Config struct {
 	Limits Limits
 	// Lifetimes; zero means the Default* value. CodeTTL must not exceed ten
 	// minutes (OAuth 2.1 §4.1.2) and AccessTTL not RefreshTTL.
+	// RefreshGrace may also be NoRefreshGrace (no grace window).
 	AccessTTL, RefreshTTL, CodeTTL, PendingTTL, RefreshGrace time.Duration
 	// ServiceName is shown on pages and in metadata; default "mcpgate".
 	ServiceName string
@@ -195,14 +200,17 @@ func (cfg *Config) checkScopes(bad func(string, ...any)) {
 	}
 }
 
+// durationSetting is one duration of Config with its default.
+type durationSetting struct {
+	name string
+	d    *time.Duration
+	def  time.Duration
+}
+
 // checkDurations fills the zero lifetimes with their defaults and checks
 // the lifetimes against each other.
 func (cfg *Config) checkDurations(bad func(string, ...any)) {
-	durations := []struct {
-		name string
-		d    *time.Duration
-		def  time.Duration
-	}{
+	durations := []durationSetting{
 		{"AccessTTL", &cfg.AccessTTL, DefaultAccessTTL},
 		{"RefreshTTL", &cfg.RefreshTTL, DefaultRefreshTTL},
 		{"CodeTTL", &cfg.CodeTTL, DefaultCodeTTL},
@@ -212,6 +220,8 @@ func (cfg *Config) checkDurations(bad func(string, ...any)) {
 	}
 	for _, d := range durations {
 		switch {
+		case d.d == &cfg.RefreshGrace && cfg.RefreshGrace == NoRefreshGrace:
+			// No grace window: the one negative value allowed.
 		case *d.d == 0:
 			*d.d = d.def
 		case *d.d < 0:

@@ -95,11 +95,12 @@
 //
 //	ACTIVE --POST /token refresh_token--> ACTIVE (rotated)
 //	    Every refresh rotates the refresh token (OAuth 2.1 §4.3.1). The
-//	    rotated record keeps the response it produced, sealed under the old
-//	    token (Keyring.SealGrace): a retry within RefreshGrace gets the
-//	    same response (Keyring.OpenGrace; lost responses, concurrent
-//	    replicas); a later reuse revokes the grant (reuse detection, RFC
-//	    9700 §4.14.2). A narrower scope may be asked for the access token
+//	    rotated record shrinks to a tombstone (no wrapped data key); the
+//	    response it produced, sealed under the old token
+//	    (Keyring.SealGrace), is kept for RefreshGrace only: a retry within
+//	    it gets the same response (Keyring.OpenGrace; lost responses,
+//	    concurrent replicas) until the successor is itself used; any other
+//	    reuse revokes the grant (reuse detection, RFC 9700 §4.14.2). A narrower scope may be asked for the access token
 //	    (RFC 6749 §6). Before rotating, the allowlist is checked again
 //	    (GitHub organisation and team rules with the grant's upstream
 //	    token, refreshed through Config.UpstreamTokens, a

@@ -105,12 +105,14 @@ func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client toke
 	if err != nil {
 		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
-	grace, err := h.Keys.SealGrace(rt, grantID, body)
-	if err != nil {
-		log.LogAttrs(ctx, slog.LevelError, "sealing the grace response failed", slog.String("error", err.Error()))
-		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+	rot := tokens.Rotation{At: now, Grace: h.grace()}
+	if rot.Grace > 0 {
+		if rot.GraceResponse, err = h.Keys.SealGrace(rt, grantID, body); err != nil {
+			log.LogAttrs(ctx, slog.LevelError, "sealing the grace response failed", slog.String("error", err.Error()))
+			return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+		}
 	}
-	switch err := h.Tokens.RotateRefresh(ctx, grantID, hash, now, grace, issue); {
+	switch err := h.Tokens.RotateRefresh(ctx, grantID, hash, rot, issue); {
 	case errors.Is(err, tokens.ErrRotated):
 		return h.rotatedMeanwhile(ctx, log, grantID, rt)
 	case isNotFound(err):
@@ -203,9 +205,11 @@ func (h *tokenHandler) lookupRefresh(ctx context.Context, grantID, rt string) (t
 
 // replay answers the use of an already rotated refresh token: within the
 // grace period, the response its rotation produced (an idempotent retry);
-// after it, reuse detection revokes the grant.
+// after it, or once the successor it returned has itself been used (the
+// store then no longer returns the response), reuse detection revokes the
+// grant.
 func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt string, rec tokens.RefreshToken) ([]byte, *oauthError) {
-	if h.Now().Sub(rec.RotatedAt) <= h.RefreshGrace && len(rec.GraceResponse) > 0 {
+	if h.Now().Sub(rec.RotatedAt) <= h.grace() && len(rec.GraceResponse) > 0 {
 		body, err := h.Keys.OpenGrace(rt, grantID, rec.GraceResponse)
 		if err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "grace response cannot be opened")
@@ -221,6 +225,10 @@ func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt
 	log.LogAttrs(ctx, slog.LevelWarn, "refresh token reuse detected; grant revoked")
 	return nil, invalidGrant("refresh token reuse detected; the grant is revoked")
 }
+
+// grace is the grace window of a rotation: RefreshGrace, or none for
+// NoRefreshGrace.
+func (h *tokenHandler) grace() time.Duration { return max(h.RefreshGrace, 0) }
 
 // narrowScopes checks that every scope in requested is among granted
 // (RFC 6749 §6) and returns them in the grant's order.

@@ -401,7 +401,7 @@ type rotationRace struct {
 	other func()
 }
 
-func (r *rotationRace) RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, grace []byte, next tokens.Issue) error {
+func (r *rotationRace) RotateRefresh(ctx context.Context, grantID, oldHash string, rot tokens.Rotation, next tokens.Issue) error {
 	r.mu.Lock()
 	fire := !r.fired
 	r.fired = true
@@ -409,7 +409,7 @@ func (r *rotationRace) RotateRefresh(ctx context.Context, grantID, oldHash strin
 	if fire {
 		r.other() // runs a whole refresh, which calls RotateRefresh again
 	}
-	return r.Store.RotateRefresh(ctx, grantID, oldHash, now, grace, next)
+	return r.Store.RotateRefresh(ctx, grantID, oldHash, rot, next)
 }
 
 func TestRefreshRaceServesTheWinnersResponse(t *testing.T) {
@@ -460,11 +460,11 @@ func (f *failingStore) ConsumeCode(ctx context.Context, grantID, hash string) (t
 	return f.Store.ConsumeCode(ctx, grantID, hash)
 }
 
-func (f *failingStore) RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, grace []byte, next tokens.Issue) error {
+func (f *failingStore) RotateRefresh(ctx context.Context, grantID, oldHash string, rot tokens.Rotation, next tokens.Issue) error {
 	if f.failRotate {
 		return errStoreDown
 	}
-	return f.Store.RotateRefresh(ctx, grantID, oldHash, now, grace, next)
+	return f.Store.RotateRefresh(ctx, grantID, oldHash, rot, next)
 }
 
 func (f *failingStore) IssueTokens(ctx context.Context, grantID string, is tokens.Issue) error {

@@ -75,6 +75,15 @@
 // change fails the tests and can only be made as a deliberate, versioned
 // migration.
 //
+// Format v2 (records.go) adds two protections against a writer of the
+// store: Keyring.MACRecord puts an HMAC-SHA256, under a key derived for
+// that purpose and bound to the record's name, in front of every grant,
+// code and token record the Redis store writes (VerifyRecord checks it;
+// a record without a valid MAC, including a v1 record, is treated as
+// absent), and Keyring.SealPending seals a pending sign-in (the upstream
+// PKCE verifier, OIDC nonce and client state) under the hash of its
+// state. testdata/stored-v2.json pins both.
+//
 // # Rotation
 //
 // NewKeyring takes the current secret and the previous ones. New hashes,
@@ -82,9 +91,14 @@
 // every secret for lookups, each value sealed under a token names (by key
 // ID) the secret it was made with so UnwrapGrantKey and OpenGrace still
 // open it, and CookieKeyPairs lists all pairs for securecookie. Refresh
-// tokens rotate on every use (OAuth 2.1 §4.3.1); a rotated token keeps its
-// record, with RotatedAt and a grace response, until it expires, so reuse
-// is detected and revokes the grant (RFC 9700 §4.14).
+// tokens rotate on every use (OAuth 2.1 §4.3.1). A rotated token's record
+// shrinks to a tombstone (RefreshToken.Tombstone: grant, client, expiry,
+// RotatedAt), kept until the token's own expiry so that reuse is detected
+// and revokes the grant (RFC 9700 §4.14); it holds no wrapped data key, so
+// an old refresh token opens nothing even with the store and the server
+// secret. The grace response is kept apart, only for the grace window
+// (Rotation.Grace) and only until the successor is itself rotated
+// (RefreshToken.Predecessor names whose grace response to withdraw).
 //
 // # Threat model
 //

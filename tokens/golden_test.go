@@ -21,7 +21,10 @@ import (
 // and the AEAD construction give exactly the stored bytes. A deliberate
 // format change adds stored-v2.json and a migration; it never edits v1.
 
-const storedV1 = "testdata/stored-v1.json"
+const (
+	storedV1 = "testdata/stored-v1.json"
+	storedV2 = "testdata/stored-v2.json"
+)
 
 // storedGolden is the golden file: inputs, what the code derives from
 // them, and the records as a store keeps them (JSON, sealed fields as
@@ -54,6 +57,13 @@ type storedGolden struct {
 		Access  json.RawMessage `json:"access"`
 		Refresh json.RawMessage `json:"refresh"`
 	} `json:"records"`
+	// Format v2 (records.go): the records as the Redis store keeps them,
+	// by key without the prefix, each with its MAC; and a pending sign-in
+	// with its sealed form.
+	Stored        map[string]string `json:"stored,omitempty"`
+	PendingState  string            `json:"pending_state_hash,omitempty"`
+	Pending       json.RawMessage   `json:"pending,omitempty"`
+	PendingSealed []byte            `json:"pending_sealed,omitempty"`
 }
 
 func loadStoredGolden(t *testing.T, path string) storedGolden {
@@ -104,8 +114,54 @@ func decodeRecord(t *testing.T, name string, raw json.RawMessage, v any) {
 // token and the refresh token, and opens the upstream token; the rotated
 // refresh token opens its grace response. The same holds after a secret
 // rotation, with the golden secret as the previous one.
-func TestStoredRecordsV1(t *testing.T) {
-	g := loadStoredGolden(t, storedV1)
+func TestStoredRecordsV1(t *testing.T) { testStoredRecords(t, storedV1) }
+
+// TestStoredRecordsV2 checks what format v2 added: every record as the
+// store keeps it verifies under its name and re-MACs to the same bytes
+// (HMAC is deterministic), also after a rotation, and fails under any other
+// name; the sealed pending sign-in opens under its state hash. The v1
+// checks apply to v2 as well.
+func TestStoredRecordsV2(t *testing.T) {
+	testStoredRecords(t, storedV2)
+	g := loadStoredGolden(t, storedV2)
+	secret := mustHex(t, g.Secret)
+	current := mustKeyring(t, secret)
+	rotated := mustKeyring(t, bytes.Repeat([]byte{0x5a}, 32), secret)
+	if len(g.Stored) != 4 || len(g.PendingSealed) == 0 {
+		t.Fatalf("%s holds %d stored records and %d bytes of sealed pending, want 4 and some", storedV2, len(g.Stored), len(g.PendingSealed))
+	}
+	for name, stored := range g.Stored {
+		body, err := current.VerifyRecord(name, []byte(stored))
+		if err != nil {
+			t.Errorf("VerifyRecord(%s): %v", name, err)
+			continue
+		}
+		if again := current.MACRecord(name, body); string(again) != stored {
+			t.Errorf("MACRecord(%s) = %s, want the stored %s", name, again, stored)
+		}
+		if _, err := rotated.VerifyRecord(name, []byte(stored)); err != nil {
+			t.Errorf("after rotation, VerifyRecord(%s): %v", name, err)
+		}
+		if _, err := current.VerifyRecord(name+"x", []byte(stored)); err == nil {
+			t.Errorf("record %s verifies under another name", name)
+		}
+	}
+	var pending bytes.Buffer
+	if err := json.Compact(&pending, g.Pending); err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]*Keyring{"current secret": current, "after rotation": rotated} {
+		body, err := k.OpenPending(g.PendingState, g.PendingSealed)
+		if err != nil || !bytes.Equal(body, pending.Bytes()) {
+			t.Errorf("%s: OpenPending = %s, %v; want the golden pending sign-in", name, body, err)
+		}
+	}
+	var p Pending
+	decodeRecord(t, "pending", g.Pending, &p)
+}
+
+func testStoredRecords(t *testing.T, path string) {
+	g := loadStoredGolden(t, path)
 	secret := mustHex(t, g.Secret)
 	current := mustKeyring(t, secret)
 	rotated := mustKeyring(t, bytes.Repeat([]byte{0x5a}, 32), secret)

@@ -107,5 +107,23 @@ func makeStoredGolden(t *testing.T) storedGolden {
 	g.Records.Refresh = record(RefreshToken{GrantID: g.GrantID, ClientID: clientID, Scopes: scopes, Resource: resource,
 		WrappedKey: must(k.WrapGrantKey(g.Refresh, g.GrantID, dk)), ExpiresAt: at.Add(30 * 24 * time.Hour),
 		RotatedAt: at.Add(time.Hour), GraceResponse: must(k.SealGrace(g.Refresh, g.GrantID, []byte(g.GraceResponse)))})
+
+	// Format v2: records with their MACs as the Redis store keeps them,
+	// and a sealed pending sign-in.
+	tag := "{g:" + g.GrantID + "}"
+	g.Stored = map[string]string{}
+	for name, rec := range map[string]json.RawMessage{
+		tag + ":grant":                     g.Records.Grant,
+		tag + ":code:" + g.Hashes["code"]:  g.Records.Code,
+		tag + ":at:" + g.Hashes["access"]:  g.Records.Access,
+		tag + ":rt:" + g.Hashes["refresh"]: g.Records.Refresh,
+	} {
+		g.Stored[name] = string(k.MACRecord(name, rec))
+	}
+	g.PendingState = k.Hash("golden-upstream-state")
+	g.Pending = record(Pending{ClientID: clientID, RedirectURI: "https://client.example/cb", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+		Resource: resource, Scopes: scopes, ClientState: "golden-client-state", Provider: "github",
+		UpstreamVerifier: "golden-upstream-verifier-0000000000000000000", Nonce: "golden-nonce", Browser: "golden-browser-hash", CreatedAt: at})
+	g.PendingSealed = must(k.SealPending(g.PendingState, g.Pending))
 	return g
 }

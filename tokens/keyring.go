@@ -24,6 +24,10 @@ const (
 	infoCookieHash  = "mcpgate/v1/cookie-hash"
 	infoCookieBlock = "mcpgate/v1/cookie-block"
 	infoWrap        = "mcpgate/v1/token-wrap"
+	// Format v2 (records.go): the MAC over stored records and the seal of
+	// pending sign-ins.
+	infoRecordMAC   = "mcpgate/v2/record-mac"
+	infoPendingSeal = "mcpgate/v2/pending-seal"
 )
 
 const keyIDLen = 8
@@ -106,6 +110,8 @@ type derivedKeys struct {
 	cookieHash  []byte // 64 bytes, securecookie hash key
 	cookieBlock []byte // 32 bytes, securecookie AES-256 key
 	wrap        []byte // HMAC-SHA256 key from which token-wrap keys derive
+	recordMAC   []byte // HMAC-SHA256 key of stored records' MACs
+	pending     []byte // AES-256 key of pending sign-ins
 }
 
 // NewKeyring derives a keyring from the current secret and any previous
@@ -142,6 +148,8 @@ func derive(secret []byte) (derivedKeys, error) {
 		{infoCookieHash, 64, &dk.cookieHash},
 		{infoCookieBlock, 32, &dk.cookieBlock},
 		{infoWrap, 32, &dk.wrap},
+		{infoRecordMAC, 32, &dk.recordMAC},
+		{infoPendingSeal, 32, &dk.pending},
 	}
 	for _, p := range parts {
 		b, err := hkdf.Key(sha256.New, secret, nil, p.info, p.n)

@@ -6,11 +6,22 @@ import (
 	"time"
 )
 
+// PruneBatch is how many registrations one pruning step reads.
+const PruneBatch = 500
+
+// PruneStore is what pruning needs from a store.
+type PruneStore interface {
+	ClientStore
+	GrantStore
+}
+
 // PruneUnusedClients deletes the registrations that were never used: no
 // authorization code was ever exchanged (LastUsedAt is zero), they were
 // created before createdBefore, and no live grant names them (a grant
 // without LastUsedAt is an authorization in progress, or a client
 // registered before LastUsedAt existed). It returns how many it deleted.
+// It walks the registrations in batches (PruneUnusedClientsBatch), never
+// holding them all.
 //
 // Claude registers a new client on every fresh connection and mcp-remote
 // re-registers when its port changes, so abandoned registrations pile up;
@@ -20,43 +31,47 @@ import (
 //
 // Several callers may prune at once (replicas, the operator command): a
 // client deleted by another is skipped.
-func PruneUnusedClients(ctx context.Context, s interface {
-	ClientStore
-	GrantStore
-}, createdBefore time.Time) (int, error) {
-	clients, err := s.ListClients(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var candidates []Client
-	for _, c := range clients {
-		if c.LastUsedAt.IsZero() && c.CreatedAt.Before(createdBefore) {
-			candidates = append(candidates, c)
+func PruneUnusedClients(ctx context.Context, s PruneStore, createdBefore time.Time) (int, error) {
+	deleted, cursor := 0, ""
+	for {
+		n, next, err := PruneUnusedClientsBatch(ctx, s, createdBefore, cursor, PruneBatch)
+		deleted += n
+		if err != nil || next == "" {
+			return deleted, err
 		}
+		cursor = next
 	}
-	if len(candidates) == 0 {
-		return 0, nil
-	}
-	grants, err := s.ListGrants(ctx, "", "")
+}
+
+// PruneUnusedClientsBatch prunes (as PruneUnusedClients does) among one
+// batch of about count registrations from cursor ("" for the first), and
+// returns how many it deleted and the cursor of the next batch ("" when
+// the walk is complete). Each candidate's grants are looked up through the
+// per-client listing, so memory stays bounded by the batch.
+func PruneUnusedClientsBatch(ctx context.Context, s PruneStore, createdBefore time.Time, cursor string, count int) (int, string, error) {
+	clients, next, err := s.ScanClients(ctx, cursor, count)
 	if err != nil {
-		return 0, err
-	}
-	granted := make(map[string]bool, len(grants))
-	for _, g := range grants {
-		granted[g.ClientID] = true
+		return 0, "", err
 	}
 	deleted := 0
-	for _, c := range candidates {
-		if granted[c.ID] {
+	for _, c := range clients {
+		if !c.LastUsedAt.IsZero() || !c.CreatedAt.Before(createdBefore) {
+			continue
+		}
+		grants, err := s.ListGrants(ctx, "", c.ID)
+		if err != nil {
+			return deleted, "", err
+		}
+		if len(grants) > 0 {
 			continue
 		}
 		switch err := s.DeleteClient(ctx, c.ID); {
 		case errors.Is(err, ErrNotFound):
 		case err != nil:
-			return deleted, err
+			return deleted, "", err
 		default:
 			deleted++
 		}
 	}
-	return deleted, nil
+	return deleted, next, nil
 }

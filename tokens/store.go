@@ -136,21 +136,52 @@ type AccessToken struct {
 	ExpiresAt  time.Time `json:"expires_at"`
 }
 
-// RefreshToken is a refresh token record. After rotation the record stays
-// (until ExpiresAt) with RotatedAt set, so that a retry inside the grace
-// window gets the same answer (GraceResponse, sealed under a key derived from
-// this very refresh token) and a later reuse is detected.
+// RefreshToken is a refresh token record. At rotation the record shrinks to
+// a tombstone that keeps only GrantID, ClientID, ExpiresAt and RotatedAt
+// until the old token's own expiry, so that a later reuse is detected: its
+// WrappedKey, Scopes and Resource are dropped, so an old refresh token opens
+// nothing even with a copy of the store and the server secret. The response
+// of the rotation (GraceResponse, sealed under a key derived from this very
+// refresh token) is kept apart for the grace window only, and only until
+// the successor is itself rotated, for a retry of a lost response.
 type RefreshToken struct {
 	GrantID    string    `json:"grant_id"`
 	ClientID   string    `json:"client_id"`
-	Scopes     []string  `json:"scopes"`
-	Resource   string    `json:"resource"`
-	WrappedKey []byte    `json:"wrapped_key"`
+	Scopes     []string  `json:"scopes,omitempty"`
+	Resource   string    `json:"resource,omitempty"`
+	WrappedKey []byte    `json:"wrapped_key,omitempty"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	// RotatedAt is zero while the token is the grant's active refresh token.
-	RotatedAt     time.Time `json:"rotated_at,omitzero"`
-	GraceResponse []byte    `json:"grace_response,omitempty"`
+	RotatedAt time.Time `json:"rotated_at,omitzero"`
+	// GraceResponse is returned by GetRefresh for a rotated token while
+	// its grace window lasts and its successor has not been used; stores
+	// keep it apart from the tombstone (json "grace_response" only in
+	// records of format v1).
+	GraceResponse []byte `json:"grace_response,omitempty"`
+	// Predecessor is the hash of the refresh token this one replaced (set
+	// by RotateRefresh): rotating this token withdraws the predecessor's
+	// grace response, so an old token can no longer fetch a pair whose
+	// refresh token was already used.
+	Predecessor string `json:"predecessor,omitempty"`
 }
+
+// Tombstone is what a rotated refresh token record keeps: enough to detect
+// reuse (RFC 9700 §4.14) and nothing that opens the grant.
+func (r RefreshToken) Tombstone(rotatedAt time.Time) RefreshToken {
+	return RefreshToken{GrantID: r.GrantID, ClientID: r.ClientID, ExpiresAt: r.ExpiresAt, RotatedAt: rotatedAt}
+}
+
+// Rotation describes a refresh token rotation: when it happened, and the
+// response that a retry with the old token gets during Grace after At (none
+// when Grace is zero).
+type Rotation struct {
+	At            time.Time
+	Grace         time.Duration
+	GraceResponse []byte
+}
+
+// GraceUntil is when the grace response lapses.
+func (r Rotation) GraceUntil() time.Time { return r.At.Add(r.Grace) }
 
 // Issue is a fresh access and refresh token pair for a grant, each keyed by
 // the keyed hash of the token string.
@@ -171,6 +202,12 @@ type ClientStore interface {
 	// caller does (RevokeGrant for each of ListGrants).
 	DeleteClient(ctx context.Context, id string) error
 	ListClients(ctx context.Context) ([]Client, error)
+	// ScanClients returns a batch of about count registrations starting at
+	// cursor ("" for the first batch) and the cursor of the next batch
+	// ("" when the scan is complete), so that a caller can walk every
+	// registration without holding them all. A client may appear twice in
+	// one scan; one created or deleted during the scan may or may not.
+	ScanClients(ctx context.Context, cursor string, count int) (clients []Client, next string, err error)
 	// TouchClient records that the client was used at at: LastUsedAt
 	// becomes at unless it is already later. ErrNotFound if there is no
 	// such client.
@@ -178,6 +215,13 @@ type ClientStore interface {
 	// CountClients returns the number of registrations (cheap: it does not
 	// read them).
 	CountClients(ctx context.Context) (int, error)
+	// SetClientSecretHash replaces the client's SecretHash by newHash if it
+	// is still oldHash (compare-and-set; if another request re-hashed it
+	// first, nothing changes and the answer is nil). The token endpoint
+	// re-hashes a secret that matched only under a previous server secret,
+	// so that dropping that secret later does not break the client.
+	// ErrNotFound if there is no such client.
+	SetClientSecretHash(ctx context.Context, id, oldHash, newHash string) error
 }
 
 // PendingStore keeps approved authorization requests between the redirect
@@ -227,12 +271,14 @@ type TokenStore interface {
 	// GetRefresh returns a refresh token record; for a rotated one it returns
 	// the record together with ErrRotated.
 	GetRefresh(ctx context.Context, grantID, refreshHash string) (RefreshToken, error)
-	// RotateRefresh atomically marks the active refresh token oldHash as
-	// rotated at now (storing graceResponse on it), stores the new pair and
-	// extends the grant. If oldHash was rotated meanwhile (another replica
-	// won), it changes nothing and returns the stored record with ErrRotated.
+	// RotateRefresh atomically replaces the active refresh token oldHash by
+	// its tombstone (rotated at rot.At), keeps rot.GraceResponse for
+	// rot.Grace, withdraws the grace response of oldHash's own predecessor,
+	// stores the new pair (whose refresh record names oldHash as its
+	// Predecessor) and extends the grant. If oldHash was rotated meanwhile
+	// (another replica won), it changes nothing and returns ErrRotated.
 	// ErrNotFound if the token or the grant is gone.
-	RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, graceResponse []byte, next Issue) error
+	RotateRefresh(ctx context.Context, grantID, oldHash string, rot Rotation, next Issue) error
 }
 
 // Locker provides short mutual exclusion across replicas (the upstream

@@ -32,7 +32,12 @@ func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
 	if !cfg.UsesRedis() {
 		return nil, errors.New("operator commands work on the shared store: set MCPGATE_REDIS_URL (or redis in -config) as the server has it")
 	}
-	return openStore(ctx, cfg, time.Now, slog.New(slog.DiscardHandler))
+	quiet := slog.New(slog.DiscardHandler)
+	keys, err := newKeyring(cfg, quiet)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, cfg, keys, time.Now, quiet)
 }
 
 // clientsCommand runs `mcpgate clients list|delete|prune`. Its branches are

@@ -71,7 +71,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg, now, setupLog)
+	store, err := openStore(ctx, cfg, keys, now, setupLog)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		AccessTTL:       cfg.Tokens.AccessTTL,
 		RefreshTTL:      cfg.Tokens.RefreshTTL,
 		CodeTTL:         cfg.Tokens.CodeTTL,
-		RefreshGrace:    cfg.Tokens.RefreshGrace,
+		RefreshGrace:    cfg.Tokens.HandlerRefreshGrace(),
 		Logger:          logger,
 		Now:             now,
 	})
@@ -155,7 +155,7 @@ func newKeyring(cfg *config.Config, logger *slog.Logger) (*tokens.Keyring, error
 }
 
 // openStore opens Redis when configured, else the in-memory store.
-func openStore(ctx context.Context, cfg *config.Config, now func() time.Time, logger *slog.Logger) (tokens.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, keys *tokens.Keyring, now func() time.Time, logger *slog.Logger) (tokens.Store, error) {
 	if !cfg.UsesRedis() {
 		logger.Warn("MCPGATE_REDIS_URL is not set: using the in-memory store; registrations and tokens are lost on restart and replicas cannot share them")
 		return memory.New(now), nil
@@ -164,7 +164,7 @@ func openStore(ctx context.Context, cfg *config.Config, now func() time.Time, lo
 	if err != nil {
 		return nil, err
 	}
-	store := tokensredis.New(client, tokensredis.Options{Now: now})
+	store := tokensredis.New(client, tokensredis.Options{Now: now, Keys: keys, Logger: logger})
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := store.Ping(pingCtx); err != nil {

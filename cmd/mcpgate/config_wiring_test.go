@@ -112,7 +112,12 @@ func TestClientsPrune(t *testing.T) {
 	t.Setenv("MCPGATE_REDIS_URL", srv.URL)
 	t.Chdir(t.TempDir()) // no .env
 	ctx := context.Background()
-	store := tokensredis.New(srv.Client(t), tokensredis.Options{})
+	// Registrations carry no MAC: any keyring reads them.
+	keys, err := tokens.NewKeyring(bytes.Repeat([]byte{0x5e, 0xc7, 0x19, 0xa2}, 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := tokensredis.New(srv.Client(t), tokensredis.Options{Keys: keys})
 	old := time.Now().Add(-48 * time.Hour)
 	mk := func(id string, created time.Time) {
 		t.Helper()

@@ -46,6 +46,14 @@ type grantEntry struct {
 	codes   map[string]codeEntry
 	access  map[string]tokens.AccessToken
 	refresh map[string]tokens.RefreshToken
+	// graces holds the grace responses of rotated refresh tokens, by the
+	// old token's hash, until their window ends or the successor rotates.
+	graces map[string]graceEntry
+}
+
+type graceEntry struct {
+	response []byte
+	until    time.Time
 }
 
 type codeEntry struct {
@@ -119,6 +127,11 @@ func (s *Store) sweep(now time.Time) {
 		for h, r := range g.refresh {
 			if expired(r.ExpiresAt, now) {
 				delete(g.refresh, h)
+			}
+		}
+		for h, e := range g.graces {
+			if expired(e.until, now) {
+				delete(g.graces, h)
 			}
 		}
 	}
@@ -233,6 +246,7 @@ func (s *Store) CreateGrant(_ context.Context, g tokens.Grant) error {
 		codes:   make(map[string]codeEntry),
 		access:  make(map[string]tokens.AccessToken),
 		refresh: make(map[string]tokens.RefreshToken),
+		graces:  make(map[string]graceEntry),
 	})
 	return nil
 }
@@ -362,8 +376,8 @@ func (s *Store) GetAccess(_ context.Context, grantID, accessHash string) (tokens
 	return cloneAccess(a), nil
 }
 
-// GetRefresh returns a refresh token record, with ErrRotated if it was
-// rotated.
+// GetRefresh returns a refresh token record, with ErrRotated (and the
+// grace response while it lasts) if it was rotated.
 func (s *Store) GetRefresh(_ context.Context, grantID, refreshHash string) (tokens.RefreshToken, error) {
 	now := s.lockedNow()
 	defer s.mu.Unlock()
@@ -377,13 +391,19 @@ func (s *Store) GetRefresh(_ context.Context, grantID, refreshHash string) (toke
 		return tokens.RefreshToken{}, tokens.ErrNotFound
 	}
 	if !r.RotatedAt.IsZero() {
-		return cloneRefresh(r), tokens.ErrRotated
+		r = cloneRefresh(r)
+		if e, ok := g.graces[refreshHash]; ok && !expired(e.until, now) {
+			r.GraceResponse = clone(e.response)
+		}
+		return r, tokens.ErrRotated
 	}
 	return cloneRefresh(r), nil
 }
 
-// RotateRefresh marks oldHash rotated and stores the next pair, atomically.
-func (s *Store) RotateRefresh(_ context.Context, grantID, oldHash string, now time.Time, graceResponse []byte, next tokens.Issue) error {
+// RotateRefresh replaces oldHash by its tombstone, keeps the grace response
+// for its window, withdraws the predecessor's, and stores the next pair,
+// atomically.
+func (s *Store) RotateRefresh(_ context.Context, grantID, oldHash string, rot tokens.Rotation, next tokens.Issue) error {
 	clock := s.lockedNow()
 	defer s.mu.Unlock()
 	g := s.liveGrant(grantID, clock)
@@ -398,9 +418,14 @@ func (s *Store) RotateRefresh(_ context.Context, grantID, oldHash string, now ti
 	if !old.RotatedAt.IsZero() {
 		return tokens.ErrRotated
 	}
-	old.RotatedAt = now
-	old.GraceResponse = clone(graceResponse)
-	g.refresh[oldHash] = old
-	s.issue(g, next, now)
+	if old.Predecessor != "" {
+		delete(g.graces, old.Predecessor)
+	}
+	g.refresh[oldHash] = old.Tombstone(rot.At)
+	if until := rot.GraceUntil(); len(rot.GraceResponse) > 0 && until.After(clock) {
+		g.graces[oldHash] = graceEntry{response: clone(rot.GraceResponse), until: until}
+	}
+	next.Refresh.Predecessor = oldHash
+	s.issue(g, next, rot.At)
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -98,6 +100,41 @@ func (s *Store) ListClients(ctx context.Context) ([]tokens.Client, error) {
 		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	return out, nil
+}
+
+// ScanClients returns one SSCAN batch of the client index, read in one
+// pipeline; the cursor is SSCAN's.
+func (s *Store) ScanClients(ctx context.Context, cursor string, count int) ([]tokens.Client, string, error) {
+	if s.err != nil {
+		return nil, "", s.err
+	}
+	var cur uint64
+	if cursor != "" {
+		var err error
+		if cur, err = strconv.ParseUint(cursor, 10, 64); err != nil {
+			return nil, "", fmt.Errorf("redis store: scan clients: invalid cursor %q", cursor)
+		}
+	}
+	ids, next, err := s.rdb.SScan(ctx, s.clientsKey(), cur, "", int64(max(count, 1))).Result()
+	if err != nil {
+		return nil, "", wrap("scan clients", err)
+	}
+	recs, _, err := s.getEach(ctx, "scan clients", ids, s.clientKey)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]tokens.Client, 0, len(recs))
+	for _, r := range recs {
+		var c tokens.Client
+		if err := decode("client", r.raw, &c); err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	if next == 0 {
+		return out, "", nil
+	}
+	return out, strconv.FormatUint(next, 10), nil
 }
 
 // record is a value read by getEach, with the ID it was read for.

@@ -37,7 +37,7 @@ func TestCluster(t *testing.T) {
 		t.Helper()
 		clock := storetest.NewClock()
 		prefix := fmt.Sprintf("cluster%d", seq.Add(1))
-		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now}), clock, prefix
+		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now, Keys: testKeys}), clock, prefix
 	}
 
 	t.Run("Conformance", func(t *testing.T) {
@@ -52,9 +52,10 @@ func TestCluster(t *testing.T) {
 		g, _ := populate(t, s, clock)
 		grantSlot := keySlot(t, cc, prefix+":{g:"+g.ID+"}:grant")
 		keys := clusterKeys(t, cc, prefix+":{g:"+g.ID+"}*")
-		// grant, code, two access and two refresh tokens, key set.
-		if len(keys) != 7 {
-			t.Fatalf("found %d keys of the grant, want 7: %v", len(keys), keys)
+		// grant, code, two access and two refresh tokens, the grace
+		// response of the rotated one, key set.
+		if len(keys) != 8 {
+			t.Fatalf("found %d keys of the grant, want 8: %v", len(keys), keys)
 		}
 		nodes := map[string]bool{}
 		for k, node := range keys {
@@ -138,7 +139,7 @@ func TestCluster(t *testing.T) {
 
 			// rotateScript, then the refresh reads.
 			second := pairOf(clock, g.ID, 2)
-			if err := s.RotateRefresh(ctx, g.ID, first.RefreshHash, clock.Now(), []byte("grace"), second); err != nil {
+			if err := s.RotateRefresh(ctx, g.ID, first.RefreshHash, tokens.Rotation{At: clock.Now(), Grace: time.Minute, GraceResponse: []byte("grace")}, second); err != nil {
 				t.Fatalf("RotateRefresh %s: %v", g.ID, err)
 			}
 			if r, err := s.GetRefresh(ctx, g.ID, first.RefreshHash); !errors.Is(err, tokens.ErrRotated) || !bytes.Equal(r.GraceResponse, []byte("grace")) {
@@ -341,7 +342,7 @@ func TestCluster(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range racers {
 			wg.Go(func() {
-				errs[i] = s.RotateRefresh(ctx, g.ID, first.RefreshHash, clock.Now(), []byte("grace"), pairOf(clock, g.ID, i+1))
+				errs[i] = s.RotateRefresh(ctx, g.ID, first.RefreshHash, tokens.Rotation{At: clock.Now(), Grace: time.Minute, GraceResponse: []byte("grace")}, pairOf(clock, g.ID, i+1))
 			})
 		}
 		wg.Wait()

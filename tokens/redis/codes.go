@@ -20,7 +20,7 @@ func (s *Store) PutCode(ctx context.Context, codeHash string, c tokens.AuthCode)
 	if s.err != nil {
 		return s.err
 	}
-	v, err := encode("code", c)
+	v, err := s.encodeRecord(s.codeKey(c.GrantID, codeHash), "code", c)
 	if err != nil {
 		return err
 	}
@@ -66,11 +66,11 @@ func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (toke
 	consumed, _ := res[0].(int64)
 	codeRaw, _ := res[1].(string)
 	grantRaw, _ := res[2].(string)
-	if _, err := s.decodeGrant(grantRaw, now); err != nil {
+	if _, err := s.decodeGrant(grantID, grantRaw, now); err != nil {
 		return tokens.AuthCode{}, err
 	}
 	var c tokens.AuthCode
-	if err := decode("code", codeRaw, &c); err != nil {
+	if err := s.decodeRecord(s.codeKey(grantID, codeHash), "code", codeRaw, &c); err != nil {
 		return tokens.AuthCode{}, err
 	}
 	if expired(c.ExpiresAt, now) {

@@ -4,9 +4,16 @@
 // Every record of one grant (the grant, its codes, access and refresh
 // tokens, and the index of their keys) carries the grant's hash tag
 // {g:<grant ID>}, so each multi-key script touches one hash slot and works
-// on Redis Cluster; the key layout is in keys.go. Records are JSON. Stores
-// key tokens and codes by their keyed hash only (see tokens.Keyring), so the
-// database holds no usable credential.
+// on Redis Cluster; the key layout is in keys.go. Records are JSON; grant,
+// code, token and grace records carry a MAC bound to their key
+// (tokens.RecordKeys, storage format v2), and a record that fails it is
+// treated as absent and logged, so a Redis writer cannot extend or widen a
+// token. Pending sign-ins are sealed. Stores key tokens and codes by their
+// keyed hash only (see tokens.Keyring), so the database holds no usable
+// credential. A rotated refresh token keeps only a tombstone; its grace
+// response is a separate key whose TTL is the grace window, deleted when
+// the successor rotates. Registrations are walked in batches with SSCAN
+// (ScanClients) for pruning.
 //
 // Atomicity comes from Lua scripts. JSON is never edited in Lua (cjson turns
 // empty arrays into objects); instead Go reads the records, computes the new

@@ -3,6 +3,7 @@ package redis
 import (
 	"cmp"
 	"context"
+	"errors"
 	"slices"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -40,7 +41,7 @@ func (s *Store) indexGrant(ctx context.Context, g tokens.Grant) error {
 func (s *Store) unindexGrant(ctx context.Context, grantID, raw string) error {
 	keys := []string{s.grantsKey()}
 	var g tokens.Grant
-	if raw != "" && decode("grant", raw, &g) == nil {
+	if raw != "" && s.decodeRecord(s.grantKey(grantID), "grant", raw, &g) == nil {
 		keys = append(keys, s.userGrantsKey(g.UserID), s.clientGrantsKey(g.ClientID))
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
@@ -97,7 +98,10 @@ func (s *Store) ListGrants(ctx context.Context, userID, clientID string) ([]toke
 	out := []tokens.Grant{}
 	for _, r := range recs {
 		var g tokens.Grant
-		if err := decode("grant", r.raw, &g); err != nil {
+		if err := s.decodeRecord(s.grantKey(r.id), "grant", r.raw, &g); err != nil {
+			if errors.Is(err, tokens.ErrNotFound) {
+				continue // forged: not listed
+			}
 			return nil, err
 		}
 		if !belongs(g) {

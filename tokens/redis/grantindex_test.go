@@ -82,7 +82,7 @@ func testListGrantsReadsOnlyMatching(t *testing.T, srv *redistest.Server, newSto
 	reads := &grantReads{}
 	hooked := srv.Client(t)
 	hooked.AddHook(reads)
-	hs := redis.New(hooked, redis.Options{Prefix: prefix, Now: clock.Now})
+	hs := redis.New(hooked, redis.Options{Prefix: prefix, Now: clock.Now, Keys: testKeys})
 	// A fresh deployment: the first filtered listing finds no earlier
 	// grants to index.
 	if _, err := hs.ListGrants(ctx, "github:nobody", ""); err != nil {
@@ -105,7 +105,10 @@ func testListGrantsReadsOnlyMatching(t *testing.T, srv *redistest.Server, newSto
 		mk("github:someone", "client-d")
 	}
 	grantKey := func(g tokens.Grant) string { return prefix + ":{g:" + g.ID + "}:grant" }
-	if err := rdb(t, srv).Set(ctx, grantKey(other), "not json", goredis.KeepTTL).Err(); err != nil {
+	// Corrupt but correctly MACed (a record that fails its MAC is skipped
+	// as forged, see records_test.go): decoding it fails.
+	corrupt := testKeys.MACRecord(strings.TrimPrefix(grantKey(other), prefix+":"), []byte("not json"))
+	if err := rdb(t, srv).Set(ctx, grantKey(other), corrupt, goredis.KeepTTL).Err(); err != nil {
 		t.Fatal(err)
 	}
 

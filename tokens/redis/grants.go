@@ -27,7 +27,7 @@ func (s *Store) CreateGrant(ctx context.Context, g tokens.Grant) error {
 	if !validGrantID(g.ID) {
 		return errors.New("redis store: grant ID must be non-empty and without braces")
 	}
-	v, err := encode("grant", g)
+	v, err := s.encodeRecord(s.grantKey(g.ID), "grant", g)
 	if err != nil {
 		return err
 	}
@@ -52,14 +52,14 @@ func (s *Store) liveGrant(ctx context.Context, grantID string, now time.Time) (s
 	if err != nil {
 		return "", tokens.Grant{}, wrap("get grant", err)
 	}
-	g, err := s.decodeGrant(raw, now)
+	g, err := s.decodeGrant(grantID, raw, now)
 	return raw, g, err
 }
 
-// decodeGrant decodes a grant and checks its expiry.
-func (s *Store) decodeGrant(raw string, now time.Time) (tokens.Grant, error) {
+// decodeGrant verifies and decodes grant grantID and checks its expiry.
+func (s *Store) decodeGrant(grantID, raw string, now time.Time) (tokens.Grant, error) {
 	var g tokens.Grant
-	if err := decode("grant", raw, &g); err != nil {
+	if err := s.decodeRecord(s.grantKey(grantID), "grant", raw, &g); err != nil {
 		return tokens.Grant{}, err
 	}
 	if expired(g.ExpiresAt, now) {
@@ -88,7 +88,7 @@ func (s *Store) SetUpstream(ctx context.Context, grantID string, sealed []byte) 
 			return err
 		}
 		g.Upstream = sealed
-		v, err := encode("grant", g)
+		v, err := s.encodeRecord(s.grantKey(grantID), "grant", g)
 		if err != nil {
 			return err
 		}

@@ -13,7 +13,9 @@ import (
 //	<prefix>:{g:<id>}:grant        the grant (JSON), TTL = grant expiry
 //	<prefix>:{g:<id>}:code:<hash>  authorization code ("0"/"1" + JSON: live/consumed)
 //	<prefix>:{g:<id>}:at:<hash>    access token (JSON)
-//	<prefix>:{g:<id>}:rt:<hash>    refresh token (JSON)
+//	<prefix>:{g:<id>}:rt:<hash>    refresh token (JSON); a tombstone once rotated
+//	<prefix>:{g:<id>}:grace:<hash> grace response of rotated refresh token
+//	                               <hash> (sealed), TTL = the grace window
 //	<prefix>:{g:<id>}:keys         sorted set of the grant's code and token
 //	                               keys, scored by expiry (Unix ms)
 //	<prefix>:grants                set of grant IDs, for listing (best effort)
@@ -40,6 +42,8 @@ func (s *Store) codeKey(grantID, hash string) string { return s.tag(grantID) + "
 func (s *Store) accessKey(grantID, hash string) string { return s.tag(grantID) + ":at:" + hash }
 
 func (s *Store) refreshKey(grantID, hash string) string { return s.tag(grantID) + ":rt:" + hash }
+
+func (s *Store) graceKey(grantID, hash string) string { return s.tag(grantID) + ":grace:" + hash }
 
 func (s *Store) grantsKey() string { return s.prefix + ":grants" }
 

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
@@ -21,9 +23,15 @@ func (s *Store) PutPending(ctx context.Context, stateHash string, p tokens.Pendi
 	}
 	now := s.now()
 	exp := now.Add(ttl)
-	v, err := encode("pending", pendingRecord{ExpiresAt: exp, Pending: p})
+	b, err := json.Marshal(pendingRecord{ExpiresAt: exp, Pending: p})
 	if err != nil {
-		return err
+		return fmt.Errorf("redis store: encoding pending: %w", err)
+	}
+	// Sealed: the upstream PKCE verifier, the OIDC nonce and the client's
+	// state never sit in Redis in clear (issue 10 item 7).
+	v, err := s.keys.SealPending(stateHash, b)
+	if err != nil {
+		return fmt.Errorf("redis store: sealing pending: %w", err)
 	}
 	ok, err := s.rdb.SetNX(ctx, s.pendingKey(stateHash), v, time.Duration(ttlMillis(exp, now))*time.Millisecond).Result()
 	if err != nil {
@@ -44,8 +52,13 @@ func (s *Store) TakePending(ctx context.Context, stateHash string) (tokens.Pendi
 	if err != nil {
 		return tokens.Pending{}, wrap("take pending", err)
 	}
+	body, err := s.keys.OpenPending(stateHash, []byte(raw))
+	if err != nil {
+		s.logger.Warn("redis store: a pending sign-in does not open; treated as absent")
+		return tokens.Pending{}, tokens.ErrNotFound
+	}
 	var rec pendingRecord
-	if err := decode("pending", raw, &rec); err != nil {
+	if err := decode("pending", string(body), &rec); err != nil {
 		return tokens.Pending{}, err
 	}
 	if expired(rec.ExpiresAt, s.now()) {

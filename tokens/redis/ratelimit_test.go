@@ -17,7 +17,7 @@ func TestRateLimitKeys(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := srv.Client(t)
 	clock := storetest.NewClock()
-	s := redis.New(rdb, redis.Options{Prefix: "rltest", Now: clock.Now})
+	s := redis.New(rdb, redis.Options{Prefix: "rltest", Now: clock.Now, Keys: testKeys})
 	for _, key := range []string{"token:client:abc", "{evil}" + strings.Repeat("x", 300)} {
 		if ok, _, err := s.Allow(t.Context(), key, 5, time.Minute); err != nil || !ok {
 			t.Fatalf("Allow(%q) = %v, %v", key, ok, err)

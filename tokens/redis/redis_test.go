@@ -27,7 +27,7 @@ func TestRedis(t *testing.T) {
 		t.Helper()
 		clock := storetest.NewClock()
 		prefix := fmt.Sprintf("test%d", seq.Add(1))
-		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now}), clock, prefix
+		return redis.New(rdb, redis.Options{Prefix: prefix, Now: clock.Now, Keys: testKeys}), clock, prefix
 	}
 
 	t.Run("Conformance", func(t *testing.T) {
@@ -177,13 +177,14 @@ func TestRedis(t *testing.T) {
 		for n := 1; n <= 50; n++ {
 			clock.Advance(2 * time.Hour)
 			next := pair(n)
-			if err := s.RotateRefresh(ctx, g.ID, prev.RefreshHash, clock.Now(), []byte("grace"), next); err != nil {
+			if err := s.RotateRefresh(ctx, g.ID, prev.RefreshHash, tokens.Rotation{At: clock.Now(), Grace: time.Minute, GraceResponse: []byte("grace")}, next); err != nil {
 				t.Fatalf("rotation %d: %v", n, err)
 			}
 			prev = next
 		}
 		// Live now: the last access and refresh token and the refresh
-		// token they replaced (rotated, kept for reuse detection).
+		// token they replaced (rotated, kept for reuse detection), and its
+		// grace response (in its window).
 		k := prefix + ":{g:" + g.ID + "}:keys"
 		var members int64
 		switch typ := rdb.Type(ctx, k).Val(); typ {
@@ -194,8 +195,8 @@ func TestRedis(t *testing.T) {
 		default:
 			t.Fatalf("key index %s has type %q", k, typ)
 		}
-		if members > 3 {
-			t.Errorf("key index holds %d names after 50 rotations, want at most the 3 live keys", members)
+		if members > 4 {
+			t.Errorf("key index holds %d names after 50 rotations, want at most the 4 live keys", members)
 		}
 		if err := s.RevokeGrant(ctx, g.ID); err != nil {
 			t.Fatal(err)
@@ -219,7 +220,7 @@ func TestRedis(t *testing.T) {
 		}
 	})
 	t.Run("NewFromURL", func(t *testing.T) {
-		s, err := redis.NewFromURL(srv.URL, redis.Options{Prefix: "fromurl"})
+		s, err := redis.NewFromURL(srv.URL, redis.Options{Prefix: "fromurl", Keys: testKeys})
 		if err != nil {
 			t.Fatalf("NewFromURL: %v", err)
 		}
@@ -237,8 +238,8 @@ func TestRedis(t *testing.T) {
 		// is none of the sentinels (handlers answer 503, not 400/404).
 		down := redistest.Start(t)
 		c := down.Client(t)
-		s := redis.New(c, redis.Options{})
-		s2 := redis.New(down.Client(t), redis.Options{})
+		s := redis.New(c, redis.Options{Keys: testKeys})
+		s2 := redis.New(down.Client(t), redis.Options{Keys: testKeys})
 		down.Stop(t)
 		// Every operation, on its own client (whose pool the dial errors
 		// disable for a while) and context (the dial retries take time).
@@ -268,7 +269,9 @@ func TestRedis(t *testing.T) {
 			{"ConsumeCode", func() error { _, err := s2.ConsumeCode(octx, id, "h"); return err }},
 			{"IssueTokens", func() error { return s2.IssueTokens(octx, id, is) }},
 			{"GetRefresh", func() error { _, err := s2.GetRefresh(octx, id, "h"); return err }},
-			{"RotateRefresh", func() error { return s2.RotateRefresh(octx, id, "h", time.Now(), nil, is) }},
+			{"RotateRefresh", func() error {
+				return s2.RotateRefresh(octx, id, "h", tokens.Rotation{At: time.Now(), Grace: time.Minute, GraceResponse: nil}, is)
+			}},
 			{"Allow", func() error { _, _, err := s2.Allow(octx, "k", 1, time.Second); return err }},
 		}
 		for _, op := range ops {
@@ -342,7 +345,7 @@ func populate(t *testing.T, s *redis.Store, clock *storetest.Clock) (tokens.Gran
 		t.Fatal(err)
 	}
 	second := issue(2)
-	if err := s.RotateRefresh(ctx, g.ID, first.RefreshHash, clock.Now(), []byte("grace"), second); err != nil {
+	if err := s.RotateRefresh(ctx, g.ID, first.RefreshHash, tokens.Rotation{At: clock.Now(), Grace: time.Minute, GraceResponse: []byte("grace")}, second); err != nil {
 		t.Fatal(err)
 	}
 	return g, second

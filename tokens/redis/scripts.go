@@ -65,11 +65,14 @@ extend(KEYS[4], ARGV[7])
 return 1
 `)
 
-// rotateScript: KEYS grant, old rt, at, rt, index; ARGV expected grant,
-// expected old rt, new grant, grant TTL, rotated old rt, at value, at TTL,
-// rt value, rt TTL, at expiry, rt expiry, now (Unix ms). Returns 0 if the
-// grant or the old token changed, 1 when stored. The old token keeps its
-// own TTL (and its place in the index).
+// rotateScript: KEYS grant, old rt, at, rt, index, old rt's grace, grace
+// of the old rt's predecessor; ARGV expected grant, expected old rt, new
+// grant, grant TTL, old rt's tombstone, at value, at TTL, rt value, rt TTL,
+// at expiry, rt expiry, now (Unix ms), grace response ("" for none), grace
+// TTL, grace expiry (Unix ms). Returns 0 if the grant or the old token
+// changed, 1 when stored. The tombstone keeps the old token's TTL (and its
+// place in the index); the grace response lives only for its window, and
+// the predecessor's goes now (its successor, the old rt, is used).
 var rotateScript = goredis.NewScript(luaExtend + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
@@ -77,8 +80,13 @@ redis.call('SET', KEYS[2], ARGV[5], 'KEEPTTL')
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 redis.call('SET', KEYS[4], ARGV[8], 'PX', ARGV[9])
+redis.call('DEL', KEYS[7])
 prune(KEYS[5], ARGV[12])
 redis.call('ZADD', KEYS[5], ARGV[10], KEYS[3], ARGV[11], KEYS[4])
+if ARGV[13] ~= '' then
+  redis.call('SET', KEYS[6], ARGV[13], 'PX', ARGV[14])
+  redis.call('ZADD', KEYS[5], ARGV[15], KEYS[6])
+end
 extend(KEYS[5], ARGV[4])
 extend(KEYS[5], ARGV[7])
 extend(KEYS[5], ARGV[9])

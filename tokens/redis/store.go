@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -29,6 +30,13 @@ type Options struct {
 	Prefix string
 	// Now is the store's clock for expiry decisions (default time.Now).
 	Now func() time.Time
+	// Keys protect what the store writes (required): grant, code and
+	// token records carry a MAC bound to their key, and pending sign-ins
+	// are sealed (tokens.RecordKeys; pass the server's *tokens.Keyring).
+	Keys tokens.RecordKeys
+	// Logger receives a warning for every record that fails its MAC
+	// (default slog.Default()).
+	Logger *slog.Logger
 }
 
 // Store is the Redis tokens.Store, for one or many replicas sharing a
@@ -37,6 +45,8 @@ type Store struct {
 	rdb    goredis.UniversalClient
 	prefix string
 	now    func() time.Time
+	keys   tokens.RecordKeys
+	logger *slog.Logger
 	// err is set when the options are invalid; every call returns it.
 	err error
 }
@@ -45,15 +55,21 @@ type Store struct {
 // it. Invalid options (a Prefix with braces) make every call, Ping
 // included, fail with an error that says so.
 func New(client goredis.UniversalClient, opts Options) *Store {
-	s := &Store{rdb: client, prefix: opts.Prefix, now: opts.Now}
+	s := &Store{rdb: client, prefix: opts.Prefix, now: opts.Now, keys: opts.Keys, logger: opts.Logger}
+	if s.logger == nil {
+		s.logger = slog.Default()
+	}
 	if s.prefix == "" {
 		s.prefix = DefaultPrefix
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if strings.ContainsAny(s.prefix, "{}") {
+	switch {
+	case strings.ContainsAny(s.prefix, "{}"):
 		s.err = fmt.Errorf("redis store: key prefix %q must not contain '{' or '}'", s.prefix)
+	case s.keys == nil:
+		s.err = errors.New("redis store: Options.Keys is required (records are MACed and pending sign-ins sealed under the server secret)")
 	}
 	return s
 }
@@ -111,6 +127,45 @@ func encode(what string, v any) (string, error) {
 	return string(b), nil
 }
 
+// encodeRecord encodes a grant, code or token record stored under key,
+// with its MAC (storage format v2).
+func (s *Store) encodeRecord(key, what string, v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("redis store: encoding %s: %w", what, err)
+	}
+	return string(s.keys.MACRecord(s.recordName(key), b)), nil
+}
+
+// decodeRecord verifies and decodes what encodeRecord stored under key. A
+// record whose MAC fails (written without the server secret, or by a
+// version before format v2) is logged and is ErrNotFound: a Redis writer
+// can delete a token but not extend or widen one.
+func (s *Store) decodeRecord(key, what, raw string, v any) error {
+	body, err := s.keys.VerifyRecord(s.recordName(key), []byte(raw))
+	if err != nil {
+		s.logger.Warn("redis store: a stored record fails its MAC; treated as absent",
+			slog.String("record", what), slog.String("grant_id", grantOfKey(key)))
+		return tokens.ErrNotFound
+	}
+	return decode(what, string(body), v)
+}
+
+// recordName is a key without the store's prefix: what a record's MAC is
+// bound to, so that records survive a change of prefix but not a move to
+// another name.
+func (s *Store) recordName(key string) string { return strings.TrimPrefix(key, s.prefix+":") }
+
+// grantOfKey extracts the grant ID of a per-grant key, for logs.
+func grantOfKey(key string) string {
+	_, rest, ok := strings.Cut(key, "{g:")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "}")
+	return id
+}
+
 func decode(what, raw string, v any) error {
 	if err := json.Unmarshal([]byte(raw), v); err != nil {
 		return fmt.Errorf("redis store: decoding %s: %w", what, err)
@@ -125,6 +180,19 @@ func wrap(op string, err error) error {
 		return tokens.ErrNotFound
 	}
 	return fmt.Errorf("redis store: %s: %w", op, err)
+}
+
+// mget returns the values of an MGET reply, one per key, nil for a
+// missing key.
+func mget(ctx context.Context, rdb goredis.UniversalClient, op string, keys ...string) ([]any, error) {
+	vals, err := rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if len(vals) != len(keys) {
+		return nil, fmt.Errorf("redis store: %s: MGET returned %d values for %d keys", op, len(vals), len(keys))
+	}
+	return vals, nil
 }
 
 // mget2 returns the two values of an MGET reply, with ok false for a

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
@@ -13,7 +14,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 	if s.err != nil {
 		return s.err
 	}
-	at, rt, err := encodePair(is)
+	at, rt, err := s.encodePair(grantID, is)
 	if err != nil {
 		return err
 	}
@@ -25,7 +26,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 		}
 		g.ExpiresAt = is.GrantExpiresAt
 		g.LastUsedAt = now
-		gv, err := encode("grant", g)
+		gv, err := s.encodeRecord(s.grantKey(grantID), "grant", g)
 		if err != nil {
 			return err
 		}
@@ -60,11 +61,11 @@ func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (toke
 	if !gok || !aok {
 		return tokens.AccessToken{}, tokens.ErrNotFound
 	}
-	if _, err := s.decodeGrant(graw, now); err != nil {
+	if _, err := s.decodeGrant(grantID, graw, now); err != nil {
 		return tokens.AccessToken{}, err
 	}
 	var a tokens.AccessToken
-	if err := decode("access token", araw, &a); err != nil {
+	if err := s.decodeRecord(s.accessKey(grantID, accessHash), "access token", araw, &a); err != nil {
 		return tokens.AccessToken{}, err
 	}
 	if expired(a.ExpiresAt, now) {
@@ -73,28 +74,42 @@ func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (toke
 	return a, nil
 }
 
-// refreshState reads the grant and a refresh token in one MGET. It returns
-// the raw values (for compare-and-set) and the decoded records; ErrNotFound
-// if either is missing or lapsed. It does not look at RotatedAt.
+// refreshState reads the grant, a refresh token and its grace response in
+// one MGET. It returns the raw values (for compare-and-set) and the decoded
+// records, with the grace response in r.GraceResponse; ErrNotFound if the
+// grant or the token is missing or lapsed. It does not look at RotatedAt.
 func (s *Store) refreshState(ctx context.Context, grantID, refreshHash string, now time.Time) (graw string, g tokens.Grant, rraw string, r tokens.RefreshToken, err error) {
 	if !validGrantID(grantID) {
 		return "", g, "", r, tokens.ErrNotFound
 	}
-	graw, gok, rraw, rok, err := mget2(ctx, s.rdb, "get refresh token", s.grantKey(grantID), s.refreshKey(grantID, refreshHash))
+	vals, err := mget(ctx, s.rdb, "get refresh token", s.grantKey(grantID), s.refreshKey(grantID, refreshHash), s.graceKey(grantID, refreshHash))
 	if err != nil {
 		return "", g, "", r, err
 	}
+	graw, gok := vals[0].(string)
+	rraw, rok := vals[1].(string)
 	if !gok || !rok {
 		return "", g, "", r, tokens.ErrNotFound
 	}
-	if g, err = s.decodeGrant(graw, now); err != nil {
+	if g, err = s.decodeGrant(grantID, graw, now); err != nil {
 		return "", g, "", r, err
 	}
-	if err := decode("refresh token", rraw, &r); err != nil {
+	if err := s.decodeRecord(s.refreshKey(grantID, refreshHash), "refresh token", rraw, &r); err != nil {
 		return "", g, "", r, err
 	}
 	if expired(r.ExpiresAt, now) {
 		return "", g, "", r, tokens.ErrNotFound
+	}
+	r.GraceResponse = nil
+	if raw, ok := vals[2].(string); ok && !r.RotatedAt.IsZero() {
+		var gr graceRecord
+		err := s.decodeRecord(s.graceKey(grantID, refreshHash), "grace response", raw, &gr)
+		if err != nil && !errors.Is(err, tokens.ErrNotFound) {
+			return "", g, "", r, err
+		}
+		if err == nil && !expired(gr.ExpiresAt, now) {
+			r.GraceResponse = gr.Response
+		}
 	}
 	return graw, g, rraw, r, nil
 }
@@ -115,16 +130,17 @@ func (s *Store) GetRefresh(ctx context.Context, grantID, refreshHash string) (to
 	return r, nil
 }
 
-// RotateRefresh marks oldHash rotated (with graceResponse) and stores the
-// next pair, in one script that applies only if neither the grant nor the
-// old token changed since they were read. Of several concurrent rotations
-// of one token exactly one succeeds; the others read the token again, find
-// it rotated and return ErrRotated.
-func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, now time.Time, graceResponse []byte, next tokens.Issue) error {
+// RotateRefresh replaces oldHash by its tombstone, keeps the grace response
+// for its window and stores the next pair, in one script that applies only
+// if neither the grant nor the old token changed since they were read. Of
+// several concurrent rotations of one token exactly one succeeds; the
+// others read the token again, find it rotated and return ErrRotated.
+func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, rot tokens.Rotation, next tokens.Issue) error {
 	if s.err != nil {
 		return s.err
 	}
-	at, rt, err := encodePair(next)
+	next.Refresh.Predecessor = oldHash
+	at, rt, err := s.encodePair(grantID, next)
 	if err != nil {
 		return err
 	}
@@ -137,17 +153,25 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, now 
 		if !old.RotatedAt.IsZero() {
 			return tokens.ErrRotated
 		}
-		old.RotatedAt = now
-		old.GraceResponse = graceResponse
-		ov, err := encode("refresh token", old)
+		ov, err := s.encodeRecord(s.refreshKey(grantID, oldHash), "refresh token", old.Tombstone(rot.At))
 		if err != nil {
 			return err
 		}
 		g.ExpiresAt = next.GrantExpiresAt
-		g.LastUsedAt = now
-		gv, err := encode("grant", g)
+		g.LastUsedAt = rot.At
+		gv, err := s.encodeRecord(s.grantKey(grantID), "grant", g)
 		if err != nil {
 			return err
+		}
+		grace, until := "", rot.GraceUntil()
+		if len(rot.GraceResponse) > 0 && until.After(clock) {
+			if grace, err = s.encodeRecord(s.graceKey(grantID, oldHash), "grace response", graceRecord{ExpiresAt: until, Response: rot.GraceResponse}); err != nil {
+				return err
+			}
+		}
+		predecessor := old.Predecessor
+		if predecessor == "" {
+			predecessor = "-" // no key has this name; DEL of it does nothing
 		}
 		keys := []string{
 			s.grantKey(grantID),
@@ -155,21 +179,31 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, now 
 			s.accessKey(grantID, next.AccessHash),
 			s.refreshKey(grantID, next.RefreshHash),
 			s.grantSetKey(grantID),
+			s.graceKey(grantID, oldHash),
+			s.graceKey(grantID, predecessor),
 		}
 		return scriptCAS(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
 			graw, oraw, gv, ttlMillis(g.ExpiresAt, clock), ov,
 			at, ttlMillis(next.Access.ExpiresAt, clock),
 			rt, ttlMillis(next.Refresh.ExpiresAt, clock),
-			next.Access.ExpiresAt.UnixMilli(), next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli())
+			next.Access.ExpiresAt.UnixMilli(), next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli(),
+			grace, ttlMillis(until, clock), until.UnixMilli())
 	})
 }
 
+// graceRecord is the grace response of a rotated refresh token, with its
+// expiry so that reads honour the store's clock.
+type graceRecord struct {
+	ExpiresAt time.Time `json:"expires_at"`
+	Response  []byte    `json:"response"`
+}
+
 // encodePair encodes the access and refresh token records of a token pair.
-func encodePair(is tokens.Issue) (access, refresh string, err error) {
-	if access, err = encode("access token", is.Access); err != nil {
+func (s *Store) encodePair(grantID string, is tokens.Issue) (access, refresh string, err error) {
+	if access, err = s.encodeRecord(s.accessKey(grantID, is.AccessHash), "access token", is.Access); err != nil {
 		return "", "", err
 	}
-	if refresh, err = encode("refresh token", is.Refresh); err != nil {
+	if refresh, err = s.encodeRecord(s.refreshKey(grantID, is.RefreshHash), "refresh token", is.Refresh); err != nil {
 		return "", "", err
 	}
 	return access, refresh, nil

@@ -21,9 +21,34 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `)
 
+// SetClientSecretHash replaces the client's SecretHash if it is still
+// oldHash, by compare-and-set on the whole record.
+func (s *Store) SetClientSecretHash(ctx context.Context, id, oldHash, newHash string) error {
+	return s.updateClient(ctx, id, "set client secret hash", func(c *tokens.Client) bool {
+		if c.SecretHash != oldHash {
+			return false
+		}
+		c.SecretHash = newHash
+		return true
+	})
+}
+
 // TouchClient sets the client's LastUsedAt to at unless it is already
 // later; ErrNotFound if there is no such client.
 func (s *Store) TouchClient(ctx context.Context, id string, at time.Time) error {
+	return s.updateClient(ctx, id, "touch client", func(c *tokens.Client) bool {
+		if !at.After(c.LastUsedAt) {
+			return false
+		}
+		c.LastUsedAt = at
+		return true
+	})
+}
+
+// updateClient applies change to a client record by compare-and-set,
+// retried while other writers change it; change reports whether it changed
+// anything.
+func (s *Store) updateClient(ctx context.Context, id, op string, change func(*tokens.Client) bool) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -31,21 +56,20 @@ func (s *Store) TouchClient(ctx context.Context, id string, at time.Time) error 
 	return s.retryCAS(func() error {
 		raw, err := s.rdb.Get(ctx, k).Result()
 		if err != nil {
-			return wrap("touch client", err)
+			return wrap(op, err)
 		}
 		var c tokens.Client
 		if err := decode("client", raw, &c); err != nil {
 			return err
 		}
-		if !at.After(c.LastUsedAt) {
+		if !change(&c) {
 			return nil
 		}
-		c.LastUsedAt = at
 		v, err := encode("client", c)
 		if err != nil {
 			return err
 		}
-		switch n, err := scriptInt(ctx, s.rdb, touchScript, "touch client", []string{k}, raw, v); {
+		switch n, err := scriptInt(ctx, s.rdb, touchScript, op, []string{k}, raw, v); {
 		case err != nil:
 			return err
 		case n == 0:

@@ -40,6 +40,10 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"AccessRefusedAfterGrantExpires", testAccessRefusedAfterGrantExpires},
 		{"RefreshRotation", testRefreshRotation},
 		{"RotatedRefreshLapses", testRotatedRefreshLapses},
+		{"RotatedRefreshKeepsOnlyATombstone", testRotatedRefreshKeepsOnlyATombstone},
+		{"GraceLastsOnlyItsWindow", testGraceLastsOnlyItsWindow},
+		{"ZeroGraceKeepsNoResponse", testZeroGraceKeepsNoResponse},
+		{"GraceEndsWhenSuccessorRotates", testGraceEndsWhenSuccessorRotates},
 		{"RotateRaceOnlyOneWins", testRotateRaceOnlyOneWins},
 		{"SetUpstream", testSetUpstream},
 		{"ListGrantsFilters", testListGrantsFilters},
@@ -51,8 +55,11 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"ReturnedValuesAreCopies", testReturnedValuesAreCopies},
 		{"Ping", testPing},
 		{"TouchClient", testTouchClient},
+		{"SetClientSecretHash", testSetClientSecretHash},
 		{"CountClients", testCountClients},
 		{"PruneUnusedClients", testPruneUnusedClients},
+		{"ScanClients", testScanClients},
+		{"PruneInBatches", testPruneInBatches},
 		{"RateLimitExact", testRateLimitExact},
 		{"RateLimitSlides", testRateLimitSlides},
 		{"RateLimitKeysIndependent", testRateLimitKeysIndependent},
@@ -80,6 +87,11 @@ type fixture struct {
 }
 
 func (f *fixture) now() time.Time { return f.clock.Now() }
+
+// rot is a rotation now, with a one-minute grace window.
+func (f *fixture) rot(grace []byte) tokens.Rotation {
+	return tokens.Rotation{At: f.now(), Grace: time.Minute, GraceResponse: grace}
+}
 
 // grant creates and stores a grant for user and client, live for a day.
 func (f *fixture) grant(t *testing.T, userID, clientID string) tokens.Grant {
@@ -501,7 +513,7 @@ func testAccessRefusedAfterRevoke(t *testing.T, f *fixture) {
 	}
 	first := f.issued(t, g)
 	second := f.issue(g)
-	if err := f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.now(), []byte("grace"), second); err != nil {
+	if err := f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.rot([]byte("grace")), second); err != nil {
 		t.Fatalf("RotateRefresh: %v", err)
 	}
 	unused, _ := f.code(t, g)
@@ -522,7 +534,7 @@ func testAccessRefusedAfterRevoke(t *testing.T, f *fixture) {
 		{"ConsumeCode consumed", func() error { _, err := f.s.ConsumeCode(f.ctx, g.ID, codeHash); return err }},
 		{"ConsumeCode unused", func() error { _, err := f.s.ConsumeCode(f.ctx, g.ID, unused); return err }},
 		{"RotateRefresh", func() error {
-			return f.s.RotateRefresh(f.ctx, g.ID, second.RefreshHash, f.now(), nil, f.issue(g))
+			return f.s.RotateRefresh(f.ctx, g.ID, second.RefreshHash, f.rot(nil), f.issue(g))
 		}},
 		{"IssueTokens", func() error { return f.s.IssueTokens(f.ctx, g.ID, f.issue(g)) }},
 		{"SetUpstream", func() error { return f.s.SetUpstream(f.ctx, g.ID, []byte("x")) }},
@@ -567,7 +579,7 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 	rotatedAt := f.now()
 	second := f.issue(g)
 	grace := []byte(`sealed {"access_token":"..."}`)
-	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, rotatedAt, grace, second), nil)
+	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, tokens.Rotation{At: rotatedAt, Grace: time.Minute, GraceResponse: grace}, second), nil)
 
 	old, err := f.s.GetRefresh(f.ctx, g.ID, first.RefreshHash)
 	wantErr(t, "GetRefresh old", err, tokens.ErrRotated)
@@ -577,13 +589,13 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 	if string(old.GraceResponse) != string(grace) {
 		t.Errorf("old GraceResponse = %q, want %q", old.GraceResponse, grace)
 	}
-	wantOld := first.Refresh
-	wantOld.RotatedAt, wantOld.GraceResponse = rotatedAt, grace
+	wantOld := first.Refresh.Tombstone(rotatedAt)
+	wantOld.GraceResponse = grace
 	same(t, "GetRefresh old", old, wantOld)
 
 	// A second rotation of the same token changes nothing.
 	third := f.issue(g)
-	wantErr(t, "RotateRefresh old again", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.now(), []byte("other"), third), tokens.ErrRotated)
+	wantErr(t, "RotateRefresh old again", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.rot([]byte("other")), third), tokens.ErrRotated)
 	old, _ = f.s.GetRefresh(f.ctx, g.ID, first.RefreshHash)
 	same(t, "GetRefresh old after second rotation", old, wantOld)
 	_, err = f.s.GetRefresh(f.ctx, g.ID, third.RefreshHash)
@@ -593,7 +605,9 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 
 	rt, err := f.s.GetRefresh(f.ctx, g.ID, second.RefreshHash)
 	wantErr(t, "GetRefresh new", err, nil)
-	same(t, "GetRefresh new", rt, second.Refresh)
+	wantNew := second.Refresh
+	wantNew.Predecessor = first.RefreshHash
+	same(t, "GetRefresh new", rt, wantNew)
 	at, err := f.s.GetAccess(f.ctx, g.ID, second.AccessHash)
 	wantErr(t, "GetAccess new", err, nil)
 	same(t, "GetAccess new", at, second.Access)
@@ -605,12 +619,12 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 	}
 
 	// The new token rotates in turn.
-	wantErr(t, "RotateRefresh new", f.s.RotateRefresh(f.ctx, g.ID, second.RefreshHash, f.now(), nil, third), nil)
+	wantErr(t, "RotateRefresh new", f.s.RotateRefresh(f.ctx, g.ID, second.RefreshHash, f.rot(nil), third), nil)
 	_, err = f.s.GetRefresh(f.ctx, g.ID, third.RefreshHash)
 	wantErr(t, "GetRefresh third", err, nil)
 
 	unknown := f.kr.Hash(tokens.Mint(tokens.KindRefresh, g.ID))
-	wantErr(t, "RotateRefresh unknown", f.s.RotateRefresh(f.ctx, g.ID, unknown, f.now(), nil, f.issue(g)), tokens.ErrNotFound)
+	wantErr(t, "RotateRefresh unknown", f.s.RotateRefresh(f.ctx, g.ID, unknown, f.rot(nil), f.issue(g)), tokens.ErrNotFound)
 }
 
 func testRotatedRefreshLapses(t *testing.T, f *fixture) {
@@ -621,7 +635,7 @@ func testRotatedRefreshLapses(t *testing.T, f *fixture) {
 		t.Fatalf("IssueTokens: %v", err)
 	}
 	second := f.issue(g)
-	if err := f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.now(), []byte("grace"), second); err != nil {
+	if err := f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.rot([]byte("grace")), second); err != nil {
 		t.Fatalf("RotateRefresh: %v", err)
 	}
 	f.clock.Advance(2*time.Hour - time.Second)
@@ -651,7 +665,7 @@ func testRotateRaceOnlyOneWins(t *testing.T, f *fixture) {
 		for i := range racers {
 			go func() {
 				<-start
-				errs <- f.s.RotateRefresh(f.ctx, g.ID, active, f.now(), fmt.Appendf(nil, "grace %d", i), nexts[i])
+				errs <- f.s.RotateRefresh(f.ctx, g.ID, active, f.rot(fmt.Appendf(nil, "grace %d", i)), nexts[i])
 			}()
 		}
 		close(start)
@@ -849,9 +863,9 @@ func testNotFoundIsSentinel(t *testing.T, f *fixture) {
 		{"GetRefresh no grant", func() error { _, err := f.s.GetRefresh(f.ctx, missing, "h"); return err }},
 		{"GetRefresh no token", func() error { _, err := f.s.GetRefresh(f.ctx, g.ID, "h"); return err }},
 		{"RotateRefresh no grant", func() error {
-			return f.s.RotateRefresh(f.ctx, missing, "h", f.now(), nil, f.issue(g))
+			return f.s.RotateRefresh(f.ctx, missing, "h", f.rot(nil), f.issue(g))
 		}},
-		{"RotateRefresh no token", func() error { return f.s.RotateRefresh(f.ctx, g.ID, "h", f.now(), nil, f.issue(g)) }},
+		{"RotateRefresh no token", func() error { return f.s.RotateRefresh(f.ctx, g.ID, "h", f.rot(nil), f.issue(g)) }},
 		{"IssueTokens no grant", func() error { return f.s.IssueTokens(f.ctx, missing, f.issue(g)) }},
 		{"PutCode no grant", func() error {
 			return f.s.PutCode(f.ctx, "h", tokens.AuthCode{GrantID: missing, ExpiresAt: f.now().Add(time.Minute)})
@@ -939,7 +953,7 @@ func testReturnedValuesAreCopies(t *testing.T, f *fixture) {
 
 	grace := []byte("grace")
 	next := f.issue(wantG)
-	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, is.RefreshHash, f.now(), grace, next), nil)
+	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, is.RefreshHash, f.rot(grace), next), nil)
 	grace[0] = 'X'
 	for i := range 2 {
 		old, err := f.s.GetRefresh(f.ctx, g.ID, is.RefreshHash)

@@ -115,6 +115,16 @@ type TokenConfig struct {
 	RefreshGrace time.Duration `yaml:"refresh_grace"`
 }
 
+// HandlerRefreshGrace is RefreshGrace for handlers.Config, where zero
+// means the default: a configured 0 becomes handlers.NoRefreshGrace, so
+// that "0 disables it" holds.
+func (t TokenConfig) HandlerRefreshGrace() time.Duration {
+	if t.RefreshGrace == 0 {
+		return handlers.NoRefreshGrace
+	}
+	return t.RefreshGrace
+}
+
 // ScopeConfig lists the scopes mcpgate grants to MCP clients.
 type ScopeConfig struct {
 	// Supported are all scope names clients may request

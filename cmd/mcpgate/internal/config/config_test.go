@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/handlers"
 )
 
 // testSecret is a valid 32-byte server secret in hex.
-const testSecret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+const testSecret = "3f9c1a7be2d04c58916a0fd3b7e24c19a85e6d2f07c4b3918e5a2d6f0b7c4e31"
 
 // envMap is a getenv backed by a map.
 func envMap(m map[string]string) func(string) string {
@@ -205,6 +207,22 @@ func TestURLHelpers(t *testing.T) {
 	for _, tt := range tests {
 		if tt.got != tt.want {
 			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}
+
+// Issue 10 item 5: tokens.refresh_grace: 0 must reach the handlers as "no
+// grace", not as their zero (the 30 s default).
+func TestRefreshGraceZeroMeansNone(t *testing.T) {
+	for _, tc := range []struct {
+		grace time.Duration
+		want  time.Duration
+	}{
+		{0, handlers.NoRefreshGrace},
+		{10 * time.Second, 10 * time.Second},
+	} {
+		if got := (TokenConfig{RefreshGrace: tc.grace}).HandlerRefreshGrace(); got != tc.want {
+			t.Errorf("HandlerRefreshGrace of %v = %v, want %v", tc.grace, got, tc.want)
 		}
 	}
 }

@@ -77,3 +77,78 @@ func (s *Secret) UnmarshalYAML(n *yaml.Node) error {
 	s.value = n.Value
 	return nil
 }
+
+// minDistinctBytes is the fewest distinct byte values a server secret may
+// have. 32 random bytes have about 30 (the chance of fewer than 16 is below
+// 10^-20), so a secret under it was not drawn at random.
+const minDistinctBytes = 16
+
+// weakSecret says why a decoded server secret is obviously not random (one
+// byte repeated, a short pattern repeated, a counting sequence, too few
+// distinct bytes, or printable text such as a word or phrase), or "" when
+// nothing gives it away. It refuses what a person types instead of
+// `openssl rand -hex 32`; it cannot prove a secret random. The reasons
+// never contain the value.
+func weakSecret(b []byte) string {
+	if p := period(b); p <= len(b)/2 {
+		if p == 1 {
+			return "it is one byte repeated"
+		}
+		return fmt.Sprintf("it repeats a %d-byte pattern", p)
+	}
+	if counting(b) {
+		return "it is a counting sequence"
+	}
+	if printable(b) {
+		return "it is printable text (a word or phrase), not random bytes"
+	}
+	seen := map[byte]bool{}
+	for _, c := range b {
+		seen[c] = true
+	}
+	if len(seen) < minDistinctBytes {
+		return fmt.Sprintf("it has only %d distinct byte values (random bytes have about 30)", len(seen))
+	}
+	return ""
+}
+
+// period is the length of the shortest pattern whose repetition is b.
+func period(b []byte) int {
+	for p := 1; p < len(b); p++ {
+		repeats := true
+		for i := p; i < len(b); i++ {
+			if b[i] != b[i-p] {
+				repeats = false
+				break
+			}
+		}
+		if repeats {
+			return p
+		}
+	}
+	return len(b)
+}
+
+// counting reports whether consecutive bytes differ by one constant step.
+func counting(b []byte) bool {
+	if len(b) < 3 {
+		return false
+	}
+	step := b[1] - b[0]
+	for i := 2; i < len(b); i++ {
+		if b[i]-b[i-1] != step {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether every byte is printable ASCII.
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}

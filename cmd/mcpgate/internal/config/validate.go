@@ -118,8 +118,10 @@ func (c *Config) validateSecrets(p *problems) {
 		if len(c.PreviousSecrets) > 0 {
 			p.add("MCPGATE_PREVIOUS_SECRETS is set but MCPGATE_SECRET is empty: set MCPGATE_SECRET to the current secret")
 		}
-	} else if _, err := tokens.ParseSecret(c.Secret.Reveal()); err != nil {
+	} else if b, err := tokens.ParseSecret(c.Secret.Reveal()); err != nil {
 		p.add("MCPGATE_SECRET is invalid: %s; %s", secretProblem(err), secretHint)
+	} else if why := weakSecret(b); why != "" {
+		p.add("MCPGATE_SECRET is not random: %s; %s", why, secretHint)
 	}
 	for i, s := range c.PreviousSecrets {
 		if s.IsZero() {
