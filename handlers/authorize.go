@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -45,9 +46,6 @@ func authorizeParams() []string {
 const (
 	// maxFormBytes bounds every form and JSON request body.
 	maxFormBytes = 64 << 10
-	// maxStateLen bounds the client's state (it is stored until the
-	// callback).
-	maxStateLen = 4096
 	// storeTimeout bounds the store calls of one request, so that a hung
 	// store turns into a 503 instead of a hung request.
 	storeTimeout = 5 * time.Second
@@ -262,12 +260,15 @@ func (h *authorizeHandler) validate(params url.Values, req *authRequest) *oauthE
 		return invalidRequest("state must not be repeated")
 	case len(state) > maxStateLen:
 		req.state = ""
-		return invalidRequest("state is too long")
+		return invalidRequest(fmt.Sprintf("state is longer than %d bytes", maxStateLen))
 	}
 	for _, name := range authorizeParams() {
 		if len(params[name]) > 1 && name != paramResource {
 			return invalidRequest(name + " must not be repeated")
 		}
+	}
+	if len(params.Get(paramScope)) > maxScopeParamLen {
+		return invalidRequest(fmt.Sprintf("scope is longer than %d bytes", maxScopeParamLen))
 	}
 	switch rt := params.Get(paramResponseType); rt {
 	case "code":
