@@ -104,13 +104,16 @@ func (h *authorizeHandler) serve(w http.ResponseWriter, r *http.Request) {
 
 // authRequest is a validated authorization request.
 type authRequest struct {
-	client        tokens.Client
-	redirectURI   string // the validated URI to send the browser back to
-	state         string
-	codeChallenge string
-	resource      string   // always R
-	scopes        []string // granted scopes, never empty
-	fields        []hiddenField
+	client      tokens.Client
+	redirectURI string // the validated URI to send the browser back to
+	// redirectURISent: the request carried redirect_uri, so /token must
+	// too (RFC 6749 §4.1.3).
+	redirectURISent bool
+	state           string
+	codeChallenge   string
+	resource        string   // always R
+	scopes          []string // granted scopes, never empty
+	fields          []hiddenField
 }
 
 func (h *authorizeHandler) get(w http.ResponseWriter, r *http.Request) {
@@ -244,7 +247,7 @@ func (h *authorizeHandler) resolveClient(ctx context.Context, params url.Values)
 			Hint:    "Go back to the application and connect again. If this keeps happening, contact the application's developer.",
 		}
 	}
-	return &authRequest{client: client, redirectURI: redirectURI}, nil
+	return &authRequest{client: client, redirectURI: redirectURI, redirectURISent: requested != ""}, nil
 }
 
 // validate checks the rest of the request. Its errors go back to the
@@ -344,12 +347,13 @@ type stateCookie struct {
 func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWriter, r *http.Request, req *authRequest, p upstream.Provider) {
 	leg := upstreamLeg{Pending: h.Pending, Keys: h.Keys, Cookies: h.Cookies, PendingTTL: h.PendingTTL, Now: h.Now}
 	err := leg.begin(ctx, w, r, p, tokens.Pending{
-		ClientID:      req.client.ID,
-		RedirectURI:   req.redirectURI,
-		CodeChallenge: req.codeChallenge,
-		Resource:      req.resource,
-		Scopes:        req.scopes,
-		ClientState:   req.state,
+		ClientID:        req.client.ID,
+		RedirectURI:     req.redirectURI,
+		RedirectURISent: req.redirectURISent,
+		CodeChallenge:   req.codeChallenge,
+		Resource:        req.resource,
+		Scopes:          req.scopes,
+		ClientState:     req.state,
 	})
 	switch {
 	case errors.Is(err, errPendingNotStored):

@@ -332,14 +332,15 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	err = h.Codes.PutCode(ctx, h.Keys.Hash(code), tokens.AuthCode{
-		GrantID:       grantID,
-		ClientID:      p.ClientID,
-		RedirectURI:   p.RedirectURI,
-		CodeChallenge: p.CodeChallenge,
-		Resource:      p.Resource,
-		Scopes:        p.Scopes,
-		WrappedKey:    wrapped,
-		ExpiresAt:     now.Add(h.CodeTTL),
+		GrantID:         grantID,
+		ClientID:        p.ClientID,
+		RedirectURI:     p.RedirectURI,
+		RedirectURISent: p.RedirectURISent,
+		CodeChallenge:   p.CodeChallenge,
+		Resource:        p.Resource,
+		Scopes:          p.Scopes,
+		WrappedKey:      wrapped,
+		ExpiresAt:       now.Add(h.CodeTTL),
 	})
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "storing the authorization code failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
