@@ -325,6 +325,11 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		log.LogAttrs(ctx, slog.LevelError, "creating the grant failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
 		return "", "", storeUnavailable()
 	}
+	defer func() {
+		if oerr == nil {
+			retireNarrowerGrants(ctx, h.Grants, log, grant) // stepup.go
+		}
+	}()
 	code = tokens.Mint(tokens.KindCode, grantID)
 	wrapped, err := h.Keys.WrapGrantKey(code, grantID, dk)
 	if err != nil {
