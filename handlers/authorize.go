@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -84,9 +85,12 @@ type authorizeHandler struct {
 	// UpstreamOrigins are the origins of the providers' authorization
 	// endpoints, allowed as CSP form-action targets on the consent page.
 	UpstreamOrigins []string
-	Limits          *limiter // nil admits all
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// ToolScopes decides whether a grant reaches any tool that writes
+	// (readOnly); nil: every grant is treated as one that may write.
+	ToolScopes protected.ToolScopes
+	Limits     *limiter // nil admits all
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Mount registers /authorize.
@@ -345,7 +349,8 @@ type stateCookie struct {
 // upstreamLeg.begin). A store failure goes back to the client as
 // temporarily_unavailable.
 func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWriter, r *http.Request, req *authRequest, p upstream.Provider) {
-	leg := upstreamLeg{Pending: h.Pending, Keys: h.Keys, Cookies: h.Cookies, PendingTTL: h.PendingTTL, Now: h.Now}
+	leg := upstreamLeg{Pending: h.Pending, Keys: h.Keys, Cookies: h.Cookies, PendingTTL: h.PendingTTL, Now: h.Now,
+		ReadOnly: h.readOnly(req.scopes)}
 	err := leg.begin(ctx, w, r, p, tokens.Pending{
 		ClientID:        req.client.ID,
 		RedirectURI:     req.redirectURI,
@@ -369,6 +374,18 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 	}
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "upstream sign-in started",
 		slog.String("client_id", req.client.ID), slog.String("provider", p.Name()))
+}
+
+// readOnly reports whether scopes reach no tool that writes: they do not
+// satisfy the strongest tool scope (what a name that is no tool needs,
+// protected.ToolScopes). The upstream token then asks for read-only
+// upstream scopes, so that it follows the tools that can be called
+// (issue 10.8); a step-up to a writing scope signs in upstream again.
+func (h *authorizeHandler) readOnly(scopes []string) bool {
+	if h.ToolScopes == nil {
+		return false
+	}
+	return !h.ToolScopes.Satisfies(scopes, h.ToolScopes.RequiredScope(""))
 }
 
 func (h *authorizeHandler) provider(name string) upstream.Provider {

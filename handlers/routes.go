@@ -115,6 +115,7 @@ func New(cfg Config) (http.Handler, error) {
 			Cookies:           jar,
 			Pages:             pg,
 			UpstreamOrigins:   upstreamOrigins(cfg.Providers),
+			ToolScopes:        cfg.ToolScopes,
 			Limits:            limits,
 			Logger:            cfg.Logger,
 			Now:               cfg.Now,
