@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -45,9 +47,6 @@ func authorizeParams() []string {
 const (
 	// maxFormBytes bounds every form and JSON request body.
 	maxFormBytes = 64 << 10
-	// maxStateLen bounds the client's state (it is stored until the
-	// callback).
-	maxStateLen = 4096
 	// storeTimeout bounds the store calls of one request, so that a hung
 	// store turns into a 503 instead of a hung request.
 	storeTimeout = 5 * time.Second
@@ -86,9 +85,12 @@ type authorizeHandler struct {
 	// UpstreamOrigins are the origins of the providers' authorization
 	// endpoints, allowed as CSP form-action targets on the consent page.
 	UpstreamOrigins []string
-	Limits          *limiter // nil admits all
-	Logger          *slog.Logger
-	Now             func() time.Time
+	// ToolScopes decides whether a grant reaches any tool that writes
+	// (readOnly); nil: every grant is treated as one that may write.
+	ToolScopes protected.ToolScopes
+	Limits     *limiter // nil admits all
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Mount registers /authorize.
@@ -106,13 +108,16 @@ func (h *authorizeHandler) serve(w http.ResponseWriter, r *http.Request) {
 
 // authRequest is a validated authorization request.
 type authRequest struct {
-	client        tokens.Client
-	redirectURI   string // the validated URI to send the browser back to
-	state         string
-	codeChallenge string
-	resource      string   // always R
-	scopes        []string // granted scopes, never empty
-	fields        []hiddenField
+	client      tokens.Client
+	redirectURI string // the validated URI to send the browser back to
+	// redirectURISent: the request carried redirect_uri, so /token must
+	// too (RFC 6749 §4.1.3).
+	redirectURISent bool
+	state           string
+	codeChallenge   string
+	resource        string   // always R
+	scopes          []string // granted scopes, never empty
+	fields          []hiddenField
 }
 
 func (h *authorizeHandler) get(w http.ResponseWriter, r *http.Request) {
@@ -246,7 +251,7 @@ func (h *authorizeHandler) resolveClient(ctx context.Context, params url.Values)
 			Hint:    "Go back to the application and connect again. If this keeps happening, contact the application's developer.",
 		}
 	}
-	return &authRequest{client: client, redirectURI: redirectURI}, nil
+	return &authRequest{client: client, redirectURI: redirectURI, redirectURISent: requested != ""}, nil
 }
 
 // validate checks the rest of the request. Its errors go back to the
@@ -262,12 +267,15 @@ func (h *authorizeHandler) validate(params url.Values, req *authRequest) *oauthE
 		return invalidRequest("state must not be repeated")
 	case len(state) > maxStateLen:
 		req.state = ""
-		return invalidRequest("state is too long")
+		return invalidRequest(fmt.Sprintf("state is longer than %d bytes", maxStateLen))
 	}
 	for _, name := range authorizeParams() {
 		if len(params[name]) > 1 && name != paramResource {
 			return invalidRequest(name + " must not be repeated")
 		}
+	}
+	if len(params.Get(paramScope)) > maxScopeParamLen {
+		return invalidRequest(fmt.Sprintf("scope is longer than %d bytes", maxScopeParamLen))
 	}
 	switch rt := params.Get(paramResponseType); rt {
 	case "code":
@@ -341,14 +349,16 @@ type stateCookie struct {
 // upstreamLeg.begin). A store failure goes back to the client as
 // temporarily_unavailable.
 func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWriter, r *http.Request, req *authRequest, p upstream.Provider) {
-	leg := upstreamLeg{Pending: h.Pending, Keys: h.Keys, Cookies: h.Cookies, PendingTTL: h.PendingTTL, Now: h.Now}
+	leg := upstreamLeg{Pending: h.Pending, Keys: h.Keys, Cookies: h.Cookies, PendingTTL: h.PendingTTL, Now: h.Now,
+		ReadOnly: h.readOnly(req.scopes)}
 	err := leg.begin(ctx, w, r, p, tokens.Pending{
-		ClientID:      req.client.ID,
-		RedirectURI:   req.redirectURI,
-		CodeChallenge: req.codeChallenge,
-		Resource:      req.resource,
-		Scopes:        req.scopes,
-		ClientState:   req.state,
+		ClientID:        req.client.ID,
+		RedirectURI:     req.redirectURI,
+		RedirectURISent: req.redirectURISent,
+		CodeChallenge:   req.codeChallenge,
+		Resource:        req.resource,
+		Scopes:          req.scopes,
+		ClientState:     req.state,
 	})
 	switch {
 	case errors.Is(err, errPendingNotStored):
@@ -364,6 +374,18 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 	}
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "upstream sign-in started",
 		slog.String("client_id", req.client.ID), slog.String("provider", p.Name()))
+}
+
+// readOnly reports whether scopes reach no tool that writes: they do not
+// satisfy the strongest tool scope (what a name that is no tool needs,
+// protected.ToolScopes). The upstream token then asks for read-only
+// upstream scopes, so that it follows the tools that can be called
+// (issue 10.8); a step-up to a writing scope signs in upstream again.
+func (h *authorizeHandler) readOnly(scopes []string) bool {
+	if h.ToolScopes == nil {
+		return false
+	}
+	return !h.ToolScopes.Satisfies(scopes, h.ToolScopes.RequiredScope(""))
 }
 
 func (h *authorizeHandler) provider(name string) upstream.Provider {

@@ -325,6 +325,11 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		log.LogAttrs(ctx, slog.LevelError, "creating the grant failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))
 		return "", "", storeUnavailable()
 	}
+	defer func() {
+		if oerr == nil {
+			retireNarrowerGrants(ctx, h.Grants, log, grant) // stepup.go
+		}
+	}()
 	code = tokens.Mint(tokens.KindCode, grantID)
 	wrapped, err := h.Keys.WrapGrantKey(code, grantID, dk)
 	if err != nil {
@@ -332,14 +337,15 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		return "", "", &oauthError{Code: wire.ServerError, Description: "the sign-in could not be completed"}
 	}
 	err = h.Codes.PutCode(ctx, h.Keys.Hash(code), tokens.AuthCode{
-		GrantID:       grantID,
-		ClientID:      p.ClientID,
-		RedirectURI:   p.RedirectURI,
-		CodeChallenge: p.CodeChallenge,
-		Resource:      p.Resource,
-		Scopes:        p.Scopes,
-		WrappedKey:    wrapped,
-		ExpiresAt:     now.Add(h.CodeTTL),
+		GrantID:         grantID,
+		ClientID:        p.ClientID,
+		RedirectURI:     p.RedirectURI,
+		RedirectURISent: p.RedirectURISent,
+		CodeChallenge:   p.CodeChallenge,
+		Resource:        p.Resource,
+		Scopes:          p.Scopes,
+		WrappedKey:      wrapped,
+		ExpiresAt:       now.Add(h.CodeTTL),
 	})
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "storing the authorization code failed", slog.String("grant_id", grantID), slog.String("error", err.Error()))

@@ -68,6 +68,9 @@ const (
 	cimdMinTTL     = time.Minute
 	cimdMaxTTL     = 24 * time.Hour
 	cimdDefaultTTL = time.Hour
+	// cimdNegativeTTL is how long a document that could not be fetched or
+	// is invalid stays refused without a new fetch.
+	cimdNegativeTTL = 30 * time.Second
 	// cimdFetchTimeout bounds one fetch, leaving the request that waits for
 	// it time for its store calls (storeTimeout).
 	cimdFetchTimeout = 3 * time.Second
@@ -184,7 +187,10 @@ func (r *clientResolver) GetClient(ctx context.Context, id string) (tokens.Clien
 		r.Logger.LogAttrs(ctx, slog.LevelInfo, "client ID metadata document URL refused", slog.String("reason", err.Error()))
 		return tokens.Client{}, &metadataError{URL: id, Reason: "its address " + err.Error()}
 	}
-	if c, ok := r.Cache.get(id, r.Now()); ok {
+	if c, failure, ok := r.Cache.lookup(id, r.Now()); ok {
+		if failure != nil {
+			return tokens.Client{}, failure
+		}
 		return c, nil
 	}
 	return r.load(ctx, id)
@@ -248,8 +254,9 @@ func (r *clientResolver) resolve(ctx context.Context, docURL string) (tokens.Cli
 			slog.String("reason", merr.Reason), slog.String("error", errString(err)))
 		return cloneClient(pinned), nil
 	}
+	r.Cache.putFailure(docURL, merr, now.Add(cimdNegativeTTL))
 	log.LogAttrs(ctx, slog.LevelWarn, "client ID metadata document unusable",
-		slog.String("reason", merr.Reason), slog.String("error", errString(err)))
+		slog.String("reason", merr.Reason), slog.String("error", errString(err)), slog.Duration("retry_after", cimdNegativeTTL))
 	return tokens.Client{}, merr
 }
 

@@ -402,7 +402,7 @@ func TestCIMDParseDocument(t *testing.T) {
 		{"no client_id", `{"client_name":"A","redirect_uris":["` + cimdAppRedirect + `"]}`, "client_id does not equal"},
 		{"dangerous redirect scheme", `{"client_id":"` + docURL + `","client_name":"A","redirect_uris":["javascript:alert(1)"]}`, "redirect_uris[0]"},
 		{"fragment in redirect", `{"client_id":"` + docURL + `","client_name":"A","redirect_uris":["https://app.example.net/cb#x"]}`, "fragment"},
-		{"too many redirects", `{"client_id":"` + docURL + `","client_name":"A","redirect_uris":[` + strings.Repeat(`"https://a.example/cb",`, maxRedirectURIs) + `"https://a.example/cb"]}`, "more than 20"},
+		{"too many redirects", `{"client_id":"` + docURL + `","client_name":"A","redirect_uris":[` + strings.Repeat(`"https://a.example/cb",`, maxRedirectURIs) + `"https://a.example/cb"]}`, "more than 10"},
 		{"unknown auth method", `{"client_id":"` + docURL + `","client_name":"A","redirect_uris":["` + cimdAppRedirect + `"],"token_endpoint_auth_method":"tls_client_auth"}`, "must be none"},
 		{"array", `[{"client_id":"` + docURL + `"}]`, "not a JSON object"},
 		{"empty", ``, "not a JSON object"},

@@ -10,7 +10,10 @@ import (
 )
 
 // clientCache is a bounded LRU cache of resolved clients with per-entry
-// expiry.
+// expiry. It also holds failures (a negative cache): a document that could
+// not be fetched or was invalid is refused again, without a fetch, until
+// its entry expires (cimdNegativeTTL), so that requests naming a failing
+// document cost one fetch per TTL.
 type clientCache struct {
 	mu      sync.Mutex
 	max     int
@@ -21,6 +24,7 @@ type clientCache struct {
 type cacheEntry struct {
 	key     string
 	client  tokens.Client
+	failure *metadataError // non-nil: a cached refusal
 	expires time.Time
 }
 
@@ -28,29 +32,51 @@ func newClientCache(max int) *clientCache {
 	return &clientCache{max: max, order: list.New(), entries: map[string]*list.Element{}}
 }
 
-// get returns a live entry and marks it used; an expired one is dropped.
+// get returns a live client entry and marks it used; an expired one is
+// dropped. A cached failure is not a client: ok is false.
 func (c *clientCache) get(key string, now time.Time) (tokens.Client, bool) {
+	client, failure, ok := c.lookup(key, now)
+	return client, ok && failure == nil
+}
+
+// lookup returns a live entry, client or failure, and marks it used; an
+// expired one is dropped.
+func (c *clientCache) lookup(key string, now time.Time) (tokens.Client, *metadataError, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.entries[key]
 	if !ok {
-		return tokens.Client{}, false
+		return tokens.Client{}, nil, false
 	}
 	e := el.Value.(*cacheEntry)
 	if !now.Before(e.expires) {
 		c.order.Remove(el)
 		delete(c.entries, key)
-		return tokens.Client{}, false
+		return tokens.Client{}, nil, false
 	}
 	c.order.MoveToFront(el)
-	return cloneClient(e.client), true
+	if e.failure != nil {
+		failure := *e.failure
+		return tokens.Client{}, &failure, true
+	}
+	return cloneClient(e.client), nil, true
 }
 
-// put stores an entry, evicting the least recently used beyond max.
+// put stores a client entry, evicting the least recently used beyond max.
 func (c *clientCache) put(key string, client tokens.Client, expires time.Time) {
+	c.store(&cacheEntry{key: key, client: cloneClient(client), expires: expires})
+}
+
+// putFailure stores a refusal until expires.
+func (c *clientCache) putFailure(key string, failure *metadataError, expires time.Time) {
+	f := *failure
+	c.store(&cacheEntry{key: key, failure: &f, expires: expires})
+}
+
+func (c *clientCache) store(entry *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	entry := &cacheEntry{key: key, client: cloneClient(client), expires: expires}
+	key := entry.key
 	if el, ok := c.entries[key]; ok {
 		el.Value = entry
 		c.order.MoveToFront(el)

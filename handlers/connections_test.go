@@ -118,6 +118,7 @@ func (s *asServer) registerNamed(name, redirectURI string) testClient {
 		"redirect_uris":              []string{redirectURI},
 		"client_name":                name,
 		"token_endpoint_auth_method": authMethodNone,
+		"grant_types":                []string{"authorization_code", "refresh_token"},
 	})
 	r := httptest.NewRequest(http.MethodPost, "/register", strings.NewReader(string(b)))
 	r.Header.Set("Content-Type", "application/json")

@@ -300,7 +300,7 @@ func TestCookiesOnLoopbackIssuer(t *testing.T) {
 	params := authParams(c, challenge)
 	params.Set("resource", "http://127.0.0.1:8080/mcp")
 	upstreamState(t, s.approve(params, "github"))
-	for _, name := range []string{"mcpgate_state", "mcpgate_consent", "mcpgate_csrf"} {
+	for _, name := range []string{"mcpgate_state_8080", "mcpgate_consent_8080", "mcpgate_csrf_8080"} {
 		ck := s.cookies[name]
 		if ck == nil || ck.Secure || !ck.HttpOnly {
 			t.Errorf("cookie %s on an http issuer: %+v", name, ck)
@@ -310,3 +310,41 @@ func TestCookiesOnLoopbackIssuer(t *testing.T) {
 
 // Compile-time check that the fake provider is a Provider.
 var _ upstream.Provider = (*fakeProvider)(nil)
+
+// TestLoopbackCookiesArePerPort: on an http loopback issuer the browser
+// sends cookies to every port of the host (RFC 6265 §8.5: cookies do not
+// isolate by port), so each instance names its cookies after its port:
+// two local instances (a demo and a development server, say) neither read
+// nor overwrite each other's consent, CSRF and state cookies. On https the
+// names carry the __Host- prefix instead.
+func TestLoopbackCookiesArePerPort(t *testing.T) {
+	names := func(issuer string) map[string]bool {
+		s := newTestServer(t, func(c *Config) { c.Issuer = issuer })
+		c := s.register(authMethodNone, "http://localhost:7777/cb")
+		_, challenge := pkce()
+		params := authParams(c, challenge)
+		params.Set("resource", issuer+"/mcp")
+		upstreamState(t, s.approve(params, "github"))
+		out := map[string]bool{}
+		for name := range s.cookies {
+			out[name] = true
+		}
+		return out
+	}
+	a, b := names("http://127.0.0.1:8080"), names("http://127.0.0.1:9090")
+	for _, base := range []string{cookieState, cookieConsent, cookieCSRF} {
+		if !a[base+"_8080"] || !b[base+"_9090"] {
+			t.Errorf("cookie %s is not named after the port: %v / %v", base, a, b)
+		}
+	}
+	for name := range a {
+		if b[name] {
+			t.Errorf("two loopback instances on different ports share the cookie %s", name)
+		}
+	}
+	for name := range names(asTestIssuer) {
+		if !strings.HasPrefix(name, "__Host-") {
+			t.Errorf("cookie %s on an https issuer lacks the __Host- prefix", name)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -14,7 +15,8 @@ import (
 
 // Cookie names, without the "__Host-" prefix that is added when the issuer
 // is https (RFC 6265bis §4.1.3.2: such a cookie must be Secure, have Path=/
-// and no Domain, so no subdomain can set or shadow it).
+// and no Domain, so no subdomain can set or shadow it), and without the
+// port suffix of an http loopback issuer (see newIssuerCookieJar).
 const (
 	cookieConsent = "mcpgate_consent"
 	cookieCSRF    = "mcpgate_csrf"
@@ -37,6 +39,7 @@ const csrfTTL = 24 * time.Hour
 // cookie can never be replayed as another.
 type cookieJar struct {
 	secure bool // the issuer is https: Secure and the __Host- prefix
+	suffix string
 	pairs  [][]byte
 }
 
@@ -44,12 +47,40 @@ func newCookieJar(keys *tokens.Keyring, secure bool) *cookieJar {
 	return &cookieJar{secure: secure, pairs: keys.CookieKeyPairs()}
 }
 
+// newIssuerCookieJar is the jar of the server at issuer. On https every
+// cookie is Secure and __Host- prefixed. An http issuer is on a loopback
+// host (configuration refuses any other), where neither is possible: a
+// browser drops Secure cookies from http, and cookies do not isolate by
+// port (RFC 6265 §8.5), so every program listening on that loopback host
+// receives them. That is acceptable for local use: such a program already
+// runs on the person's machine; the values are encrypted and
+// authenticated (it can neither read nor forge them); the state cookie
+// alone completes nothing without the upstream code, which the identity
+// provider sends to mcpgate's own callback; and a remembered consent only
+// skips a page for a client and redirect URI that the person approved.
+// What port-blindness would break is two local instances (a demo and a
+// development server) overwriting each other's cookies, so there each
+// name carries the issuer's port.
+func newIssuerCookieJar(keys *tokens.Keyring, issuer string) *cookieJar {
+	u, err := url.Parse(issuer)
+	if err == nil && u.Scheme == "https" {
+		return newCookieJar(keys, true)
+	}
+	j := newCookieJar(keys, false)
+	port := "80"
+	if err == nil && u.Port() != "" {
+		port = u.Port()
+	}
+	j.suffix = "_" + port
+	return j
+}
+
 // name is the cookie name as the browser sees it.
 func (j *cookieJar) name(base string) string {
 	if j.secure {
 		return "__Host-" + base
 	}
-	return base
+	return base + j.suffix
 }
 
 // codecs builds the codecs for one cookie kind: the timestamp inside the

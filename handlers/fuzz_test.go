@@ -436,6 +436,12 @@ func FuzzRegistrationMetadata(f *testing.F) {
 		`{"redirect_uris":[`+strings.Repeat(`"https://a.example/cb",`, 20)+`"https://a.example/x"]}`,
 		`{"redirect_uris":["https://a.example/cb"],"client_name":"`+strings.Repeat("\u00e9", 101)+`"}`,
 		`{"redirect_uris":["https://a.example/cb"],"software_id":"\ud800"}`,
+		`{"redirect_uris":["https://a.example/cb"],"tos_uri":"https://a.example/`+strings.Repeat("t", maxWebURILen)+`"}`,
+		`{"redirect_uris":["https://a.example/cb"],"contacts":[`+strings.Repeat(`"a@b.example",`, maxContacts)+`"a@b.example"]}`,
+		`{"redirect_uris":["https://a.example/cb"],"contacts":"a@b.example","jwks_uri":{"x":1}}`,
+		`{"redirect_uris":["https://a.example/cb"],"grant_types":[`+strings.Repeat(`"authorization_code",`, maxTypeEntries)+`"refresh_token"]}`,
+		`{"redirect_uris":["https://a.example/cb"],"software_version":"`+strings.Repeat("1", maxSoftwareLen+1)+`"}`,
+		`{"redirect_uris":["https://a.example/`+strings.Repeat("p", maxRedirectURILen)+`"]}`,
 		`[]`, `null`, `{}`, ``, `{"a":1}{`, "\xef\xbb\xbf{}",
 	) {
 		f.Add(seed)
@@ -527,8 +533,14 @@ func checkRegistration(t *testing.T, s *fuzzAS, body string, out []byte) {
 			t.Fatalf("metadata text %q would be shown with control or bidi characters", text)
 		}
 	}
-	if len(reg.ClientName) > maxClientNameLen {
-		t.Fatalf("client_name of %d bytes", len(reg.ClientName))
+	if len(reg.ClientName) > maxClientNameLen || len(reg.SoftwareID) > maxSoftwareLen || len(reg.SoftwareVersion) > maxSoftwareLen ||
+		len(reg.ClientURI) > maxWebURILen || len(reg.LogoURI) > maxWebURILen {
+		t.Fatalf("metadata over its size limit: %s", out)
+	}
+	for _, u := range reg.RedirectURIs {
+		if len(u) > maxRedirectURILen {
+			t.Fatalf("redirect URI of %d bytes registered", len(u))
+		}
 	}
 	for _, sc := range strings.Fields(reg.Scope) {
 		if sc != "mcp:read" && sc != "mcp:write" {
@@ -546,6 +558,9 @@ func checkRegistration(t *testing.T, s *fuzzAS, body string, out []byte) {
 	}
 	if !slices.Equal(stored.RedirectURIs, reg.RedirectURIs) || stored.TokenEndpointAuthMethod != reg.TokenEndpointAuthMethod {
 		t.Fatalf("stored %+v differs from the answer %s", stored, out)
+	}
+	if b, _ := json.Marshal(stored); len(b) > maxStoredClientBytes {
+		t.Fatalf("a registration stores %d bytes, over the README's %d", len(b), maxStoredClientBytes)
 	}
 	if (reg.ClientSecret == "") != (stored.SecretHash == "") ||
 		(reg.ClientSecret != "" && stored.SecretHash != s.keys.Hash(reg.ClientSecret)) {

@@ -212,13 +212,13 @@ func TestEveryCookieIsHostOnlyAndLax(t *testing.T) {
 					}
 				}
 			}
-			prefix := ""
+			prefix, suffix := "", "_8080"
 			if tc.secure {
-				prefix = "__Host-"
+				prefix, suffix = "__Host-", ""
 			}
 			for _, base := range []string{cookieCSRF, cookieConsent, cookieState} {
-				if !names[prefix+base] {
-					t.Errorf("cookie %s%s was never set; seen %v", prefix, base, names)
+				if !names[prefix+base+suffix] {
+					t.Errorf("cookie %s%s%s was never set; seen %v", prefix, base, suffix, names)
 				}
 			}
 		})

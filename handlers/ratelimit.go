@@ -37,14 +37,24 @@ func (r Rate) enabled() bool { return r.Limit > 0 }
 // §3.4), so no limit is keyed on the source address alone except loose
 // ceilings: /token and /revoke count per authenticated client, /authorize
 // per client and browser address.
+//
+// An attacker's budget is his own (issue 10.4): every default rule is
+// keyed on something the attacker holds (his address, his network, a
+// confidential client's secret, a grant's tokens), none on something
+// everyone shares, so a flood exhausts only the flooder's budgets.
 type Limits struct {
-	// RegisterPerIP bounds registrations from one address; generous, since
-	// every Claude user registers from a handful of addresses.
+	// RegisterPerIP bounds registrations from one address (an IPv6 /64);
+	// generous, since every Claude user registers from a handful of
+	// addresses.
 	RegisterPerIP Rate
-	// RegisterGlobal bounds registrations from everywhere together. With
-	// the lazy pruning of never-used clients older than UnusedClientAge, at
-	// most about RegisterGlobal per UnusedClientAge abandoned clients
-	// accumulate; keep that below MaxClients.
+	// RegisterPerNetwork bounds registrations from one network: an IPv4
+	// /24 or an IPv6 /48, so that renting many addresses in one network
+	// buys no more than a few.
+	RegisterPerNetwork Rate
+	// RegisterGlobal bounds registrations from everywhere together. Off by
+	// default: a flood from a few networks would exhaust it and lock every
+	// dynamically registering client out; MaxClients with pruning bounds
+	// the store instead.
 	RegisterGlobal Rate
 	// AuthorizePerClientIP bounds /authorize requests for one client_id
 	// from one browser address.
@@ -52,8 +62,10 @@ type Limits struct {
 	// AuthorizePerIP is a loose ceiling on /authorize per browser address
 	// (client_id values are free to invent).
 	AuthorizePerIP Rate
-	// TokenPerClient bounds /token requests of one authenticated client
-	// (and, counted apart, its /revoke requests).
+	// TokenPerClient bounds /token requests of one confidential client
+	// (authenticated by its secret), and of one grant (refresh-token
+	// family) of a public client, whose client_id alone authenticates
+	// nothing; its /revoke requests count apart.
 	TokenPerClient Rate
 	// TokenPerIP is a loose ceiling on /token (and, apart, /revoke) per
 	// address, checked before the body is read.
@@ -75,7 +87,8 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		RegisterPerIP:        Rate{Limit: 300, Window: time.Hour},
-		RegisterGlobal:       Rate{Limit: 3000, Window: time.Hour},
+		RegisterPerNetwork:   Rate{Limit: 1000, Window: time.Hour},
+		RegisterGlobal:       Rate{Limit: 0, Window: time.Hour}, // off; the window applies if an operator sets a limit
 		AuthorizePerClientIP: Rate{Limit: 300, Window: time.Minute},
 		AuthorizePerIP:       Rate{Limit: 3000, Window: time.Minute},
 		TokenPerClient:       Rate{Limit: 600, Window: time.Minute},
@@ -98,6 +111,7 @@ type namedRate struct {
 func (l Limits) rates() []namedRate {
 	return []namedRate{
 		{"RegisterPerIP", l.RegisterPerIP},
+		{"RegisterPerNetwork", l.RegisterPerNetwork},
 		{"RegisterGlobal", l.RegisterGlobal},
 		{"AuthorizePerClientIP", l.AuthorizePerClientIP},
 		{"AuthorizePerIP", l.AuthorizePerIP},
@@ -153,10 +167,17 @@ func (l *Limits) normalise(store tokens.Store) []string {
 const rateLimitTimeout = 2 * time.Second
 
 // limiter applies Limits to requests. A nil *limiter, or one without a
-// store, admits everything. When the store fails the request is admitted
-// (fail open) and the failure logged: the limits protect availability, so
-// they must not take the service down with the store; the endpoints behind
-// them fail on their own, with 503, when the store is really gone.
+// store, admits everything.
+//
+// When the store cannot count, the endpoints differ deliberately (issue
+// 10.9). /register and /authorize fail closed, 503 with Retry-After: they
+// are what strangers flood, a registration or pending sign-in is stored
+// state, and a person can retry a sign-in in a minute. /token and /revoke
+// fail open, with the failure logged: they serve clients already
+// connected, their callers are authenticated, the per-address ceiling is
+// all a stranger could use, and refusing refreshes would disconnect every
+// client during a limiter outage; the endpoints fail on their own, with
+// 503, when the store is really gone.
 type limiter struct {
 	Store   tokens.RateLimiter
 	Limits  Limits
@@ -187,14 +208,31 @@ type limitRule struct {
 	rate Rate
 }
 
+// verdict is the outcome of check.
+type verdict int
+
+const (
+	admitted verdict = iota
+	limited
+	limiterDown // the store could not count and the endpoint fails closed
+)
+
+// failMode says what a limiter failure means for an endpoint.
+type failMode bool
+
+const (
+	failOpen   failMode = false
+	failClosed failMode = true
+)
+
 // check runs the rules in order and returns the retry delay of the first
 // one the request exceeds. Later rules are not counted for a refused
 // request, so the most specific rule goes first: a browser or client that
 // keeps hammering past its own limit does not also use up the ceiling it
 // shares with everyone behind the same address.
-func (l *limiter) check(ctx context.Context, rules ...limitRule) (time.Duration, bool) {
+func (l *limiter) check(ctx context.Context, mode failMode, rules ...limitRule) (time.Duration, verdict) {
 	if l == nil || l.Store == nil {
-		return 0, true
+		return 0, admitted
 	}
 	for _, rule := range rules {
 		if !rule.rate.enabled() {
@@ -204,6 +242,11 @@ func (l *limiter) check(ctx context.Context, rules ...limitRule) (time.Duration,
 		ok, retry, err := l.Store.Allow(cctx, rule.key, rule.rate.Limit, rule.rate.Window)
 		cancel()
 		if err != nil {
+			if mode == failClosed {
+				l.Logger.LogAttrs(ctx, slog.LevelError, "rate limiter unavailable; request refused",
+					slog.String("limit", rule.name), slog.String("error", err.Error()))
+				return 0, limiterDown
+			}
 			l.Logger.LogAttrs(ctx, slog.LevelWarn, "rate limiter unavailable; request admitted",
 				slog.String("limit", rule.name), slog.String("error", err.Error()))
 			continue
@@ -211,20 +254,22 @@ func (l *limiter) check(ctx context.Context, rules ...limitRule) (time.Duration,
 		if !ok {
 			l.Logger.LogAttrs(ctx, slog.LevelInfo, "rate limit exceeded", slog.String("limit", rule.name),
 				slog.Int("limit_requests", rule.rate.Limit), slog.Duration("limit_window", rule.rate.Window))
-			return retry, false
+			return retry, limited
 		}
 	}
-	return 0, true
+	return 0, admitted
 }
 
-// register admits a registration: per address, then globally.
+// register admits a registration: per address (IPv6 /64), per network
+// (IPv4 /24, IPv6 /48), then the optional global ceiling. It fails closed.
 func (l *limiter) register(w http.ResponseWriter, r *http.Request) bool {
 	if l == nil {
 		return true
 	}
 	ip := l.Proxies.clientKey(r)
-	return l.admitJSON(w, r,
+	return l.admitJSON(w, r, failClosed,
 		limitRule{"RegisterPerIP", "register:ip:" + ip, l.Limits.RegisterPerIP},
+		limitRule{"RegisterPerNetwork", "register:net:" + l.Proxies.networkKey(r), l.Limits.RegisterPerNetwork},
 		limitRule{"RegisterGlobal", "register:all", l.Limits.RegisterGlobal},
 	)
 }
@@ -235,25 +280,38 @@ func (l *limiter) endpointIP(w http.ResponseWriter, r *http.Request, endpoint st
 	if l == nil {
 		return true
 	}
-	return l.admitJSON(w, r, limitRule{"TokenPerIP", endpoint + ":ip:" + l.Proxies.clientKey(r), l.Limits.TokenPerIP})
+	return l.admitJSON(w, r, failOpen, limitRule{"TokenPerIP", endpoint + ":ip:" + l.Proxies.clientKey(r), l.Limits.TokenPerIP})
 }
 
 // endpointClient admits a /token or /revoke request of an authenticated
-// client, whose form is form. A client ID metadata document URL (Claude's
-// CIMD client_id) names one application for all its users, who all come
-// from the application's few addresses: counting per client would make
-// one budget for every Claude user, so such a client counts per grant, as
-// named by the code or token the request presents (the per-address ceiling
-// still bounds a caller who invents grant IDs).
+// client, whose form is form. A confidential client proved itself with
+// its secret and counts per client. A public client presented only its
+// client_id, which is no secret (it is in every authorization URL, and a
+// client ID metadata document URL such as Claude's names one application
+// for all its users): counting per client would let anyone who knows the
+// ID spend every user's budget, so a public client counts per grant (the
+// refresh-token family), as named by the code or token the request
+// presents. A stranger who forges tokens naming grants spends those
+// grants' budgets only as far as he knows their IDs, which only the
+// grant's tokens, its owner and the operator's logs show; the per-address
+// ceiling bounds a caller who invents them.
 func (l *limiter) endpointClient(w http.ResponseWriter, r *http.Request, endpoint, clientID string, form url.Values) bool {
 	if l == nil {
 		return true
 	}
 	key := endpoint + ":client:" + rateKeyPart(clientID)
-	if isMetadataURL(clientID) {
+	if isMetadataURL(clientID) || !presentedSecret(r, form) {
 		key += ":grant:" + rateKeyPart(presentedGrant(form))
 	}
-	return l.admitJSON(w, r, limitRule{"TokenPerClient", key, l.Limits.TokenPerClient})
+	return l.admitJSON(w, r, failOpen, limitRule{"TokenPerClient", key, l.Limits.TokenPerClient})
+}
+
+// presentedSecret reports whether the (authenticated) request carried a
+// client secret: then the client is confidential, since a public client
+// presenting one is refused before the limit is checked.
+func presentedSecret(r *http.Request, form url.Values) bool {
+	_, _, basic := r.BasicAuth()
+	return basic || form.Get("client_secret") != ""
 }
 
 // presentedGrant is the grant ID inside the code, refresh token or token
@@ -269,17 +327,28 @@ func presentedGrant(form url.Values) string {
 
 // authorize admits an authorization request (GET, or the consent form's
 // POST) for clientID, which the request names but nothing has checked yet.
+// It fails closed, with a page.
 func (l *limiter) authorize(w http.ResponseWriter, r *http.Request, clientID string) bool {
 	if l == nil {
 		return true
 	}
 	ip := l.Proxies.clientKey(r)
-	retry, ok := l.check(r.Context(),
+	retry, v := l.check(r.Context(), failClosed,
 		limitRule{"AuthorizePerClientIP", "authorize:client:" + rateKeyPart(clientID) + ":ip:" + ip, l.Limits.AuthorizePerClientIP},
 		limitRule{"AuthorizePerIP", "authorize:ip:" + ip, l.Limits.AuthorizePerIP},
 	)
-	if ok {
+	switch v {
+	case admitted:
 		return true
+	case limiterDown:
+		w.Header().Set("Retry-After", wire.RetryAfterSeconds)
+		l.Pages.errorPage(w, pageError{
+			Status:  http.StatusServiceUnavailable,
+			Title:   "Temporarily unavailable",
+			Message: l.Pages.service + " cannot serve this request right now.",
+			Hint:    "Try again in a minute.",
+		})
+		return false
 	}
 	secs := retrySeconds(retry)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -298,10 +367,17 @@ func (l *limiter) authorize(w http.ResponseWriter, r *http.Request, clientID str
 // MCP clients know it and retry later, whereas an unknown code is read as
 // server_error, on which the TypeScript SDK drops its refresh token and
 // starts a new authorization.
-func (l *limiter) admitJSON(w http.ResponseWriter, r *http.Request, rules ...limitRule) bool {
-	retry, ok := l.check(r.Context(), rules...)
-	if ok {
+//
+// A limiter failure of a failClosed endpoint is 503 temporarily_unavailable
+// with Retry-After, as for any store outage.
+func (l *limiter) admitJSON(w http.ResponseWriter, r *http.Request, mode failMode, rules ...limitRule) bool {
+	retry, v := l.check(r.Context(), mode, rules...)
+	switch v {
+	case admitted:
 		return true
+	case limiterDown:
+		writeOAuthError(w, storeUnavailable())
+		return false
 	}
 	secs := retrySeconds(retry)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
@@ -336,83 +412,4 @@ func rateKeyPart(s string) string {
 	}
 	sum := sha256.Sum256([]byte(s))
 	return "sha256:" + hex.EncodeToString(sum[:16])
-}
-
-// proxyResolver finds the address of the client behind trusted reverse
-// proxies.
-type proxyResolver struct {
-	trusted []netip.Prefix
-}
-
-func (p proxyResolver) isTrusted(a netip.Addr) bool {
-	for _, pr := range p.trusted {
-		if pr.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// clientAddr is the client's address: the TCP peer, unless the peer is a
-// trusted proxy, in which case X-Forwarded-For is read from the right (the
-// hops the proxies appended) and the first address that is not a trusted
-// proxy is the client. Entries further left were written by the client
-// itself and are never believed. If every hop is trusted the leftmost one
-// is the client; an entry that is not an address stops the walk at the
-// last trusted hop. The zero Addr means the peer is not an IP address.
-func (p proxyResolver) clientAddr(r *http.Request) netip.Addr {
-	peer := parseHop(r.RemoteAddr)
-	if !peer.IsValid() || !p.isTrusted(peer) {
-		return peer
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(v, ",")...)
-	}
-	client := peer
-	for i := len(hops) - 1; i >= 0; i-- {
-		a := parseHop(hops[i])
-		if !a.IsValid() {
-			break
-		}
-		client = a
-		if !p.isTrusted(a) {
-			break
-		}
-	}
-	return client
-}
-
-// clientKey is the client's address as a limiter key: an IPv4 address as
-// it is, an IPv6 address as its /64 (one subscriber usually holds a whole
-// /64, and would otherwise get a fresh budget from every address in it).
-func (p proxyResolver) clientKey(r *http.Request) string {
-	a := p.clientAddr(r)
-	switch {
-	case !a.IsValid():
-		return "unknown"
-	case a.Is4():
-		return a.String()
-	}
-	pfx, err := a.Prefix(64)
-	if err != nil {
-		return a.String()
-	}
-	return pfx.String()
-}
-
-// parseHop parses one address as found in RemoteAddr or X-Forwarded-For:
-// "192.0.2.1", "192.0.2.1:1234", "2001:db8::1", "[2001:db8::1]:1234". An
-// IPv4-mapped IPv6 address becomes the IPv4 address; an IPv6 zone is
-// dropped.
-func parseHop(s string) netip.Addr {
-	s = strings.TrimSpace(s)
-	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return ap.Addr().Unmap().WithZone("")
-	}
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.Unmap().WithZone("")
-	}
-	return netip.Addr{}
 }

@@ -347,22 +347,26 @@ func TestLimiterKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.refresh(c, pair.RefreshToken)
+	conf := s.register(authMethodPost, "https://app.example.com/cb")
+	confPair := s.tokenPair(conf)
+	_, confGrant, _ := tokens.Parse(confPair.RefreshToken)
 	keys := rl.seen()
 	for _, want := range []string{
 		"register:ip:192.0.2.1",
-		"register:all",
+		"register:net:192.0.2.0/24",
 		"authorize:ip:192.0.2.1",
 		"authorize:client:" + c.ID + ":ip:192.0.2.1",
 		"token:ip:192.0.2.1",
-		"token:client:" + c.ID,
+		"token:client:" + c.ID + ":grant:" + grantID, // public: per grant
+		"token:client:" + conf.ID,                    // confidential: per client
 	} {
 		if !slices.Contains(keys, want) {
 			t.Errorf("no limiter key %q in %q", want, keys)
 		}
 	}
 	for _, k := range keys {
-		if strings.Contains(k, grantID) {
-			t.Errorf("a registered client counted per grant: %q", k)
+		if strings.Contains(k, confGrant) || k == "register:all" {
+			t.Errorf("unexpected limiter key %q (a confidential client per grant, or the global registration ceiling that is off by default)", k)
 		}
 	}
 }
@@ -378,24 +382,51 @@ func TestLimiterKeyOfMetadataDocumentClient(t *testing.T) {
 	if !l.endpointClient(httptest.NewRecorder(), r, "token", claude, form) {
 		t.Fatal("refused")
 	}
-	if !l.endpointClient(httptest.NewRecorder(), r, "token", "plain-client", form) {
+	if !l.endpointClient(httptest.NewRecorder(), r, "token", "public-client", form) {
 		t.Fatal("refused")
 	}
-	want := []string{"token:client:" + claude + ":grant:" + grantID, "token:client:plain-client"}
+	if !l.endpointClient(httptest.NewRecorder(), r, "token", "confidential-client", url.Values{"refresh_token": {rt}, "client_secret": {"s"}}) {
+		t.Fatal("refused")
+	}
+	want := []string{"token:client:" + claude + ":grant:" + grantID, "token:client:public-client:grant:" + grantID, "token:client:confidential-client"}
 	if keys := rl.seen(); !slices.Equal(keys, want) {
-		t.Fatalf("keys %q, want %q: per grant for the metadata document client, per client otherwise", keys, want)
+		t.Fatalf("keys %q, want %q: per grant for public clients, per client for one that authenticated with a secret", keys, want)
 	}
 }
 
-func TestLimiterFailsOpen(t *testing.T) {
-	s, rl := newRecordingServer(t, true)
+// TestLimiterFailureModes: when the store cannot count, /register and
+// /authorize fail closed (503 with Retry-After: they are what strangers
+// flood, and what they store), /token and /revoke fail open with a log
+// line (refusing them would disconnect every connected client).
+func TestLimiterFailureModes(t *testing.T) {
+	s, rl := newRecordingServer(t, false)
 	c := s.register(authMethodNone, "http://localhost:7777/cb")
-	s.tokenPair(c)
-	if len(rl.seen()) == 0 {
-		t.Fatal("the limiter was never asked")
+	pair := s.tokenPair(c)
+	rl.mu.Lock()
+	rl.fail = true
+	rl.mu.Unlock()
+
+	want503(t, registerFrom(s, "198.51.100.9"))
+	if resp := registerFrom(s, "198.51.100.9"); resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("the 503 of /register lacks CORS")
+	}
+	resp := authorizeFrom(s, c, "198.51.100.9")
+	wantErrorPage(t, resp, http.StatusServiceUnavailable, "right now")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Errorf("the /authorize 503 has no Retry-After")
+	}
+	if !strings.Contains(s.logs.String(), "rate limiter unavailable; request refused") {
+		t.Errorf("the refusal is not logged:\n%s", s.logs)
+	}
+
+	if resp := s.refresh(c, pair.RefreshToken); resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh while the limiter is down: %d %s", resp.StatusCode, readBody(t, resp))
+	}
+	if resp := tokenRequest(s, pathRevoke, c, "198.51.100.9"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("revocation while the limiter is down: %d", resp.StatusCode)
 	}
 	if !strings.Contains(s.logs.String(), "rate limiter unavailable; request admitted") {
-		t.Errorf("the limiter failure is not logged:\n%s", s.logs)
+		t.Errorf("the admitted request's limiter failure is not logged:\n%s", s.logs)
 	}
 }
 

@@ -7,10 +7,9 @@ import (
 	"strings"
 )
 
-// maxRedirectURIs and maxRedirectURILen bound a registration.
+// maxRedirectURIs and maxRedirectURILen (registerlimits.go) bound a
+// registration.
 const (
-	maxRedirectURIs    = 20
-	maxRedirectURILen  = 2000
 	claudeAICallback   = "https://claude.ai/api/mcp/auth_callback"
 	claudeComCallback  = "https://claude.com/api/mcp/auth_callback"
 	loopbackHTTPScheme = "http"

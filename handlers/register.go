@@ -33,12 +33,6 @@ const (
 	grantRefreshToken      = "refresh_token"
 )
 
-// Limits on registration metadata that people see or that is stored.
-const (
-	maxClientNameLen = 200
-	maxMetadataLen   = 2000
-)
-
 // registerHandler is dynamic client registration (RFC 7591): open
 // registration, no initial access token (MCP clients register on their
 // own, mcp-auth-checklist §3.4).
@@ -69,8 +63,9 @@ func (h *registerHandler) Mount(mux *http.ServeMux) {
 }
 
 // registrationRequest is the client metadata we read (RFC 7591 §2). Any
-// other member (contacts, jwks, jwks_uri, application_type, …) is ignored,
-// whatever its JSON type.
+// other member (jwks, application_type, …) is ignored, whatever its JSON
+// type; tos_uri, policy_uri, jwks_uri and contacts are not stored either,
+// and are read only to bound their size (registerlimits.go).
 type registrationRequest struct {
 	RedirectURIs            []string `json:"redirect_uris"`
 	TokenEndpointAuthMethod string   `json:"token_endpoint_auth_method"`
@@ -82,6 +77,11 @@ type registrationRequest struct {
 	Scope                   string   `json:"scope"`
 	SoftwareID              string   `json:"software_id"`
 	SoftwareVersion         string   `json:"software_version"`
+
+	TOSURI    json.RawMessage `json:"tos_uri"`
+	PolicyURI json.RawMessage `json:"policy_uri"`
+	JWKSURI   json.RawMessage `json:"jwks_uri"`
+	Contacts  json.RawMessage `json:"contacts"`
 }
 
 // registrationResponse is the client information response (RFC 7591
@@ -169,15 +169,15 @@ func (h *registerHandler) register(w http.ResponseWriter, r *http.Request) {
 	wire.WriteJSON(w, http.StatusCreated, resp)
 }
 
-// decodeRegistration reads the body: at most maxFormBytes of one JSON
-// object.
+// decodeRegistration reads the body: at most maxRegistrationBytes of one
+// JSON object.
 func decodeRegistration(w http.ResponseWriter, r *http.Request) (registrationRequest, *oauthError) {
 	var req registrationRequest
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRegistrationBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return req, badRequest(wire.InvalidClientMetadata, fmt.Sprintf("the request body exceeds %d bytes", maxFormBytes))
+			return req, badRequest(wire.InvalidClientMetadata, fmt.Sprintf("the request body exceeds %d bytes", maxRegistrationBytes))
 		}
 		return req, badRequest(wire.InvalidClientMetadata, "the request body could not be read")
 	}
@@ -221,6 +221,9 @@ func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oau
 		}
 	}
 
+	if oerr := checkUnstoredSizes(req); oerr != nil {
+		return tokens.Client{}, oerr
+	}
 	method := req.TokenEndpointAuthMethod
 	switch method {
 	case "":
@@ -247,6 +250,9 @@ func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oau
 	if oerr != nil {
 		return tokens.Client{}, oerr
 	}
+	if len(req.Scope) > maxScopeParamLen {
+		return tokens.Client{}, badRequest(wire.InvalidClientMetadata, fmt.Sprintf("scope is longer than %d bytes", maxScopeParamLen))
+	}
 	clientURI, oerr := webURL("client_uri", req.ClientURI)
 	if oerr != nil {
 		return tokens.Client{}, oerr
@@ -255,11 +261,11 @@ func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oau
 	if oerr != nil {
 		return tokens.Client{}, oerr
 	}
-	softwareID, oerr := cleanText("software_id", req.SoftwareID, maxMetadataLen)
+	softwareID, oerr := cleanText("software_id", req.SoftwareID, maxSoftwareLen)
 	if oerr != nil {
 		return tokens.Client{}, oerr
 	}
-	softwareVersion, oerr := cleanText("software_version", req.SoftwareVersion, maxMetadataLen)
+	softwareVersion, oerr := cleanText("software_version", req.SoftwareVersion, maxSoftwareLen)
 	if oerr != nil {
 		return tokens.Client{}, oerr
 	}
@@ -280,10 +286,13 @@ func (h *registerHandler) validate(req registrationRequest) (tokens.Client, *oau
 }
 
 // subsetOf checks that values (or def when empty) only holds allowed
-// values, and removes duplicates.
+// values, at most maxTypeEntries of them, and removes duplicates.
 func subsetOf(field string, values, def []string, allowed ...string) ([]string, *oauthError) {
 	if len(values) == 0 {
 		return def, nil
+	}
+	if len(values) > maxTypeEntries {
+		return nil, badRequest(wire.InvalidClientMetadata, fmt.Sprintf("%s may list at most %d values", field, maxTypeEntries))
 	}
 	var out []string
 	for _, v := range values {
@@ -320,7 +329,10 @@ func webURL(field, s string) (string, *oauthError) {
 		return "", nil
 	}
 	u, err := url.Parse(s)
-	if err != nil || len(s) > maxMetadataLen || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+	if len(s) > maxWebURILen {
+		return "", badRequest(wire.InvalidClientMetadata, fmt.Sprintf("%s is longer than %d bytes", field, maxWebURILen))
+	}
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
 		return "", badRequest(wire.InvalidClientMetadata, field+" must be an absolute http(s) URL")
 	}
 	return s, nil

@@ -16,7 +16,9 @@ import (
 // that cannot be reached (connection refused, timeout) is an outage at the
 // token endpoint: 503 temporarily_unavailable, which clients retry, and
 // not 401 invalid_client, which makes them discard their registration and
-// tokens. The refresh token keeps working once the host answers again.
+// tokens. The failure is cached for cimdNegativeTTL (retries inside it
+// cost no fetch), and the refresh token works again once the host answers
+// and that time has passed.
 func TestCIMDFetchOutageAtTokenIs503(t *testing.T) {
 	outages := []struct {
 		name string
@@ -45,6 +47,12 @@ func TestCIMDFetchOutageAtTokenIs503(t *testing.T) {
 			want503(t, s.refresh(c, pair.RefreshToken))
 
 			down.Store(false)
+			fetches := f.count("https://app.example.net/clients/app.json")
+			want503(t, s.refresh(c, pair.RefreshToken))
+			if n := f.count("https://app.example.net/clients/app.json"); n != fetches {
+				t.Errorf("a retry inside the negative cache's TTL fetched the document again")
+			}
+			s.clock.Advance(cimdNegativeTTL)
 			if resp := s.refresh(c, pair.RefreshToken); resp.StatusCode != http.StatusOK {
 				t.Fatalf("refresh after the document host recovered: %d %s", resp.StatusCode, readBody(t, resp))
 			}

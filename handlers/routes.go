@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"runtime/debug"
 	"slices"
-	"strings"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
@@ -57,7 +56,7 @@ func New(cfg Config) (http.Handler, error) {
 	if err := addHomePage(pg); err != nil {
 		return nil, err
 	}
-	jar := newCookieJar(cfg.Keys, strings.HasPrefix(cfg.Issuer, "https://"))
+	jar := newIssuerCookieJar(cfg.Keys, cfg.Issuer)
 	limits := newLimiter(cfg, pg)
 	clients, err := newClientResolver(cfg.Store, cfg.FetchClientMetadata, cfg.Logger, cfg.Now)
 	if err != nil {
@@ -119,6 +118,7 @@ func New(cfg Config) (http.Handler, error) {
 			Cookies:           jar,
 			Pages:             pg,
 			UpstreamOrigins:   upstreamOrigins(cfg.Providers),
+			ToolScopes:        cfg.ToolScopes,
 			Limits:            limits,
 			Logger:            cfg.Logger,
 			Now:               cfg.Now,

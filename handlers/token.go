@@ -89,7 +89,9 @@ func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
 	case grantAuthorizationCode:
 		body, oerr = h.exchangeCode(ctx, client, form)
 	case grantRefreshToken:
-		body, oerr = h.refresh(ctx, client, form)
+		if oerr = refusedGrantType(client, gt); oerr == nil { // issue 10.8, granttypes.go
+			body, oerr = h.refresh(ctx, client, form)
+		}
 	case "":
 		oerr = invalidRequest("grant_type is required")
 	default:
@@ -185,6 +187,8 @@ func checkCode(ac tokens.AuthCode, client tokens.Client, form url.Values, verifi
 		return "issued to another client", invalidGrant("the authorization code was issued to another client")
 	case !ac.ExpiresAt.After(now):
 		return "expired", invalidCode()
+	case ac.RedirectURISent && !form.Has("redirect_uri"): // RFC 6749 §4.1.3; issue 10.8
+		return "redirect_uri missing", invalidGrant("redirect_uri is required: the authorization request included it")
 	case form.Has("redirect_uri") && form.Get("redirect_uri") != ac.RedirectURI:
 		return "redirect_uri mismatch", invalidGrant("redirect_uri does not match the authorization request")
 	case subtle.ConstantTimeCompare([]byte(oauth2.S256ChallengeFromVerifier(verifier)), []byte(ac.CodeChallenge)) != 1:
@@ -210,6 +214,9 @@ func (h *tokenHandler) issueForCode(ctx context.Context, log *slog.Logger, clien
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
 		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
+	}
+	if !mayRefresh(client) { // issue 10.8, granttypes.go
+		withoutRefresh(&resp, &issue)
 	}
 	body, err := json.Marshal(resp)
 	if err != nil {

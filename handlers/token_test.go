@@ -109,12 +109,16 @@ func TestCodeExpires(t *testing.T) {
 }
 
 func TestCodeWithoutRedirectURIOrResource(t *testing.T) {
-	// OAuth 2.1 clients may omit redirect_uri at the token endpoint, and
-	// clients without resource metadata omit resource.
+	// A client that left redirect_uri out of the authorization request
+	// (one URI registered) may leave it out at the token endpoint too (RFC
+	// 6749 §4.1.3), and clients without resource metadata omit resource.
 	s := newTestServer(t, nil)
 	c := s.register(authMethodNone, "http://127.0.0.1:5000/cb")
 	verifier, challenge := pkce()
-	code := s.authorize(c, challenge).Query().Get("code")
+	params := authParams(c, challenge)
+	params.Del("redirect_uri")
+	state := upstreamState(t, s.approve(params, s.idp.name))
+	code := s.callback(state, s.idp.login(t, state)).Query().Get("code")
 	resp := s.postForm("/token", url.Values{
 		"grant_type": {"authorization_code"}, "code": {code}, "code_verifier": {verifier}, "client_id": {c.ID},
 	}, nil)

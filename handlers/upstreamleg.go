@@ -30,6 +30,9 @@ type upstreamLeg struct {
 	Cookies    *cookieJar
 	PendingTTL time.Duration
 	Now        func() time.Time
+	// ReadOnly asks the provider for read-only upstream scopes
+	// (upstream.AuthRequest.ReadOnly; see authorizeHandler.readOnly).
+	ReadOnly bool
 }
 
 // errPendingNotStored wraps the store's error when begin could not store
@@ -63,6 +66,7 @@ func (l upstreamLeg) begin(ctx context.Context, w http.ResponseWriter, r *http.R
 		State:         state,
 		CodeChallenge: oauth2.S256ChallengeFromVerifier(verifier),
 		Nonce:         nonce,
+		ReadOnly:      l.ReadOnly,
 	}), http.StatusFound)
 	return nil
 }

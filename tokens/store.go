@@ -61,7 +61,11 @@ type Pending struct {
 	Resource      string   `json:"resource"`
 	Scopes        []string `json:"scopes"`
 	ClientState   string   `json:"client_state,omitempty"`
-	Provider      string   `json:"provider"`
+	// RedirectURISent records that the authorization request carried
+	// redirect_uri (it may be left out when one URI is registered); the
+	// token request must then repeat it (RFC 6749 §4.1.3).
+	RedirectURISent bool   `json:"redirect_uri_sent,omitempty"`
+	Provider        string `json:"provider"`
 	// UpstreamVerifier is the PKCE verifier of the upstream leg.
 	UpstreamVerifier string `json:"upstream_verifier"`
 	// Nonce is the OIDC nonce of the upstream leg, when the provider uses one.
@@ -123,6 +127,8 @@ type AuthCode struct {
 	Scopes        []string  `json:"scopes"`
 	WrappedKey    []byte    `json:"wrapped_key"`
 	ExpiresAt     time.Time `json:"expires_at"`
+	// RedirectURISent: see Pending.RedirectURISent.
+	RedirectURISent bool `json:"redirect_uri_sent,omitempty"`
 }
 
 // AccessToken is an access token record.

@@ -67,6 +67,10 @@ type AuthRequest struct {
 	State         string // our random, single-use state
 	CodeChallenge string // PKCE S256 challenge of the upstream leg
 	Nonce         string // OIDC nonce; ignored by providers without ID tokens
+	// ReadOnly says the authorization grants only tools that read: a
+	// provider whose scopes tell reading from writing asks for its
+	// read-only subset (GitHub); others ignore it.
+	ReadOnly bool
 }
 
 // Provider is an upstream identity provider that mcpgate federates login to.

@@ -39,7 +39,20 @@ var metadataAddrs = []netip.Addr{
 }
 
 // blockedRanges are checked in order; the first match names the reason.
-// Sources: IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890).
+// Sources: the IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC
+// 6890 and later entries, iana_test.go lists every one), multicast, and
+// the deprecated site-local range. Every entry is refused, including those
+// the registry marks globally reachable (AS112, AMT, …): no client's
+// metadata document is served from one.
+//
+// Three IPv6 ranges are not here because they carry an IPv4 address
+// that is where the packets end up, and are judged by it (checkAddr):
+// IPv4-mapped ::ffff:0:0/96, the NAT64 well-known prefix 64:ff9b::/96
+// (RFC 6052: an IPv6-only host reaches the public internet through it)
+// and 6to4 2002::/16 (RFC 3056). Every other translation range is refused
+// whole: IPv4-compatible ::/96, SIIT ::ffff:0:0:0/96 (RFC 2765), local-use
+// NAT64 64:ff9b:1::/48 (RFC 8215, a private network's translator) and
+// Teredo 2001::/32 (inside 2001::/23).
 var blockedRanges = concat(
 	mustPrefixes("unspecified", "0.0.0.0/8", "::/128"),
 	mustPrefixes("loopback", "127.0.0.0/8", "::1/128"),
@@ -50,8 +63,11 @@ var blockedRanges = concat(
 	mustPrefixes("site-local (deprecated)", "fec0::/10"),
 	mustPrefixes("broadcast", "255.255.255.255/32"),
 	mustPrefixes("multicast", "224.0.0.0/4", "ff00::/8"),
-	mustPrefixes("reserved", "240.0.0.0/4", "192.0.0.0/24", "192.88.99.0/24", "::/96", "100::/64", "2001::/23", "64:ff9b:1::/48"),
-	mustPrefixes("documentation", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"),
+	mustPrefixes("reserved", "240.0.0.0/4", "192.0.0.0/24", "192.88.99.0/24", "::/96", "100::/64", "2001::/23"),
+	mustPrefixes("an IPv4-IPv6 translation range", "::ffff:0:0:0/96", "64:ff9b:1::/48"),
+	mustPrefixes("special-purpose (AS112, AMT, dummy prefix, SRv6)",
+		"192.31.196.0/24", "192.52.193.0/24", "192.175.48.0/24", "2620:4f:8000::/48", "100:0:0:1::/64", "5f00::/16"),
+	mustPrefixes("documentation", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32", "3fff::/20"),
 	mustPrefixes("benchmarking", "198.18.0.0/15"),
 )
 

@@ -72,7 +72,7 @@ func TestCheckAddr(t *testing.T) {
 		{"64:ff9b::7f00:1", false, "loopback"},
 		{"64:ff9b::a9fe:a9fe", false, "cloud metadata"},
 		{"2002:a00:1::1", false, "private"},
-		{"64:ff9b:1::1", false, "reserved"},
+		{"64:ff9b:1::1", false, "translation"},
 
 		// AllowLoopback (tests only) opens loopback and nothing else.
 		{"127.0.0.1", true, ""},

@@ -21,9 +21,13 @@
 //     used (DNS rebinding) gains nothing. Refused: loopback, private (RFC
 //     1918), shared CGNAT space (RFC 6598), link-local (including the cloud
 //     metadata services at 169.254.169.254 and fd00:ec2::254), unique-local
-//     (RFC 4193), unspecified, multicast, broadcast and reserved ranges,
-//     documentation and benchmarking ranges, and IPv6 forms that embed an
-//     IPv4 address of those (IPv4-mapped, IPv4-compatible, NAT64, 6to4);
+//     (RFC 4193), unspecified, multicast, broadcast, and every other entry
+//     of the IANA IPv4 and IPv6 Special-Purpose Address Registries
+//     (documentation, benchmarking, AS112, AMT, ORCHID, Teredo, SIIT,
+//     local-use NAT64, SRv6, …; iana_test.go lists them). IPv4-mapped,
+//     NAT64 (64:ff9b::/96) and 6to4 addresses are judged by the IPv4
+//     address they carry, where their packets end up (so NAT64 on an
+//     IPv6-only network still reaches public hosts);
 //   - follows no redirect (a redirect is an error);
 //   - gives up after a total timeout (default 5 s) that covers connecting,
 //     TLS, headers and body.

@@ -108,9 +108,13 @@ func (p *Provider) APIBaseURL() string { return p.apiBase }
 
 // AuthCodeURL is GitHub's authorize URL for r (RFC 6749 §4.1.1) with the
 // S256 PKCE challenge (RFC 7636 §4.3). GitHub has no nonce; r.Nonce is
-// ignored.
+// ignored. A read-only request asks for the configured scopes' read-only
+// part (readOnlyScopes).
 func (p *Provider) AuthCodeURL(r upstream.AuthRequest) string {
 	var opts []oauth2.AuthCodeOption
+	if r.ReadOnly {
+		opts = append(opts, oauth2.SetAuthURLParam("scope", strings.Join(readOnlyScopes(p.oauth.Scopes), " ")))
+	}
 	if r.CodeChallenge != "" {
 		opts = append(opts,
 			oauth2.SetAuthURLParam("code_challenge", r.CodeChallenge),

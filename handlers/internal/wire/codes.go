@@ -15,6 +15,7 @@ const (
 	TemporarilyUnavailable  = "temporarily_unavailable"
 	InvalidRedirectURI      = "invalid_redirect_uri"
 	InvalidClientMetadata   = "invalid_client_metadata"
+	UnauthorizedClient      = "unauthorized_client"
 )
 
 // Bearer token error codes (RFC 6750 §3.1). invalid_request is

@@ -16,9 +16,12 @@ import (
 // the source address alone except loose ceilings, because Claude's users
 // all arrive from a few Anthropic addresses.
 type LimitsConfig struct {
-	// RegisterPerIP bounds /register per client address.
+	// RegisterPerIP bounds /register per client address (IPv6 /64).
 	RegisterPerIP RateConfig `yaml:"register_per_ip"`
-	// RegisterGlobal bounds /register from everywhere together.
+	// RegisterPerNetwork bounds /register per IPv4 /24 and IPv6 /48.
+	RegisterPerNetwork RateConfig `yaml:"register_per_network"`
+	// RegisterGlobal bounds /register from everywhere together (off by
+	// default: a flood from a few networks would lock everyone out).
 	RegisterGlobal RateConfig `yaml:"register_global"`
 	// AuthorizePerClientIP bounds /authorize per client_id and browser
 	// address.
@@ -26,8 +29,8 @@ type LimitsConfig struct {
 	// AuthorizePerIP is a loose ceiling on /authorize per browser address.
 	AuthorizePerIP RateConfig `yaml:"authorize_per_ip"`
 	// TokenPerClient bounds /token (and, counted apart, /revoke) per
-	// authenticated client; per grant for a client ID metadata document
-	// URL, which all users of one application share.
+	// confidential client, and per grant for a public client (whose
+	// client_id anyone may know).
 	TokenPerClient RateConfig `yaml:"token_per_client"`
 	// TokenPerIP is a loose ceiling on /token (and, apart, /revoke) per
 	// client address.
@@ -58,6 +61,7 @@ func defaultLimits() LimitsConfig {
 	rate := func(r handlers.Rate) RateConfig { return RateConfig{Limit: r.Limit, Window: r.Window} }
 	return LimitsConfig{
 		RegisterPerIP:        rate(d.RegisterPerIP),
+		RegisterPerNetwork:   rate(d.RegisterPerNetwork),
 		RegisterGlobal:       rate(d.RegisterGlobal),
 		AuthorizePerClientIP: rate(d.AuthorizePerClientIP),
 		AuthorizePerIP:       rate(d.AuthorizePerIP),
@@ -77,6 +81,7 @@ type namedRate struct {
 func (l LimitsConfig) rates() []namedRate {
 	return []namedRate{
 		{"limits.register_per_ip", l.RegisterPerIP},
+		{"limits.register_per_network", l.RegisterPerNetwork},
 		{"limits.register_global", l.RegisterGlobal},
 		{"limits.authorize_per_client_ip", l.AuthorizePerClientIP},
 		{"limits.authorize_per_ip", l.AuthorizePerIP},
@@ -140,6 +145,7 @@ func (l LimitsConfig) HandlerLimits() handlers.Limits {
 	rate := func(r RateConfig) handlers.Rate { return handlers.Rate{Limit: r.Limit, Window: r.Window} }
 	out := handlers.Limits{
 		RegisterPerIP:        rate(l.RegisterPerIP),
+		RegisterPerNetwork:   rate(l.RegisterPerNetwork),
 		RegisterGlobal:       rate(l.RegisterGlobal),
 		AuthorizePerClientIP: rate(l.AuthorizePerClientIP),
 		AuthorizePerIP:       rate(l.AuthorizePerIP),

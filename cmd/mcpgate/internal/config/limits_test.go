@@ -11,13 +11,17 @@ import (
 	"github.com/mcpgate/mcpgate/handlers"
 )
 
-// TestDefaultLimitsPruneBeforeTheCap: with the default limits, abandoned
-// registrations are old enough to prune before they can fill max_clients.
-// (TestConfigExample checks that config.example.yaml shows these defaults.)
+// TestDefaultLimitsPruneBeforeTheCap: with the default limits, the
+// registrations one network can make are old enough to prune before they
+// fill max_clients. (TestConfigExample checks that config.example.yaml
+// shows these defaults.)
 func TestDefaultLimitsPruneBeforeTheCap(t *testing.T) {
 	l := defaultLimits()
-	if l.RegisterGlobal.Limit*int(l.UnusedClientAge/l.RegisterGlobal.Window) >= l.MaxClients {
+	if l.RegisterGlobal.Limit > 0 && l.RegisterGlobal.Limit*int(l.UnusedClientAge/l.RegisterGlobal.Window) >= l.MaxClients {
 		t.Errorf("register_global %+v over unused_client_age %s can fill max_clients %d", l.RegisterGlobal, l.UnusedClientAge, l.MaxClients)
+	}
+	if l.RegisterPerNetwork.Limit < 1 || l.RegisterPerNetwork.Limit*int(l.UnusedClientAge/l.RegisterPerNetwork.Window) >= l.MaxClients/2 {
+		t.Errorf("register_per_network %+v over unused_client_age %s can fill half of max_clients %d", l.RegisterPerNetwork, l.UnusedClientAge, l.MaxClients)
 	}
 	if l.TrustedProxies != nil {
 		t.Errorf("proxies are trusted by default: %v", l.TrustedProxies)
