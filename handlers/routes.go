@@ -175,13 +175,18 @@ func New(cfg Config) (http.Handler, error) {
 			Keys:   cfg.Keys,
 			Logger: cfg.Logger,
 		},
-		&protected.MCP{
-			ResourceServer: mcpResource,
-			Stateful:       cfg.Stateful,
-			SessionTimeout: cfg.SessionTimeout,
-		},
-		&protected.SSE{ResourceServer: sseResource},
 		&Health{Store: cfg.Store, Logger: cfg.Logger},
+	}
+	if cfg.Gateway != nil {
+		mounters = append(mounters, gatewayMounters(cfg.Gateway, mcpResource)...)
+	} else {
+		mounters = append(mounters,
+			&protected.MCP{
+				ResourceServer: mcpResource,
+				Stateful:       cfg.Stateful,
+				SessionTimeout: cfg.SessionTimeout,
+			},
+			&protected.SSE{ResourceServer: sseResource})
 	}
 	mux := http.NewServeMux()
 	for _, m := range mounters {
