@@ -123,9 +123,11 @@ type gwProvider struct {
 	calls int
 }
 
-func (p *gwProvider) Name() string                            { return "github" }
-func (p *gwProvider) DisplayName() string                     { return "GitHub" }
-func (p *gwProvider) AuthCodeURL(upstream.AuthRequest) string { return "https://github.example/authorize" }
+func (p *gwProvider) Name() string        { return "github" }
+func (p *gwProvider) DisplayName() string { return "GitHub" }
+func (p *gwProvider) AuthCodeURL(upstream.AuthRequest) string {
+	return "https://github.example/authorize"
+}
 func (p *gwProvider) Exchange(context.Context, string, string, string) (upstream.Identity, upstream.Token, error) {
 	return upstream.Identity{}, upstream.Token{}, errors.New("no exchange in this test")
 }
