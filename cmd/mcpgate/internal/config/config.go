@@ -55,6 +55,12 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// MCP is the /mcp transport: stateless or stateful (mcp.go).
 	MCP MCPConfig `yaml:"mcp"`
+	// BackendURL puts /mcp in gateway mode: it forwards to this MCP server
+	// (streamable HTTP) with each person's upstream token instead of
+	// serving the built-in tools. MCPGATE_BACKEND_URL.
+	BackendURL string `yaml:"backend_url"`
+	// Backend is that backend's headers and tool policy (backend.go).
+	Backend BackendConfig `yaml:"backend"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in

@@ -34,6 +34,7 @@ func envBindings() []envBinding {
 		{"MCPGATE_ALLOWED_ORIGINS", func(c *Config, v string) { c.AllowedOrigins = splitList(v) }},
 		{"MCPGATE_LOG_LEVEL", func(c *Config, v string) { c.LogLevel = v }},
 		{"MCPGATE_LOG_FORMAT", func(c *Config, v string) { c.LogFormat = v }},
+		{"MCPGATE_BACKEND_URL", func(c *Config, v string) { c.BackendURL = v }},
 	}
 }
 

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcpgate/mcpgate/handlers/protected"
+)
+
+func TestLoadBackend(t *testing.T) {
+	file := writeFile(t, "config.yaml", `backend_url: http://127.0.0.1:8082/
+backend:
+  headers:
+    X-MCP-Toolsets: default,actions
+  read_only_header: X-MCP-Readonly
+  tools:
+    allow: [get_me, create_issue]
+    deny: [create_issue]
+  response_header_timeout: 30s
+`)
+	cfg, err := Load(file, envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := cfg.GatewayBackend()
+	want := protected.Backend{Name: "default", URL: "http://127.0.0.1:8082/",
+		Headers: map[string]string{"X-MCP-Toolsets": "default,actions"}, ReadOnlyHeader: "X-MCP-Readonly",
+		Allow: []string{"get_me", "create_issue"}, Deny: []string{"create_issue"}}
+	if !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("GatewayBackend = %+v, %v; want %+v", got, ok, want)
+	}
+	if cfg.Backend.ResponseHeaderTimeout != 30*time.Second {
+		t.Errorf("response_header_timeout = %s", cfg.Backend.ResponseHeaderTimeout)
+	}
+
+	cfg, err = Load("", envMap(map[string]string{"MCPGATE_BACKEND_URL": "http://127.0.0.1:9000/mcp"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := cfg.GatewayBackend(); !ok || got.URL != "http://127.0.0.1:9000/mcp" {
+		t.Fatalf("from the environment: %+v, %v", got, ok)
+	}
+	cfg, err = Load("", envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cfg.GatewayBackend(); ok {
+		t.Fatal("no backend_url must mean the built-in tools")
+	}
+	_, err = Load(writeFile(t, "config.yaml", "backend:\n  header: {}\n"), envMap(nil))
+	if err == nil || !strings.Contains(err.Error(), `unknown key "header" in backend`) {
+		t.Errorf("unknown key: %v", err)
+	}
+}
+
+func TestValidateBackend(t *testing.T) {
+	tests := []struct {
+		name    string
+		url     string
+		backend BackendConfig
+		want    string // "" for valid
+	}{
+		{"none", "", BackendConfig{}, ""},
+		{"loopback", "http://127.0.0.1:8082/", BackendConfig{}, ""},
+		{"https with headers", "https://mcp.internal/mcp", BackendConfig{Headers: map[string]string{"X-MCP-Toolsets": "all"}}, ""},
+		{"no read-only header", "http://127.0.0.1:8082/", BackendConfig{ReadOnlyHeader: "-"}, ""},
+		{"settings without url", "", BackendConfig{Tools: ToolPolicyConfig{Deny: []string{"x"}}}, "need backend_url"},
+		{"relative", "/mcp", BackendConfig{}, "absolute http(s) URL"},
+		{"ftp", "ftp://h/mcp", BackendConfig{}, "absolute http(s) URL"},
+		{"user info", "http://u:p@127.0.0.1/", BackendConfig{}, "must not carry a user"},
+		{"fragment", "http://127.0.0.1/#x", BackendConfig{}, "fragment"},
+		{"authorization header", "http://127.0.0.1/", BackendConfig{Headers: map[string]string{"authorization": "Bearer x"}}, "Authorization is set by mcpgate"},
+		{"session header", "http://127.0.0.1/", BackendConfig{Headers: map[string]string{"Mcp-Session-Id": "x"}}, "Mcp-Session-Id is set by mcpgate"},
+		{"bad header name", "http://127.0.0.1/", BackendConfig{Headers: map[string]string{"X Bad": "x"}}, "not a valid header name"},
+		{"two-line value", "http://127.0.0.1/", BackendConfig{Headers: map[string]string{"X-A": "a\r\nB: c"}}, "must be one line"},
+		{"bad read-only header", "http://127.0.0.1/", BackendConfig{ReadOnlyHeader: "Cookie"}, "read_only_header"},
+		{"negative timeout", "http://127.0.0.1/", BackendConfig{ResponseHeaderTimeout: -time.Second}, "negative"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{BackendURL: tt.url, Backend: tt.backend}
+			var p problems
+			c.validateBackend(&p)
+			got := strings.Join(p, "\n")
+			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Fatalf("problems %q, want %q", got, tt.want)
+			}
+			if strings.Contains(got, "u:p") {
+				t.Fatal("a password reached the error")
+			}
+		})
+	}
+}
