@@ -1,48 +1,98 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
+	"regexp"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
 )
 
-// GatewayConfig puts /mcp in gateway mode: instead of the built-in tools
-// it forwards to one backend MCP server with the person's upstream token
-// (protected.Gateway). Discovery, registration, consent, tokens and the
-// 401 challenge stay this server's.
+// GatewayConfig is gateway mode (protected.Gateway): backend MCP servers
+// that mcpgate forwards to with the person's upstream token. Discovery,
+// registration, consent, tokens and the 401 challenge stay this server's.
 type GatewayConfig struct {
-	// Backend is the MCP server /mcp forwards to.
-	Backend protected.Backend
+	// Default, when set, is served at /mcp instead of the built-in tools
+	// (MCPGATE_BACKEND_URL); /sse then answers 404.
+	Default *protected.Backend
+	// Named are served at /mcp/{Name}, each its own protected resource
+	// (RFC 8707 resource issuer + "/mcp/{Name}", RFC 9728 metadata at
+	// /.well-known/oauth-protected-resource/mcp/{Name}), beside /mcp.
+	Named []protected.Backend
 	// Tokens is the upstream-token broker (protected.UpstreamTokens).
 	Tokens protected.BackendTokens
 	// ReadScope and WriteScope are the scopes of read-only and other
 	// tools (mcp:read, mcp:write).
 	ReadScope, WriteScope string
-	// Transport carries requests to the backend; nil means
+	// Transport carries requests to the backends; nil means
 	// protected.NewBackendTransport(0).
 	Transport http.RoundTripper
 }
 
-// gatewayMounters are the /mcp and /sse handlers of gateway mode. /sse
-// answers 404: the legacy HTTP+SSE transport is not forwarded (backends
-// such as GitHub's server speak streamable HTTP only), and a clear error
-// beats a half-working translation.
-func gatewayMounters(g *GatewayConfig, rs protected.ResourceServer) []mounter {
-	return []mounter{
-		&protected.Gateway{
-			ResourceServer: rs,
-			Backend:        g.Backend,
-			Upstream:       g.Tokens,
-			ReadScope:      g.ReadScope,
-			WriteScope:     g.WriteScope,
-			Transport:      g.Transport,
-		},
-		sseGone{},
+// backendName is what a named backend's name may be: one path segment.
+var backendName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// check reports what is wrong with g.
+func (g *GatewayConfig) check() error {
+	if g.Tokens == nil || g.ReadScope == "" || g.WriteScope == "" {
+		return fmt.Errorf("Gateway needs Tokens, ReadScope and WriteScope")
 	}
+	seen := map[string]bool{}
+	for _, b := range g.Named {
+		if !backendName.MatchString(b.Name) || seen[b.Name] {
+			return fmt.Errorf("Gateway: backend name %q must be unique, lower-case letters, digits, - and _", b.Name)
+		}
+		seen[b.Name] = true
+	}
+	return nil
 }
 
-// sseGone answers /sse in gateway mode.
+// gatewayMounters are the handlers of gateway mode, and whether the
+// built-in /mcp and /sse are replaced. /sse answers 404 then: the legacy
+// HTTP+SSE transport is not forwarded (backends such as GitHub's server
+// speak streamable HTTP only), and a clear error beats a half-working
+// translation.
+func gatewayMounters(g *GatewayConfig, rs protected.ResourceServer, issuer, serviceName string, scopes []string, resources *resourceSet) ([]mounter, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	var out []mounter
+	gateway := func(b protected.Backend, path string, rs protected.ResourceServer) *protected.Gateway {
+		return &protected.Gateway{ResourceServer: rs, Backend: b, Upstream: g.Tokens, ReadScope: g.ReadScope,
+			WriteScope: g.WriteScope, Transport: g.Transport, Path: path}
+	}
+	if g.Default != nil {
+		out = append(out, gateway(*g.Default, protected.PathMCP, rs), sseGone{})
+	}
+	for _, b := range g.Named {
+		path := protected.PathMCP + "/" + b.Name
+		named := rs
+		named.Resource = issuer + path
+		named.ResourceMetadataURL = issuer + protected.PathMetadata + path
+		if err := resources.addBackend(named.Resource); err != nil {
+			return nil, err
+		}
+		out = append(out, gateway(b, path, named), documentAt{
+			path: protected.PathMetadata + path,
+			doc: protected.ResourceMetadata{Resource: named.Resource, AuthorizationServers: []string{issuer},
+				ScopesSupported: scopes, BearerMethodsSupported: []string{"header"}, ResourceName: serviceName + " " + b.Name},
+		})
+	}
+	return out, nil
+}
+
+// documentAt serves a JSON document at one path.
+type documentAt struct {
+	path string
+	doc  any
+}
+
+func (d documentAt) Mount(mux *http.ServeMux) {
+	mux.Handle(d.path, wire.ServeDocument(wire.MarshalDocument(d.doc)))
+}
+
+// sseGone answers /sse when /mcp is a gateway.
 type sseGone struct{}
 
 func (sseGone) Mount(mux *http.ServeMux) {

@@ -178,8 +178,13 @@ func New(cfg Config) (http.Handler, error) {
 		&Health{Store: cfg.Store, Logger: cfg.Logger},
 	}
 	if cfg.Gateway != nil {
-		mounters = append(mounters, gatewayMounters(cfg.Gateway, mcpResource)...)
-	} else {
+		gm, err := gatewayMounters(cfg.Gateway, mcpResource, cfg.Issuer, cfg.ServiceName, cfg.ScopesSupported, &resources)
+		if err != nil {
+			return nil, fmt.Errorf("handlers: %w", err)
+		}
+		mounters = append(mounters, gm...)
+	}
+	if cfg.Gateway == nil || cfg.Gateway.Default == nil {
 		mounters = append(mounters,
 			&protected.MCP{
 				ResourceServer: mcpResource,

@@ -8,18 +8,24 @@ import (
 )
 
 // gatewayConfig is gateway mode's part of handlers.Config: nil (the
-// built-in tools) unless MCPGATE_BACKEND_URL / backend_url is set. The
-// backend's tools obey the built-in tools' scope names.
+// built-in tools only) unless MCPGATE_BACKEND_URL / backend_url or YAML
+// backends is set. The backends' tools obey the built-in tools' scope
+// names; one pooled transport serves them all.
 func gatewayConfig(cfg *config.Config, broker *protected.UpstreamTokens) *handlers.GatewayConfig {
+	named := cfg.NamedBackends()
 	backend, ok := cfg.GatewayBackend()
-	if !ok {
+	if !ok && len(named) == 0 {
 		return nil
 	}
-	return &handlers.GatewayConfig{
-		Backend:    backend,
+	g := &handlers.GatewayConfig{
+		Named:      named,
 		Tokens:     broker,
 		ReadScope:  tools.ScopeRead,
 		WriteScope: tools.ScopeWrite,
 		Transport:  protected.NewBackendTransport(cfg.Backend.ResponseHeaderTimeout),
 	}
+	if ok {
+		g.Default = &backend
+	}
+	return g
 }

@@ -69,6 +69,34 @@ func githubLikeBackend(t *testing.T, apiBase string) (*httptest.Server, func() [
 	}
 }
 
+// connectOAuth connects the go-sdk's OAuth client to endpoint: discovery
+// from the 401 challenge, DCR, consent and the fake GitHub's sign-in.
+func connectOAuth(ctx context.Context, t *testing.T, endpoint string) (*mcp.ClientSession, *auth.AuthorizationCodeHandler) {
+	t.Helper()
+	const redirectURL = "http://localhost:53682/callback"
+	b := newBrowser(t, redirectURL)
+	handler, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
+			Metadata: &oauthex.ClientRegistrationMetadata{
+				ClientName: "gateway test client", RedirectURIs: []string{redirectURL}, TokenEndpointAuthMethod: "none",
+				GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
+			},
+		},
+		RedirectURL:              redirectURL,
+		AuthorizationCodeFetcher: b.fetch,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "gateway-test", Version: "1"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: handler}, nil)
+	if err != nil {
+		t.Fatalf("connect with OAuth to %s: %v", endpoint, err)
+	}
+	t.Cleanup(func() { session.Close() })
+	return session, handler
+}
+
 // TestGatewayMode runs mcpgate with MCPGATE_BACKEND_URL on Redis: the
 // go-sdk's OAuth client signs in through mcpgate (discovery, DCR, consent,
 // the fake GitHub), and its tool calls reach the backend with the
@@ -86,27 +114,7 @@ func TestGatewayMode(t *testing.T) {
 		cfg.Backend.Headers = map[string]string{"X-MCP-Toolsets": "default"}
 	}})
 
-	const redirectURL = "http://localhost:53682/callback"
-	b := newBrowser(t, redirectURL)
-	handler, err := auth.NewAuthorizationCodeHandler(&auth.AuthorizationCodeHandlerConfig{
-		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{
-			Metadata: &oauthex.ClientRegistrationMetadata{
-				ClientName: "gateway test client", RedirectURIs: []string{redirectURL}, TokenEndpointAuthMethod: "none",
-				GrantTypes: []string{"authorization_code", "refresh_token"}, ResponseTypes: []string{"code"},
-			},
-		},
-		RedirectURL:              redirectURL,
-		AuthorizationCodeFetcher: b.fetch,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := mcp.NewClient(&mcp.Implementation{Name: "gateway-test", Version: "1"}, nil)
-	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: gw.URL + "/mcp", OAuthHandler: handler}, nil)
-	if err != nil {
-		t.Fatalf("connect with OAuth through the gateway: %v", err)
-	}
-	defer session.Close()
+	session, handler := connectOAuth(ctx, t, gw.URL+"/mcp")
 	tools, err := session.ListTools(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -158,5 +166,77 @@ func TestGatewayMode(t *testing.T) {
 	}
 	if strings.Contains(gw.logs.String(), tok.AccessToken) {
 		t.Fatal("the logs carry the client's access token")
+	}
+}
+
+// TestNamedBackends serves two backends at /mcp/a and /mcp/b beside the
+// built-in tools at /mcp: each is its own resource with its own metadata,
+// and a token issued for one is refused at the others.
+func TestNamedBackends(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
+		ClientID: "gh-client", ClientSecret: "gh-client-secret", AppTokens: true, AutoApprove: true, Enterprise: true,
+	})
+	backendA, seenA := githubLikeBackend(t, fake.APIBaseURL())
+	backendB, seenB := githubLikeBackend(t, fake.APIBaseURL())
+	gw := startGateway(t, gatewayOptions{redisURL: rs.URL, fake: fake, configure: func(cfg *config.Config) {
+		cfg.Backends = []config.NamedBackendConfig{
+			{Name: "a", URL: backendA.URL, Provider: "github"},
+			{Name: "b", URL: backendB.URL, Tools: config.ToolPolicyConfig{Deny: []string{"create_issue"}}},
+		}
+	}})
+	for _, name := range []string{"a", "b"} {
+		resp, err := http.Get(gw.URL + "/.well-known/oauth-protected-resource/mcp/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var prm struct {
+			Resource             string   `json:"resource"`
+			AuthorizationServers []string `json:"authorization_servers"`
+		}
+		json.NewDecoder(resp.Body).Decode(&prm)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || prm.Resource != gw.PublicURL+"/mcp/"+name || prm.AuthorizationServers[0] != gw.PublicURL {
+			t.Fatalf("metadata of %s: %d %+v", name, resp.StatusCode, prm)
+		}
+	}
+
+	session, handler := connectOAuth(ctx, t, gw.URL+"/mcp/a")
+	me, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "get_me", Arguments: map[string]any{}})
+	if err != nil || me.IsError || callText(t, me) != "mona" {
+		t.Fatalf("get_me at /mcp/a: %v %+v", err, me)
+	}
+	if len(seenA()) == 0 || len(seenB()) != 0 {
+		t.Fatalf("backend a saw %d requests, b %d", len(seenA()), len(seenB()))
+	}
+	ts, err := handler.TokenSource(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, other := range []string{"/mcp/b", "/mcp", "/sse"} {
+		a := mcpProbe(ctx, t, gw.URL+other, tok.AccessToken)
+		wantChallenge(t, "a token for /mcp/a at "+other, a)
+		if !strings.Contains(a.Header.Get("WWW-Authenticate"), "another resource") {
+			t.Errorf("%s: challenge %q, want the audience refusal", other, a.Header.Get("WWW-Authenticate"))
+		}
+	}
+	if len(seenB()) != 0 {
+		t.Fatal("a refused token reached backend b")
+	}
+
+	// Signed in for /mcp/b, the deny list hides create_issue there.
+	sb, _ := connectOAuth(ctx, t, gw.URL+"/mcp/b")
+	tools, err := sb.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tools.Tools) != 1 || tools.Tools[0].Name != "get_me" {
+		t.Fatalf("tools at /mcp/b: %+v", tools.Tools)
 	}
 }

@@ -51,6 +51,9 @@ type Backend struct {
 	// URL is the backend's streamable HTTP endpoint, http(s) without user
 	// info.
 	URL string
+	// Provider, when set, is the upstream provider whose token the backend
+	// takes: grants of other providers are refused with 403.
+	Provider string
 	// Headers are sent on every request (e.g. X-MCP-Toolsets for GitHub's
 	// server); they never override the MCP headers or Authorization.
 	Headers map[string]string
@@ -171,6 +174,13 @@ func (h *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if caller == nil {
 		h.writeBearerError(w, bearerUnauthorized(wire.InvalidToken, "the request was not authenticated"))
+		return
+	}
+	if h.Backend.Provider != "" && caller.Provider != h.Backend.Provider {
+		h.logger().LogAttrs(r.Context(), slog.LevelInfo, "gateway: grant of another provider refused",
+			slog.String("backend", h.Backend.Name), slog.String("grant_id", caller.GrantID), slog.String("provider", caller.Provider))
+		wire.WriteError(w, http.StatusForbidden, wire.Forbidden, "this MCP server needs a sign-in with "+h.Backend.Provider+
+			"; remove this connection and connect again, choosing "+h.Backend.Provider)
 		return
 	}
 	switch r.Method {

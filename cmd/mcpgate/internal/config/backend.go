@@ -1,8 +1,10 @@
 package config
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +31,25 @@ type BackendConfig struct {
 	ResponseHeaderTimeout time.Duration `yaml:"response_header_timeout"`
 }
 
+// NamedBackendConfig is one entry of YAML backends: an MCP server served
+// at /mcp/{name} as its own protected resource.
+type NamedBackendConfig struct {
+	// Name is the path segment: lower-case letters, digits, - and _.
+	Name string `yaml:"name"`
+	// URL is the backend's streamable HTTP endpoint.
+	URL string `yaml:"url"`
+	// Provider is the identity provider whose token the backend takes;
+	// grants of other providers are refused. Empty accepts any.
+	Provider string `yaml:"provider"`
+	// Credential is what the backend receives: access_token (the default,
+	// the person's upstream access token) is the only one supported so far.
+	Credential string `yaml:"credential"`
+	// Headers, ReadOnlyHeader and Tools are as in BackendConfig.
+	Headers        map[string]string `yaml:"headers"`
+	ReadOnlyHeader string            `yaml:"read_only_header"`
+	Tools          ToolPolicyConfig  `yaml:"tools"`
+}
+
 // ToolPolicyConfig lists tool names: Allow, when not empty, the only ones
 // served; Deny, never served (it wins over Allow).
 type ToolPolicyConfig struct {
@@ -44,39 +65,79 @@ var reservedBackendHeaders = []string{
 }
 
 func (c *Config) validateBackend(p *problems) {
+	c.validateNamedBackends(p)
 	if c.BackendURL == "" {
 		if len(c.Backend.Headers) > 0 || len(c.Backend.Tools.Allow) > 0 || len(c.Backend.Tools.Deny) > 0 {
 			p.add("backend settings need backend_url (MCPGATE_BACKEND_URL), the MCP server to forward /mcp to")
 		}
 		return
 	}
-	u, err := url.Parse(c.BackendURL)
-	switch {
-	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		p.add("MCPGATE_BACKEND_URL (backend_url) must be an absolute http(s) URL such as http://127.0.0.1:8082/: got %q", redactURL(c.BackendURL))
-	case u.User != nil:
-		p.add("MCPGATE_BACKEND_URL (backend_url) must not carry a user or password: mcpgate sends each person's own credential")
-	case u.Fragment != "":
-		p.add("MCPGATE_BACKEND_URL (backend_url) must not have a #fragment")
+	validateBackendURL(p, "MCPGATE_BACKEND_URL (backend_url)", c.BackendURL)
+	validateBackendHeaders(p, "backend", c.Backend.Headers, c.Backend.ReadOnlyHeader)
+}
+
+// validateNamedBackends checks YAML backends.
+func (c *Config) validateNamedBackends(p *problems) {
+	names := map[string]bool{}
+	var providers []string
+	for _, pc := range c.IdentityProviders() {
+		providers = append(providers, pc.Name)
 	}
-	for name, value := range c.Backend.Headers {
-		canonical := http.CanonicalHeaderKey(name)
-		switch {
-		case !validHeaderName(name):
-			p.add("backend.headers: %q is not a valid header name", name)
-		case slices.Contains(reservedBackendHeaders, canonical):
-			p.add("backend.headers: %s is set by mcpgate itself and cannot be configured", canonical)
-		case strings.ContainsAny(value, "\r\n\x00"):
-			p.add("backend.headers: the value of %s must be one line", canonical)
+	for i, b := range c.Backends {
+		at := fmt.Sprintf("backends[%d]", i)
+		if !backendNamePattern.MatchString(b.Name) || names[b.Name] {
+			p.add("%s.name must be unique, 1 to 63 lower-case letters, digits, - and _ (it becomes /mcp/{name}): got %q", at, b.Name)
 		}
-	}
-	if h := c.Backend.ReadOnlyHeader; h != "" && h != "-" && (!validHeaderName(h) || slices.Contains(reservedBackendHeaders, http.CanonicalHeaderKey(h))) {
-		p.add("backend.read_only_header: %q is not a header mcpgate can send (use a name such as X-MCP-Readonly, or - for none)", h)
+		names[b.Name] = true
+		validateBackendURL(p, at+".url", b.URL)
+		validateBackendHeaders(p, at, b.Headers, b.ReadOnlyHeader)
+		if b.Provider != "" && !slices.Contains(providers, b.Provider) {
+			p.add("%s.provider %q is not a configured identity provider (configured: %s)", at, b.Provider, strings.Join(providers, ", "))
+		}
+		switch b.Credential {
+		case "", "access_token":
+		case "id_token", "identity":
+			p.add("%s.credential %q is not supported yet; use access_token", at, b.Credential)
+		default:
+			p.add("%s.credential must be access_token: got %q", at, b.Credential)
+		}
 	}
 	if c.Backend.ResponseHeaderTimeout < 0 {
 		p.add("backend.response_header_timeout may not be negative: got %s", c.Backend.ResponseHeaderTimeout)
 	}
 }
+
+func validateBackendURL(p *problems, key, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		p.add("%s must be an absolute http(s) URL such as http://127.0.0.1:8082/: got %q", key, redactURL(raw))
+	case u.User != nil:
+		p.add("%s must not carry a user or password: mcpgate sends each person's own credential", key)
+	case u.Fragment != "":
+		p.add("%s must not have a #fragment", key)
+	}
+}
+
+func validateBackendHeaders(p *problems, at string, headers map[string]string, readOnly string) {
+	for name, value := range headers {
+		canonical := http.CanonicalHeaderKey(name)
+		switch {
+		case !validHeaderName(name):
+			p.add("%s.headers: %q is not a valid header name", at, name)
+		case slices.Contains(reservedBackendHeaders, canonical):
+			p.add("%s.headers: %s is set by mcpgate itself and cannot be configured", at, canonical)
+		case strings.ContainsAny(value, "\r\n\x00"):
+			p.add("%s.headers: the value of %s must be one line", at, canonical)
+		}
+	}
+	if readOnly != "" && readOnly != "-" && (!validHeaderName(readOnly) || slices.Contains(reservedBackendHeaders, http.CanonicalHeaderKey(readOnly))) {
+		p.add("%s.read_only_header: %q is not a header mcpgate can send (use a name such as X-MCP-Readonly, or - for none)", at, readOnly)
+	}
+}
+
+// backendNamePattern is a backend name: one path segment.
+var backendNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
 // validHeaderName reports whether name is an RFC 9110 token.
 func validHeaderName(name string) bool {
@@ -99,6 +160,17 @@ func redactURL(raw string) string {
 	}
 	u.User = nil
 	return u.String()
+}
+
+// NamedBackends are the backends of YAML backends as package protected
+// takes them.
+func (c *Config) NamedBackends() []protected.Backend {
+	var out []protected.Backend
+	for _, b := range c.Backends {
+		out = append(out, protected.Backend{Name: b.Name, URL: b.URL, Provider: b.Provider, Headers: b.Headers,
+			ReadOnlyHeader: b.ReadOnlyHeader, Allow: b.Tools.Allow, Deny: b.Tools.Deny})
+	}
+	return out
 }
 
 // GatewayBackend is the backend of gateway mode as package protected

@@ -93,3 +93,62 @@ func TestValidateBackend(t *testing.T) {
 		})
 	}
 }
+
+func TestNamedBackendsConfig(t *testing.T) {
+	file := writeFile(t, "config.yaml", `github:
+  client_id: id
+  client_secret: sec
+backends:
+  - name: github
+    url: http://127.0.0.1:8082/
+    provider: github
+    headers: {X-MCP-Toolsets: "default,actions"}
+    tools: {deny: [delete_file]}
+  - name: wiki
+    url: https://wiki.internal/mcp
+`)
+	cfg, err := Load(file, envMap(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.NamedBackends()
+	want := []protected.Backend{
+		{Name: "github", URL: "http://127.0.0.1:8082/", Provider: "github", Headers: map[string]string{"X-MCP-Toolsets": "default,actions"}, Deny: []string{"delete_file"}},
+		{Name: "wiki", URL: "https://wiki.internal/mcp"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("NamedBackends = %+v, want %+v", got, want)
+	}
+
+	tests := []struct {
+		name    string
+		backend NamedBackendConfig
+		want    string
+	}{
+		{"valid", NamedBackendConfig{Name: "a-1", URL: "http://127.0.0.1/"}, ""},
+		{"upper-case name", NamedBackendConfig{Name: "GitHub", URL: "http://127.0.0.1/"}, "backends[0].name"},
+		{"slash in name", NamedBackendConfig{Name: "a/b", URL: "http://127.0.0.1/"}, "backends[0].name"},
+		{"no url", NamedBackendConfig{Name: "a"}, "backends[0].url must be an absolute"},
+		{"unknown provider", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Provider: "gitlab"}, `provider "gitlab" is not a configured`},
+		{"identity not yet", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "identity"}, "not supported yet"},
+		{"bad credential", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "password"}, "credential must be"},
+		{"reserved header", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Headers: map[string]string{"Cookie": "x"}}, "backends[0].headers: Cookie"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Config{GitHub: GitHubConfig{ClientID: "id"}, Backends: []NamedBackendConfig{tt.backend}}
+			var p problems
+			c.validateBackend(&p)
+			got := strings.Join(p, "\n")
+			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Fatalf("problems %q, want %q", got, tt.want)
+			}
+		})
+	}
+	c := &Config{Backends: []NamedBackendConfig{{Name: "a", URL: "http://127.0.0.1/"}, {Name: "a", URL: "http://127.0.0.1/"}}}
+	var p problems
+	c.validateBackend(&p)
+	if !strings.Contains(strings.Join(p, "\n"), "backends[1].name must be unique") {
+		t.Fatalf("duplicate names: %q", p)
+	}
+}

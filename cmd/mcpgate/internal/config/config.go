@@ -61,6 +61,9 @@ type Config struct {
 	BackendURL string `yaml:"backend_url"`
 	// Backend is that backend's headers and tool policy (backend.go).
 	Backend BackendConfig `yaml:"backend"`
+	// Backends are further MCP servers served at /mcp/{name}, each its own
+	// protected resource (YAML only; backend.go).
+	Backends []NamedBackendConfig `yaml:"backends"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in
