@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -29,8 +30,12 @@ import (
 const DefaultReadOnlyHeader = "X-MCP-Readonly"
 
 // forwardedRequestHeaders are the only client headers a backend sees: the
-// MCP transport's own (streamable HTTP, 2025-11-25 and 2026-07-28). The
-// client's Authorization, cookies, Origin and everything else stay here.
+// MCP transport's own (streamable HTTP, 2025-11-25 and 2026-07-28), plus
+// the Mcp-Param-* headers of 2026-07-28 that mirror tool arguments (GitHub's
+// server refuses a tools/call without them). The client's Authorization,
+// cookies, Origin and everything else stay here.
+const mcpParamPrefix = "Mcp-Param-"
+
 var forwardedRequestHeaders = []string{
 	"Content-Type", "Accept", "Mcp-Protocol-Version", "Mcp-Session-Id", "Last-Event-Id", "Mcp-Method", "Mcp-Name",
 }
@@ -285,6 +290,11 @@ func (h *Gateway) roundTrip(r *http.Request, req *gatewayRequest, accessToken, s
 		out.Header.Del(name)
 		for _, v := range r.Header.Values(name) {
 			out.Header.Add(name, v)
+		}
+	}
+	for name, values := range r.Header {
+		if strings.HasPrefix(name, mcpParamPrefix) {
+			out.Header[name] = values
 		}
 	}
 	out.Header.Del("Mcp-Session-Id")

@@ -364,6 +364,7 @@ func TestGatewayDropsClientHeaders(t *testing.T) {
 	req.Header.Set("Cookie", "mcpgate_session=secret")
 	req.Header.Set("X-Forwarded-For", "10.0.0.1")
 	req.Header.Set("Mcp-Method", "initialize")
+	req.Header.Set("Mcp-Param-Owner", "mona")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -376,7 +377,8 @@ func TestGatewayDropsClientHeaders(t *testing.T) {
 	if len(seen) != 1 {
 		t.Fatalf("backend saw %d requests", len(seen))
 	}
-	if seen[0].Get("Cookie") != "" || seen[0].Get("X-Forwarded-For") != "" || seen[0].Get("Mcp-Method") != "initialize" {
+	if seen[0].Get("Cookie") != "" || seen[0].Get("X-Forwarded-For") != "" || seen[0].Get("Mcp-Method") != "initialize" ||
+		seen[0].Get("Mcp-Param-Owner") != "mona" {
 		t.Fatalf("backend headers: %v", seen[0])
 	}
 }
