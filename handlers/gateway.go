@@ -36,12 +36,12 @@ var backendName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // check reports what is wrong with g.
 func (g *GatewayConfig) check() error {
 	if g.Tokens == nil || g.ReadScope == "" || g.WriteScope == "" {
-		return fmt.Errorf("Gateway needs Tokens, ReadScope and WriteScope")
+		return fmt.Errorf("gateway needs Tokens, ReadScope and WriteScope")
 	}
 	seen := map[string]bool{}
 	for _, b := range g.Named {
 		if !backendName.MatchString(b.Name) || seen[b.Name] {
-			return fmt.Errorf("Gateway: backend name %q must be unique, lower-case letters, digits, - and _", b.Name)
+			return fmt.Errorf("gateway: backend name %q must be unique, lower-case letters, digits, - and _", b.Name)
 		}
 		seen[b.Name] = true
 	}
