@@ -56,6 +56,10 @@ type Backend struct {
 	// URL is the backend's streamable HTTP endpoint, http(s) without user
 	// info.
 	URL string
+	// Credential is what the backend receives in Authorization:
+	// CredentialAccessToken (the default: the person's upstream access
+	// token) or CredentialIdentity (an identity JWT signed by mcpgate).
+	Credential string
 	// Provider, when set, is the upstream provider whose token the backend
 	// takes: grants of other providers are refused with 403.
 	Provider string
@@ -94,6 +98,8 @@ type Gateway struct {
 	Backend Backend
 	// Upstream opens, refreshes and revokes the person's upstream token.
 	Upstream BackendTokens
+	// Identity mints the JWTs of a backend with CredentialIdentity.
+	Identity *IdentityIssuer
 	// ReadScope is what a tool annotated readOnlyHint: true needs,
 	// WriteScope what every other tool needs (mcp:read, mcp:write).
 	ReadScope, WriteScope string
@@ -121,6 +127,10 @@ func (h *Gateway) Mount(mux *http.ServeMux) {
 		panic("protected: Gateway needs Tokens, Keys and Upstream")
 	case h.ReadScope == "", h.WriteScope == "":
 		panic("protected: Gateway needs ReadScope and WriteScope")
+	case h.Backend.Credential == CredentialIdentity && h.Identity == nil:
+		panic("protected: Gateway with the identity credential needs Identity")
+	case h.Backend.Credential != "" && h.Backend.Credential != CredentialAccessToken && h.Backend.Credential != CredentialIdentity:
+		panic("protected: Gateway: unknown Backend.Credential")
 	case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.User != nil:
 		panic("protected: Gateway needs an http(s) Backend.URL without user info")
 	}
@@ -242,21 +252,28 @@ func (h *Gateway) forward(w http.ResponseWriter, r *http.Request, req *gatewayRe
 		sessionID = id
 	}
 
-	tok, err := h.Upstream.Token(r.Context(), req.caller)
+	credential, err := h.credential(r.Context(), req.caller)
 	if err != nil {
 		h.writeTokenError(w, r, log, err)
 		return
 	}
-	resp, err := h.roundTrip(r, req, tok.AccessToken, sessionID)
+	resp, err := h.roundTrip(r, req, credential, sessionID)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized && h.Backend.Credential == CredentialIdentity {
+		drain(resp)
+		log.LogAttrs(r.Context(), slog.LevelWarn, "gateway: backend refused mcpgate's identity token")
+		writeRPCError(w, http.StatusBadGateway, rpcInternalError, "the MCP backend "+h.Backend.Name+
+			" refused mcpgate's identity token; check that it trusts the keys at "+PathJWKS)
+		return
+	}
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
 		drain(resp)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: backend refused the upstream token; asking the broker for a fresh one")
-		tok, err = h.Upstream.Rejected(r.Context(), req.caller, tok.AccessToken)
-		if err != nil {
-			h.writeTokenError(w, r, log, err)
+		fresh, rerr := h.Upstream.Rejected(r.Context(), req.caller, credential)
+		if rerr != nil {
+			h.writeTokenError(w, r, log, rerr)
 			return
 		}
-		resp, err = h.roundTrip(r, req, tok.AccessToken, sessionID)
+		resp, err = h.roundTrip(r, req, fresh.AccessToken, sessionID)
 		if err == nil && resp.StatusCode == http.StatusUnauthorized {
 			drain(resp)
 			log.LogAttrs(r.Context(), slog.LevelWarn, "gateway: backend refused the refreshed upstream token too")
@@ -271,6 +288,18 @@ func (h *Gateway) forward(w http.ResponseWriter, r *http.Request, req *gatewayRe
 	}
 	defer resp.Body.Close()
 	h.relay(w, r, req, resp, log)
+}
+
+// credential is what the backend gets as the person's bearer token.
+func (h *Gateway) credential(ctx context.Context, c *tokens.Caller) (string, error) {
+	if h.Backend.Credential == CredentialIdentity {
+		return h.Identity.Mint(ctx, c, h.Resource)
+	}
+	tok, err := h.Upstream.Token(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
 }
 
 // roundTrip builds and sends one backend request.

@@ -146,7 +146,7 @@ func (h *Gateway) readOnlyTools(ctx context.Context, req *gatewayRequest) (map[s
 	if tools, ok := h.tools.get(req.readOnly); ok {
 		return tools, nil
 	}
-	tok, err := h.Upstream.Token(ctx, req.caller)
+	credential, err := h.credential(ctx, req.caller)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (h *Gateway) readOnlyTools(ctx context.Context, req *gatewayRequest) (map[s
 		}
 		hdr.Set(name, "true")
 	}
-	hdr.Set("Authorization", "Bearer "+tok.AccessToken)
+	hdr.Set("Authorization", "Bearer "+credential)
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-gateway", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
 		Endpoint:             h.backendURL.String(),
