@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"net/http"
 	"regexp"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
+	"github.com/mcpgate/mcpgate/tokens"
 )
 
 // GatewayConfig is gateway mode (protected.Gateway): backend MCP servers
@@ -28,6 +31,11 @@ type GatewayConfig struct {
 	// Transport carries requests to the backends; nil means
 	// protected.NewBackendTransport(0).
 	Transport http.RoundTripper
+	// Grants gives the identity JWTs the person's login and e-mail;
+	// required when a backend has the identity credential.
+	Grants interface {
+		GetGrant(ctx context.Context, id string) (tokens.Grant, error)
+	}
 }
 
 // backendName is what a named backend's name may be: one path segment.
@@ -58,9 +66,19 @@ func gatewayMounters(g *GatewayConfig, rs protected.ResourceServer, issuer, serv
 		return nil, err
 	}
 	var out []mounter
+	var identity *protected.IdentityIssuer
+	for _, b := range append(slices.Clip(g.Named), derefBackend(g.Default)...) {
+		if b.Credential == protected.CredentialIdentity && identity == nil {
+			if g.Grants == nil {
+				return nil, fmt.Errorf("gateway: backend %q has the identity credential but Gateway.Grants is not set", b.Name)
+			}
+			identity = &protected.IdentityIssuer{Issuer: issuer, Keys: rs.Keys, Grants: g.Grants, Now: rs.Now}
+			out = append(out, identity)
+		}
+	}
 	gateway := func(b protected.Backend, path string, rs protected.ResourceServer) *protected.Gateway {
 		return &protected.Gateway{ResourceServer: rs, Backend: b, Upstream: g.Tokens, ReadScope: g.ReadScope,
-			WriteScope: g.WriteScope, Transport: g.Transport, Path: path}
+			WriteScope: g.WriteScope, Transport: g.Transport, Path: path, Identity: identity}
 	}
 	if g.Default != nil {
 		out = append(out, gateway(*g.Default, protected.PathMCP, rs), sseGone{})
@@ -80,6 +98,13 @@ func gatewayMounters(g *GatewayConfig, rs protected.ResourceServer, issuer, serv
 		})
 	}
 	return out, nil
+}
+
+func derefBackend(b *protected.Backend) []protected.Backend {
+	if b == nil {
+		return nil
+	}
+	return []protected.Backend{*b}
 }
 
 // documentAt serves a JSON document at one path.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/modelcontextprotocol/go-sdk/oauthex"
@@ -181,10 +183,12 @@ func TestNamedBackends(t *testing.T) {
 	})
 	backendA, seenA := githubLikeBackend(t, fake.APIBaseURL())
 	backendB, seenB := githubLikeBackend(t, fake.APIBaseURL())
+	backendC, seenC := githubLikeBackend(t, fake.APIBaseURL())
 	gw := startGateway(t, gatewayOptions{redisURL: rs.URL, fake: fake, configure: func(cfg *config.Config) {
 		cfg.Backends = []config.NamedBackendConfig{
 			{Name: "a", URL: backendA.URL, Provider: "github"},
 			{Name: "b", URL: backendB.URL, Tools: config.ToolPolicyConfig{Deny: []string{"create_issue"}}},
+			{Name: "c", URL: backendC.URL, Credential: "identity"},
 		}
 	}})
 	for _, name := range []string{"a", "b"} {
@@ -238,5 +242,40 @@ func TestNamedBackends(t *testing.T) {
 	}
 	if len(tools.Tools) != 1 || tools.Tools[0].Name != "get_me" {
 		t.Fatalf("tools at /mcp/b: %+v", tools.Tools)
+	}
+
+	// /mcp/c takes mcpgate's identity JWT, verifiable with the JWKS.
+	sc, _ := connectOAuth(ctx, t, gw.URL+"/mcp/c")
+	if _, err := sc.ListTools(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	got := seenC()
+	raw, ok := strings.CutPrefix(got[len(got)-1], "Bearer ")
+	if !ok {
+		t.Fatalf("backend c got %q", got[len(got)-1])
+	}
+	resp, err := http.Get(gw.URL + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var set jose.JSONWebKeySet
+	err = json.NewDecoder(resp.Body).Decode(&set)
+	resp.Body.Close()
+	if err != nil || len(set.Keys) == 0 {
+		t.Fatalf("JWKS: %v", err)
+	}
+	jt, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		t.Fatalf("backend c got no JWT: %v", err)
+	}
+	var claims jwt.Claims
+	var extra struct {
+		Login string `json:"login"`
+	}
+	if err := jt.Claims(set.Keys[0].Key, &claims, &extra); err != nil {
+		t.Fatalf("identity JWT does not verify with %s: %v", "/.well-known/jwks.json", err)
+	}
+	if claims.Issuer != gw.PublicURL || len(claims.Audience) != 1 || claims.Audience[0] != gw.PublicURL+"/mcp/c" || extra.Login != "mona" {
+		t.Fatalf("identity claims %+v login %q", claims, extra.Login)
 	}
 }

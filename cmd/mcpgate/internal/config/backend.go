@@ -42,7 +42,8 @@ type NamedBackendConfig struct {
 	// grants of other providers are refused. Empty accepts any.
 	Provider string `yaml:"provider"`
 	// Credential is what the backend receives: access_token (the default,
-	// the person's upstream access token) is the only one supported so far.
+	// the person's upstream access token) or identity (a short-lived JWT
+	// signed by mcpgate naming the person; keys at /.well-known/jwks.json).
 	Credential string `yaml:"credential"`
 	// Headers, ReadOnlyHeader and Tools are as in BackendConfig.
 	Headers        map[string]string `yaml:"headers"`
@@ -95,11 +96,11 @@ func (c *Config) validateNamedBackends(p *problems) {
 			p.add("%s.provider %q is not a configured identity provider (configured: %s)", at, b.Provider, strings.Join(providers, ", "))
 		}
 		switch b.Credential {
-		case "", "access_token":
-		case "id_token", "identity":
-			p.add("%s.credential %q is not supported yet; use access_token", at, b.Credential)
+		case "", protected.CredentialAccessToken, protected.CredentialIdentity:
+		case "id_token":
+			p.add("%s.credential id_token is not supported yet (mcpgate does not keep the OIDC ID token); use access_token or identity", at)
 		default:
-			p.add("%s.credential must be access_token: got %q", at, b.Credential)
+			p.add("%s.credential must be access_token or identity: got %q", at, b.Credential)
 		}
 	}
 	if c.Backend.ResponseHeaderTimeout < 0 {
@@ -167,7 +168,7 @@ func redactURL(raw string) string {
 func (c *Config) NamedBackends() []protected.Backend {
 	var out []protected.Backend
 	for _, b := range c.Backends {
-		out = append(out, protected.Backend{Name: b.Name, URL: b.URL, Provider: b.Provider, Headers: b.Headers,
+		out = append(out, protected.Backend{Name: b.Name, URL: b.URL, Provider: b.Provider, Credential: b.Credential, Headers: b.Headers,
 			ReadOnlyHeader: b.ReadOnlyHeader, Allow: b.Tools.Allow, Deny: b.Tools.Deny})
 	}
 	return out

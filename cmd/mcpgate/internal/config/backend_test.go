@@ -130,7 +130,8 @@ backends:
 		{"slash in name", NamedBackendConfig{Name: "a/b", URL: "http://127.0.0.1/"}, "backends[0].name"},
 		{"no url", NamedBackendConfig{Name: "a"}, "backends[0].url must be an absolute"},
 		{"unknown provider", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Provider: "gitlab"}, `provider "gitlab" is not a configured`},
-		{"identity not yet", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "identity"}, "not supported yet"},
+		{"identity", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "identity"}, ""},
+		{"id_token not yet", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token"}, "not supported yet"},
 		{"bad credential", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "password"}, "credential must be"},
 		{"reserved header", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Headers: map[string]string{"Cookie": "x"}}, "backends[0].headers: Cookie"},
 	}
