@@ -3,9 +3,9 @@ package handlers
 import (
 	"context"
 	"fmt"
-	"slices"
 	"net/http"
 	"regexp"
+	"slices"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"

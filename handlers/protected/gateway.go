@@ -213,7 +213,19 @@ func (h *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	req := gatewayRequest{caller: caller, scopes: ti.Scopes, body: body, readOnly: !h.satisfies(ti.Scopes, h.WriteScope)}
+	req := gatewayRequest{caller: caller, body: body, readOnly: !h.satisfies(ti.Scopes, h.WriteScope)}
+	if sealed := r.Header.Get("Mcp-Session-Id"); sealed != "" {
+		// Before anything else reaches the backend: another person's (or
+		// a forged) session ID is unknown here (404, MCP transports).
+		id, err := h.Keys.OpenSessionID(h.Backend.Name, caller.UserID, sealed)
+		if err != nil {
+			h.logger().LogAttrs(r.Context(), slog.LevelInfo, "gateway: unknown or foreign session ID refused",
+				slog.String("backend", h.Backend.Name), slog.String("grant_id", caller.GrantID))
+			writeRPCError(w, http.StatusNotFound, rpcInvalidRequest, "session not found: start a new session with initialize")
+			return
+		}
+		req.sessionID = id
+	}
 	req.parse()
 	if !h.checkPolicy(w, r, ti, &req) {
 		return
@@ -224,9 +236,11 @@ func (h *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 // gatewayRequest is one client request as the gateway sees it.
 type gatewayRequest struct {
 	caller   *tokens.Caller
-	scopes   []string
 	body     []byte
 	readOnly bool
+	// sessionID is the backend's own session ID, opened from the sealed
+	// one the client sent.
+	sessionID string
 	// listIDs are the JSON-RPC IDs (raw JSON) of the tools/list requests
 	// in body, whose answers are filtered.
 	listIDs []string
@@ -241,17 +255,7 @@ type gatewayRequest struct {
 func (h *Gateway) forward(w http.ResponseWriter, r *http.Request, req *gatewayRequest) {
 	log := h.logger().With(slog.String("backend", h.Backend.Name), slog.String("grant_id", req.caller.GrantID),
 		slog.String("user_id", req.caller.UserID))
-	sessionID := ""
-	if sealed := r.Header.Get("Mcp-Session-Id"); sealed != "" {
-		id, err := h.Keys.OpenSessionID(h.Backend.Name, req.caller.UserID, sealed)
-		if err != nil {
-			log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: unknown or foreign session ID refused")
-			writeRPCError(w, http.StatusNotFound, rpcInvalidRequest, "session not found: start a new session with initialize")
-			return
-		}
-		sessionID = id
-	}
-
+	sessionID := req.sessionID
 	credential, err := h.credential(r.Context(), req.caller)
 	if err != nil {
 		h.writeTokenError(w, r, log, err)

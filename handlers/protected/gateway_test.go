@@ -48,7 +48,7 @@ type gwBackendOptions struct {
 	json     bool // answer POSTs with application/json instead of SSE
 }
 
-func newGWBackend(t *testing.T, o gwBackendOptions) *gwBackend {
+func newGWBackend(t testing.TB, o gwBackendOptions) *gwBackend {
 	t.Helper()
 	b := &gwBackend{refused: map[string]bool{}, sessions: map[string]bool{}}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "backend", Version: "1"}, nil)
@@ -153,7 +153,7 @@ type gwFixture struct {
 	logs     *testlog.Buffer
 }
 
-func newGWFixture(t *testing.T, backendURL string, opts ...func(*Gateway)) *gwFixture {
+func newGWFixture(t testing.TB, backendURL string, opts ...func(*Gateway)) *gwFixture {
 	t.Helper()
 	clock := newMCPClock()
 	store := memory.New(clock.Now)
@@ -193,7 +193,7 @@ func newGWFixture(t *testing.T, backendURL string, opts ...func(*Gateway)) *gwFi
 
 // signIn stores a grant for userID holding upstreamToken, as the callback
 // does, and returns its mcpgate access token.
-func (f *gwFixture) signIn(t *testing.T, userID, upstreamToken string, scopes ...string) string {
+func (f *gwFixture) signIn(t testing.TB, userID, upstreamToken string, scopes ...string) string {
 	t.Helper()
 	ctx := context.Background()
 	now := f.clock.Now()
