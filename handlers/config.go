@@ -56,6 +56,10 @@ type Config struct {
 	// the caller's sign-in can use (see protected.MCP.ServerFor). It must not return
 	// nil for a caller of any configured provider.
 	MCPServerFor func(caller *tokens.Caller) *mcp.Server
+	// Gateway, when set, adds backend MCP servers at /mcp/{name}, and with
+	// Gateway.Default makes /mcp forward to a backend instead of serving
+	// MCPServer (gateway.go).
+	Gateway *GatewayConfig
 	// Allow decides who may sign in, at login and again at every refresh
 	// (package upstream/allow); nil or empty admits everyone.
 	Allow *allow.Policy
@@ -124,7 +128,7 @@ func (cfg *Config) normalise() error {
 	if cfg.Keys == nil {
 		bad("Keys is required")
 	}
-	if cfg.MCPServer == nil && cfg.MCPServerFor == nil {
+	if cfg.MCPServer == nil && cfg.MCPServerFor == nil && (cfg.Gateway == nil || cfg.Gateway.Default == nil) {
 		bad("MCPServer is required (or MCPServerFor)")
 	}
 	if cfg.Allow.NeedsGitHubOrgs() && cfg.UpstreamTokens == nil {

@@ -19,6 +19,22 @@ import (
 type resourceSet struct {
 	canonical string   // R, exactly as the metadata advertises it
 	accepted  []string // normalised forms that resolve to R
+	// backends maps the normalised resource of each named gateway backend
+	// (issuer + "/mcp/{name}", gateway.go) to itself as advertised: each
+	// is its own resource, and a token for one is refused at another.
+	backends map[string]string
+}
+
+// addBackend accepts resource, a named gateway backend's identifier, as a
+// resource of its own. The map is shared by every copy of the set (the
+// handlers hold copies), so a backend added after they were built counts.
+func (s *resourceSet) addBackend(resource string) error {
+	n, err := normaliseResource(resource)
+	if err != nil {
+		return err
+	}
+	s.backends[n] = resource
+	return nil
 }
 
 func newResourceSet(issuer string) (resourceSet, error) {
@@ -35,7 +51,7 @@ func newResourceSet(issuer string) (resourceSet, error) {
 	if err != nil {
 		return resourceSet{}, err
 	}
-	return resourceSet{canonical: r, accepted: []string{nr, no, ns}}, nil
+	return resourceSet{canonical: r, accepted: []string{nr, no, ns}, backends: map[string]string{}}, nil
 }
 
 // resolve maps the resource parameter values of a request to R: no value
@@ -44,12 +60,26 @@ func newResourceSet(issuer string) (resourceSet, error) {
 // to the origin or to the SSE endpoint. Anything else is invalid_target
 // (RFC 8707 §2).
 func (s resourceSet) resolve(values []string) (string, *oauthError) {
+	resolved := ""
 	for _, v := range values {
+		r := s.canonical
 		if !s.accepts(v) {
-			return "", badRequest(wire.InvalidTarget, "resource must be "+s.canonical)
+			n, _ := normaliseResource(v)
+			backend, ok := s.backends[n]
+			if !ok || n == "" {
+				return "", badRequest(wire.InvalidTarget, "resource must be "+s.canonical+" or a gateway backend's "+s.canonical+"/{name}")
+			}
+			r = backend
 		}
+		if resolved != "" && r != resolved {
+			return "", badRequest(wire.InvalidTarget, "a token serves one resource: name only one")
+		}
+		resolved = r
 	}
-	return s.canonical, nil
+	if resolved == "" {
+		return s.canonical, nil
+	}
+	return resolved, nil
 }
 
 func (s resourceSet) accepts(v string) bool {

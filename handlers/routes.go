@@ -178,14 +178,24 @@ func New(cfg Config) (http.Handler, error) {
 			Keys:   cfg.Keys,
 			Logger: cfg.Logger,
 		},
-		&protected.MCP{
-			ResourceServer: mcpResource,
-			Stateful:       cfg.Stateful,
-			SessionTimeout: cfg.SessionTimeout,
-		},
-		&protected.SSE{ResourceServer: sseResource},
 		&Health{Store: cfg.Store, Logger: cfg.Logger},
 		&homeHandler{Issuer: cfg.Issuer, Pages: pg},
+	}
+	if cfg.Gateway != nil {
+		gm, err := gatewayMounters(cfg.Gateway, mcpResource, cfg.Issuer, cfg.ServiceName, cfg.ScopesSupported, &resources)
+		if err != nil {
+			return nil, fmt.Errorf("handlers: %w", err)
+		}
+		mounters = append(mounters, gm...)
+	}
+	if cfg.Gateway == nil || cfg.Gateway.Default == nil {
+		mounters = append(mounters,
+			&protected.MCP{
+				ResourceServer: mcpResource,
+				Stateful:       cfg.Stateful,
+				SessionTimeout: cfg.SessionTimeout,
+			},
+			&protected.SSE{ResourceServer: sseResource})
 	}
 	mux := http.NewServeMux()
 	for _, m := range mounters {

@@ -112,6 +112,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		Keys:            keys,
 		Providers:       providers.list,
 		MCPServerFor:    servers.serverFor,
+		Gateway:         gatewayConfig(cfg, upstreamTokens, store),
 		Allow:           policy,
 		UpstreamTokens:  upstreamTokens,
 		ScopesSupported: cfg.Scopes.Supported,

@@ -57,6 +57,15 @@ type Config struct {
 	MCP MCPConfig `yaml:"mcp"`
 	// TLS is optional direct TLS from certificate files (tls.go).
 	TLS TLSConfig `yaml:"tls"`
+	// BackendURL puts /mcp in gateway mode: it forwards to this MCP server
+	// (streamable HTTP) with each person's upstream token instead of
+	// serving the built-in tools. MCPGATE_BACKEND_URL.
+	BackendURL string `yaml:"backend_url"`
+	// Backend is that backend's headers and tool policy (backend.go).
+	Backend BackendConfig `yaml:"backend"`
+	// Backends are further MCP servers served at /mcp/{name}, each its own
+	// protected resource (YAML only; backend.go).
+	Backends []NamedBackendConfig `yaml:"backends"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in

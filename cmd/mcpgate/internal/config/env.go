@@ -36,6 +36,7 @@ func envBindings() []envBinding {
 		{"MCPGATE_LOG_FORMAT", func(c *Config, v string) { c.LogFormat = v }},
 		{"MCPGATE_TLS_CERT_FILE", func(c *Config, v string) { c.TLS.CertFile = v }},
 		{"MCPGATE_TLS_KEY_FILE", func(c *Config, v string) { c.TLS.KeyFile = v }},
+		{"MCPGATE_BACKEND_URL", func(c *Config, v string) { c.BackendURL = v }},
 	}
 }
 

@@ -66,6 +66,7 @@ func (c *Config) Validate() error {
 	c.validateLimits(&p)
 	c.validateMCP(&p)
 	c.validateTLS(&p)
+	c.validateBackend(&p)
 	if len(p) == 0 {
 		return nil
 	}
