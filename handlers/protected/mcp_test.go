@@ -547,9 +547,9 @@ type failingTokens struct {
 	calls int
 }
 
-func (s *failingTokens) GetAccess(context.Context, string, string) (tokens.AccessToken, error) {
+func (s *failingTokens) GetAccessGrant(context.Context, string, string) (tokens.AccessToken, tokens.Grant, error) {
 	s.calls++
-	return tokens.AccessToken{}, errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
+	return tokens.AccessToken{}, tokens.Grant{}, errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
 }
 
 func TestMCPStoreFailureIs503(t *testing.T) {
