@@ -171,8 +171,8 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 	}
 	tools.Register(s.gitHub, deps)
 	tools.RegisterIdentity(s.identity, deps)
-	s.gitHub.AddReceivingMiddleware(tools.RequireScopes)
-	s.identity.AddReceivingMiddleware(tools.RequireScopes)
+	s.gitHub.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList)
+	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList)
 	return s
 }
 
