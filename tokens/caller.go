@@ -13,4 +13,10 @@ type Caller struct {
 	Provider string
 	Scopes   []string
 	Key      DataKey
+	// Grant is the grant as read together with the access token
+	// (TokenStore.GetAccessGrant), so that the request's tools never read
+	// it again: one store round trip per MCP request. It is a snapshot of
+	// that read; what must be current (an upstream token being refreshed)
+	// is reloaded under a lock. Nil when the caller was built without it.
+	Grant *Grant
 }

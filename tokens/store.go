@@ -274,6 +274,10 @@ type TokenStore interface {
 	IssueTokens(ctx context.Context, grantID string, is Issue) error
 	// GetAccess returns a live access token of a live grant: one round trip.
 	GetAccess(ctx context.Context, grantID, accessHash string) (AccessToken, error)
+	// GetAccessGrant is GetAccess that also returns the grant it read in
+	// the same round trip, so that an MCP request needs no other read
+	// (its tools get the grant on the Caller).
+	GetAccessGrant(ctx context.Context, grantID, accessHash string) (AccessToken, Grant, error)
 	// GetRefresh returns a refresh token record; for a rotated one it returns
 	// the record together with ErrRotated.
 	GetRefresh(ctx context.Context, grantID, refreshHash string) (RefreshToken, error)

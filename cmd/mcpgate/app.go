@@ -48,6 +48,8 @@ type appOptions struct {
 	// Demo marks `mcpgate demo`: a random secret and the in-memory store are
 	// its design, not a misconfiguration to warn about.
 	Demo bool
+	// wrapStore, when set, wraps the opened store (tests count its calls).
+	wrapStore func(tokens.Store) tokens.Store
 }
 
 // newApp builds the application. The caller owns a.Close.
@@ -74,6 +76,9 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 	store, err := openStore(ctx, cfg, keys, now, setupLog)
 	if err != nil {
 		return nil, err
+	}
+	if opts.wrapStore != nil {
+		store = opts.wrapStore(store)
 	}
 
 	policy, err := allow.New(cfg.Allow.Rules())

@@ -21,7 +21,7 @@ import (
 //     and the MCP machinery; the baseline;
 //   - tools_list: the same with the largest response (every tool's schemas);
 //   - get_me: a tool call: the baseline plus opening the grant's upstream
-//     token (a second store read) and one call to the fake GitHub.
+//     token from the grant the bearer check read, and one call to the fake GitHub.
 //
 // Run with: go test -run '^$' -bench BenchmarkMCPRequest ./cmd/mcpgate
 func BenchmarkMCPRequest(b *testing.B) {

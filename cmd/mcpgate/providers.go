@@ -171,24 +171,23 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 	}
 	tools.Register(s.gitHub, deps)
 	tools.RegisterIdentity(s.identity, deps)
-	s.gitHub.AddReceivingMiddleware(tools.RequireScopes)
-	s.identity.AddReceivingMiddleware(tools.RequireScopes)
+	s.gitHub.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList)
+	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList)
 	return s
 }
 
-// whoamiFunc answers the whoami tool from the caller's grant.
+// whoamiFunc answers the whoami tool from the caller's grant: the one the
+// bearer check read with the access token (tokens.Caller.Grant), so whoami
+// costs no store round trip; grants is read only for a caller without it.
 func whoamiFunc(grants tokens.GrantStore, providers *identityProviders) tools.WhoamiFunc {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (tools.Identity, error) {
 		caller, ok := protected.CallerFromRequest(req)
 		if !ok {
 			return tools.Identity{}, errors.New("this request carries no signed-in user")
 		}
-		g, err := grants.GetGrant(ctx, caller.GrantID)
-		if errors.Is(err, tokens.ErrNotFound) {
-			return tools.Identity{}, fmt.Errorf("grant %s: %w", caller.GrantID, upstream.ErrRevoked)
-		}
+		g, err := callerGrant(ctx, grants, caller)
 		if err != nil {
-			return tools.Identity{}, errors.New("the sign-in record is unavailable right now; retry shortly")
+			return tools.Identity{}, err
 		}
 		id := tools.Identity{
 			Provider:      g.Provider,
@@ -210,4 +209,20 @@ func whoamiFunc(grants tokens.GrantStore, providers *identityProviders) tools.Wh
 		_, id.GitHubTools = providers.gitHub[g.Provider]
 		return id, nil
 	}
+}
+
+// callerGrant is the caller's grant: the bearer check's snapshot when there
+// is one, else read from grants.
+func callerGrant(ctx context.Context, grants tokens.GrantStore, caller *tokens.Caller) (tokens.Grant, error) {
+	if caller.Grant != nil && caller.Grant.ID == caller.GrantID {
+		return *caller.Grant, nil
+	}
+	g, err := grants.GetGrant(ctx, caller.GrantID)
+	if errors.Is(err, tokens.ErrNotFound) {
+		return tokens.Grant{}, fmt.Errorf("grant %s: %w", caller.GrantID, upstream.ErrRevoked)
+	}
+	if err != nil {
+		return tokens.Grant{}, errors.New("the sign-in record is unavailable right now; retry shortly")
+	}
+	return g, nil
 }

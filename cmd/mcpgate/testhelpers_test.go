@@ -24,6 +24,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/internal/testlog"
+	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 )
 
@@ -67,6 +68,8 @@ type gatewayOptions struct {
 	// configure, when set, changes the configuration before it is
 	// validated (more providers, allowlists).
 	configure func(cfg *config.Config)
+	// wrapStore wraps the store (appOptions.wrapStore).
+	wrapStore func(tokens.Store) tokens.Store
 }
 
 // randomSecret returns a fresh 32-byte server secret, hex encoded.
@@ -125,7 +128,7 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now})
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now, wrapStore: o.wrapStore})
 	if err != nil {
 		cancel()
 		ln.Close()

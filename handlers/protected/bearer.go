@@ -59,10 +59,11 @@ func (h *ResourceServer) requireBearer(next http.Handler) http.Handler {
 }
 
 // authenticate checks the request's bearer token: its shape and kind, a
-// store lookup of its keyed hash (one round trip; previous server secrets
-// only after a miss), expiry, audience, and the unwrapping of the grant's
-// data key, which also proves the token is the one the record was made for.
-// It never calls upstream.
+// store lookup of its keyed hash that also reads the grant (one round trip;
+// previous server secrets only after a miss), expiry, audience, and the
+// unwrapping of the grant's data key, which also proves the token is the
+// one the record was made for. The grant goes to the tools on the Caller,
+// so that the whole request reads the store once. It never calls upstream.
 func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearerError) {
 	token, berr := bearerToken(r)
 	if berr != nil {
@@ -79,10 +80,11 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 	defer cancel()
 	var (
 		at    tokens.AccessToken
+		grant tokens.Grant
 		found bool
 	)
 	for _, hash := range h.Keys.Hashes(token) {
-		at, err = h.Tokens.GetAccess(ctx, grantID, hash)
+		at, grant, err = h.Tokens.GetAccessGrant(ctx, grantID, hash)
 		if err == nil {
 			found = true
 			break
@@ -125,6 +127,7 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 			Provider: providerOf(at.UserID),
 			Scopes:   at.Scopes,
 			Key:      key,
+			Grant:    &grant,
 		}},
 	}, nil
 }

@@ -71,7 +71,7 @@ func (u *UpstreamTokens) Token(ctx context.Context, c *tokens.Caller) (upstream.
 	if c == nil {
 		return upstream.Token{}, errors.New("protected: upstream token requested without a caller")
 	}
-	g, t, err := u.load(ctx, c)
+	g, t, err := u.load(ctx, c, true)
 	if err != nil {
 		return upstream.Token{}, err
 	}
@@ -101,7 +101,7 @@ func (u *UpstreamTokens) Rejected(ctx context.Context, c *tokens.Caller, rejecte
 	if c == nil {
 		return upstream.Token{}, errors.New("protected: upstream token rejected without a caller")
 	}
-	g, t, err := u.load(ctx, c)
+	g, t, err := u.load(ctx, c, true)
 	if err != nil {
 		return upstream.Token{}, err
 	}
@@ -140,8 +140,9 @@ func (u *UpstreamTokens) refresh(ctx context.Context, c *tokens.Caller, r upstre
 		}
 	}()
 
-	// Another request may have refreshed while this one waited.
-	g, t, err := u.load(ctx, c)
+	// Another request may have refreshed while this one waited: read the
+	// store, not the caller's snapshot.
+	g, t, err := u.load(ctx, c, false)
 	if err != nil {
 		return upstream.Token{}, err
 	}
@@ -181,16 +182,26 @@ func (u *UpstreamTokens) refresh(ctx context.Context, c *tokens.Caller, r upstre
 	return nt, nil
 }
 
-// load reads the grant and opens its upstream token with the caller's data
-// key. The seal is bound to the grant (tokens.SealUpstream), so a sealed
-// token copied onto another grant does not open.
-func (u *UpstreamTokens) load(ctx context.Context, c *tokens.Caller) (tokens.Grant, upstream.Token, error) {
-	g, err := u.Store.GetGrant(ctx, c.GrantID)
-	if errors.Is(err, tokens.ErrNotFound) {
-		return tokens.Grant{}, upstream.Token{}, ErrGrantGone
-	}
-	if err != nil {
-		return tokens.Grant{}, upstream.Token{}, fmt.Errorf("protected: loading grant %s: %w", c.GrantID, err)
+// load opens the grant's upstream token with the caller's data key. With
+// snapshot set it uses the grant the bearer check read with the access
+// token (Caller.Grant) when there is one, so a tool call costs no store
+// round trip of its own; a token found stale there is reloaded under the
+// refresh lock, so an old snapshot costs at most that. Otherwise it reads
+// the grant. The seal is bound to the grant (tokens.SealUpstream), so a
+// sealed token copied onto another grant does not open.
+func (u *UpstreamTokens) load(ctx context.Context, c *tokens.Caller, snapshot bool) (tokens.Grant, upstream.Token, error) {
+	var g tokens.Grant
+	if snapshot && c.Grant != nil && c.Grant.ID == c.GrantID {
+		g = *c.Grant
+	} else {
+		var err error
+		g, err = u.Store.GetGrant(ctx, c.GrantID)
+		if errors.Is(err, tokens.ErrNotFound) {
+			return tokens.Grant{}, upstream.Token{}, ErrGrantGone
+		}
+		if err != nil {
+			return tokens.Grant{}, upstream.Token{}, fmt.Errorf("protected: loading grant %s: %w", c.GrantID, err)
+		}
 	}
 	plain, err := tokens.OpenUpstream(c.Key, c.GrantID, g.Upstream)
 	if err != nil {

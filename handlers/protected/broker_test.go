@@ -443,3 +443,99 @@ func TestUpstreamTokenRefreshOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// grantReads counts GetGrant on a memory store.
+type grantReads struct {
+	*memory.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (s *grantReads) GetGrant(ctx context.Context, id string) (tokens.Grant, error) {
+	s.mu.Lock()
+	s.n++
+	s.mu.Unlock()
+	return s.Store.GetGrant(ctx, id)
+}
+
+func (s *grantReads) reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// TestUpstreamTokenUsesCallersGrant: with the grant the bearer check read
+// on the caller (tokens.Caller.Grant), a live upstream token costs no store
+// read; a snapshot made stale by another request's refresh is corrected by
+// the reload under the refresh lock, without a second refresh.
+func TestUpstreamTokenUsesCallersGrant(t *testing.T) {
+	cases := []struct {
+		name string
+		// staleSnapshot: another request refreshed after the snapshot.
+		staleSnapshot bool
+		rejected      bool
+		wantReads     int
+	}{
+		{name: "live token, no read", wantReads: 0},
+		{name: "expired in the snapshot, refreshed in the store", staleSnapshot: true, wantReads: 1},
+		{name: "rejected in the snapshot, replaced in the store", staleSnapshot: true, rejected: true, wantReads: 1},
+		{name: "rejected, current in the snapshot: one refresh", rejected: true, wantReads: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newUpEnv(t)
+			orig := e.signIn(t)
+			if tc.staleSnapshot && !tc.rejected {
+				orig = e.expire(orig)
+			}
+			c := e.grant(t, "github", orig)
+			snap, err := e.store.GetGrant(t.Context(), c.GrantID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Grant = &snap
+			want := orig
+			if tc.staleSnapshot {
+				// Another request refreshes meanwhile; the snapshot keeps orig.
+				other := *c
+				other.Grant = nil
+				if tc.rejected {
+					want, err = e.ut.Rejected(t.Context(), &other, orig.AccessToken)
+				} else {
+					want, err = e.ut.Token(t.Context(), &other)
+				}
+				if err != nil || want.AccessToken == orig.AccessToken {
+					t.Fatalf("other request's refresh: %v (token changed: %v)", err, want.AccessToken != orig.AccessToken)
+				}
+			}
+			refreshesBefore := e.fake.Counts().Refreshes
+
+			counted := &grantReads{Store: e.store}
+			ut := *e.ut
+			ut.Store = counted
+			var got upstream.Token
+			if tc.rejected {
+				got, err = ut.Rejected(t.Context(), c, orig.AccessToken)
+			} else {
+				got, err = ut.Token(t.Context(), c)
+			}
+			if err != nil {
+				t.Fatalf("Token/Rejected: %v", err)
+			}
+			if n := counted.reads(); n != tc.wantReads {
+				t.Errorf("GetGrant calls = %d, want %d", n, tc.wantReads)
+			}
+			refreshes := e.fake.Counts().Refreshes - refreshesBefore
+			if tc.staleSnapshot || !tc.rejected {
+				if got.AccessToken != want.AccessToken {
+					t.Error("did not return the grant's current upstream token")
+				}
+				if refreshes != 0 {
+					t.Errorf("refreshes = %d, want 0", refreshes)
+				}
+			} else if refreshes != 1 || got.AccessToken == orig.AccessToken {
+				t.Errorf("refreshes = %d (token changed: %v), want one refresh", refreshes, got.AccessToken != orig.AccessToken)
+			}
+		})
+	}
+}

@@ -48,6 +48,16 @@
 //     (caller.go), never from the session, whose context may hold a token
 //     the client has since rotated.
 //
+// # One store round trip
+//
+// The bearer check's one read (TokenStore.GetAccessGrant: the access token
+// and its grant, one MGET on Redis) is the only store call of an MCP
+// request: the grant travels to the tools on tokens.Caller.Grant, and the
+// upstream-token broker opens the sealed upstream token from it, reading
+// the grant again only under the refresh lock. tools/list is answered with
+// schemas encoded once per tool (CacheToolList), and one-message POSTs are
+// answered as application/json.
+//
 // # Dependencies
 //
 // It imports tokens (the token store, the keyring and tokens.Caller, which

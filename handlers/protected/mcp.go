@@ -111,7 +111,14 @@ func (h *MCP) handler() http.Handler {
 			// URL never comes from Host.
 			DisableLocalhostProtection: true,
 			MaxRequestBodyBytes:        maxMCPBodyBytes,
-			Logger:                     h.Logger,
+			// Every POST must accept both application/json and
+			// text/event-stream, so a POST of one message is answered with
+			// plain JSON: no SSE framing or flushes. No tool here sends
+			// notifications or requests while it runs (they would go to the
+			// session's GET stream, or nowhere when stateless); the GET
+			// stream of a stateful session stays SSE.
+			JSONResponse: true,
+			Logger:       h.Logger,
 		},
 	)
 	var sdk http.Handler = streamable

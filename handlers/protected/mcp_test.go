@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -547,9 +548,9 @@ type failingTokens struct {
 	calls int
 }
 
-func (s *failingTokens) GetAccess(context.Context, string, string) (tokens.AccessToken, error) {
+func (s *failingTokens) GetAccessGrant(context.Context, string, string) (tokens.AccessToken, tokens.Grant, error) {
 	s.calls++
-	return tokens.AccessToken{}, errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
+	return tokens.AccessToken{}, tokens.Grant{}, errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
 }
 
 func TestMCPStoreFailureIs503(t *testing.T) {
@@ -836,5 +837,32 @@ func BenchmarkBearerCheck(b *testing.B) {
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status = %d", rec.Code)
 		}
+	}
+}
+
+// TestMCPAnswersJSON: a POST of one message is answered application/json,
+// without SSE framing, stateless and stateful alike (every client must
+// accept both).
+func TestMCPAnswersJSON(t *testing.T) {
+	for _, stateful := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stateful=%v", stateful), func(t *testing.T) {
+			f := newMCPFixture(t, func(h *MCP) { h.Stateful = stateful })
+			tok := f.issue(t, mcpIssueOptions{})
+			resp := f.serve(newMCPRequest(http.MethodPost, "/mcp", tok.access))
+			body := mcptest.ReadBody(t, resp)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("initialize: %d %q %s, want 200 application/json", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			var msg struct {
+				ID     int             `json:"id"`
+				Result json.RawMessage `json:"result"`
+			}
+			if err := json.Unmarshal([]byte(body), &msg); err != nil || msg.ID != 1 || len(msg.Result) == 0 {
+				t.Errorf("initialize answer %s is not one JSON-RPC result: %v", body, err)
+			}
+			if sid := resp.Header.Get("Mcp-Session-Id"); (sid != "") != stateful {
+				t.Errorf("Mcp-Session-Id %q with stateful=%v", sid, stateful)
+			}
+		})
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
-	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
@@ -65,9 +64,12 @@ const (
 //
 // Everything else passes to the SDK with the body restored byte for byte:
 // other methods, GET and DELETE, and bodies that are not JSON-RPC (the SDK
-// answers its own parse error). Messages are decoded with the SDK's own
-// decoder (jsonrpc.DecodeMessage), so the method seen here is the one the
-// SDK dispatches. For the tool name, every member of params whose key is
+// answers its own parse error). Only method and params are read, with
+// member keys matched exactly as the SDK's decoder matches them, so the
+// method seen here is the one the SDK dispatches (toolCallNames). A go-sdk
+// receiving middleware would see the SDK's parsed request instead, but it
+// runs after the HTTP answer has begun and can only return a JSON-RPC
+// error, never the 403 challenge that makes clients step up. For the tool name, every member of params whose key is
 // "name" in any letter case counts, and a non-string value counts as an
 // unknown tool: the SDK matches keys exactly and encoding/json does not,
 // and duplicate keys may resolve either way, so checking every candidate
@@ -156,26 +158,79 @@ func (h *ResourceServer) writeInsufficientScope(w http.ResponseWriter, r *http.R
 }
 
 // toolCallNames returns the tool-name candidates of every tools/call in a
-// JSON-RPC body: a batch (array) or a single message, split as the SDK
-// splits it. Messages that do not decode are skipped; the SDK refuses them.
+// JSON-RPC body: a batch (array) or a single message. Messages that do not
+// decode are skipped; the SDK refuses them.
+//
+// It reads only what the check needs, with encoding/json's small-buffer
+// decoder: the go-sdk's own decoder (jsonrpc.DecodeMessage) makes two
+// 32 KiB buffers per message (see README "Speed"). A body that contains
+// neither the bytes tools/call nor a backslash cannot name the method
+// tools/call (a JSON string equals its bytes unless it has an escape), so
+// ping, tools/list and the like are not decoded at all.
 func toolCallNames(body []byte) []string {
-	messages := [][]byte{body}
+	if !bytes.Contains(body, []byte(methodToolsCall)) && bytes.IndexByte(body, '\\') < 0 {
+		return nil
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '[' {
+		return messageToolNames(body)
+	}
 	var batch []json.RawMessage
-	if err := json.Unmarshal(body, &batch); err == nil {
-		messages = messages[:0]
-		for _, m := range batch {
-			messages = append(messages, m)
-		}
+	if err := json.Unmarshal(body, &batch); err != nil {
+		return nil
 	}
 	var names []string
-	for _, raw := range messages {
-		msg, err := jsonrpc.DecodeMessage(raw)
+	for _, m := range batch {
+		names = append(names, messageToolNames(m)...)
+	}
+	return names
+}
+
+// messageToolNames returns the tool-name candidates of one JSON-RPC
+// message when it is a tools/call. Keys match exactly, as the go-sdk's
+// decoder matches them (DontMatchCaseInsensitiveStructFields): a message
+// is a tools/call when a "method" member is the string tools/call, and
+// every "params" member is searched (the SDK keeps the last of duplicates;
+// checking all of them leaves no reading unchecked). A message that does
+// not parse to its end yields nothing: the SDK refuses it.
+func messageToolNames(raw []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	var (
+		call   bool
+		params []json.RawMessage
+	)
+	for dec.More() {
+		tok, err := dec.Token()
 		if err != nil {
-			continue
+			return nil
 		}
-		if req, ok := msg.(*jsonrpc.Request); ok && req.Method == methodToolsCall {
-			names = append(names, paramNames(req.Params)...)
+		key, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil
 		}
+		switch key {
+		case "method":
+			var method string
+			if json.Unmarshal(value, &method) == nil && method == methodToolsCall {
+				call = true
+			}
+		case "params":
+			params = append(params, value)
+		}
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil
+	}
+	if !call {
+		return nil
+	}
+	var names []string
+	for _, p := range params {
+		names = append(names, paramNames(p)...)
 	}
 	return names
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
@@ -237,10 +238,35 @@ func TestToolNameCandidates(t *testing.T) {
 		{`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"nameſ":"x","na\u006de":"a"}}`, []string{"a"}},
 		{`{"jsonrpc":"2.0","id":1,"result":{"name":"x"}}`, nil},
 		{`garbage`, nil},
+		// Escapes decode as the SDK decodes them.
+		{`{"jsonrpc":"2.0","id":1,"meth\u006fd":"tools/call","params":{"name":"a"}}`, []string{"a"}},
+		{`{"jsonrpc":"2.0","id":1,"method":"tools\/call","params":{"name":"a"}}`, []string{"a"}},
+		{`{"jsonrpc":"2.0","id":1,"method":"tools/c\u0061ll","params":{"name":"a"}}`, []string{"a"}},
+		// Keys match exactly, as in the SDK; every params member counts.
+		{`{"jsonrpc":"2.0","id":1,"Method":"tools/call","params":{"name":"a"}}`, nil},
+		{`{"jsonrpc":"2.0","id":1,"method":"tools/call","PARAMS":{"name":"a"}}`, nil},
+		{`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"},"params":{"name":"b"}}`, []string{"a", "b"}},
+		{`{"jsonrpc":"2.0","id":1,"method":"ping","method":"tools/call","params":{"name":"a"}}`, []string{"a"}},
+		// Not parsing to its end: the SDK refuses it.
+		{`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"a"}`, nil},
+		{" \n [ " + mcptest.ToolCall(1, "a") + " ] ", []string{"a"}},
+		{`{"jsonrpc":"2.0","id":1,"method":"x","params":{"name":"tools/call"}}`, nil},
 	}
 	for _, tt := range tests {
-		if got := toolCallNames([]byte(tt.body)); !slices.Equal(got, tt.want) {
+		got := toolCallNames([]byte(tt.body))
+		if !slices.Equal(got, tt.want) {
 			t.Errorf("toolCallNames(%s) = %q, want %q", tt.body, got, tt.want)
+		}
+		// Whatever the SDK's own decoder dispatches as a tools/call, the
+		// check saw too (single messages; the SDK splits batches itself).
+		if msg, err := jsonrpc.DecodeMessage([]byte(tt.body)); err == nil {
+			if req, ok := msg.(*jsonrpc.Request); ok && req.Method == methodToolsCall {
+				for _, name := range paramNames(req.Params) {
+					if !slices.Contains(got, name) {
+						t.Errorf("toolCallNames(%s) = %q misses %q, which the SDK's decoder sees", tt.body, got, name)
+					}
+				}
+			}
 		}
 	}
 }

@@ -361,19 +361,25 @@ func (s *Store) issue(g *grantEntry, is tokens.Issue, now time.Time) {
 }
 
 // GetAccess returns a live access token of a live grant.
-func (s *Store) GetAccess(_ context.Context, grantID, accessHash string) (tokens.AccessToken, error) {
+func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, error) {
+	a, _, err := s.GetAccessGrant(ctx, grantID, accessHash)
+	return a, err
+}
+
+// GetAccessGrant returns a live access token and its live grant.
+func (s *Store) GetAccessGrant(_ context.Context, grantID, accessHash string) (tokens.AccessToken, tokens.Grant, error) {
 	now := s.lockedNow()
 	defer s.mu.Unlock()
 	g := s.liveGrant(grantID, now)
 	if g == nil {
-		return tokens.AccessToken{}, tokens.ErrNotFound
+		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
 	}
 	a, ok := g.access[accessHash]
 	if !ok || expired(a.ExpiresAt, now) {
 		delete(g.access, accessHash)
-		return tokens.AccessToken{}, tokens.ErrNotFound
+		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
 	}
-	return cloneAccess(a), nil
+	return cloneAccess(a), cloneGrant(g.grant), nil
 }
 
 // GetRefresh returns a refresh token record, with ErrRotated (and the

@@ -47,31 +47,39 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 // GetAccess returns a live access token of a live grant: one MGET of the
 // grant and the token (same slot).
 func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, error) {
+	a, _, err := s.GetAccessGrant(ctx, grantID, accessHash)
+	return a, err
+}
+
+// GetAccessGrant returns a live access token and its live grant, both from
+// the one MGET that GetAccess does.
+func (s *Store) GetAccessGrant(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, tokens.Grant, error) {
 	if s.err != nil {
-		return tokens.AccessToken{}, s.err
+		return tokens.AccessToken{}, tokens.Grant{}, s.err
 	}
 	if !validGrantID(grantID) {
-		return tokens.AccessToken{}, tokens.ErrNotFound
+		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
 	}
 	now := s.now()
 	graw, gok, araw, aok, err := mget2(ctx, s.rdb, "get access token", s.grantKey(grantID), s.accessKey(grantID, accessHash))
 	if err != nil {
-		return tokens.AccessToken{}, err
+		return tokens.AccessToken{}, tokens.Grant{}, err
 	}
 	if !gok || !aok {
-		return tokens.AccessToken{}, tokens.ErrNotFound
+		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
 	}
-	if _, err := s.decodeGrant(grantID, graw, now); err != nil {
-		return tokens.AccessToken{}, err
+	g, err := s.decodeGrant(grantID, graw, now)
+	if err != nil {
+		return tokens.AccessToken{}, tokens.Grant{}, err
 	}
 	var a tokens.AccessToken
 	if err := s.decodeRecord(s.accessKey(grantID, accessHash), "access token", araw, &a); err != nil {
-		return tokens.AccessToken{}, err
+		return tokens.AccessToken{}, tokens.Grant{}, err
 	}
 	if expired(a.ExpiresAt, now) {
-		return tokens.AccessToken{}, tokens.ErrNotFound
+		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
 	}
-	return a, nil
+	return a, g, nil
 }
 
 // refreshState reads the grant, a refresh token and its grace response in

@@ -476,6 +476,13 @@ func testIssueAndGetAccess(t *testing.T, f *fixture) {
 	if !got.ExpiresAt.Equal(is.GrantExpiresAt) {
 		t.Fatalf("grant ExpiresAt = %v, want it extended to %v", got.ExpiresAt, is.GrantExpiresAt)
 	}
+	// GetAccessGrant answers the token and the grant of the same read.
+	at2, g2, err := f.s.GetAccessGrant(f.ctx, g.ID, is.AccessHash)
+	wantErr(t, "GetAccessGrant", err, nil)
+	same(t, "GetAccessGrant access", at2, is.Access)
+	same(t, "GetAccessGrant grant", g2, got)
+	_, _, err = f.s.GetAccessGrant(f.ctx, g.ID, is.RefreshHash)
+	wantErr(t, "GetAccessGrant with a refresh hash", err, tokens.ErrNotFound)
 	// The extension is real: the grant outlives its original day.
 	f.clock.Advance(48 * time.Hour)
 	_, err = f.s.GetRefresh(f.ctx, g.ID, is.RefreshHash)
