@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -166,7 +167,14 @@ func (c *checker) checkStore(ctx context.Context) {
 		c.fail("store: %s: %v", cfg.StoreKind(), err)
 		return
 	}
-	store := tokensredis.New(client, tokensredis.Options{})
+	// The store seals and MACs its records under the server's keys, so it
+	// opens only with them, as serve opens it.
+	keys, err := newKeyring(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		c.fail("store: %s: %v", cfg.StoreKind(), err)
+		return
+	}
+	store := tokensredis.New(client, tokensredis.Options{Keys: keys})
 	defer store.Close()
 	pctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

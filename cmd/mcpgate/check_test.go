@@ -56,7 +56,7 @@ func writeFile(t *testing.T, name, content string) string {
 	return path
 }
 
-const checkSecret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+const checkSecret = "c9b9cfa964f8c1069b39ac3f02f8838e179eee179aff5be5176f0b1db0cc9fd2"
 
 // checkCase is a configuration for `mcpgate check` and what it must (and
 // must not) print; ok is whether it passes.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"io"
@@ -154,7 +155,15 @@ func TestOperatorFlagsAfterArguments(t *testing.T) {
 	clearConfigEnv(t)
 	path := writeFile(t, "config.yaml", "secret: "+checkSecret+"\nredis: {url: \""+srv.URL+"\"}\ngithub: {client_id: a, client_secret: b}\n")
 	ctx := context.Background()
-	store := tokensredis.New(srv.Client(t), tokensredis.Options{})
+	secret, err := hex.DecodeString(checkSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := tokens.NewKeyring(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := tokensredis.New(srv.Client(t), tokensredis.Options{Keys: keys})
 	now := time.Now()
 	if err := store.CreateClient(ctx, tokens.Client{ID: "c1", Name: "one", RedirectURIs: []string{"http://localhost/cb"}, TokenEndpointAuthMethod: "none", CreatedAt: now}); err != nil {
 		t.Fatal(err)
@@ -182,7 +191,7 @@ func TestOperatorFlagsAfterArguments(t *testing.T) {
 	if _, err := store.GetClient(ctx, "c1"); !errors.Is(err, tokens.ErrNotFound) {
 		t.Errorf("client c1 still there: %v", err)
 	}
-	err := run(ctx, []string{"grants", "revoke", "g1", "extra", "-config", path}, io.Discard, io.Discard)
+	err = run(ctx, []string{"grants", "revoke", "g1", "extra", "-config", path}, io.Discard, io.Discard)
 	if exitCode(err) != 2 {
 		t.Errorf("two IDs: %v, want a usage error", err)
 	}
