@@ -32,7 +32,11 @@ func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
 	if !cfg.UsesRedis() {
 		return nil, errors.New("operator commands work on the shared store: set MCPGATE_REDIS_URL (or redis in -config) as the server has it")
 	}
-	return openStore(ctx, cfg, time.Now, slog.New(slog.DiscardHandler))
+	store, err := openStore(ctx, cfg, time.Now, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return withOperatorAudit(cfg, store)
 }
 
 // clientsCommand runs `mcpgate clients list|delete|prune`. Its branches are

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -111,7 +112,9 @@ func (h *MCP) handler() http.Handler {
 			// URL never comes from Host.
 			DisableLocalhostProtection: true,
 			MaxRequestBodyBytes:        maxMCPBodyBytes,
-			Logger:                     h.Logger,
+			// The SDK logs each session's start and end at Info: Debug here
+			// (the access log has the request).
+			Logger: observe.Quiet(h.Logger),
 		},
 	)
 	var sdk http.Handler = streamable

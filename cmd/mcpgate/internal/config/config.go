@@ -55,6 +55,8 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// MCP is the /mcp transport: stateless or stateful (mcp.go).
 	MCP MCPConfig `yaml:"mcp"`
+	// Observe is metrics, the audit log and tracing (observe.go).
+	Observe ObserveConfig `yaml:"observe"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in
@@ -158,6 +160,7 @@ func Default() *Config {
 		LogFormat:      "text",
 		Limits:         defaultLimits(),
 		MCP:            defaultMCP(),
+		Observe:        ObserveConfig{AuditLog: DefaultAuditLog},
 	}
 }
 

@@ -10,7 +10,7 @@ type envBinding struct {
 
 // envBindings is the table of environment variables, in DESIGN.md order.
 func envBindings() []envBinding {
-	return []envBinding{
+	return append([]envBinding{
 		{"MCPGATE_ADDR", func(c *Config, v string) { c.Addr = v }},
 		{"MCPGATE_PUBLIC_URL", func(c *Config, v string) { c.PublicURL = v }},
 		{"MCPGATE_REDIS_URL", func(c *Config, v string) { c.Redis.URL = NewSecret(v) }},
@@ -34,7 +34,7 @@ func envBindings() []envBinding {
 		{"MCPGATE_ALLOWED_ORIGINS", func(c *Config, v string) { c.AllowedOrigins = splitList(v) }},
 		{"MCPGATE_LOG_LEVEL", func(c *Config, v string) { c.LogLevel = v }},
 		{"MCPGATE_LOG_FORMAT", func(c *Config, v string) { c.LogFormat = v }},
-	}
+	}, observeBindings()...)
 }
 
 // splitList splits a comma-separated list, trimming spaces and dropping empty

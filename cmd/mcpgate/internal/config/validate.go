@@ -65,6 +65,7 @@ func (c *Config) Validate() error {
 	c.validateLogging(&p)
 	c.validateLimits(&p)
 	c.validateMCP(&p)
+	c.validateObserve(&p)
 	if len(p) == 0 {
 		return nil
 	}
