@@ -154,8 +154,8 @@ func grantType(gt string) string {
 	return labelOther
 }
 
-func (m *Metrics) tool(name string) string      { return label(name, m.tools) }
-func (m *Metrics) provider(name string) string  { return label(name, m.providers) }
+func (m *Metrics) tool(name string) string     { return label(name, m.tools) }
+func (m *Metrics) provider(name string) string { return label(name, m.providers) }
 func label(v string, known map[string]bool) string {
 	if known[v] {
 		return v

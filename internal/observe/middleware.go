@@ -1,6 +1,7 @@
 package observe
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -76,7 +77,10 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 			if o != nil && o.AccessLog != nil {
 				// The path, never the query: authorization requests and
 				// callbacks carry state and codes there.
-				o.AccessLog.LogAttrs(ctx, slog.LevelInfo, "http request",
+				// The request ID is named here, so ContextHandler must not add
+				// it again: the line is logged without it in its context.
+				logCtx := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
+				o.AccessLog.LogAttrs(logCtx, slog.LevelInfo, "http request", slog.String("request_id", id),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 					slog.Int("status", status), slog.Int64("bytes", rec.bytes),
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
