@@ -5,12 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
@@ -211,5 +215,69 @@ func TestOperatorActionsAreAudited(t *testing.T) {
 	}
 	if findEvent(events, "grant.revoked", map[string]string{"grant_id": "g-unknown", "by": "operator"}) == nil {
 		t.Errorf("no grant.revoked by operator: %s", buf.String())
+	}
+}
+
+// TestDefaultLogLevelHasAccessLinesNotSDKChatter: at info, an /mcp tool call
+// leaves one access-log line per HTTP request with its request ID, and none
+// of the go-sdk's per-session Info lines.
+func TestDefaultLogLevelHasAccessLinesNotSDKChatter(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, Enterprise: true})
+	gw := startGateway(t, gatewayOptions{fake: fake, logLevel: "info"})
+	c := registerClient(ctx, t, gw.URL, "none")
+	tok := c.signIn(ctx, t, gw.URL, gw.URL)
+	if res, err := callTool(ctx, t, gw.URL+"/mcp", tok.AccessToken, "get_me", nil); err != nil || res.IsError {
+		t.Fatalf("get_me: %v", err)
+	}
+	logs := gw.logs.String()
+	for _, chatter := range []string{"server session connected", "session initialized", "server session disconnected", "server connecting"} {
+		if strings.Contains(logs, chatter) {
+			t.Errorf("the go-sdk's %q reached the info-level log", chatter)
+		}
+	}
+	if !strings.Contains(logs, `"msg":"http request","request_id":"`) || !strings.Contains(logs, `"route":"/mcp"`) {
+		t.Errorf("no access-log line for /mcp:\n%s", logs)
+	}
+}
+
+// TestTracesReachAnOTLPCollector: with OTEL_EXPORTER_OTLP_ENDPOINT set, the
+// serve wiring exports spans over OTLP/HTTP; here to an in-process
+// collector that records what it receives.
+func TestTracesReachAnOTLPCollector(t *testing.T) {
+	received := make(chan string, 16)
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		select {
+		case received <- r.URL.Path + " " + r.Header.Get("Content-Type") + " " + string(body):
+		default:
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
+	cfg, err := config.Load("", os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Observe.Tracing.Enabled() {
+		t.Fatal("tracing is off with OTEL_EXPORTER_OTLP_ENDPOINT set")
+	}
+	ctx := context.Background()
+	tel, err := newTelemetry(ctx, cfg, slog.New(slog.DiscardHandler), io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := tel.obs.Middleware(http.NotFoundHandler())
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	tel.Close(ctx) // flushes the batch
+	select {
+	case got := <-received:
+		if !strings.HasPrefix(got, "/v1/traces application/x-protobuf") || !strings.Contains(got, "mcpgate") {
+			t.Errorf("collector got %.200q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no spans reached the collector within 10 s of shutdown")
 	}
 }
