@@ -75,11 +75,6 @@ type Event struct {
 	Reason string
 }
 
-// sink receives every event.
-type sink interface {
-	record(ctx context.Context, e Event)
-}
-
 // Record sends e to the audit log and the metrics. A nil Observer does
 // nothing.
 func (o *Observer) Record(ctx context.Context, e Event) {
