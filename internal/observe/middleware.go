@@ -80,7 +80,7 @@ func (o *Observer) Middleware(next http.Handler) http.Handler {
 				// The request ID is named here, so ContextHandler must not add
 				// it again: the line is logged without it in its context.
 				logCtx := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(ctx))
-				o.AccessLog.LogAttrs(logCtx, slog.LevelInfo, "http request", slog.String("request_id", id),
+				o.AccessLog.LogAttrs(logCtx, accessLevel(r.URL.Path, status), "http request", slog.String("request_id", id),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
 					slog.Int("status", status), slog.Int64("bytes", rec.bytes),
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
@@ -137,3 +137,13 @@ func (r *recorder) Flush() {
 }
 
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// accessLevel is Info, except for successful health probes: an
+// orchestrator asks every few seconds, and those lines would drown the
+// rest (they show at debug).
+func accessLevel(path string, status int) slog.Level {
+	if status < 400 && (path == "/healthz" || path == "/readyz") {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}

@@ -87,7 +87,12 @@ func TestMiddlewareRoutesRequestIDsAndAccessLog(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 	})
 	mux.HandleFunc("GET /mcp/{name}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
 	h := o.Middleware(mux)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/healthz", nil))
+	if strings.Contains(logs.String(), "/healthz") {
+		t.Errorf("a successful health probe was logged at info: %s", logs.String())
+	}
 
 	for _, tc := range []struct {
 		method, target, requestID string
@@ -120,8 +125,8 @@ func TestMiddlewareRoutesRequestIDsAndAccessLog(t *testing.T) {
 	for _, l := range seriesLabels(t, o.Metrics, "mcpgate_http_requests_total") {
 		routes[l["route"]] = true
 	}
-	if len(routes) != 3 || !routes["other"] || !routes["/token"] || !routes["/mcp/{name}"] {
-		t.Errorf("route labels %v, want exactly /token, /mcp/{name} and other: unknown paths must collapse", routes)
+	if len(routes) != 4 || !routes["other"] || !routes["/token"] || !routes["/mcp/{name}"] || !routes["/healthz"] {
+		t.Errorf("route labels %v, want exactly /token, /mcp/{name}, /healthz and other: unknown paths must collapse", routes)
 	}
 	if strings.Contains(logs.String(), "SECRETCODE") {
 		t.Error("the access log holds the query string")
