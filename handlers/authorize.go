@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -68,6 +69,7 @@ const (
 // (RFC 6749 §4.1.2.1, MCP "Open Redirection"); every later error is sent
 // back to the validated redirect URI.
 type authorizeHandler struct {
+	Events    *observe.Observer // audit and metrics at outcome points; nil records nothing
 	Issuer    string
 	Clients   tokens.ClientStore
 	Pending   tokens.PendingStore
@@ -137,6 +139,7 @@ func (h *authorizeHandler) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(h.Providers) == 1 && h.Consent.approved(r, req.client.ID, consentSubject(req)) {
+		h.Events.Record(ctx, observe.Event{Kind: observe.ConsentApproved, ClientID: req.client.ID, Provider: h.Providers[0].Name(), Reason: "remembered by the browser"})
 		h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent remembered by the browser",
 			slog.String("client_id", req.client.ID), slog.String("provider", h.Providers[0].Name()))
 		h.startUpstream(ctx, w, r, req, h.Providers[0])
@@ -182,6 +185,7 @@ func (h *authorizeHandler) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if params.Has(formDeny) {
+		h.Events.Record(ctx, observe.Event{Kind: observe.ConsentDenied, ClientID: req.client.ID})
 		h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent denied", slog.String("client_id", req.client.ID))
 		redirectError(w, r, h.Issuer, req.redirectURI, req.state, badRequest(wire.AccessDenied, "the user denied the request"))
 		return
@@ -201,6 +205,7 @@ func (h *authorizeHandler) post(w http.ResponseWriter, r *http.Request) {
 		h.Logger.LogAttrs(ctx, slog.LevelWarn, "consent could not be remembered",
 			slog.String("client_id", req.client.ID), slog.String("error", err.Error()))
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.ConsentApproved, ClientID: req.client.ID, Provider: provider.Name()})
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent approved",
 		slog.String("client_id", req.client.ID), slog.String("provider", provider.Name()))
 	h.startUpstream(ctx, w, r, req, provider)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
@@ -27,6 +28,7 @@ import (
 // data key, mints our authorization code and sends the browser back to the
 // client with code, state and iss (OAuth 2.1 §4.1.2, RFC 9207).
 type callbackHandler struct {
+	Events    *observe.Observer // audit and metrics at outcome points; nil records nothing
 	Issuer    string
 	Pending   tokens.PendingStore
 	Grants    tokens.GrantStore
@@ -161,6 +163,7 @@ func (h *callbackHandler) finishAuthorization(ctx context.Context, w http.Respon
 		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, e)
 	}
 	if upErr := q.Get("error"); upErr != "" {
+		h.Events.Record(ctx, observe.Event{Kind: observe.SignIn, ClientID: pending.ClientID, Provider: provider.Name(), Result: "denied", Reason: "identity provider returned an error"})
 		log.LogAttrs(ctx, slog.LevelInfo, "identity provider returned an error", slog.String("upstream_error", safeErrorCode(upErr)))
 		fail(upstreamError(upErr, provider.DisplayName()))
 		return
@@ -177,10 +180,12 @@ func (h *callbackHandler) finishAuthorization(ctx context.Context, w http.Respon
 	identity, upTok, claims, err := upstreamExchange(exchangeCtx, provider, code, pending)
 	switch {
 	case errors.Is(err, upstream.ErrDenied):
+		h.Events.Record(ctx, observe.Event{Kind: observe.SignIn, ClientID: pending.ClientID, Provider: provider.Name(), Result: "denied", Reason: "denied by the provider"})
 		log.LogAttrs(ctx, slog.LevelInfo, "sign-in denied by the provider or the allowlist", slog.String("error", err.Error()))
 		fail(badRequest(wire.AccessDenied, "this account may not use this server"))
 		return
 	case err != nil:
+		h.Events.Record(ctx, observe.Event{Kind: observe.SignIn, ClientID: pending.ClientID, Provider: provider.Name(), Result: "error", Reason: "upstream code exchange failed"})
 		log.LogAttrs(ctx, slog.LevelError, "upstream code exchange failed", slog.String("error", err.Error()))
 		fail(&oauthError{Code: wire.ServerError, Description: "signing in with " + provider.DisplayName() + " failed"})
 		return
@@ -200,6 +205,7 @@ func (h *callbackHandler) finishAuthorization(ctx context.Context, w http.Respon
 		fail(oerr)
 		return
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.SignIn, ClientID: pending.ClientID, GrantID: grantID, UserID: userID(provider, identity), Provider: provider.Name(), Result: "ok"})
 	log.LogAttrs(ctx, slog.LevelInfo, "authorization granted",
 		slog.String("grant_id", grantID), slog.String("user_id", userID(provider, identity)))
 	redirectToClient(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, url.Values{"code": {code}})
@@ -222,6 +228,7 @@ func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *h
 		return true
 	case errors.Is(err, upstream.ErrDenied):
 		reasons := refusalReasons(err)
+		h.Events.Record(ctx, observe.Event{Kind: observe.SignIn, ClientID: pending.ClientID, UserID: userID(p, id), Provider: p.Name(), Result: "denied", Reason: "refused by the allowlist"})
 		log.LogAttrs(ctx, slog.LevelWarn, "sign-in refused by the allowlist", slog.String("user_id", userID(p, id)))
 		denied := badRequest(wire.AccessDenied, descriptionSafe("access refused: "+reasons))
 		h.Pages.errorPage(w, pageError{

@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers/protected"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
@@ -110,6 +111,10 @@ type Config struct {
 	// Logger receives the request logs (IDs only, never secrets); nil
 	// discards them.
 	Logger *slog.Logger
+	// Observer receives the audit events and metrics at outcome points and
+	// wraps every request (request ID, access log, HTTP metrics, trace
+	// span); nil records nothing but request IDs.
+	Observer *observe.Observer
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

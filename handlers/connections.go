@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -89,6 +90,7 @@ func addConnectionsPage(pg *pages) error {
 
 // connectionsHandler serves the connected-apps page.
 type connectionsHandler struct {
+	Events *observe.Observer // audit and metrics at outcome points; nil records nothing
 	Issuer string
 	// Grants lists and revokes the person's grants.
 	Grants tokens.GrantStore
@@ -247,6 +249,7 @@ func (h *connectionsHandler) revoke(w http.ResponseWriter, r *http.Request) {
 		h.Pages.errorPage(w, connectionsUnavailable())
 		return
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.GrantRevoked, By: observe.RevokedByPerson, GrantID: grantID, UserID: sess.UserID, ClientID: g.ClientID})
 	log.LogAttrs(ctx, slog.LevelInfo, "grant revoked by user")
 	// The consent cookie would let the client back in without the approval
 	// page (with one provider, a remembered approval skips it). Its entries

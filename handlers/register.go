@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -46,6 +47,7 @@ const (
 // default when the field is omitted, RFC 7591 §2, echoed back so that
 // clients know). Registrations are durable and never expire.
 type registerHandler struct {
+	Events  *observe.Observer // audit and metrics at outcome points; nil records nothing
 	Clients tokens.ClientStore
 	// Limits rate-limits registrations; nil admits all.
 	Limits *limiter
@@ -143,6 +145,7 @@ func (h *registerHandler) register(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, storeUnavailable())
 		return
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.ClientRegistered, ClientID: client.ID})
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "client registered",
 		slog.String("client_id", client.ID), slog.String("client_name", client.Name),
 		slog.String("token_endpoint_auth_method", client.TokenEndpointAuthMethod))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -24,7 +25,8 @@ import (
 // client gets 200 and changes nothing (§2.2), so the endpoint reveals
 // nothing about tokens the caller does not own.
 type revokeHandler struct {
-	Auth *clientAuthenticator
+	Events *observe.Observer // audit and metrics at outcome points; nil records nothing
+	Auth   *clientAuthenticator
 	// Limits rate-limits revocations; nil admits all.
 	Limits *limiter
 	Grants tokens.GrantStore
@@ -73,6 +75,7 @@ func (h *revokeHandler) revoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, storeUnavailable())
 		return
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.GrantRevoked, By: observe.RevokedByClient, GrantID: grantID, ClientID: client.ID})
 	h.Logger.LogAttrs(ctx, slog.LevelInfo, "grant revoked by its client", slog.String("client_id", client.ID), slog.String("grant_id", grantID))
 	writeRevoked(w)
 }

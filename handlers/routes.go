@@ -95,6 +95,7 @@ func New(cfg Config) (http.Handler, error) {
 			ServiceName:     cfg.ServiceName,
 		},
 		&registerHandler{
+			Events:  cfg.Observer,
 			Clients: cfg.Store,
 			Limits:  limits,
 			Cap:     newClientCap(cfg),
@@ -104,6 +105,7 @@ func New(cfg Config) (http.Handler, error) {
 			Now:     cfg.Now,
 		},
 		&authorizeHandler{
+			Events:            cfg.Observer,
 			Issuer:            cfg.Issuer,
 			Clients:           clients,
 			Pending:           cfg.Store,
@@ -124,6 +126,7 @@ func New(cfg Config) (http.Handler, error) {
 			Now:               cfg.Now,
 		},
 		&callbackHandler{
+			Events:     cfg.Observer,
 			Issuer:     cfg.Issuer,
 			Pending:    cfg.Store,
 			Grants:     cfg.Store,
@@ -140,6 +143,7 @@ func New(cfg Config) (http.Handler, error) {
 			Now:        cfg.Now,
 		},
 		&connectionsHandler{
+			Events:    cfg.Observer,
 			Issuer:    cfg.Issuer,
 			Grants:    cfg.Store,
 			Clients:   clients,
@@ -156,6 +160,7 @@ func New(cfg Config) (http.Handler, error) {
 			Logger:            cfg.Logger,
 		},
 		&tokenHandler{
+			Events:       cfg.Observer,
 			Auth:         clientAuth,
 			Grants:       cfg.Store,
 			Codes:        cfg.Store,
@@ -171,6 +176,7 @@ func New(cfg Config) (http.Handler, error) {
 			Now:          cfg.Now,
 		},
 		&revokeHandler{
+			Events: cfg.Observer,
 			Auth:   clientAuth,
 			Limits: limits,
 			Grants: cfg.Store,
@@ -201,7 +207,9 @@ func New(cfg Config) (http.Handler, error) {
 	for _, m := range mounters {
 		m.Mount(mux)
 	}
-	return recoverPanics(cfg.Logger, mux), nil
+	// The observer sits outside the mux, which records the matched
+	// pattern on the request it is handed (the metrics' route label).
+	return cfg.Observer.Middleware(recoverPanics(cfg.Logger, mux)), nil
 }
 
 // upstreamOrigin is the origin of p's authorization endpoint, taken from

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -36,6 +37,7 @@ import (
 // rotated token means two parties hold it, and the whole grant is revoked
 // (reuse detection, MCP "Token Theft"; RFC 9700 §4.14.2).
 type tokenHandler struct {
+	Events       *observe.Observer // audit and metrics at outcome points; nil records nothing
 	Auth         *clientAuthenticator
 	Grants       tokens.GrantStore
 	Codes        tokens.CodeStore
@@ -97,6 +99,7 @@ func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
 	default:
 		oerr = badRequest(wire.UnsupportedGrantType, "grant_type must be authorization_code or refresh_token")
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.TokenRequest, ClientID: client.ID, GrantType: form.Get("grant_type"), Result: tokenResult(oerr)})
 	if oerr != nil {
 		writeOAuthError(w, oerr)
 		return
@@ -167,6 +170,7 @@ func (h *tokenHandler) consumeCode(ctx context.Context, log *slog.Logger, code, 
 			log.LogAttrs(ctx, slog.LevelError, "revoking the grant of a reused code failed", slog.String("error", rerr.Error()))
 			return ac, storeUnavailable()
 		}
+		h.Events.Record(ctx, observe.Event{Kind: observe.ReuseDetected, GrantType: grantAuthorizationCode, GrantID: grantID, Reason: "authorization code reused; grant revoked"})
 		log.LogAttrs(ctx, slog.LevelWarn, "authorization code reused; grant revoked")
 		return ac, invalidGrant("authorization code already used; the tokens it issued are revoked")
 	case isNotFound(err):
@@ -233,6 +237,7 @@ func (h *tokenHandler) issueForCode(ctx context.Context, log *slog.Logger, clien
 		// Only bookkeeping: a client with a live grant is never pruned.
 		log.LogAttrs(ctx, slog.LevelWarn, "recording the client's use failed", slog.String("error", err.Error()))
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.GrantIssued, ClientID: client.ID, GrantID: grantID, UserID: grant.UserID, Provider: grant.Provider})
 	log.LogAttrs(ctx, slog.LevelInfo, "tokens issued", slog.String("user_id", grant.UserID))
 	return body, nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -121,6 +122,7 @@ func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client toke
 		log.LogAttrs(ctx, slog.LevelError, "rotating the refresh token failed", slog.String("error", err.Error()))
 		return nil, storeUnavailable()
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.TokenRefreshed, ClientID: client.ID, GrantID: grantID, UserID: grant.UserID, Provider: grant.Provider})
 	log.LogAttrs(ctx, slog.LevelInfo, "refresh token rotated", slog.String("user_id", grant.UserID))
 	return body, nil
 }
@@ -222,6 +224,7 @@ func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt
 		log.LogAttrs(ctx, slog.LevelError, "revoking the grant after refresh token reuse failed", slog.String("error", err.Error()))
 		return nil, storeUnavailable()
 	}
+	h.Events.Record(ctx, observe.Event{Kind: observe.ReuseDetected, GrantType: grantRefreshToken, GrantID: grantID, Reason: "rotated refresh token presented again; grant revoked"})
 	log.LogAttrs(ctx, slog.LevelWarn, "refresh token reuse detected; grant revoked")
 	return nil, invalidGrant("refresh token reuse detected; the grant is revoked")
 }

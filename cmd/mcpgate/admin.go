@@ -37,7 +37,11 @@ func adminStore(ctx context.Context, configPath string) (tokens.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return openStore(ctx, cfg, keys, time.Now, quiet)
+	store, err := openStore(ctx, cfg, keys, time.Now, quiet)
+	if err != nil {
+		return nil, err
+	}
+	return withOperatorAudit(cfg, store)
 }
 
 // clientsCommand runs `mcpgate clients list|delete|prune`. Its branches are

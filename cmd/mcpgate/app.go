@@ -13,9 +13,11 @@ import (
 
 	gh "github.com/google/go-github/v92/github"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/mcpgate/mcpgate/handlers"
 	"github.com/mcpgate/mcpgate/handlers/protected"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
 	tokensredis "github.com/mcpgate/mcpgate/tokens/redis"
@@ -50,6 +52,9 @@ type appOptions struct {
 	Demo bool
 	// wrapStore, when set, wraps the opened store (tests count its calls).
 	wrapStore func(tokens.Store) tokens.Store
+	// Observer gets audit events, metrics and traces (observe.go); nil
+	// records nothing.
+	Observer *observe.Observer
 }
 
 // newApp builds the application. The caller owns a.Close.
@@ -73,7 +78,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(ctx, cfg, keys, now, setupLog)
+	store, err := openStore(ctx, cfg, keys, now, setupLog, opts.Observer.RedisHook())
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +102,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		Providers: providers.byName,
 		Now:       now,
 		Logger:    logger,
+		Events:    opts.Observer,
 	}
 
 	// Two MCP servers (providers.go): every tool for GitHub sign-ins,
@@ -105,7 +111,8 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		GitHub: githubClientFunc(upstreamTokens, providers.gitHub, logger),
 		Whoami: whoamiFunc(store, providers),
 		Now:    now,
-	}, providers, &mcp.ServerOptions{Logger: logger})
+	}, providers, &mcp.ServerOptions{Logger: observe.Quiet(logger)})
+	servers.observeTools(opts.Observer)
 
 	stateful, sessionTimeout := cfg.MCP.HandlerSessions()
 	if stateful && cfg.UsesRedis() {
@@ -132,6 +139,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		CodeTTL:         cfg.Tokens.CodeTTL,
 		RefreshGrace:    cfg.Tokens.HandlerRefreshGrace(),
 		Logger:          logger,
+		Observer:        opts.Observer,
 		Now:             now,
 	})
 	if err != nil {
@@ -161,7 +169,7 @@ func newKeyring(cfg *config.Config, logger *slog.Logger) (*tokens.Keyring, error
 }
 
 // openStore opens Redis when configured, else the in-memory store.
-func openStore(ctx context.Context, cfg *config.Config, keys *tokens.Keyring, now func() time.Time, logger *slog.Logger) (tokens.Store, error) {
+func openStore(ctx context.Context, cfg *config.Config, keys *tokens.Keyring, now func() time.Time, logger *slog.Logger, hooks ...redis.Hook) (tokens.Store, error) {
 	if !cfg.UsesRedis() {
 		logger.Warn("MCPGATE_REDIS_URL is not set: using the in-memory store; registrations and tokens are lost on restart and replicas cannot share them")
 		return memory.New(now), nil
@@ -169,6 +177,11 @@ func openStore(ctx context.Context, cfg *config.Config, keys *tokens.Keyring, no
 	client, err := cfg.RedisClient()
 	if err != nil {
 		return nil, err
+	}
+	for _, h := range hooks {
+		if h != nil {
+			client.AddHook(h)
+		}
 	}
 	store := tokensredis.New(client, tokensredis.Options{Now: now, Keys: keys, Logger: logger})
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)

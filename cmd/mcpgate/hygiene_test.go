@@ -94,9 +94,16 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		t.Fatalf("the flow produced only %d secrets to look for; it did not run as intended", len(secrets))
 	}
 	logs := gw.logs.String()
+	audit := gw.audit.String()
+	if !strings.Contains(audit, `"event":"tool.called"`) || !strings.Contains(audit, `"event":"token.refreshed"`) {
+		t.Fatalf("the audit log did not record the flow:\n%s", audit)
+	}
 	for what, v := range secrets {
 		if len(v) >= 8 && strings.Contains(logs, v) {
 			t.Errorf("the %s appears in the logs", what)
+		}
+		if len(v) >= 8 && strings.Contains(audit, v) {
+			t.Errorf("the %s appears in the audit log", what)
 		}
 	}
 	for _, id := range []string{"client_id", "grant_id", "user_id"} {

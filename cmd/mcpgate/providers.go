@@ -86,7 +86,7 @@ func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderCo
 			BaseURL:      pc.BaseURL,
 			RedirectURL:  redirect,
 			Scopes:       scopes,
-			HTTPClient:   opts.HTTPClient,
+			HTTPClient:   opts.httpClientFor(pc.Name),
 			DisplayName:  display,
 			Now:          now,
 		})
@@ -105,7 +105,7 @@ func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderCo
 			RedirectURL:  redirect,
 			HostedDomain: pc.HostedDomain,
 			IssuerURL:    pc.IssuerURL,
-			HTTPClient:   opts.HTTPClient,
+			HTTPClient:   opts.httpClientFor(pc.Name),
 			Now:          now,
 		})
 		if err != nil {
@@ -127,7 +127,7 @@ func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderCo
 			HostedDomain:    pc.HostedDomain,
 			SkipIssuerCheck: pc.SkipIssuerCheck,
 			AllowedTenants:  pc.AllowedTenants,
-			HTTPClient:      opts.HTTPClient,
+			HTTPClient:      opts.httpClientFor(pc.Name),
 			Now:             now,
 		})
 		if err != nil {

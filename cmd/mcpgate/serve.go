@@ -50,11 +50,20 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	// go-redis has one process-wide logger; only the serve command sets it.
 	redis.SetLogger(redisLogger{logger})
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger})
+	tel, err := newTelemetry(ctx, cfg, logger, os.Stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer tel.Close(ctx)
+	logger = tel.logger(logger)
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Observer: tel.obs})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	if _, err := tel.serveMetrics(cfg.Observe.MetricsAddr, logger); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (MCPGATE_ADDR): %w", cfg.Addr, err)

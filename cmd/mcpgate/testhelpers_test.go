@@ -46,9 +46,12 @@ type testGateway struct {
 	cfg       *config.Config
 	app       *app
 	logs      *testlog.Buffer
-	fake      *fakegithub.Fake
-	secret    string
-	stop      func()
+	// audit is the audit log; metricsURL the /metrics of this process.
+	audit      *testlog.Buffer
+	metricsURL string
+	fake       *fakegithub.Fake
+	secret     string
+	stop       func()
 }
 
 type gatewayOptions struct {
@@ -114,6 +117,7 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 	cfg.GitHub.ClientID = o.fake.ClientID()
 	cfg.GitHub.ClientSecret = config.NewSecret(o.fake.ClientSecret())
 	cfg.GitHub.BaseURL = o.fake.URL
+	cfg.Observe.MetricsAddr = "127.0.0.1:0"
 	if o.configure != nil {
 		o.configure(cfg)
 	}
@@ -128,10 +132,26 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now, wrapStore: o.wrapStore})
+	audit := &testlog.Buffer{}
+	tel, err := newTelemetry(ctx, cfg, logger, audit, audit)
 	if err != nil {
 		cancel()
 		ln.Close()
+		tb.Fatal(err)
+	}
+	logger = tel.logger(logger)
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now, Observer: tel.obs, wrapStore: o.wrapStore})
+	if err != nil {
+		cancel()
+		ln.Close()
+		tel.Close(ctx)
+		tb.Fatal(err)
+	}
+	metricsAddr, err := tel.serveMetrics(cfg.Observe.MetricsAddr, logger)
+	if err != nil {
+		cancel()
+		ln.Close()
+		tel.Close(ctx)
 		tb.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -144,10 +164,12 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 				tb.Errorf("serve: %v", err)
 			}
 			a.Close()
+			tel.Close(context.Background())
 		})
 	}
 	tb.Cleanup(stop)
-	return &testGateway{URL: listenURL, PublicURL: publicURL, cfg: cfg, app: a, logs: logs, fake: o.fake, secret: o.secret, stop: stop}
+	return &testGateway{URL: listenURL, PublicURL: publicURL, cfg: cfg, app: a, logs: logs, audit: audit,
+		metricsURL: "http://" + metricsAddr + "/metrics", fake: o.fake, secret: o.secret, stop: stop}
 }
 
 // restartGateway stops gw and starts a new process on the same address

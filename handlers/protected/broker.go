@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -56,6 +57,9 @@ type UpstreamTokens struct {
 	LockTTL time.Duration
 	// Logger receives refresh events; nil discards them.
 	Logger *slog.Logger
+	// Events gets the refreshes and revocations (audit, metrics); nil
+	// records nothing.
+	Events *observe.Observer
 }
 
 // Token returns the caller's current upstream token, refreshed first if it
@@ -158,6 +162,7 @@ func (u *UpstreamTokens) refresh(ctx context.Context, c *tokens.Caller, r upstre
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), ttl-ttl/4)
 	defer cancel()
 	nt, err := r.Refresh(work, t)
+	u.Events.Record(ctx, observe.Event{Kind: observe.UpstreamRefresh, GrantID: g.ID, Provider: g.Provider, Result: refreshResult(err)})
 	if errors.Is(err, upstream.ErrRevoked) {
 		u.revoke(work, g, "upstream provider refused the refresh token")
 		return upstream.Token{}, fmt.Errorf("%w: %w", ErrGrantGone, upstream.ErrRevoked)
@@ -247,6 +252,7 @@ func (u *UpstreamTokens) revoke(ctx context.Context, g tokens.Grant, reason stri
 			slog.String("grant_id", g.ID), slog.String("user_id", g.UserID), slog.String("error", err.Error()))
 		return
 	}
+	u.Events.Record(ctx, observe.Event{Kind: observe.GrantRevoked, By: observe.RevokedByUpstream, GrantID: g.ID, UserID: g.UserID, ClientID: g.ClientID, Provider: g.Provider, Reason: reason})
 	u.logger().LogAttrs(ctx, slog.LevelWarn, "grant revoked: "+reason,
 		slog.String("grant_id", g.ID), slog.String("user_id", g.UserID), slog.String("client_id", g.ClientID),
 		slog.String("provider", g.Provider))

@@ -9,6 +9,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -118,7 +119,9 @@ func (h *MCP) handler() http.Handler {
 			// session's GET stream, or nowhere when stateless); the GET
 			// stream of a stateful session stays SSE.
 			JSONResponse: true,
-			Logger:       h.Logger,
+			// The SDK logs each session's start and end at Info: Debug here
+			// (the access log has the request).
+			Logger: observe.Quiet(h.Logger),
 		},
 	)
 	var sdk http.Handler = streamable

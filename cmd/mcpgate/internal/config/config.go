@@ -66,6 +66,8 @@ type Config struct {
 	// Backends are further MCP servers served at /mcp/{name}, each its own
 	// protected resource (YAML only; backend.go).
 	Backends []NamedBackendConfig `yaml:"backends"`
+	// Observe is metrics, the audit log and tracing (observe.go).
+	Observe ObserveConfig `yaml:"observe"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in
@@ -179,6 +181,7 @@ func Default() *Config {
 		LogFormat:      "text",
 		Limits:         defaultLimits(),
 		MCP:            defaultMCP(),
+		Observe:        ObserveConfig{AuditLog: DefaultAuditLog},
 	}
 }
 

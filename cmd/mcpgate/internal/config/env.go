@@ -10,7 +10,7 @@ type envBinding struct {
 
 // envBindings is the table of environment variables, in DESIGN.md order.
 func envBindings() []envBinding {
-	return []envBinding{
+	return append([]envBinding{
 		{"MCPGATE_ADDR", func(c *Config, v string) { c.Addr = v }},
 		{"MCPGATE_PUBLIC_URL", func(c *Config, v string) { c.PublicURL = v }},
 		{"MCPGATE_REDIS_URL", func(c *Config, v string) { c.Redis.URL = NewSecret(v) }},
@@ -37,7 +37,7 @@ func envBindings() []envBinding {
 		{"MCPGATE_TLS_CERT_FILE", func(c *Config, v string) { c.TLS.CertFile = v }},
 		{"MCPGATE_TLS_KEY_FILE", func(c *Config, v string) { c.TLS.KeyFile = v }},
 		{"MCPGATE_BACKEND_URL", func(c *Config, v string) { c.BackendURL = v }},
-	}
+	}, observeBindings()...)
 }
 
 // splitList splits a comma-separated list, trimming spaces and dropping empty

@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	c.validateMCP(&p)
 	c.validateTLS(&p)
 	c.validateBackend(&p)
+	c.validateObserve(&p)
 	if len(p) == 0 {
 		return nil
 	}

@@ -76,7 +76,8 @@ mcp:
 		LogFormat:      "json",
 		Limits:         defaultLimits(),
 		// session_timeout is not in the file: its default survives.
-		MCP: MCPConfig{Stateless: false, SessionTimeout: 30 * time.Minute},
+		MCP:     MCPConfig{Stateless: false, SessionTimeout: 30 * time.Minute},
+		Observe: ObserveConfig{AuditLog: DefaultAuditLog},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("Load =\n%s\nwant\n%s", dump(cfg), dump(want))
