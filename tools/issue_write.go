@@ -51,11 +51,11 @@ func (ts *toolset) issueWrite() serverTool {
 			if err := positive("issue_number", in.IssueNumber); err != nil {
 				return nil, Issue{}, invalidInput("issue_number is required to update an issue")
 			}
-			if in.Title == "" && in.Body == "" && in.Labels == nil && in.Assignees == nil && in.State == "" {
-				return nil, Issue{}, invalidInput("nothing to update: set title, body, labels, assignees or state")
-			}
 			if in.StateReason != "" && in.State == "" {
 				return nil, Issue{}, invalidInput("state_reason needs state (closed, to close the issue)")
+			}
+			if in.Title == "" && in.Body == "" && in.Labels == nil && in.Assignees == nil && in.State == "" {
+				return nil, Issue{}, invalidInput("nothing to update: set title, body, labels, assignees or state")
 			}
 			if in.State == "open" && in.StateReason != "" {
 				return nil, Issue{}, invalidInput("state_reason applies to closing; leave it out to reopen")
