@@ -28,6 +28,16 @@ func TestSearchRepositories(t *testing.T) {
 	}
 	cases := []toolCase{
 		{
+			name: "minimal output",
+			args: with(valid, "minimal_output", true),
+			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
+				out := output[tools.RepositorySearchResult](t, res)
+				if len(out.Items) == 0 || out.Items[0].Description != "" || out.Items[0].FullName == "" || strings.Contains(text(res), "description") {
+					t.Errorf("items = %+v, want names without descriptions", out.Items)
+				}
+			},
+		},
+		{
 			name: "matches, private included for the owner",
 			args: valid,
 			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {

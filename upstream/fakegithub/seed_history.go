@@ -53,11 +53,11 @@ func (f *Fake) seedHelloHistory(r *repo) {
 
 	ci := &workflow{id: f.newID(), name: "CI", path: ".github/workflows/ci.yml", state: "active", created: day(0)}
 	r.workflows = []*workflow{ci}
-	f.addRun(r, ci, "push", "main", docsHead.sha, "mona", day(10), map[string]string{"build": "", "test": ""})
 	f.addRun(r, ci, "pull_request", "fix-blank-name", fixHead.sha, "hubot", day(6), map[string]string{
 		"build": "",
 		"test":  "--- FAIL: TestGreetBlankName (0.00s)\n    main_test.go:14: greet(\"  \") = \"Hello,   !\", want \"Hello, World!\"\nFAIL\nFAIL\tgithub.com/mona/hello-world\t0.004s\n",
 	})
+	f.addRun(r, ci, "push", "main", docsHead.sha, "mona", day(10), map[string]string{"build": "", "test": ""})
 	r.statuses[fixHead.sha] = []*commitStatus{
 		{id: f.newID(), state: "success", context: "deploy/preview", description: "Preview ready", targetURL: "https://preview.example.com/hello-world/3", created: day(6).Add(30 * time.Minute)},
 	}
