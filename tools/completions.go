@@ -92,7 +92,11 @@ func (ts *toolset) complete(ctx context.Context, req *mcp.CompleteRequest) []str
 		if r.validate() != nil {
 			return nil
 		}
-		dir := path.Dir(strings.Trim(p.Argument.Value, "/"))
+		// "docs/" lists docs; "docs/ap" lists docs too; "do" lists the root.
+		dir := strings.Trim(p.Argument.Value, "/")
+		if !strings.HasSuffix(p.Argument.Value, "/") {
+			dir = path.Dir(dir)
+		}
 		if dir == "." {
 			dir = ""
 		}

@@ -99,8 +99,8 @@ func TestSearchCode(t *testing.T) {
 			},
 		},
 		{
-			name: "private repository of someone else stays hidden",
-			args: map[string]any{"query": "Plans"},
+			name:  "private repository of someone else stays hidden",
+			args:  map[string]any{"query": "Plans"},
 			setup: asHubot,
 			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
 				if out := output[tools.CodeSearchResult](t, res); out.TotalCount != 0 || !strings.Contains(text(res), `"items":[]`) {
