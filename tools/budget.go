@@ -101,6 +101,21 @@ func clip(s string, n int, rest string) (string, bool) {
 	return s, false
 }
 
+// clipJSON is clip for text that will be sent inside JSON: it cuts s so
+// that its JSON encoding (where newlines and quotes take two characters)
+// stays within n characters.
+func clipJSON(s string, n int, rest string) (string, bool) {
+	cut := n
+	for {
+		out, cutDone := clip(s, cut, rest)
+		b, err := json.Marshal(out)
+		if err != nil || utf8.RuneCount(b) <= n || cut <= 0 {
+			return out, cutDone
+		}
+		cut -= utf8.RuneCount(b) - n + 16
+	}
+}
+
 // TextWindow describes which lines of a longer text a result holds.
 type TextWindow struct {
 	TotalLines    int    `json:"total_lines" jsonschema:"Number of lines in the whole text."`

@@ -49,7 +49,7 @@ func (ts *toolset) createPullRequest() serverTool {
 			return nil, PullRequest{}, ts.apiError(err, target{what: "the repository", repo: in.repoRef})
 		}
 		p := toPullRequest(pr)
-		p.Body, _ = clip(p.Body, ts.budgetFor(metaReserve), "shortened; pull_request_read has the full text")
+		p.Body, _ = clipJSON(p.Body, ts.budgetFor(metaReserve), "shortened; pull_request_read has the full text")
 		return nil, p, nil
 	})
 }

@@ -75,7 +75,7 @@ func (ts *toolset) issueRead() serverTool {
 				return nil, out, ts.apiError(err, t)
 			}
 			i := toIssue(issue)
-			if i.Body, out.Truncated = clip(i.Body, budget, "the rest of the body exceeds this server's result size limit"); out.Truncated {
+			if i.Body, out.Truncated = clipJSON(i.Body, budget, "the rest of the body exceeds this server's result size limit"); out.Truncated {
 				out.Note = "the body was cut to fit the result size limit"
 			}
 			out.Issue = &i
@@ -92,7 +92,7 @@ func (ts *toolset) issueRead() serverTool {
 			}
 			if n := fitItems(out.Comments, budget); n < len(out.Comments) {
 				if n == 0 { // one comment alone is over the budget: show it cut
-					out.Comments[0].Body, _ = clip(out.Comments[0].Body, budget-500, "comment cut at the result size limit")
+					out.Comments[0].Body, _ = clipJSON(out.Comments[0].Body, budget-500, "comment cut at the result size limit")
 					n = 1
 				}
 				out.Truncated, out.Note = true, cutNote(n, len(out.Comments), lo.PerPage)

@@ -93,7 +93,7 @@ func (ts *toolset) issueWrite() serverTool {
 			}
 		}
 		i := toIssue(issue)
-		i.Body, _ = clip(i.Body, ts.budgetFor(metaReserve), "shortened; issue_read has the full text")
+		i.Body, _ = clipJSON(i.Body, ts.budgetFor(metaReserve), "shortened; issue_read has the full text")
 		return nil, i, nil
 	})
 }

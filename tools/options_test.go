@@ -19,8 +19,12 @@ func connectWith(t *testing.T, o tools.Options) *mcp.ClientSession {
 	t.Helper()
 	srv := mcp.NewServer(&mcp.Implementation{Name: "mcpgate-test", Version: "test"}, nil)
 	err := tools.RegisterWith(srv, tools.Deps{
-		GitHub: func(context.Context, *mcp.CallToolRequest) (*github.Client, error) { return nil, errors.New("no GitHub in this test") },
-		Whoami: func(context.Context, *mcp.CallToolRequest) (tools.Identity, error) { return tools.Identity{}, errors.New("no whoami") },
+		GitHub: func(context.Context, *mcp.CallToolRequest) (*github.Client, error) {
+			return nil, errors.New("no GitHub in this test")
+		},
+		Whoami: func(context.Context, *mcp.CallToolRequest) (tools.Identity, error) {
+			return tools.Identity{}, errors.New("no whoami")
+		},
 	}, o)
 	if err != nil {
 		t.Fatalf("RegisterWith: %v", err)

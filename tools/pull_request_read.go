@@ -37,7 +37,7 @@ func fitFiles(files []ChangedFile, budget int) ([]ChangedFile, bool) {
 		return files, false
 	}
 	if n == 0 {
-		files[0].Patch, _ = clip(files[0].Patch, budget-500, "patch cut at the result size limit; get_diff with start_line reads all of it")
+		files[0].Patch, _ = clipJSON(files[0].Patch, budget-500, "patch cut at the result size limit; get_diff with start_line reads all of it")
 		n = 1
 	}
 	return files[:n], true
@@ -164,7 +164,7 @@ func (ts *toolset) pullRequestRead() serverTool {
 				return nil, out, ts.apiError(err, t)
 			}
 			p := toPullRequest(pr)
-			if p.Body, out.Truncated = clip(p.Body, budget, "the rest of the description exceeds the result size limit"); out.Truncated {
+			if p.Body, out.Truncated = clipJSON(p.Body, budget, "the rest of the description exceeds the result size limit"); out.Truncated {
 				out.Note = "the description was cut to fit the result size limit"
 			}
 			out.PullRequest = &p

@@ -153,7 +153,9 @@ func TestCompletions(t *testing.T) {
 		GitHub: func(context.Context, *mcp.CallToolRequest) (*github.Client, error) {
 			return newGitHubClient(fake, token, false)
 		},
-		Whoami: func(context.Context, *mcp.CallToolRequest) (tools.Identity, error) { return tools.Identity{}, errors.New("no") },
+		Whoami: func(context.Context, *mcp.CallToolRequest) (tools.Identity, error) {
+			return tools.Identity{}, errors.New("no")
+		},
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "x", Version: "x"}, &mcp.ServerOptions{CompletionHandler: tools.CompletionHandler(deps)})
 	tools.Register(srv, deps)
