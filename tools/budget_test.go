@@ -21,8 +21,12 @@ func largeEnv(t *testing.T, fake *fakegithub.Fake, budget int) *testEnv {
 	e := &testEnv{fake: fake, token: fake.IssueToken("mona")}
 	srv := mcp.NewServer(&mcp.Implementation{Name: "mcpgate-test", Version: "test"}, nil)
 	err := tools.RegisterWith(srv, tools.Deps{
-		GitHub: func(context.Context, *mcp.CallToolRequest) (*github.Client, error) { return newGitHubClient(fake, e.token, false) },
-		Whoami: func(context.Context, *mcp.CallToolRequest) (tools.Identity, error) { return tools.Identity{}, errors.New("no") },
+		GitHub: func(context.Context, *mcp.CallToolRequest) (*github.Client, error) {
+			return newGitHubClient(fake, e.token, false)
+		},
+		Whoami: func(context.Context, *mcp.CallToolRequest) (tools.Identity, error) {
+			return tools.Identity{}, errors.New("no")
+		},
 	}, tools.Options{MaxResultChars: budget})
 	if err != nil {
 		t.Fatal(err)
