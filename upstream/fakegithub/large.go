@@ -8,23 +8,23 @@ import (
 
 // AddLargeRepo adds owner/name (owner must exist) filled with more of
 // everything than a tool result can hold, for tests of result budgets:
-// a 1.3 MiB file of 20,000 lines and a directory of 1,500 files; 120 issues
+// a 150,000-character file of 2,000 lines and a directory of 1,000 files; 120 issues
 // with 5,000-character bodies, one with a 300,000-character body and 150
 // comments of 2,000 characters on issue #1; a pull request (#121, branch
-// big-change) that rewrites the large file and adds 300 files, with 100
+// big-change) that rewrites the large file and adds 120 files, with 100
 // reviews and 100 review comments; 150 branches; 120 commits with long
-// messages on main; and a failed workflow run whose job log has 50,000
+// messages on main; and a failed workflow run whose job log has 5,000
 // lines.
 func (f *Fake) AddLargeRepo(owner, name string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	at := seedEpoch
 	var big strings.Builder
-	for i := range 20_000 {
+	for i := range 2_000 {
 		fmt.Fprintf(&big, "line %05d: %s\n", i+1, strings.Repeat("lorem ipsum ", 5))
 	}
 	files := map[string]string{"big.txt": big.String(), "README.md": "# " + name + "\n"}
-	for i := range 1_500 {
+	for i := range 1_000 {
 		files[fmt.Sprintf("gen/file-%04d-with-a-rather-long-name.txt", i)] = "x\n"
 	}
 	r, err := f.addRepo(Repo{Owner: owner, Name: name, Description: "A repository with more of everything than fits", Files: files}, at)
@@ -53,7 +53,7 @@ func (f *Fake) AddLargeRepo(owner, name string) error {
 	}
 	base := r.headSHA()
 	edits := map[string]string{"big.txt": strings.ReplaceAll(big.String(), "lorem", "LOREM")}
-	for i := range 300 {
+	for i := range 120 {
 		edits[fmt.Sprintf("new/added-%03d.txt", i)] = strings.Repeat(fmt.Sprintf("added line of file %d\n", i), 100)
 	}
 	head := r.change("big-change", "Rewrite everything", owner, at.Add(200*time.Hour), edits)
@@ -68,7 +68,7 @@ func (f *Fake) AddLargeRepo(owner, name string) error {
 		r.refs[fmt.Sprintf("heads/feature/a-branch-with-a-long-descriptive-name-%03d", i)] = base
 	}
 	var log strings.Builder
-	for i := range 50_000 {
+	for i := range 5_000 {
 		fmt.Fprintf(&log, "step output line %06d %s\n", i+1, strings.Repeat("=", 20))
 	}
 	ci := &workflow{id: f.newID(), name: "CI", path: ".github/workflows/ci.yml", state: "active", created: at}
