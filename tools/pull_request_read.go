@@ -96,7 +96,7 @@ type CheckRun struct {
 }
 
 type pullRequestReadInput struct {
-	Method string `json:"method" jsonschema:"What to read: get (details), get_diff (unified diff, by lines), get_files (changed files with patches, paged), get_status (CI: commit statuses and check runs of the head commit), get_reviews, get_review_comments (comments on diff lines, paged), get_comments (the conversation, paged)."`
+	Method string `json:"method" jsonschema:"What to read: get (details), get_diff (unified diff, by lines), get_files (changed files with patches, paged), get_status (CI: commit statuses and check runs of the head commit), get_check_runs (the check runs only), get_reviews, get_review_comments (comments on diff lines, paged), get_comments (the conversation, paged)."`
 	repoRef
 	PullNumber int `json:"pullNumber" jsonschema:"Pull request number."`
 	pagination
@@ -112,6 +112,7 @@ type PullRequestRead struct {
 	Diff           *TextWindow     `json:"diff,omitempty" jsonschema:"Which lines of the diff follow in the next text block (method get_diff)."`
 	Files          []ChangedFile   `json:"files,omitzero" jsonschema:"Changed files on this page (method get_files)."`
 	Status         *CommitStatus   `json:"status,omitempty" jsonschema:"CI state of the head commit (method get_status)."`
+	CheckRuns      []CheckRun      `json:"check_runs,omitzero" jsonschema:"Check runs of the head commit (method get_check_runs)."`
 	Reviews        []Review        `json:"reviews,omitzero" jsonschema:"Reviews on this page (method get_reviews)."`
 	ReviewComments []ReviewComment `json:"review_comments,omitzero" jsonschema:"Review comments on this page, oldest first (method get_review_comments)."`
 	Comments       []Comment       `json:"comments,omitzero" jsonschema:"Conversation comments on this page, oldest first (method get_comments)."`
@@ -120,7 +121,7 @@ type PullRequestRead struct {
 	Note           string          `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
 }
 
-var pullRequestReadMethods = []string{"get", "get_diff", "get_files", "get_status", "get_reviews", "get_review_comments", "get_comments"}
+var pullRequestReadMethods = []string{"get", "get_diff", "get_files", "get_status", "get_check_runs", "get_reviews", "get_review_comments", "get_comments"}
 
 func (ts *toolset) pullRequestRead() serverTool {
 	return newTool(ts, ToolsetPullRequests, &mcp.Tool{
@@ -187,16 +188,20 @@ func (ts *toolset) pullRequestRead() serverTool {
 			if out.Files, out.Truncated = fitFiles(all, budget); out.Truncated {
 				out.Note = cutNote(len(out.Files), len(all), lo.PerPage)
 			}
-		case "get_status":
+		case "get_status", "get_check_runs":
 			pr, _, err := gh.PullRequests.Get(ctx, in.Owner, in.Repo, in.PullNumber)
 			if err != nil {
 				return nil, out, ts.apiError(err, t)
 			}
-			st, err := ts.commitStatus(ctx, gh, in.repoRef, pr.GetHead().GetSHA())
+			st, err := ts.commitStatus(ctx, gh, in.repoRef, pr.GetHead().GetSHA(), in.Method == "get_status")
 			if err != nil {
 				return nil, out, err
 			}
-			out.Status = st
+			if in.Method == "get_status" {
+				out.Status = st
+			} else {
+				out.CheckRuns = st.CheckRuns
+			}
 		case "get_reviews":
 			reviews, resp, err := gh.PullRequests.ListReviews(ctx, in.Owner, in.Repo, in.PullNumber, &lo)
 			if err != nil {
@@ -253,12 +258,16 @@ func (ts *toolset) pullRequestRead() serverTool {
 	})
 }
 
-// commitStatus reads the combined status and the check runs of a commit.
-func (ts *toolset) commitStatus(ctx context.Context, gh *github.Client, repo repoRef, sha string) (*CommitStatus, error) {
+// commitStatus reads the check runs of a commit and, with statuses, its
+// combined status.
+func (ts *toolset) commitStatus(ctx context.Context, gh *github.Client, repo repoRef, sha string, statuses bool) (*CommitStatus, error) {
 	t := target{what: "commit " + sha, repo: repo}
-	combined, _, err := gh.Repositories.GetCombinedStatus(ctx, repo.Owner, repo.Repo, sha, &github.ListOptions{PerPage: maxPerPage})
-	if err != nil {
-		return nil, ts.apiError(err, t)
+	combined := &github.CombinedStatus{}
+	if statuses {
+		var err error
+		if combined, _, err = gh.Repositories.GetCombinedStatus(ctx, repo.Owner, repo.Repo, sha, &github.ListOptions{PerPage: maxPerPage}); err != nil {
+			return nil, ts.apiError(err, t)
+		}
 	}
 	checks, _, err := gh.Checks.ListCheckRunsForRef(ctx, repo.Owner, repo.Repo, sha, &github.ListCheckRunsOptions{ListOptions: github.ListOptions{PerPage: maxPerPage}})
 	if err != nil {

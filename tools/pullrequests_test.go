@@ -151,6 +151,16 @@ func TestPullRequestRead(t *testing.T) {
 			},
 		},
 		{
+			name: "get_check_runs",
+			args: with(valid, "method", "get_check_runs"),
+			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
+				r := output[tools.PullRequestRead](t, res)
+				if r.Status != nil || len(r.CheckRuns) != 2 || r.CheckRuns[0].Name != "build" || r.CheckRuns[0].Conclusion != "success" {
+					t.Errorf("check runs = %+v, status %+v", r.CheckRuns, r.Status)
+				}
+			},
+		},
+		{
 			name: "get_reviews",
 			args: with(valid, "method", "get_reviews"),
 			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
@@ -184,7 +194,7 @@ func TestPullRequestRead(t *testing.T) {
 		{name: "issue number that is not a pull request", args: with(valid, "pullNumber", 2),
 			wantErr: "pull request #2 not found, or your GitHub account has no access to mona/hello-world."},
 		{name: "pullNumber 0", args: with(valid, "pullNumber", 0), wantErr: `validating "arguments"`},
-		{name: "unknown method", args: with(valid, "method", "get_check_runs"), wantErr: `validating "arguments"`},
+		{name: "unknown method", args: with(valid, "method", "get_ci_summary"), wantErr: `validating "arguments"`},
 	}
 	runCases(t, "pull_request_read", append(cases, commonCases(valid, "pullNumber")...))
 }
