@@ -28,7 +28,7 @@ type User struct {
 }
 
 func (ts *toolset) getMe() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, ToolsetContext, &mcp.Tool{
 		Name:  "get_me",
 		Title: "Get my GitHub user profile",
 		Description: "Get details of the GitHub user you are signed in as (login, name, profile). " +

@@ -227,6 +227,7 @@ func (f *Fake) routes() *http.ServeMux {
 	api("GET /repos/{owner}/{repo}/pulls/{number}", f.getPull)
 	api("GET /user/memberships/orgs/{org}", f.getOrgMembership)
 	api("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", f.getTeamMembership)
+	f.moreRoutes(mux, api)
 	// Everything else under the API prefix answers GitHub's JSON 404.
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found", DocumentationURL: docsREST})
