@@ -9,7 +9,7 @@ import (
 )
 
 // expectedTools are tools every client must see in tools/list.
-var expectedTools = []string{"get_me", "search_repositories", "get_file_contents", "list_issues", "get_issue", "list_pull_requests"}
+var expectedTools = []string{"get_me", "search_repositories", "get_file_contents", "list_issues", "issue_read", "issue_write", "pull_request_read", "list_pull_requests"}
 
 func checkTools(t *testing.T, client string, tools []string) {
 	t.Helper()

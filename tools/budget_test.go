@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/tools"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // largeEnv is a fake GitHub with mona/large (fakegithub.AddLargeRepo) and
@@ -51,7 +52,7 @@ func largeEnv(t *testing.T, fake *fakegithub.Fake, budget int) *testEnv {
 // and checks that every answer succeeds within the budget and says when it
 // left something out.
 func TestResultsStayWithinBudget(t *testing.T) {
-	fake := fakegithub.NewServer(t, fakegithub.Options{})
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{})
 	if err := fake.AddLargeRepo("mona", "large"); err != nil {
 		t.Fatal(err)
 	}

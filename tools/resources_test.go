@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/tools"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 func TestResourceTemplates(t *testing.T) {
@@ -147,7 +148,7 @@ func TestPrompts(t *testing.T) {
 }
 
 func TestCompletions(t *testing.T) {
-	fake := fakegithub.NewServer(t, fakegithub.Options{})
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{})
 	token := fake.IssueToken("mona")
 	deps := tools.Deps{
 		GitHub: func(context.Context, *mcp.CallToolRequest) (*github.Client, error) {

@@ -12,6 +12,7 @@ import (
 	gh "github.com/google/go-github/v92/github"
 
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
+	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
 // rawGet sends an authenticated GET to the fake's API without following
@@ -40,7 +41,7 @@ func rawGet(t *testing.T, f *fakegithub.Fake, token, path, accept string) (*http
 }
 
 func TestDiffMediaType(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	token := f.IssueToken("mona")
 	for _, path := range []string{
 		"/repos/mona/hello-world/pulls/3",
@@ -63,7 +64,7 @@ func TestDiffMediaType(t *testing.T) {
 }
 
 func TestJobLogsRedirect(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	token := f.IssueToken("mona")
 	mona := apiClient(t, f, token)
 	runs, _, err := mona.Actions.ListRepositoryWorkflowRuns(t.Context(), "mona", "hello-world", &gh.ListWorkflowRunsOptions{Status: "failure"})
@@ -106,7 +107,7 @@ func TestJobLogsRedirect(t *testing.T) {
 }
 
 func TestContentsPutAndRefs(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	mona := apiClient(t, f, f.IssueToken("mona"))
 	hubot := apiClient(t, f, f.IssueToken("hubot"))
 	ctx := t.Context()
@@ -160,7 +161,7 @@ func TestContentsPutAndRefs(t *testing.T) {
 }
 
 func TestSearchAndIssueUpdate(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	mona := apiClient(t, f, f.IssueToken("mona"))
 	ctx := t.Context()
 	res, _, err := mona.Search.Issues(ctx, "is:pr is:open repo:mona/hello-world", nil)
@@ -182,7 +183,7 @@ func TestSearchAndIssueUpdate(t *testing.T) {
 }
 
 func TestRateLimitedAnswer(t *testing.T) {
-	f := fakegithub.NewServer(t, fakegithub.Options{})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{})
 	token := f.IssueToken("mona")
 	reset := time.Now().Add(time.Hour).Truncate(time.Second)
 	f.SetRateLimited(reset)
