@@ -51,7 +51,7 @@ func (ts *toolset) fit(tool string, res *mcp.CallToolResult, out any) error {
 // budgetFor is the share of the budget left for items or text after a
 // fixed allowance for the result's other fields.
 func (ts *toolset) budgetFor(reserve int) int {
-	return max(ts.opts.MaxResultChars-reserve, minResultChars/2)
+	return max(ts.opts.MaxResultChars-reserve, MinResultChars/2)
 }
 
 // metaReserve is what the metadata around a list or a text window may

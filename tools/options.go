@@ -29,9 +29,9 @@ func Toolsets() []string {
 // English or code.
 const DefaultMaxResultChars = 100_000
 
-// minResultChars is the smallest budget accepted: below it, a single issue
+// MinResultChars is the smallest budget accepted: below it, a single issue
 // or a page of a diff no longer fits with its metadata.
-const minResultChars = 2_000
+const MinResultChars = 2_000
 
 // Options choose what a server offers and how large its answers may be.
 // The zero value serves everything with DefaultMaxResultChars.
@@ -67,8 +67,8 @@ func (o Options) withDefaults() Options {
 // budget too small to hold one item.
 func (o Options) Validate() error {
 	var problems []string
-	if o.MaxResultChars != 0 && o.MaxResultChars < minResultChars {
-		problems = append(problems, fmt.Sprintf("max_result_chars %d is below the minimum of %d", o.MaxResultChars, minResultChars))
+	if o.MaxResultChars != 0 && o.MaxResultChars < MinResultChars {
+		problems = append(problems, fmt.Sprintf("max_result_chars %d is below the minimum of %d", o.MaxResultChars, MinResultChars))
 	}
 	for _, set := range o.Toolsets {
 		if !slices.Contains(Toolsets(), set) {

@@ -101,6 +101,31 @@ func Names() []string {
 	return names
 }
 
+// ReadOnlyNames returns the names of the tools that only read
+// (readOnlyHint), in registration order: those Options.ReadOnly keeps.
+func ReadOnlyNames() []string {
+	var names []string
+	for _, t := range (&toolset{}).all() {
+		if t.readOnly {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}
+
+// Selected returns the names of the tools a server registered with o
+// serves, in registration order (for the consent page and the start-up
+// log). It assumes o is valid; unknown names select nothing.
+func Selected(o Options) []string {
+	var names []string
+	for _, t := range (&toolset{}).all() {
+		if o.selects(t) {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}
+
 // toolset holds the dependencies every handler needs; its methods build the
 // tool definitions.
 type toolset struct {

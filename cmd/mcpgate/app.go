@@ -99,11 +99,15 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 
 	// Two MCP servers (providers.go): every tool for GitHub sign-ins,
 	// whoami only for the others, chosen per request by the caller.
-	servers := newMCPServers(tools.Deps{
+	servers, err := newMCPServers(tools.Deps{
 		GitHub: githubClientFunc(upstreamTokens, providers.gitHub, logger),
 		Whoami: whoamiFunc(store, providers),
 		Now:    now,
-	}, providers, &mcp.ServerOptions{Logger: logger})
+	}, providers, &mcp.ServerOptions{Logger: logger}, cfg.Tools.Options())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("tools: %w", err)
+	}
 
 	stateful, sessionTimeout := cfg.MCP.HandlerSessions()
 	if stateful && cfg.UsesRedis() {

@@ -55,6 +55,9 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// MCP is the /mcp transport: stateless or stateful (mcp.go).
 	MCP MCPConfig `yaml:"mcp"`
+	// Tools chooses the built-in GitHub tools and their result budget
+	// (tools.go).
+	Tools ToolsConfig `yaml:"tools"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in
@@ -158,6 +161,7 @@ func Default() *Config {
 		LogFormat:      "text",
 		Limits:         defaultLimits(),
 		MCP:            defaultMCP(),
+		Tools:          defaultTools(),
 	}
 }
 
@@ -241,5 +245,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.Bool("mcp_stateless", c.MCP.Stateless),
 		slog.Duration("mcp_session_timeout", c.MCP.SessionTimeout),
+		slog.Int("tools_max_result_chars", c.Tools.MaxResultChars),
+		slog.Any("tools_toolsets", c.Tools.Toolsets),
+		slog.Bool("tools_read_only", c.Tools.ReadOnly),
+		slog.Any("tools_allow", c.Tools.Allow),
+		slog.Any("tools_deny", c.Tools.Deny),
 	)
 }

@@ -65,6 +65,7 @@ func (c *Config) Validate() error {
 	c.validateLogging(&p)
 	c.validateLimits(&p)
 	c.validateMCP(&p)
+	c.validateTools(&p)
 	if len(p) == 0 {
 		return nil
 	}
