@@ -124,6 +124,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		ScopesSupported: cfg.Scopes.Supported,
 		DefaultScopes:   cfg.Scopes.Default,
 		ToolScopes:      tools.ScopeRules{},
+		ConsentTools:    consentTools(providers, cfg.Tools.Options()),
 		AllowedOrigins:  cfg.AllowedOrigins,
 		Stateful:        stateful,
 		SessionTimeout:  sessionTimeout,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers"
 	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tools"
@@ -183,6 +184,32 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 	s.gitHub.AddReceivingMiddleware(tools.RequireScopes)
 	s.identity.AddReceivingMiddleware(tools.RequireScopes)
 	return s, nil
+}
+
+// consentTools is what the consent page lists: the tools o selects, reads
+// and writes apart, for the first GitHub provider in the chooser's order
+// (several GitHub providers serve the same tools). None without a GitHub
+// provider, whose sign-ins only ever get whoami.
+func consentTools(providers *identityProviders, o tools.Options) handlers.ConsentTools {
+	var out handlers.ConsentTools
+	for _, p := range providers.list {
+		if _, ok := providers.gitHub[p.Name()]; ok {
+			out.Provider = p.DisplayName()
+			break
+		}
+	}
+	if out.Provider == "" {
+		return out
+	}
+	reads := tools.ReadOnlyNames()
+	for _, name := range tools.Selected(o) {
+		if slices.Contains(reads, name) {
+			out.Read = append(out.Read, name)
+		} else {
+			out.Write = append(out.Write, name)
+		}
+	}
+	return out
 }
 
 // whoamiFunc answers the whoami tool from the caller's grant.

@@ -15,7 +15,8 @@ import (
 
 // TestToolsConfigWiring: the tools section reaches the GitHub server
 // behind /mcp. A go-sdk client signed in through the whole gateway lists
-// exactly the tools the options select, sees only the capabilities served,
+// exactly the tools the options select (as the consent page does), sees
+// only the capabilities served,
 // and, where served, reads a repo:// resource, gets a prompt and completes
 // an argument, each with the caller's own GitHub token.
 func TestToolsConfigWiring(t *testing.T) {
@@ -59,6 +60,20 @@ func TestToolsConfigWiring(t *testing.T) {
 			fake := fakegithubtest.NewServer(t, fakegithub.Options{ClientID: "gh-client", ClientSecret: "gh-client-secret", AutoApprove: true, Enterprise: true})
 			gw := startGateway(t, gatewayOptions{fake: fake, configure: func(cfg *config.Config) { cfg.Tools = tt.tools }})
 			c := registerClient(ctx, t, gw.URL, "")
+
+			// The consent page lists the same tools, writes apart.
+			_, challenge := pkce(t)
+			page := string(do(t, c.browser.Client, mustRequest(t, c.authorizeURL(gw.PublicURL, challenge, "s"))).Body)
+			for _, name := range tt.wantTools {
+				if name != "whoami" && !strings.Contains(page, "<code>"+name+"</code>") {
+					t.Errorf("consent page does not list %s", name)
+				}
+			}
+			// Only the defaults serve a write tool.
+			if writes, want := strings.Contains(page, "which make changes"), slices.Contains(tt.wantTools, "issue_write"); writes != want {
+				t.Errorf("consent page lists write tools: %v, want %v", writes, want)
+			}
+
 			tok := c.signIn(ctx, t, gw.PublicURL, gw.URL)
 			cs, err := connectWithToken(ctx, t, gw.URL+"/mcp", tok.AccessToken)
 			if err != nil {
