@@ -64,6 +64,9 @@ type Counts struct {
 	// APICalls is the number of requests to REST endpoints the fake
 	// serves, whatever the answer (401 and 403 included).
 	APICalls int
+	// NotModified is the number of conditional GETs answered 304 (they
+	// are among APICalls but do not count against the rate limit).
+	NotModified int
 }
 
 // Fake is a fake GitHub: OAuth web flow plus a small REST API over seeded
