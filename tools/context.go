@@ -45,6 +45,9 @@ func (ts *toolset) getMe() serverTool {
 		if err != nil {
 			return nil, User{}, ts.apiError(err, target{what: "your GitHub user"})
 		}
+		if u == nil {
+			return nil, User{}, &toolError{msg: "GitHub answered without your user; retry shortly"}
+		}
 		return nil, toUser(u), nil
 	})
 }

@@ -191,8 +191,18 @@ func newTool[In, Out any](ts *toolset, set string, t *mcp.Tool, h mcp.ToolHandle
 		scope:    scopeFor(t.Annotations),
 		readOnly: t.Annotations != nil && t.Annotations.ReadOnlyHint,
 		add: func(s *mcp.Server) {
-			mcp.AddTool(s, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (*mcp.CallToolResult, Out, error) {
-				res, out, err := h(ctx, req, in)
+			mcp.AddTool(s, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (res *mcp.CallToolResult, out Out, err error) {
+				// A panic in a handler (GitHub answering an empty 200
+				// where a handler expected an object) would end the whole
+				// process, every user's calls with it; it becomes this
+				// call's tool error instead.
+				defer func() {
+					if p := recover(); p != nil {
+						var zero Out
+						res, out, err = nil, zero, &toolError{msg: "the " + t.Name + " tool failed on an unexpected answer from GitHub; retry, and report it if it persists"}
+					}
+				}()
+				res, out, err = h(ctx, req, in)
 				if err != nil {
 					return res, out, err
 				}

@@ -181,8 +181,8 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 		return nil, err
 	}
 	tools.RegisterIdentity(s.identity, deps)
-	s.gitHub.AddReceivingMiddleware(tools.RequireScopes)
-	s.identity.AddReceivingMiddleware(tools.RequireScopes)
+	s.gitHub.AddReceivingMiddleware(tools.RequireScopes, protected.CancelWithClient)
+	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CancelWithClient)
 	return s, nil
 }
 

@@ -67,6 +67,9 @@ type gatewayOptions struct {
 	// configure, when set, changes the configuration before it is
 	// validated (more providers, allowlists).
 	configure func(cfg *config.Config)
+	// httpClient makes the upstream calls (appOptions.HTTPClient); the
+	// providers' own default when nil.
+	httpClient *http.Client
 }
 
 // randomSecret returns a fresh 32-byte server secret, hex encoded.
@@ -125,7 +128,7 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now})
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now, HTTPClient: o.httpClient})
 	if err != nil {
 		cancel()
 		ln.Close()
