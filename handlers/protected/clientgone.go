@@ -18,7 +18,8 @@ import (
 // receiving middleware, cancels the handler's context when it closes.
 // Only /mcp does this: on /sse the POST returns 202 at once and the answer
 // travels on the event stream, so its context says nothing about the
-// client.
+// client. Nothing is lost by cancelling: /mcp keeps no event store, so a
+// client cannot resume a dropped POST stream to collect the answer later.
 
 // requestDoneKey is the auth.TokenInfo.Extra key of the /mcp POST's Done
 // channel.
