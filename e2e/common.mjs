@@ -214,7 +214,7 @@ export function getMeLogin(result) {
 }
 
 /** Tools every mcpgate must list (names follow github/github-mcp-server). */
-export const EXPECTED_TOOLS = ['get_me', 'search_repositories', 'get_file_contents', 'list_issues', 'get_issue', 'list_pull_requests'];
+export const EXPECTED_TOOLS = ['get_me', 'search_repositories', 'get_file_contents', 'list_issues', 'issue_read', 'issue_write', 'pull_request_read', 'list_pull_requests'];
 
 /** checkToolList throws unless tools (a tools/list result's tools) holds every expected tool. */
 export function checkToolList(tools) {

@@ -9,7 +9,7 @@ import (
 )
 
 // expectedTools are tools every client must see in tools/list.
-var expectedTools = []string{"get_me", "search_repositories", "get_file_contents", "list_issues", "get_issue", "list_pull_requests"}
+var expectedTools = []string{"get_me", "search_repositories", "get_file_contents", "list_issues", "issue_read", "issue_write", "pull_request_read", "list_pull_requests"}
 
 func checkTools(t *testing.T, client string, tools []string) {
 	t.Helper()
@@ -83,6 +83,11 @@ func TestTypeScriptSDK(t *testing.T) {
 						Tools int    `json:"tools"`
 						Login string `json:"login"`
 					} `json:"connect"`
+					Resources struct {
+						Readme     string   `json:"readme"`
+						Prompts    []string `json:"prompts"`
+						IssueTitle string   `json:"issueTitle"`
+					} `json:"resources"`
 					RefreshOnDemand struct {
 						Rotated bool `json:"rotated"`
 					} `json:"refreshOnDemand"`
@@ -99,6 +104,9 @@ func TestTypeScriptSDK(t *testing.T) {
 			res.decode(t, &got)
 			if got.Steps.Connect.Login != "mona" || got.Steps.Connect.Tools < len(expectedTools) {
 				t.Errorf("connect step = %+v, want login mona and at least %d tools", got.Steps.Connect, len(expectedTools))
+			}
+			if r := got.Steps.Resources; r.Readme != "# hello-world" || !slices.Contains(r.Prompts, "review_pull_request") || r.IssueTitle == "" {
+				t.Errorf("resources step = %+v, want README.md's heading, the prompts and issue #1's title", r)
 			}
 			if !got.Steps.RefreshOnDemand.Rotated {
 				t.Error("the refresh token was not rotated")

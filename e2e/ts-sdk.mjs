@@ -4,7 +4,9 @@
 //
 //  1. connect: 401 → discovery → dynamic registration → browser (consent,
 //     demo GitHub sign-in) → loopback callback → finishAuth → connect;
-//     tools/list holds the GitHub tools; tools/call get_me says "mona".
+//     tools/list holds the GitHub tools; tools/call get_me says "mona";
+//     resources/read of a repo:// file, prompts/get summarize_issue and
+//     issue_read (GitHub's current name) work.
 //  2. refresh on demand: the SDK's auth() with the stored refresh token
 //     returns a new access token and a rotated refresh token, without the
 //     browser; get_me works with the new token.
@@ -56,6 +58,20 @@ await run('ts-sdk', async () => {
     const login = getMeLogin(await client.callTool({ name: 'get_me', arguments: {} }));
     check(login === 'mona', `get_me returned login ${login}, want mona`);
     steps.connect = { tools: tools.length, login, clientID: provider.registrations[0] };
+
+    // 1b. What Claude's attachment menu and GitHub-style prompts use: a
+    //     repo:// resource, a prompt, and a tool under GitHub's current name.
+    const readme = await client.readResource({ uri: 'repo://mona/hello-world/contents/README.md' });
+    const readmeText = readme.contents?.[0]?.text ?? '';
+    check(readmeText.startsWith('# hello-world'), `resources/read of README.md returned ${JSON.stringify(readme).slice(0, 300)}`);
+    const prompts = (await client.listPrompts()).prompts.map((p) => p.name);
+    check(prompts.includes('summarize_issue'), `prompts/list lacks summarize_issue: ${prompts.join(', ')}`);
+    const prompt = await client.getPrompt({ name: 'summarize_issue', arguments: { owner: 'mona', repo: 'hello-world', issue_number: '1' } });
+    const promptText = prompt.messages?.[0]?.content?.text ?? '';
+    check(promptText.includes('issue #1 in mona/hello-world'), `prompts/get summarize_issue returned ${JSON.stringify(prompt).slice(0, 300)}`);
+    const issue = await client.callTool({ name: 'issue_read', arguments: { method: 'get', owner: 'mona', repo: 'hello-world', issue_number: 1 } });
+    check(!issue.isError && issue.structuredContent?.issue?.number === 1, `issue_read get returned ${JSON.stringify(issue).slice(0, 300)}`);
+    steps.resources = { readme: readmeText.split('\n')[0], prompts, issueTitle: issue.structuredContent.issue.title };
 
     // 2. Refresh on demand with the SDK's auth().
     const before = provider.tokens();

@@ -93,6 +93,9 @@ type authorizeHandler struct {
 	Limits     *limiter // nil admits all
 	Logger     *slog.Logger
 	Now        func() time.Time
+
+	// ConsentTools are listed on the consent page (consent_tools.go).
+	ConsentTools ConsentTools
 }
 
 // Mount registers /authorize.
@@ -331,6 +334,7 @@ func (h *authorizeHandler) showConsent(w http.ResponseWriter, r *http.Request, r
 		RedirectURI:  req.redirectURI,
 		Loopback:     isLoopbackRedirect(req.redirectURI),
 		Scopes:       describeScopes(req.scopes, h.ScopeDescriptions),
+		Tools:        consentToolsView(h.ConsentTools),
 		Fields:       req.fields,
 		CSRF:         csrf,
 	}

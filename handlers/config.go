@@ -77,6 +77,9 @@ type Config struct {
 	// ScopeDescriptions optionally replaces the consent page's text for a
 	// scope.
 	ScopeDescriptions map[string]string
+	// ConsentTools lists on the consent page the tools a GitHub sign-in
+	// gets. Empty shows no list.
+	ConsentTools ConsentTools
 	// ToolScopes is the scope each tool needs, enforced on /mcp (403
 	// insufficient_scope, which makes clients step up). Every scope it may
 	// require must be in ScopesSupported. Nil checks no scopes per tool.

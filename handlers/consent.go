@@ -157,6 +157,7 @@ type consentView struct {
 	Loopback     bool
 	Scopes       []scopeView
 	Providers    []providerView
+	Tools        *ConsentTools // consent_tools.go
 	Fields       []hiddenField
 	CSRF         string
 }

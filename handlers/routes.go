@@ -114,6 +114,7 @@ func New(cfg Config) (http.Handler, error) {
 			Resources:         resources,
 			Scopes:            scopes,
 			ScopeDescriptions: cfg.ScopeDescriptions,
+			ConsentTools:      cfg.ConsentTools,
 			PendingTTL:        cfg.PendingTTL,
 			Consent:           consentMemory{jar: jar, now: cfg.Now},
 			CSRF:              csrfGuard{jar: jar, keys: cfg.Keys},

@@ -28,7 +28,7 @@ type User struct {
 }
 
 func (ts *toolset) getMe() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, ToolsetContext, &mcp.Tool{
 		Name:  "get_me",
 		Title: "Get my GitHub user profile",
 		Description: "Get details of the GitHub user you are signed in as (login, name, profile). " +
@@ -44,6 +44,9 @@ func (ts *toolset) getMe() serverTool {
 		u, _, err := gh.Users.Get(ctx, "")
 		if err != nil {
 			return nil, User{}, ts.apiError(err, target{what: "your GitHub user"})
+		}
+		if u == nil {
+			return nil, User{}, &toolError{msg: "GitHub answered without your user; retry shortly"}
 		}
 		return nil, toUser(u), nil
 	})

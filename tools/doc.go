@@ -4,19 +4,54 @@
 //
 // The tools follow the MCP tools specification
 // (https://modelcontextprotocol.io/specification/2025-11-25/server/tools)
-// and take their names, descriptions and paging arguments (page, perPage)
-// from github/github-mcp-server, so that prompts written for one work with
-// the other:
+// and take their names, descriptions and parameter spellings (owner, repo,
+// issue_number, pullNumber, method, page, perPage) from
+// github/github-mcp-server, so that prompts written for one work with the
+// other. One file per GitHub area:
 //
-//	get_me                                   context.go
-//	search_repositories, get_file_contents   repositories.go
-//	list_issues, get_issue, create_issue,
-//	add_issue_comment                        issues.go
-//	list_pull_requests, get_pull_request     pullrequests.go
-//	whoami                                   whoami.go
+//	get_me                                            context.go
+//	search_repositories, get_file_contents            repositories.go
+//	list_commits, get_commit                          commits.go
+//	list_branches, compare_refs, create_branch,
+//	create_or_update_file                             branches.go
+//	list_issues, add_issue_comment                    issues.go
+//	issue_read / issue_write                          issue_read.go, issue_write.go
+//	list_pull_requests                                pullrequests.go
+//	pull_request_read, create_pull_request            pull_request_read.go, create_pull_request.go
+//	actions_list, actions_get, get_job_logs           actions.go
+//	search_issues, search_pull_requests, search_code  search.go
+//	whoami                                            whoami.go
 //
-// Register adds them all to an *mcp.Server; Names lists them in the same
-// order. The list lives in one place (toolset.all in tools.go).
+// RegisterWith adds the tools that Options select (toolsets, read-only,
+// allow and deny lists) to an *mcp.Server, with the repository resources
+// (resources.go) and prompts (prompts.go); Register does the same with the
+// default Options; CompletionHandler (completions.go) is the server's
+// completion handler. Names lists every tool. The list lives in one place
+// (toolset.githubTools in tools.go).
+//
+// # Retired names
+//
+// GitHub folded single-purpose tools into method-dispatch ones (get_issue
+// became issue_read with method get). aliases.go maps each retired name to
+// its tool and method; a receiving middleware rewrites such a call before
+// the SDK dispatches it, so the old names keep working without appearing in
+// tools/list, and RequiredScope gives them the scope of their tool.
+//
+// # Results that fit the client
+//
+// Claude.ai accepts about 150,000 characters per tool result and Claude
+// Code 25,000 tokens; a model reads every byte. Options.MaxResultChars
+// (default 100,000) bounds the text of every result (budget.go): lists keep
+// the items that fit and set truncated and note; list bodies are cut to
+// 2,000 characters and minimal_output drops them; files, diffs and logs are
+// windows of whole lines (start_line, end_line, tail_lines) whose header
+// says where the next window starts. Those texts are sent once, as a plain
+// text block after the JSON header, instead of inside the structured output
+// and again JSON-escaped in the text copy; structuredContent then holds the
+// header only. A file longer than one result, or binary, is also linked as
+// a repo:// resource (spec: "Resource Links"). newTool checks every result
+// against the budget last and turns anything still over it into a tool
+// error that says how to ask for less.
 //
 // # Tools per identity provider
 //
@@ -33,7 +68,7 @@
 //
 // # Typed tools
 //
-// Every tool is registered with mcp.AddTool[In, Out]. In and Out are Go
+// Every tool is registered with mcp.AddTool[In, Out] (through newTool). In and Out are Go
 // structs; their `jsonschema` tags are the property descriptions, and a
 // field without omitempty is required. The SDK infers inputSchema and
 // outputSchema from them, and schema.go adds what tags cannot say: enums
@@ -53,18 +88,21 @@
 // never nil, so lists marshal as [] and the output schemas declare plain
 // arrays. Lists report next_page, taken from GitHub's Link header (0 when
 // there is no further page), so a model can page without guessing.
-// get_file_contents returns text up to 1 MiB (cut on a character boundary
-// and marked truncated), says when a file is binary instead of returning
-// it, lists directories, and reads files GitHub does not inline (over 1 MB)
-// through the raw media type without downloading more than the cap.
+// get_file_contents reads at most the first 1 MiB of a file (files GitHub
+// does not inline, over 1 MB, through the raw media type without
+// downloading more), says when a file is binary instead of returning it,
+// and lists directories. get_job_logs follows GitHub's redirect to the log
+// storage with Deps.LogClient, never sending the GitHub token there.
 //
 // Every tool carries annotations (spec: "Tool Annotations"): a title,
-// openWorldHint (they all reach GitHub), readOnlyHint for the seven that
-// only read, and for create_issue and add_issue_comment readOnlyHint false,
-// destructiveHint false (they add, never change or delete) and
-// idempotentHint false (calling twice creates two). Annotations are hints
-// for clients deciding what to confirm with the person, not a security
-// boundary; the boundary is the person's own GitHub permissions.
+// openWorldHint (all but whoami reach GitHub), readOnlyHint and
+// idempotentHint for the tools that only read, and for the five that write
+// (issue_write, add_issue_comment, create_branch, create_or_update_file,
+// create_pull_request) readOnlyHint false, destructiveHint false (they
+// create, or change what GitHub keeps the history of) and idempotentHint
+// false (calling twice writes twice). Annotations are hints for clients
+// deciding what to confirm with the person, not a security boundary; the
+// boundary is the person's own GitHub permissions and the token's scope.
 //
 // Golden files in testdata/toolsnaps hold what a client sees in tools/list
 // for each tool; TestToolSnapshots fails on any difference, so a change to

@@ -267,3 +267,32 @@ func output[T any](t *testing.T, res *mcp.CallToolResult) T {
 func rateLimitWant(e *testEnv) string {
 	return fmt.Sprintf("GitHub rate limit reached; it resets at %s UTC (in 12m).", e.reset.Format("15:04"))
 }
+
+// bodyText is the text block that follows the JSON header of a tool that
+// sends large text once (files, diffs, logs).
+func bodyText(t *testing.T, res *mcp.CallToolResult) string {
+	t.Helper()
+	if res.IsError {
+		t.Fatalf("unexpected tool error: %s", text(res))
+	}
+	var texts []string
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			texts = append(texts, tc.Text)
+		}
+	}
+	if len(texts) < 2 {
+		t.Fatalf("result has %d text blocks, want a JSON header and the text", len(texts))
+	}
+	return strings.Join(texts[1:], "")
+}
+
+// hasResourceLink reports whether res links uri.
+func hasResourceLink(res *mcp.CallToolResult, uri string) bool {
+	for _, c := range res.Content {
+		if l, ok := c.(*mcp.ResourceLink); ok && l.URI == uri {
+			return true
+		}
+	}
+	return false
+}

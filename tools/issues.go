@@ -15,6 +15,7 @@ type Issue struct {
 	Number        int      `json:"number" jsonschema:"Issue number within the repository."`
 	Title         string   `json:"title" jsonschema:"Issue title."`
 	State         string   `json:"state" jsonschema:"open or closed."`
+	StateReason   string   `json:"state_reason,omitempty" jsonschema:"Why it was closed or reopened: completed, not_planned, duplicate or reopened."`
 	Body          string   `json:"body,omitempty" jsonschema:"Issue text (Markdown), when there is any."`
 	User          string   `json:"user" jsonschema:"Login of the author."`
 	Labels        []string `json:"labels" jsonschema:"Label names."`
@@ -24,7 +25,7 @@ type Issue struct {
 	CreatedAt     string   `json:"created_at" jsonschema:"Creation time (RFC 3339, UTC)."`
 	UpdatedAt     string   `json:"updated_at" jsonschema:"Last update (RFC 3339, UTC)."`
 	ClosedAt      string   `json:"closed_at,omitempty" jsonschema:"When it was closed (RFC 3339, UTC), if closed."`
-	IsPullRequest bool     `json:"is_pull_request,omitempty" jsonschema:"True when this number is a pull request; use get_pull_request for its details."`
+	IsPullRequest bool     `json:"is_pull_request,omitempty" jsonschema:"True when this number is a pull request; use pull_request_read for its details."`
 }
 
 func toIssue(i *github.Issue) Issue {
@@ -32,6 +33,7 @@ func toIssue(i *github.Issue) Issue {
 		Number:        i.GetNumber(),
 		Title:         i.GetTitle(),
 		State:         i.GetState(),
+		StateReason:   i.GetStateReason(),
 		Body:          i.GetBody(),
 		User:          i.GetUser().GetLogin(),
 		Labels:        labelNames(i.Labels),
@@ -52,21 +54,25 @@ type listIssuesInput struct {
 	Sort      string   `json:"sort,omitempty" jsonschema:"Sort by this field (default created)."`
 	Direction string   `json:"direction,omitempty" jsonschema:"Sort direction (default desc)."`
 	Since     string   `json:"since,omitempty" jsonschema:"Only issues updated at or after this time (RFC 3339, e.g. 2026-01-31T00:00:00Z)."`
+	minimal
 	pagination
 }
 
 // IssueList is one page of list_issues.
 type IssueList struct {
-	Issues   []Issue `json:"issues" jsonschema:"Issues on this page (pull requests are left out)."`
-	NextPage int     `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
+	Issues    []Issue `json:"issues" jsonschema:"Issues on this page (pull requests are left out)."`
+	NextPage  int     `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
+	Truncated bool    `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
+	Note      string  `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
 }
 
 func (ts *toolset) listIssues() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, ToolsetIssues, &mcp.Tool{
 		Name:  "list_issues",
 		Title: "List issues",
 		Description: "List issues in a GitHub repository, filtered by state, labels and update time. " +
 			"Pull requests are left out (use list_pull_requests), so a page may hold fewer than perPage issues. " +
+			"Bodies are shortened to 2,000 characters (issue_read has them whole); minimal_output leaves them out. " +
 			"Results are paged: pass next_page as page to continue.",
 		Annotations: readOnly("List issues"),
 		InputSchema: inputSchema[listIssuesInput](
@@ -122,81 +128,13 @@ func (ts *toolset) listIssues() serverTool {
 			if i.IsPullRequest() {
 				continue
 			}
-			out.Issues = append(out.Issues, toIssue(i))
+			out.Issues = append(out.Issues, in.listItem(toIssue(i)))
+		}
+		if n := fitItems(out.Issues, ts.budgetFor(metaReserve)); n < len(out.Issues) {
+			out.Truncated, out.Note = true, cutNote(n, len(out.Issues), lo.PerPage)
+			out.Issues = out.Issues[:n]
 		}
 		return nil, out, nil
-	})
-}
-
-type getIssueInput struct {
-	repoRef
-	IssueNumber int `json:"issue_number" jsonschema:"The number of the issue."`
-}
-
-func (ts *toolset) getIssue() serverTool {
-	return newTool(&mcp.Tool{
-		Name:         "get_issue",
-		Title:        "Get issue details",
-		Description:  "Get the details of one issue in a GitHub repository: title, state, text, author, labels and counts.",
-		Annotations:  readOnly("Get issue details"),
-		InputSchema:  inputSchema[getIssueInput](withRepo, withMinimum("issue_number", 1)),
-		OutputSchema: outputSchema[Issue](),
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in getIssueInput) (*mcp.CallToolResult, Issue, error) {
-		if err := in.validate(); err != nil {
-			return nil, Issue{}, err
-		}
-		if err := positive("issue_number", in.IssueNumber); err != nil {
-			return nil, Issue{}, err
-		}
-		gh, err := ts.client(ctx, req)
-		if err != nil {
-			return nil, Issue{}, err
-		}
-		issue, _, err := gh.Issues.Get(ctx, in.Owner, in.Repo, in.IssueNumber)
-		if err != nil {
-			return nil, Issue{}, ts.apiError(err, target{what: fmt.Sprintf("issue #%d", in.IssueNumber), repo: in.repoRef})
-		}
-		return nil, toIssue(issue), nil
-	})
-}
-
-type createIssueInput struct {
-	repoRef
-	Title     string   `json:"title" jsonschema:"Issue title."`
-	Body      string   `json:"body,omitempty" jsonschema:"Issue text (Markdown)."`
-	Labels    []string `json:"labels,omitempty" jsonschema:"Label names to set; GitHub silently drops them unless you have push access to the repository."`
-	Assignees []string `json:"assignees,omitempty" jsonschema:"Logins to assign; GitHub silently drops them unless you have push access to the repository."`
-}
-
-func (ts *toolset) createIssue() serverTool {
-	return newTool(&mcp.Tool{
-		Name:  "create_issue",
-		Title: "Create issue",
-		Description: "Create a new issue in a GitHub repository, as the signed-in user, " +
-			"with a title and optional text, labels and assignees.",
-		Annotations:  additive("Create issue"),
-		InputSchema:  inputSchema[createIssueInput](withRepo, withNonEmpty("title")),
-		OutputSchema: outputSchema[Issue](),
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in createIssueInput) (*mcp.CallToolResult, Issue, error) {
-		if err := in.validate(); err != nil {
-			return nil, Issue{}, err
-		}
-		if strings.TrimSpace(in.Title) == "" {
-			return nil, Issue{}, invalidInput("title must not be empty")
-		}
-		gh, err := ts.client(ctx, req)
-		if err != nil {
-			return nil, Issue{}, err
-		}
-		body := github.CreateIssueRequest{Title: in.Title, Labels: in.Labels, Assignees: in.Assignees}
-		if in.Body != "" {
-			body.Body = &in.Body
-		}
-		issue, _, err := gh.Issues.Create(ctx, in.Owner, in.Repo, body)
-		if err != nil {
-			return nil, Issue{}, ts.apiError(err, target{what: "the repository", repo: in.repoRef})
-		}
-		return nil, toIssue(issue), nil
 	})
 }
 
@@ -216,7 +154,7 @@ type Comment struct {
 }
 
 func (ts *toolset) addIssueComment() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, ToolsetIssues, &mcp.Tool{
 		Name:  "add_issue_comment",
 		Title: "Add comment to issue",
 		Description: "Add a comment to an issue or pull request in a GitHub repository, as the signed-in user. " +
@@ -242,12 +180,32 @@ func (ts *toolset) addIssueComment() serverTool {
 		if err != nil {
 			return nil, Comment{}, ts.apiError(err, target{what: fmt.Sprintf("issue #%d", in.IssueNumber), repo: in.repoRef})
 		}
-		return nil, Comment{
-			ID:        c.GetID(),
-			Body:      c.GetBody(),
-			User:      c.GetUser().GetLogin(),
-			HTMLURL:   c.GetHTMLURL(),
-			CreatedAt: timestamp(c.CreatedAt),
-		}, nil
+		return nil, toComment(c), nil
 	})
+}
+
+func toComment(c *github.IssueComment) Comment {
+	return Comment{
+		ID:        c.GetID(),
+		Body:      c.GetBody(),
+		User:      c.GetUser().GetLogin(),
+		HTMLURL:   c.GetHTMLURL(),
+		CreatedAt: timestamp(c.CreatedAt),
+	}
+}
+
+// minimal is the minimal-output switch of the list and search tools.
+type minimal struct {
+	MinimalOutput bool `json:"minimal_output,omitempty" jsonschema:"Leave out bodies and other long text, to list more items within the result size limit."`
+}
+
+// listItem shortens an issue for a list: the body is cut to maxListBody
+// characters, or left out with minimal_output.
+func (m minimal) listItem(i Issue) Issue {
+	if m.MinimalOutput {
+		i.Body = ""
+	} else {
+		i.Body, _ = clip(i.Body, maxListBody, "shortened; issue_read has the full text")
+	}
+	return i
 }

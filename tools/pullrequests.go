@@ -2,14 +2,13 @@ package tools
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/go-github/v92/github"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 // PullRequest is a pull request as the tools return it. The counts of
-// commits and changed lines are only filled by get_pull_request (GitHub
+// commits and changed lines are only filled by pull_request_read get (GitHub
 // leaves them out of listings).
 type PullRequest struct {
 	Number         int      `json:"number" jsonschema:"Pull request number within the repository."`
@@ -28,12 +27,12 @@ type PullRequest struct {
 	UpdatedAt      string   `json:"updated_at" jsonschema:"Last update (RFC 3339, UTC)."`
 	ClosedAt       string   `json:"closed_at,omitempty" jsonschema:"When it was closed (RFC 3339, UTC), if closed."`
 	MergedAt       string   `json:"merged_at,omitempty" jsonschema:"When it was merged (RFC 3339, UTC), if merged."`
-	Comments       int      `json:"comments,omitempty" jsonschema:"Number of conversation comments (get_pull_request only)."`
-	Commits        int      `json:"commits,omitempty" jsonschema:"Number of commits (get_pull_request only)."`
-	Additions      int      `json:"additions,omitempty" jsonschema:"Lines added (get_pull_request only)."`
-	Deletions      int      `json:"deletions,omitempty" jsonschema:"Lines deleted (get_pull_request only)."`
-	ChangedFiles   int      `json:"changed_files,omitempty" jsonschema:"Number of files changed (get_pull_request only)."`
-	MergeableState string   `json:"mergeable_state,omitempty" jsonschema:"GitHub's mergeability verdict, e.g. clean, dirty, blocked, unknown (get_pull_request only)."`
+	Comments       int      `json:"comments,omitempty" jsonschema:"Number of conversation comments (pull_request_read get only)."`
+	Commits        int      `json:"commits,omitempty" jsonschema:"Number of commits (pull_request_read get only)."`
+	Additions      int      `json:"additions,omitempty" jsonschema:"Lines added (pull_request_read get only)."`
+	Deletions      int      `json:"deletions,omitempty" jsonschema:"Lines deleted (pull_request_read get only)."`
+	ChangedFiles   int      `json:"changed_files,omitempty" jsonschema:"Number of files changed (pull_request_read get only)."`
+	MergeableState string   `json:"mergeable_state,omitempty" jsonschema:"GitHub's mergeability verdict, e.g. clean, dirty, blocked, unknown (pull_request_read get only)."`
 }
 
 func toPullRequest(p *github.PullRequest) PullRequest {
@@ -70,6 +69,7 @@ type listPullRequestsInput struct {
 	Base      string `json:"base,omitempty" jsonschema:"Only pull requests into this target branch."`
 	Sort      string `json:"sort,omitempty" jsonschema:"Sort by this field (default created)."`
 	Direction string `json:"direction,omitempty" jsonschema:"Sort direction (default desc when sorting by created, asc otherwise)."`
+	minimal
 	pagination
 }
 
@@ -77,13 +77,16 @@ type listPullRequestsInput struct {
 type PullRequestList struct {
 	PullRequests []PullRequest `json:"pull_requests" jsonschema:"Pull requests on this page."`
 	NextPage     int           `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
+	Truncated    bool          `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
+	Note         string        `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
 }
 
 func (ts *toolset) listPullRequests() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, ToolsetPullRequests, &mcp.Tool{
 		Name:  "list_pull_requests",
 		Title: "List pull requests",
 		Description: "List pull requests in a GitHub repository, filtered by state and branches. " +
+			"Bodies are shortened to 2,000 characters (pull_request_read has them whole); minimal_output leaves them out. " +
 			"Results are paged: pass next_page as page to continue.",
 		Annotations: readOnly("List pull requests"),
 		InputSchema: inputSchema[listPullRequestsInput](
@@ -129,41 +132,18 @@ func (ts *toolset) listPullRequests() serverTool {
 		}
 		out := PullRequestList{PullRequests: make([]PullRequest, 0, len(prs)), NextPage: resp.NextPage}
 		for _, p := range prs {
-			out.PullRequests = append(out.PullRequests, toPullRequest(p))
+			pr := toPullRequest(p)
+			if in.MinimalOutput {
+				pr.Body = ""
+			} else {
+				pr.Body, _ = clip(pr.Body, maxListBody, "shortened; pull_request_read has the full text")
+			}
+			out.PullRequests = append(out.PullRequests, pr)
+		}
+		if n := fitItems(out.PullRequests, ts.budgetFor(metaReserve)); n < len(out.PullRequests) {
+			out.Truncated, out.Note = true, cutNote(n, len(out.PullRequests), lo.PerPage)
+			out.PullRequests = out.PullRequests[:n]
 		}
 		return nil, out, nil
-	})
-}
-
-type getPullRequestInput struct {
-	repoRef
-	PullNumber int `json:"pullNumber" jsonschema:"The number of the pull request."`
-}
-
-func (ts *toolset) getPullRequest() serverTool {
-	return newTool(&mcp.Tool{
-		Name:  "get_pull_request",
-		Title: "Get pull request details",
-		Description: "Get the details of one pull request in a GitHub repository: title, state, branches, author, " +
-			"labels, merge status and size of the change.",
-		Annotations:  readOnly("Get pull request details"),
-		InputSchema:  inputSchema[getPullRequestInput](withRepo, withMinimum("pullNumber", 1)),
-		OutputSchema: outputSchema[PullRequest](),
-	}, func(ctx context.Context, req *mcp.CallToolRequest, in getPullRequestInput) (*mcp.CallToolResult, PullRequest, error) {
-		if err := in.validate(); err != nil {
-			return nil, PullRequest{}, err
-		}
-		if err := positive("pullNumber", in.PullNumber); err != nil {
-			return nil, PullRequest{}, err
-		}
-		gh, err := ts.client(ctx, req)
-		if err != nil {
-			return nil, PullRequest{}, err
-		}
-		pr, _, err := gh.PullRequests.Get(ctx, in.Owner, in.Repo, in.PullNumber)
-		if err != nil {
-			return nil, PullRequest{}, ts.apiError(err, target{what: fmt.Sprintf("pull request #%d", in.PullNumber), repo: in.repoRef})
-		}
-		return nil, toPullRequest(pr), nil
 	})
 }

@@ -43,6 +43,7 @@ type searchRepositoriesInput struct {
 	Query string `json:"query" jsonschema:"GitHub repository search query, e.g. 'mcp in:name language:go', 'user:octocat', 'topic:oauth stars:>100'."`
 	Sort  string `json:"sort,omitempty" jsonschema:"Sort by this field; best match when omitted."`
 	Order string `json:"order,omitempty" jsonschema:"Sort order when sort is given (default desc)."`
+	minimal
 	pagination
 }
 
@@ -52,10 +53,12 @@ type RepositorySearchResult struct {
 	IncompleteResults bool         `json:"incomplete_results" jsonschema:"True when GitHub's search timed out and results may be missing."`
 	Items             []Repository `json:"items" jsonschema:"Repositories on this page."`
 	NextPage          int          `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
+	Truncated         bool         `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
+	Note              string       `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
 }
 
 func (ts *toolset) searchRepositories() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, ToolsetSearch, &mcp.Tool{
 		Name:  "search_repositories",
 		Title: "Search repositories",
 		Description: "Find GitHub repositories by name, description, readme, topics or other metadata, " +
@@ -98,7 +101,15 @@ func (ts *toolset) searchRepositories() serverTool {
 			NextPage:          resp.NextPage,
 		}
 		for _, r := range res.Repositories {
-			out.Items = append(out.Items, toRepository(r))
+			repo := toRepository(r)
+			if in.MinimalOutput {
+				repo.Description, repo.Language, repo.UpdatedAt = "", "", ""
+			}
+			out.Items = append(out.Items, repo)
+		}
+		if n := fitItems(out.Items, ts.budgetFor(metaReserve)); n < len(out.Items) {
+			out.Truncated, out.Note = true, cutNote(n, len(out.Items), lo.PerPage)
+			out.Items = out.Items[:n]
 		}
 		return nil, out, nil
 	})
@@ -114,7 +125,9 @@ const binarySniffBytes = 8000
 type getFileContentsInput struct {
 	repoRef
 	Path string `json:"path,omitempty" jsonschema:"Path of the file or directory in the repository; the repository root when omitted."`
-	Ref  string `json:"ref,omitempty" jsonschema:"Branch, tag or commit SHA; the default branch when omitted."`
+	Ref  string `json:"ref,omitempty" jsonschema:"Branch, tag or commit SHA (or refs/pull/N/head); the default branch when omitted."`
+	SHA  string `json:"sha,omitempty" jsonschema:"Commit SHA to read at; used instead of ref when given."`
+	lineRange
 }
 
 // DirectoryEntry is one entry of a directory listing.
@@ -125,17 +138,19 @@ type DirectoryEntry struct {
 	Size int    `json:"size" jsonschema:"Size in bytes (0 for directories)."`
 }
 
-// FileContents is what get_file_contents returns: a file's text, a note
-// that it is binary or too large, or a directory listing.
+// FileContents is what get_file_contents returns: a file's metadata (its
+// text follows as a second text block, once, unescaped), a note that it is
+// binary, or a directory listing.
 type FileContents struct {
 	Type         string           `json:"type" jsonschema:"file, dir, symlink or submodule."`
 	Path         string           `json:"path" jsonschema:"Path from the repository root; empty for the root directory."`
-	SHA          string           `json:"sha,omitempty" jsonschema:"Git blob SHA of the file."`
+	SHA          string           `json:"sha,omitempty" jsonschema:"Git blob SHA of the file (pass it to create_or_update_file to update the file)."`
 	Size         int              `json:"size" jsonschema:"Size of the file in bytes (0 for directories)."`
 	HTMLURL      string           `json:"html_url,omitempty" jsonschema:"Page of the file on GitHub."`
-	Content      string           `json:"content,omitempty" jsonschema:"The file's text (UTF-8). Absent for directories, binary files and empty files."`
-	Truncated    bool             `json:"truncated,omitempty" jsonschema:"True when content holds only the first 1 MiB of the file."`
-	Binary       bool             `json:"binary,omitempty" jsonschema:"True when the file is binary; its content is not returned."`
+	Lines        *TextWindow      `json:"lines,omitempty" jsonschema:"Which lines of a text file follow in the next text block."`
+	Truncated    bool             `json:"truncated,omitempty" jsonschema:"True when the text returned is not the whole file (see lines and note)."`
+	Binary       bool             `json:"binary,omitempty" jsonschema:"True when the file is binary; its content is not returned (read resource_uri)."`
+	ResourceURI  string           `json:"resource_uri,omitempty" jsonschema:"repo:// resource of the file, for a binary file or one larger than a result; read it with resources/read."`
 	Target       string           `json:"target,omitempty" jsonschema:"Where a symlink points."`
 	SubmoduleURL string           `json:"submodule_git_url,omitempty" jsonschema:"Git URL of a submodule."`
 	Note         string           `json:"note,omitempty" jsonschema:"Remark for people about what was or was not returned."`
@@ -143,22 +158,30 @@ type FileContents struct {
 }
 
 func (ts *toolset) getFileContents() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, ToolsetRepos, &mcp.Tool{
 		Name:  "get_file_contents",
 		Title: "Get file or directory contents",
-		Description: "Get the contents of a file (as text, up to 1 MiB) or the listing of a directory " +
-			"from a GitHub repository, at the default branch or at a given ref.",
+		Description: "Get the contents of a file or the listing of a directory from a GitHub repository, at the default branch " +
+			"or at a ref. Text comes as plain text after a short JSON header; a long file comes in windows of whole lines " +
+			"(start_line, end_line; continue at lines.next_start_line). Binary files are linked as a repo:// resource.",
 		Annotations:  readOnly("Get file or directory contents"),
-		InputSchema:  inputSchema[getFileContentsInput](withRepo),
+		InputSchema:  inputSchema[getFileContentsInput](withRepo, withLineRange),
 		OutputSchema: outputSchema[FileContents](),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in getFileContentsInput) (*mcp.CallToolResult, FileContents, error) {
 		var zero FileContents
-		if err := in.validate(); err != nil {
+		if err := in.repoRef.validate(); err != nil {
+			return nil, zero, err
+		}
+		if err := in.lineRange.validate(); err != nil {
 			return nil, zero, err
 		}
 		path, err := cleanPath(in.Path)
 		if err != nil {
 			return nil, zero, err
+		}
+		ref := in.Ref
+		if in.SHA != "" {
+			ref = in.SHA
 		}
 		gh, err := ts.client(ctx, req)
 		if err != nil {
@@ -168,17 +191,22 @@ func (ts *toolset) getFileContents() serverTool {
 		if path == "" {
 			what = "the repository root"
 		}
-		if in.Ref != "" {
-			what += " at ref " + in.Ref
+		if ref != "" {
+			what += " at ref " + ref
 		}
 		t := target{what: what, repo: in.repoRef}
 
-		file, dir, _, err := gh.Repositories.GetContents(ctx, in.Owner, in.Repo, path, &github.RepositoryContentGetOptions{Ref: in.Ref})
+		file, dir, _, err := gh.Repositories.GetContents(ctx, in.Owner, in.Repo, path, &github.RepositoryContentGetOptions{Ref: ref})
 		if err != nil {
 			return nil, zero, ts.apiError(err, t)
 		}
 		if file == nil {
-			return nil, directory(path, dir), nil
+			out := directory(path, dir)
+			if n := fitItems(out.Entries, ts.budgetFor(metaReserve)); n < len(out.Entries) {
+				out.Truncated, out.Note = true, fmt.Sprintf("only the first %d of %d entries fit in the result size limit; list a subdirectory", n, len(out.Entries))
+				out.Entries = out.Entries[:n]
+			}
+			return nil, out, nil
 		}
 		out := FileContents{
 			Type:    file.GetType(),
@@ -195,12 +223,37 @@ func (ts *toolset) getFileContents() serverTool {
 			out.SubmoduleURL = file.GetSubmoduleGitURL()
 			return nil, out, nil
 		}
-		data, err := fileBytes(ctx, gh, file, in.repoRef, path, in.Ref)
+		data, err := fileBytes(ctx, gh, file, in.repoRef, path, ref)
 		if err != nil {
 			return nil, zero, ts.apiError(err, t)
 		}
-		fillText(&out, data)
-		return nil, out, nil
+		text, capped := cutUTF8(data, maxFileBytes)
+		if isBinary(text) {
+			out.Binary = true
+			out.ResourceURI = contentLink(in.repoRef, ref, path)
+			out.Note = fmt.Sprintf("binary file of %d bytes; content not shown (read resource_uri for its bytes)", out.Size)
+			return nil, out, nil
+		}
+		body, w := window(string(text), in.lineRange, ts.budgetFor(metaReserve))
+		out.Lines = &w
+		out.Truncated = w.Truncated || capped
+		switch {
+		case capped && !w.Truncated:
+			out.Note = fmt.Sprintf("file is %d bytes; only its first %d bytes can be read here", out.Size, len(text))
+		case w.Note != "":
+			out.Note = w.Note
+		case len(text) == 0:
+			out.Note = "empty file"
+		}
+		res, err := textResult(out, body)
+		if err == nil && (w.NextStartLine > 0 && in.EndLine == 0 || capped) {
+			out.ResourceURI = contentLink(in.repoRef, ref, path)
+			if res, err = textResult(out, body); err == nil {
+				size := int64(out.Size)
+				res.Content = append(res.Content, &mcp.ResourceLink{URI: out.ResourceURI, Name: path, Title: path + " (whole file)", Size: &size})
+			}
+		}
+		return res, out, err
 	})
 }
 
@@ -273,25 +326,6 @@ func rawFile(ctx context.Context, gh *github.Client, repo repoRef, path, ref str
 		return nil, err
 	}
 	return data, nil
-}
-
-// fillText puts a file's bytes into out: text up to maxFileBytes (cut at a
-// character boundary), or a note that the file is binary.
-func fillText(out *FileContents, data []byte) {
-	text, truncated := cutUTF8(data, maxFileBytes)
-	if isBinary(text) {
-		out.Binary = true
-		out.Note = fmt.Sprintf("binary file of %d bytes; content not shown", out.Size)
-		return
-	}
-	out.Content = string(text)
-	out.Truncated = truncated
-	switch {
-	case truncated:
-		out.Note = fmt.Sprintf("file is %d bytes; content holds its first %d bytes", out.Size, len(text))
-	case len(text) == 0:
-		out.Note = "empty file"
-	}
 }
 
 // cutUTF8 returns at most limit bytes of data, never splitting a UTF-8

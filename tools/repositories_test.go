@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-github/v92/github"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -26,6 +27,16 @@ func TestSearchRepositories(t *testing.T) {
 		return names
 	}
 	cases := []toolCase{
+		{
+			name: "minimal output",
+			args: with(valid, "minimal_output", true),
+			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
+				out := output[tools.RepositorySearchResult](t, res)
+				if len(out.Items) == 0 || out.Items[0].Description != "" || out.Items[0].FullName == "" || strings.Contains(text(res), "description") {
+					t.Errorf("items = %+v, want names without descriptions", out.Items)
+				}
+			},
+		},
 		{
 			name: "matches, private included for the owner",
 			args: valid,
@@ -103,7 +114,7 @@ func TestGetFileContents(t *testing.T) {
 		}
 		return names
 	}
-	big := strings.Repeat("0123456789abcdef", (3<<20)/32) // 1.5 MiB of text
+	big := strings.Repeat("0123456789abcde\n", (3<<20)/32) // 1.5 MiB of text, 98,304 lines
 	cases := []toolCase{
 		{
 			name: "text file",
@@ -113,8 +124,15 @@ func TestGetFileContents(t *testing.T) {
 				if fc.Type != "file" || fc.Path != "README.md" || fc.SHA == "" || fc.Truncated || fc.Binary {
 					t.Errorf("file = %+v", fc)
 				}
-				if !strings.HasPrefix(fc.Content, "# hello-world\n\nA tiny greeter.") || fc.Size != len(fc.Content) {
-					t.Errorf("content %q (size %d) is not the README", fc.Content, fc.Size)
+				body := bodyText(t, res)
+				if !strings.HasPrefix(body, "# hello-world\n\nA tiny greeter.") || fc.Size != len(body) {
+					t.Errorf("content %q (size %d) is not the README", body, fc.Size)
+				}
+				if fc.Lines == nil || fc.Lines.StartLine != 1 || fc.Lines.EndLine != fc.Lines.TotalLines || fc.Lines.Truncated || fc.ResourceURI != "" {
+					t.Errorf("lines = %+v, resource %q; want the whole file", fc.Lines, fc.ResourceURI)
+				}
+				if strings.Contains(text(res), `\n\nA tiny greeter`) {
+					t.Error("the text was also sent JSON-escaped")
 				}
 			},
 		},
@@ -123,7 +141,7 @@ func TestGetFileContents(t *testing.T) {
 			args: with(valid, "path", "/docs/api.md", "ref", "main"),
 			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
 				fc := output[tools.FileContents](t, res)
-				if fc.Path != "docs/api.md" || !strings.HasPrefix(fc.Content, "# API") {
+				if fc.Path != "docs/api.md" || !strings.HasPrefix(bodyText(t, res), "# API") {
 					t.Errorf("file = %+v", fc)
 				}
 			},
@@ -148,8 +166,8 @@ func TestGetFileContents(t *testing.T) {
 				if got := entryNames(fc); fc.Type != "dir" || !slices.Equal(got, want) {
 					t.Errorf("docs = %s %v, want dir %v", fc.Type, got, want)
 				}
-				if fc.Content != "" {
-					t.Errorf("directory has content %q", fc.Content)
+				if len(res.Content) != 1 {
+					t.Errorf("directory result has %d content blocks, want the JSON only", len(res.Content))
 				}
 			},
 		},
@@ -161,38 +179,72 @@ func TestGetFileContents(t *testing.T) {
 			}}),
 			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
 				fc := output[tools.FileContents](t, res)
-				if !fc.Binary || fc.Content != "" || fc.Size != 16 || !strings.Contains(fc.Note, "binary file of 16 bytes") {
+				if !fc.Binary || len(res.Content) != 1 || fc.Size != 16 || !strings.Contains(fc.Note, "binary file of 16 bytes") ||
+					fc.ResourceURI != "repo://mona/assets/contents/logo.png" {
 					t.Errorf("file = %+v, want binary of 16 bytes without content", fc)
 				}
 			},
 		},
 		{
-			name:  "large file is truncated at 1 MiB",
+			name:  "large file comes in windows of lines, with a resource link",
 			args:  map[string]any{"owner": "mona", "repo": "assets", "path": "big.txt"},
 			setup: addRepo(fakegithub.Repo{Owner: "mona", Name: "assets", Files: map[string]string{"big.txt": big}}),
-			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
+			check: func(t *testing.T, e *testEnv, res *mcp.CallToolResult) {
 				fc := output[tools.FileContents](t, res)
-				if !fc.Truncated || len(fc.Content) != 1<<20 || fc.Content != big[:1<<20] || fc.Size != len(big) {
-					t.Errorf("truncated %v, content %d bytes, size %d; want truncated, %d bytes, size %d",
-						fc.Truncated, len(fc.Content), fc.Size, 1<<20, len(big))
+				body := bodyText(t, res)
+				w := fc.Lines
+				if !fc.Truncated || w == nil || w.StartLine != 1 || w.NextStartLine != w.EndLine+1 || len(body) != 16*w.EndLine ||
+					len(body) > tools.DefaultMaxResultChars || fc.Size != len(big) {
+					t.Fatalf("truncated %v, lines %+v, %d bytes; want the first lines that fit", fc.Truncated, w, len(body))
 				}
-				if !strings.Contains(fc.Note, "first 1048576 bytes") {
-					t.Errorf("note %q does not say the content was truncated", fc.Note)
+				if fc.ResourceURI != "repo://mona/assets/contents/big.txt" || !hasResourceLink(res, fc.ResourceURI) {
+					t.Errorf("resource %q, content %v; want a resource link to the file", fc.ResourceURI, res.Content)
+				}
+				next := output[tools.FileContents](t, e.call(t, "get_file_contents", map[string]any{
+					"owner": "mona", "repo": "assets", "path": "big.txt", "start_line": w.NextStartLine, "end_line": w.NextStartLine + 1,
+				}))
+				if next.Lines.StartLine != w.NextStartLine || next.Lines.EndLine != w.NextStartLine+1 {
+					t.Errorf("next window = %+v", next.Lines)
 				}
 			},
 		},
 		{
-			name:  "truncation keeps whole characters",
+			name:  "a line longer than the budget is cut on a character boundary",
 			args:  map[string]any{"owner": "mona", "repo": "assets", "path": "utf8.txt"},
 			setup: addRepo(fakegithub.Repo{Owner: "mona", Name: "assets", Files: map[string]string{"utf8.txt": "a" + strings.Repeat("é", 1<<19)}}),
 			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
 				fc := output[tools.FileContents](t, res)
-				if !fc.Truncated || fc.Binary || len(fc.Content) != 1<<20-1 || !strings.HasSuffix(fc.Content, "é") {
-					t.Errorf("truncated %v, binary %v, %d bytes; want a %d-byte text ending in a whole é",
-						fc.Truncated, fc.Binary, len(fc.Content), 1<<20-1)
+				body := bodyText(t, res)
+				if !fc.Truncated || fc.Binary || !utf8.ValidString(body) || utf8.RuneCountInString(body) > tools.DefaultMaxResultChars ||
+					!strings.Contains(body, "éé\n… [line cut") {
+					t.Errorf("truncated %v, binary %v, %d bytes; want a cut line of whole characters", fc.Truncated, fc.Binary, len(body))
 				}
 			},
 		},
+		{
+			name: "line range",
+			args: with(valid, "path", "main.go", "start_line", 9, "end_line", 10),
+			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
+				fc := output[tools.FileContents](t, res)
+				if got := bodyText(t, res); got != "\tname := os.Getenv(\"NAME\")\n\tif name == \"\" {\n" || fc.Lines.TotalLines != 14 || fc.Lines.NextStartLine != 11 {
+					t.Errorf("lines 9-10 = %q, window %+v", got, fc.Lines)
+				}
+			},
+		},
+		{
+			name: "file at a tag, a commit and a pull request head",
+			args: with(valid, "path", "main.go", "ref", "refs/pull/3/head"),
+			check: func(t *testing.T, e *testEnv, res *mcp.CallToolResult) {
+				if !strings.Contains(bodyText(t, res), "strings.TrimSpace") {
+					t.Errorf("main.go at the pull request head = %q, want the fix", bodyText(t, res))
+				}
+				old := e.call(t, "get_file_contents", map[string]any{"owner": "mona", "repo": "hello-world", "path": "docs/api.md", "ref": "v1.0"})
+				if !strings.Contains(errorText(t, old), "not found") {
+					t.Errorf("docs/api.md at v1.0 should not exist")
+				}
+			},
+		},
+		{name: "start after end", args: with(valid, "start_line", 5, "end_line", 2), wantErr: "invalid arguments: start_line 5 is after end_line 2"},
 		{
 			name:    "missing file",
 			args:    with(valid, "path", "nope.md"),
@@ -269,8 +321,9 @@ func TestGetFileContentsLargeFile(t *testing.T) {
 	if rawAccept != "release/1.0" {
 		t.Errorf("raw request ref = %q, want release/1.0", rawAccept)
 	}
-	if !fc.Truncated || len(fc.Content) != 1<<20 || fc.Size != size || fc.SHA != "3f1c" {
-		t.Errorf("truncated %v, %d bytes, size %d, sha %q; want truncated, %d bytes, size %d, sha 3f1c",
-			fc.Truncated, len(fc.Content), fc.Size, fc.SHA, 1<<20, size)
+	body := bodyText(t, res)
+	if !fc.Truncated || len(body) > tools.DefaultMaxResultChars || fc.Size != size || fc.SHA != "3f1c" ||
+		fc.Lines.TotalLines != (1<<20)/64 || fc.ResourceURI != "repo://mona/logs/refs/heads/release/1.0/contents/build.log" {
+		t.Errorf("truncated %v, %d bytes, size %d, sha %q, lines %+v, resource %q", fc.Truncated, len(body), fc.Size, fc.SHA, fc.Lines, fc.ResourceURI)
 	}
 }

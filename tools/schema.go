@@ -118,3 +118,9 @@ func withMinimum(name string, minimum float64) func(*jsonschema.Schema) {
 		prop(s, name).Minimum = new(minimum)
 	}
 }
+
+// withLineRange bounds start_line and end_line.
+func withLineRange(s *jsonschema.Schema) {
+	prop(s, "start_line").Minimum = new(float64(1))
+	prop(s, "end_line").Minimum = new(float64(1))
+}

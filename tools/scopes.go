@@ -31,6 +31,9 @@ var toolScopes = sync.OnceValue(func() map[string]string {
 	for _, t := range all {
 		m[t.name] = t.scope
 	}
+	for name, a := range aliases {
+		m[name] = m[a.tool]
+	}
 	return m
 })
 

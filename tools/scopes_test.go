@@ -18,16 +18,45 @@ import (
 // fails TestRequiredScope until it is added here, so that granting it to
 // read-only tokens is always a deliberate decision.
 var wantToolScopes = map[string]string{
-	"get_me":              tools.ScopeRead,
-	"search_repositories": tools.ScopeRead,
-	"get_file_contents":   tools.ScopeRead,
-	"list_issues":         tools.ScopeRead,
-	"get_issue":           tools.ScopeRead,
-	"list_pull_requests":  tools.ScopeRead,
-	"get_pull_request":    tools.ScopeRead,
-	"create_issue":        tools.ScopeWrite,
-	"add_issue_comment":   tools.ScopeWrite,
-	"whoami":              tools.ScopeRead,
+	"get_me":                tools.ScopeRead,
+	"search_repositories":   tools.ScopeRead,
+	"get_file_contents":     tools.ScopeRead,
+	"list_commits":          tools.ScopeRead,
+	"get_commit":            tools.ScopeRead,
+	"list_branches":         tools.ScopeRead,
+	"compare_refs":          tools.ScopeRead,
+	"create_branch":         tools.ScopeWrite,
+	"create_or_update_file": tools.ScopeWrite,
+	"list_issues":           tools.ScopeRead,
+	"issue_read":            tools.ScopeRead,
+	"issue_write":           tools.ScopeWrite,
+	"add_issue_comment":     tools.ScopeWrite,
+	"list_pull_requests":    tools.ScopeRead,
+	"pull_request_read":     tools.ScopeRead,
+	"create_pull_request":   tools.ScopeWrite,
+	"actions_list":          tools.ScopeRead,
+	"actions_get":           tools.ScopeRead,
+	"get_job_logs":          tools.ScopeRead,
+	"search_issues":         tools.ScopeRead,
+	"search_pull_requests":  tools.ScopeRead,
+	"search_code":           tools.ScopeRead,
+	"whoami":                tools.ScopeRead,
+}
+
+// TestAliasScopes checks that a retired name needs the scope of the tool
+// that answers it, so that an alias never lets a write through on a
+// read-only token.
+func TestAliasScopes(t *testing.T) {
+	for alias, tool := range tools.Aliases() {
+		if got, want := tools.RequiredScope(alias), wantToolScopes[tool]; got != want {
+			t.Errorf("RequiredScope(%q) = %q, want %q (the scope of %s)", alias, got, want, tool)
+		}
+	}
+	for alias, want := range map[string]string{"get_issue": tools.ScopeRead, "get_pull_request": tools.ScopeRead, "create_issue": tools.ScopeWrite} {
+		if got := tools.RequiredScope(alias); got != want {
+			t.Errorf("RequiredScope(%q) = %q, want %q", alias, got, want)
+		}
+	}
 }
 
 func TestRequiredScope(t *testing.T) {

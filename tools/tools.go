@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -29,29 +30,68 @@ type Deps struct {
 	// Now is the clock used to phrase rate-limit reset times. Nil means
 	// time.Now.
 	Now func() time.Time
+	// LogClient downloads job logs from the short-lived URL GitHub
+	// redirects to (blob storage that needs no GitHub token, so the token
+	// must not be sent there). Nil means a client with a 30-second timeout.
+	LogClient *http.Client
 }
 
-// Register adds every tool to s: the GitHub tools and whoami, for callers
-// who signed in with GitHub (RegisterIdentity serves the others). This is
-// the single list of tools; Names returns the same list in the same
-// order. It panics when d.GitHub or d.Whoami is nil, so that a wiring
-// mistake stops the server at start-up rather than on the first tool call.
+// Register adds every tool to s with the default Options: the GitHub tools
+// and whoami, for callers who signed in with GitHub (RegisterIdentity
+// serves the others). It panics when d.GitHub or d.Whoami is nil, so that
+// a wiring mistake stops the server at start-up rather than on the first
+// tool call.
 func Register(s *mcp.Server, d Deps) {
+	if err := RegisterWith(s, d, Options{}); err != nil {
+		panic("tools.Register: " + err.Error())
+	}
+}
+
+// RegisterWith adds to s the tools that o selects (Options.Toolsets,
+// ReadOnly, Allow, Deny), the hidden aliases of their retired names, the
+// repository resource templates and the prompts. Every tool result stays
+// within o.MaxResultChars. It returns an error for options that name an
+// unknown toolset or tool, and panics when d.GitHub or d.Whoami is nil.
+func RegisterWith(s *mcp.Server, d Deps, o Options) error {
 	if d.GitHub == nil {
-		panic("tools.Register: Deps.GitHub is nil")
+		panic("tools.RegisterWith: Deps.GitHub is nil")
 	}
 	if d.Whoami == nil {
-		panic("tools.Register: Deps.Whoami is nil")
+		panic("tools.RegisterWith: Deps.Whoami is nil")
 	}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	ts := newToolset(d, o)
+	var served []string
+	for _, t := range ts.all() {
+		if o.selects(t) {
+			t.add(s)
+			served = append(served, t.name)
+		}
+	}
+	s.AddReceivingMiddleware(rewriteAliases(served))
+	if !o.NoResources {
+		ts.addResources(s)
+	}
+	if !o.NoPrompts {
+		ts.addPrompts(s, served)
+	}
+	return nil
+}
+
+func newToolset(d Deps, o Options) *toolset {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	for _, t := range (&toolset{deps: d}).all() {
-		t.add(s)
+	if d.LogClient == nil {
+		d.LogClient = &http.Client{Timeout: 30 * time.Second}
 	}
+	return &toolset{deps: d, opts: o.withDefaults()}
 }
 
-// Names returns the tool names in registration order.
+// Names returns the tool names in registration order, every toolset
+// included (aliases are not tools; see Aliases).
 func Names() []string {
 	all := (&toolset{}).all()
 	names := make([]string, 0, len(all))
@@ -61,10 +101,36 @@ func Names() []string {
 	return names
 }
 
+// ReadOnlyNames returns the names of the tools that only read
+// (readOnlyHint), in registration order: those Options.ReadOnly keeps.
+func ReadOnlyNames() []string {
+	var names []string
+	for _, t := range (&toolset{}).all() {
+		if t.readOnly {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}
+
+// Selected returns the names of the tools a server registered with o
+// serves, in registration order (for the consent page and the start-up
+// log). It assumes o is valid; unknown names select nothing.
+func Selected(o Options) []string {
+	var names []string
+	for _, t := range (&toolset{}).all() {
+		if o.selects(t) {
+			names = append(names, t.name)
+		}
+	}
+	return names
+}
+
 // toolset holds the dependencies every handler needs; its methods build the
 // tool definitions.
 type toolset struct {
 	deps Deps
+	opts Options
 }
 
 // all is the list of tools, in registration order: the GitHub tools, then
@@ -79,12 +145,25 @@ func (ts *toolset) githubTools() []serverTool {
 		ts.getMe(),
 		ts.searchRepositories(),
 		ts.getFileContents(),
+		ts.listCommits(),
+		ts.getCommit(),
+		ts.listBranches(),
+		ts.compareRefs(),
+		ts.createBranch(),
+		ts.createOrUpdateFile(),
 		ts.listIssues(),
-		ts.getIssue(),
-		ts.createIssue(),
+		ts.issueRead(),
+		ts.issueWrite(),
 		ts.addIssueComment(),
 		ts.listPullRequests(),
-		ts.getPullRequest(),
+		ts.pullRequestRead(),
+		ts.createPullRequest(),
+		ts.actionsList(),
+		ts.actionsGet(),
+		ts.getJobLogs(),
+		ts.searchIssues(),
+		ts.searchPullRequests(),
+		ts.searchCode(),
 	}
 }
 
@@ -92,19 +171,48 @@ func (ts *toolset) githubTools() []serverTool {
 // a heterogeneous list of typed tools can be registered in one loop.
 type serverTool struct {
 	name string
+	// toolset is the group the tool belongs to (Options.Toolsets).
+	toolset string
 	// scope is the OAuth scope a call needs (see RequiredScope).
-	scope string
-	add   func(s *mcp.Server)
+	scope    string
+	readOnly bool
+	add      func(s *mcp.Server)
 }
 
 // newTool binds a typed handler to its definition. The input and output
 // schemas are built from In and Out (see schema.go) and refined by the
-// caller before this point.
-func newTool[In, Out any](t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) serverTool {
+// caller before this point. Every result passes through ts.fit, the
+// result budget's last line: a result the handler could not bring under
+// Options.MaxResultChars becomes a tool error that says how to ask for less.
+func newTool[In, Out any](ts *toolset, set string, t *mcp.Tool, h mcp.ToolHandlerFor[In, Out]) serverTool {
 	return serverTool{
-		name:  t.Name,
-		scope: scopeFor(t.Annotations),
-		add:   func(s *mcp.Server) { mcp.AddTool(s, t, h) },
+		name:     t.Name,
+		toolset:  set,
+		scope:    scopeFor(t.Annotations),
+		readOnly: t.Annotations != nil && t.Annotations.ReadOnlyHint,
+		add: func(s *mcp.Server) {
+			mcp.AddTool(s, t, func(ctx context.Context, req *mcp.CallToolRequest, in In) (res *mcp.CallToolResult, out Out, err error) {
+				// A panic in a handler (GitHub answering an empty 200
+				// where a handler expected an object) would end the whole
+				// process, every user's calls with it; it becomes this
+				// call's tool error instead.
+				defer func() {
+					if p := recover(); p != nil {
+						var zero Out
+						res, out, err = nil, zero, &toolError{msg: "the " + t.Name + " tool failed on an unexpected answer from GitHub; retry, and report it if it persists"}
+					}
+				}()
+				res, out, err = h(ctx, req, in)
+				if err != nil {
+					return res, out, err
+				}
+				if err := ts.fit(t.Name, res, out); err != nil {
+					var zero Out
+					return nil, zero, err
+				}
+				return res, out, nil
+			})
+		},
 	}
 }
 
@@ -121,17 +229,22 @@ func (ts *toolset) client(ctx context.Context, req *mcp.CallToolRequest) (*githu
 	return gh, nil
 }
 
-// readOnly returns the annotations of a tool that only reads from GitHub.
+// readOnly returns the annotations of a tool that only reads from GitHub:
+// reading twice has no further effect, so it is idempotent too.
 func readOnly(title string) *mcp.ToolAnnotations {
 	return &mcp.ToolAnnotations{
-		Title:         title,
-		ReadOnlyHint:  true,
-		OpenWorldHint: new(true),
+		Title:          title,
+		ReadOnlyHint:   true,
+		IdempotentHint: true,
+		OpenWorldHint:  new(true),
 	}
 }
 
-// additive returns the annotations of a tool that creates something on
-// GitHub and never changes or deletes what exists.
+// additive returns the annotations of a tool that writes to GitHub without
+// destroying anything: it creates (an issue, a comment, a branch, a pull
+// request) or changes something whose earlier versions GitHub keeps (an
+// issue's edit history, a file's git history). Calling twice writes twice,
+// so it is not idempotent.
 func additive(title string) *mcp.ToolAnnotations {
 	return &mcp.ToolAnnotations{
 		Title:           title,

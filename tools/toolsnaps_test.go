@@ -77,8 +77,11 @@ func TestToolSnapshots(t *testing.T) {
 func TestNamesMatchRegistration(t *testing.T) {
 	want := []string{
 		"get_me", "search_repositories", "get_file_contents",
-		"list_issues", "get_issue", "create_issue", "add_issue_comment",
-		"list_pull_requests", "get_pull_request", "whoami",
+		"list_commits", "get_commit", "list_branches", "compare_refs", "create_branch", "create_or_update_file",
+		"list_issues", "issue_read", "issue_write", "add_issue_comment",
+		"list_pull_requests", "pull_request_read", "create_pull_request",
+		"actions_list", "actions_get", "get_job_logs",
+		"search_issues", "search_pull_requests", "search_code", "whoami",
 	}
 	if got := tools.Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
@@ -97,9 +100,10 @@ func TestNamesMatchRegistration(t *testing.T) {
 // TestAnnotations checks the hints every tool must carry: a title, open
 // world for the tools that reach GitHub (all but whoami, which only reads
 // mcpgate's own record), and read-only except the two that create things,
-// which are additive (not destructive) and not idempotent.
+// which are additive (not destructive) and not idempotent; reads are
+// idempotent.
 func TestAnnotations(t *testing.T) {
-	writes := []string{"create_issue", "add_issue_comment"}
+	writes := []string{"issue_write", "add_issue_comment", "create_branch", "create_or_update_file", "create_pull_request"}
 	closedWorld := []string{"whoami"}
 	for _, tool := range listTools(t) {
 		t.Run(tool.Name, func(t *testing.T) {
@@ -124,6 +128,8 @@ func TestAnnotations(t *testing.T) {
 				if a.IdempotentHint {
 					t.Error("idempotentHint = true, want false")
 				}
+			} else if !a.IdempotentHint {
+				t.Error("idempotentHint = false on a read, want true")
 			}
 			if tool.OutputSchema == nil {
 				t.Error("no output schema")

@@ -36,16 +36,17 @@ type WhoamiFunc func(ctx context.Context, req *mcp.CallToolRequest) (Identity, e
 type whoamiInput struct{}
 
 func (ts *toolset) whoami() serverTool {
-	return newTool(&mcp.Tool{
+	return newTool(ts, toolsetIdentity, &mcp.Tool{
 		Name:  "whoami",
 		Title: "Who am I signed in as",
 		Description: "Tell who this connection is signed in as: the identity provider (GitHub, Google or another OpenID Connect issuer), " +
 			"the account (subject, login, e-mail, name), the scopes of this access and the MCP client it belongs to. " +
 			"It works for every sign-in; the GitHub tools work only when github_tools is true.",
 		Annotations: &mcp.ToolAnnotations{
-			Title:         "Who am I signed in as",
-			ReadOnlyHint:  true,
-			OpenWorldHint: new(false),
+			Title:          "Who am I signed in as",
+			ReadOnlyHint:   true,
+			IdempotentHint: true,
+			OpenWorldHint:  new(false),
 		},
 		InputSchema:  inputSchema[whoamiInput](),
 		OutputSchema: outputSchema[Identity](),
@@ -91,7 +92,7 @@ func RegisterIdentity(s *mcp.Server, d Deps) {
 	if d.Whoami == nil {
 		panic("tools.RegisterIdentity: Deps.Whoami is nil")
 	}
-	ts := &toolset{deps: d}
+	ts := newToolset(d, Options{})
 	for _, t := range ts.identityTools() {
 		t.add(s)
 	}
@@ -99,6 +100,7 @@ func RegisterIdentity(s *mcp.Server, d Deps) {
 	for _, t := range ts.githubTools() {
 		github = append(github, t.name)
 	}
+	github = append(github, aliasNames()...)
 	s.AddReceivingMiddleware(refuseGitHubTools(github))
 }
 

@@ -127,7 +127,11 @@ func TestRegisterIdentity(t *testing.T) {
 		}
 		t.Fatalf("tools/list = %v, want [whoami]", names)
 	}
-	for _, name := range tools.Names() {
+	names := tools.Names()
+	for alias := range tools.Aliases() {
+		names = append(names, alias)
+	}
+	for _, name := range names {
 		if name == "whoami" {
 			continue
 		}

@@ -107,11 +107,15 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 
 	// Two MCP servers (providers.go): every tool for GitHub sign-ins,
 	// whoami only for the others, chosen per request by the caller.
-	servers := newMCPServers(tools.Deps{
+	servers, err := newMCPServers(tools.Deps{
 		GitHub: githubClientFunc(upstreamTokens, providers.gitHub, logger),
 		Whoami: whoamiFunc(store, providers),
 		Now:    now,
-	}, providers, &mcp.ServerOptions{Logger: observe.Quiet(logger)})
+	}, providers, &mcp.ServerOptions{Logger: observe.Quiet(logger)}, cfg.Tools.Options())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("tools: %w", err)
+	}
 	servers.observeTools(opts.Observer)
 
 	stateful, sessionTimeout := cfg.MCP.HandlerSessions()
@@ -130,6 +134,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		ScopesSupported: cfg.Scopes.Supported,
 		DefaultScopes:   cfg.Scopes.Default,
 		ToolScopes:      tools.ScopeRules{},
+		ConsentTools:    consentTools(providers, cfg.Tools.Options()),
 		AllowedOrigins:  cfg.AllowedOrigins,
 		Stateful:        stateful,
 		SessionTimeout:  sessionTimeout,

@@ -83,7 +83,7 @@ func TestEndToEnd(t *testing.T) {
 		names[tool.Name] = true
 	}
 	for _, want := range []string{"get_me", "search_repositories", "get_file_contents", "list_issues",
-		"get_issue", "create_issue", "add_issue_comment", "list_pull_requests", "get_pull_request"} {
+		"issue_read", "issue_write", "add_issue_comment", "list_pull_requests", "pull_request_read"} {
 		if !names[want] {
 			t.Errorf("tools/list lacks %s", want)
 		}

@@ -96,8 +96,12 @@ func TestFederationThreeProviders(t *testing.T) {
 		t.Errorf("buttons are not in the configured order (github, google, oidc)")
 	}
 
-	githubTools := []string{"add_issue_comment", "create_issue", "get_file_contents", "get_issue", "get_me",
-		"get_pull_request", "list_issues", "list_pull_requests", "search_repositories", "whoami"}
+	// GitHub's current names; the retired ones (get_issue, create_issue,
+	// get_pull_request) stay callable but are not listed.
+	githubTools := []string{"actions_get", "actions_list", "add_issue_comment", "compare_refs", "create_branch",
+		"create_or_update_file", "create_pull_request", "get_commit", "get_file_contents", "get_job_logs", "get_me",
+		"issue_read", "issue_write", "list_branches", "list_commits", "list_issues", "list_pull_requests",
+		"pull_request_read", "search_code", "search_issues", "search_pull_requests", "search_repositories", "whoami"}
 	tests := []struct {
 		button      string
 		provider    string

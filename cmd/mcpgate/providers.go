@@ -11,6 +11,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/mcpgate/mcpgate/handlers"
 	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tools"
@@ -157,11 +158,18 @@ func (s *mcpServers) serverFor(c *tokens.Caller) *mcp.Server {
 // newMCPServers builds both servers. Each tool's scope is enforced twice on
 // both: /mcp answers 403 insufficient_scope before the SDK reads the call
 // (handlers.Config.ToolScopes), and tools.RequireScopes refuses the call
-// where the tool would run.
-func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.ServerOptions) *mcpServers {
+// where the tool would run. The GitHub server serves the tools, resources
+// and prompts toolOpts selects (configuration key tools) and completes
+// their arguments; the SDK advertises each capability only when it is
+// served (resources and prompts once one is added, completions once the
+// handler is set). The identity server serves whoami alone, so it
+// advertises tools only.
+func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.ServerOptions, toolOpts tools.Options) (*mcpServers, error) {
 	gitHubOpts, identityOpts := *opts, *opts
-	gitHubOpts.Instructions = "Tools that act on the signed-in person's GitHub account: repositories, files, issues and pull requests. " +
-		"whoami tells who the connection is signed in as."
+	gitHubOpts.Instructions = "Tools that act on the signed-in person's GitHub account: repositories, files, commits and branches, issues, " +
+		"pull requests, Actions runs and job logs, and search, under the names of GitHub's own MCP server. " +
+		"Repository files are also resources (repo://owner/repo/contents/path). whoami tells who the connection is signed in as."
+	gitHubOpts.CompletionHandler = tools.CompletionHandler(deps)
 	identityOpts.Instructions = "This connection signed in with an identity provider other than GitHub, so only whoami is available: " +
 		"it tells who the connection is signed in as. To use the GitHub tools, connect again and sign in with GitHub."
 	s := &mcpServers{
@@ -169,11 +177,39 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 		identity:  mcp.NewServer(&mcp.Implementation{Name: "mcpgate", Title: "mcpgate", Version: version}, &identityOpts),
 		providers: providers,
 	}
-	tools.Register(s.gitHub, deps)
+	if err := tools.RegisterWith(s.gitHub, deps, toolOpts); err != nil {
+		return nil, err
+	}
 	tools.RegisterIdentity(s.identity, deps)
-	s.gitHub.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList)
-	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList)
-	return s
+	s.gitHub.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient)
+	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient)
+	return s, nil
+}
+
+// consentTools is what the consent page lists: the tools o selects, reads
+// and writes apart, for the first GitHub provider in the chooser's order
+// (several GitHub providers serve the same tools). None without a GitHub
+// provider, whose sign-ins only ever get whoami.
+func consentTools(providers *identityProviders, o tools.Options) handlers.ConsentTools {
+	var out handlers.ConsentTools
+	for _, p := range providers.list {
+		if _, ok := providers.gitHub[p.Name()]; ok {
+			out.Provider = p.DisplayName()
+			break
+		}
+	}
+	if out.Provider == "" {
+		return out
+	}
+	reads := tools.ReadOnlyNames()
+	for _, name := range tools.Selected(o) {
+		if slices.Contains(reads, name) {
+			out.Read = append(out.Read, name)
+		} else {
+			out.Write = append(out.Write, name)
+		}
+	}
+	return out
 }
 
 // whoamiFunc answers the whoami tool from the caller's grant: the one the

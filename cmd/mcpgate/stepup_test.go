@@ -179,10 +179,15 @@ func stepUp(ctx context.Context, t *testing.T, gw *testGateway, handler *auth.Au
 	}
 	listed := false
 	for _, tool := range list.Tools {
-		listed = listed || tool.Name == "create_issue"
+		listed = listed || tool.Name == "issue_write"
 	}
 	if !listed {
-		t.Fatalf("tools/list hides create_issue from a read-only token; clients must see it to ask for it")
+		t.Fatalf("tools/list hides issue_write from a read-only token; clients must see it to ask for it")
+	}
+	// issue_write, GitHub's current name, is refused like create_issue,
+	// its retired alias, below.
+	if probe := mcpToolCall(ctx, t, mcpURL, readToken, "issue_write"); probe.Status != http.StatusForbidden {
+		t.Fatalf("issue_write with mcp:read: %d %s, want 403", probe.Status, probe.Body)
 	}
 
 	// The read-only token gets the step-up challenge for create_issue.

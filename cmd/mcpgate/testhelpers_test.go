@@ -73,6 +73,9 @@ type gatewayOptions struct {
 	configure func(cfg *config.Config)
 	// wrapStore wraps the store (appOptions.wrapStore).
 	wrapStore func(tokens.Store) tokens.Store
+	// httpClient makes the upstream calls (appOptions.HTTPClient); the
+	// providers' own default when nil.
+	httpClient *http.Client
 }
 
 // randomSecret returns a fresh 32-byte server secret, hex encoded.
@@ -140,7 +143,7 @@ func startGateway(tb testing.TB, o gatewayOptions) *testGateway {
 		tb.Fatal(err)
 	}
 	logger = tel.logger(logger)
-	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now, Observer: tel.obs, wrapStore: o.wrapStore})
+	a, err := newApp(ctx, cfg, appOptions{Logger: logger, Now: o.now, Observer: tel.obs, wrapStore: o.wrapStore, HTTPClient: o.httpClient})
 	if err != nil {
 		cancel()
 		ln.Close()

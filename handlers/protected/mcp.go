@@ -134,7 +134,7 @@ func (h *MCP) handler() http.Handler {
 		sdk = limiter.wrap(endStreamsOnShutdown(streamable))
 	}
 	sdkAuth := auth.RequireBearerToken(verifiedTokenInfo, &auth.RequireBearerTokenOptions{ClockSkew: sdkClockSkew})
-	return wire.WithCORS(h.checkOrigin(h.requireBearer(h.requireToolScope(sdkAuth(sdk)))))
+	return wire.WithCORS(h.checkOrigin(h.requireBearer(bindRequest(h.requireToolScope(sdkAuth(sdk))))))
 }
 
 // serverFor is the streamable handler's getServer: Server, or

@@ -52,6 +52,14 @@ type repo struct {
 	issues      []*issue // issues[n-1] has number n; pull requests included
 	created     time.Time
 	pushed      time.Time
+	// The git model (git.go): refs ("heads/main", "tags/v1.0") to commit
+	// SHAs, and every commit by SHA.
+	refs    map[string]string
+	commits map[string]*gitCommit
+	// Actions and commit statuses (actions.go).
+	workflows []*workflow
+	runs      []*workflowRun
+	statuses  map[string][]*commitStatus // by commit SHA
 }
 
 type label struct {
@@ -76,17 +84,20 @@ type issue struct {
 	updated     time.Time
 	closed      time.Time
 	pull        *pull // non-nil for pull requests
+	subIssues   []int // numbers of sub-issues in the same repository
 }
 
 type pull struct {
-	head         string
-	base         string
-	draft        bool
-	merged       time.Time
-	commits      int
-	additions    int
-	deletions    int
-	changedFiles int
+	head   string // branch, or owner:branch for a fork (the fake keeps it in the same repository)
+	base   string
+	draft  bool
+	merged time.Time
+	// baseSHA is the base branch's commit the pull request was opened
+	// against; the diff, files and counts are baseSHA..head.
+	baseSHA string
+	// Reviews and review comments (rest_pulls_more.go).
+	reviews        []*review
+	reviewComments []*reviewComment
 }
 
 type comment struct {
@@ -111,10 +122,6 @@ func (r *repo) label(name string) *label {
 		}
 	}
 	return nil
-}
-
-func (r *repo) headSHA() string {
-	return shaOf("commit", r.fullName()+"@"+r.branch)
 }
 
 func (r *repo) openIssues() int {
@@ -204,7 +211,30 @@ func (f *Fake) addRepo(r Repo, at time.Time) (*repo, error) {
 		files:       files,
 		created:     at,
 		pushed:      at,
+		statuses:    map[string][]*commitStatus{},
 	}
+	rp.initGit(at)
 	f.repos[repoKey(owner.Login, r.Name)] = rp
 	return rp, nil
+}
+
+// pullRange is the base and head commits of a pull request (nil when its
+// head branch is gone).
+func (r *repo) pullRange(p *pull) (base, head *gitCommit) {
+	head = r.resolve(p.head)
+	base = r.commits[p.baseSHA]
+	if base == nil {
+		base = r.resolve(p.base)
+	}
+	return base, head
+}
+
+// pullChanges is what a pull request changes, and its commits.
+func (r *repo) pullChanges(p *pull) ([]fileChange, []*gitCommit) {
+	base, head := r.pullRange(p)
+	if base == nil || head == nil {
+		return nil, nil
+	}
+	ahead, _, _ := r.compare(base, head)
+	return diffFiles(base.files, head.files), ahead
 }

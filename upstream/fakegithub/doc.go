@@ -43,9 +43,17 @@
 // repositories are visible to their owner only (404 for others, as
 // GitHub). SetRateLimited makes every call answer GitHub's primary rate
 // limit error. Endpoints: /user, /user/emails, /user/repos,
-// /search/repositories, /repos/{o}/{r}, /repos/{o}/{r}/contents/{path},
-// /repos/{o}/{r}/issues (list, get, create), issue comments (list,
-// create), /repos/{o}/{r}/pulls (list, get), and the memberships that
+// /search/repositories, /search/issues, /search/code, /repos/{o}/{r},
+// /repos/{o}/{r}/contents/{path} (GET at any branch, tag, SHA or
+// refs/pull/N/head; PUT to commit a file, 409 on a stale sha),
+// /repos/{o}/{r}/issues (list, get, create, update), issue comments (list,
+// create), issue labels and sub_issues, /repos/{o}/{r}/pulls (list, get,
+// create; files, reviews, review comments; the diff media type on the pull
+// request, a commit and a comparison), branches, commits (list, get),
+// compare/{base}...{head}, git/ref and git/refs, commits/{ref}/status and
+// check-runs, and Actions workflows, runs and jobs, whose logs endpoint
+// answers, as GitHub does, 302 to a signed URL outside the API that serves
+// the log as text without a token. The memberships that
 // allowlists check: /user/memberships/orgs/{org} and
 // /orgs/{org}/teams/{team_slug}/memberships/{username}. Those need the
 // read:org scope on OAuth App tokens (403 without it), answer 404 for a
@@ -62,6 +70,12 @@
 // request), mona/secret-plans (private) and hubot/chatops-scripts; the
 // organisation octo-org, with mona an active member (and in its team
 // maintainers) and hubot invited (pending).
+// mona/hello-world also has a git history (commits, tag v1.0, branches
+// fix-blank-name and api-docs behind pull requests #3 and #5), a review
+// asking for changes with a review thread on #3, a CI workflow with a
+// passing run on main and a failing one (job "test") on #3, a commit
+// status, and issue #2 as sub-issue of #4. AddLargeRepo adds a repository
+// with more of everything than a tool result can hold.
 // Timestamps are fixed so that output is stable.
 //
 // # Wiring

@@ -67,6 +67,9 @@ type Counts struct {
 	// APICalls is the number of requests to REST endpoints the fake
 	// serves, whatever the answer (401 and 403 included).
 	APICalls int
+	// NotModified is the number of conditional GETs answered 304 (they
+	// are among APICalls but do not count against the rate limit).
+	NotModified int
 }
 
 // Fake is a fake GitHub: OAuth web flow plus a small REST API over seeded
@@ -237,6 +240,7 @@ func (f *Fake) routes() *http.ServeMux {
 	// (`mcpgate check` reaches them).
 	mux.HandleFunc("GET "+p+"/{$}", f.getAPIRoot)
 	mux.HandleFunc("GET "+p+"/meta", f.getMeta)
+	f.moreRoutes(mux, api)
 	// Everything else under the API prefix answers GitHub's JSON 404.
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found", DocumentationURL: docsREST})

@@ -1,6 +1,9 @@
 package fakegithub
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -27,6 +30,9 @@ type call struct {
 	login string       // the token's user
 	tok   *accessToken // the token
 	rd    render
+	// bucket is the token's rate-limit window: a 304 gives its request
+	// back, as GitHub does for conditional requests.
+	bucket *rateBucket
 }
 
 type rateBucket struct {
@@ -93,7 +99,7 @@ func (f *Fake) rest(h func(*call)) http.Handler {
 		if !tok.expires.IsZero() {
 			hdr.Set("GitHub-Authentication-Token-Expiration", tok.expires.UTC().Format("2006-01-02 15:04:05 MST"))
 		}
-		h(&call{f: f, w: w, r: r, login: login, tok: tok, rd: f.renderer(r)})
+		h(&call{f: f, w: w, r: r, login: login, tok: tok, rd: f.renderer(r), bucket: b})
 	})
 }
 
@@ -125,7 +131,40 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func (c *call) json(status int, v any) { writeJSON(c.w, status, v) }
+// json writes a JSON answer. A 200 to a GET carries an ETag, and a GET
+// whose If-None-Match names it gets 304 Not Modified without a body, which
+// does not count against the rate limit (GitHub, "Use conditional requests
+// if appropriate").
+func (c *call) json(status int, v any) {
+	if status != http.StatusOK || c.r.Method != http.MethodGet {
+		writeJSON(c.w, status, v)
+		return
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	sum := sha256.Sum256(buf.Bytes())
+	etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+	hdr := c.w.Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
+	if c.r.Header.Get("If-None-Match") == etag {
+		c.f.counts.NotModified++
+		if c.bucket != nil && c.bucket.used > 0 {
+			c.bucket.used--
+			if limit, err := strconv.Atoi(hdr.Get("X-RateLimit-Limit")); err == nil {
+				hdr.Set("X-RateLimit-Remaining", strconv.Itoa(limit-c.bucket.used))
+				hdr.Set("X-RateLimit-Used", strconv.Itoa(c.bucket.used))
+			}
+		}
+		c.w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Content-Type", "application/json; charset=utf-8")
+	c.w.WriteHeader(status)
+	_, _ = c.w.Write(buf.Bytes())
+}
 
 func (c *call) notFound() {
 	c.json(http.StatusNotFound, apiError{Message: "Not Found", DocumentationURL: docsREST, Status: "404"})

@@ -50,5 +50,9 @@ func (f *Fake) getPull(c *call) {
 		c.notFound()
 		return
 	}
+	if c.wantsDiff() {
+		f.pullDiff(c, r, is)
+		return
+	}
 	c.json(http.StatusOK, c.rd.pull(r, is, true))
 }

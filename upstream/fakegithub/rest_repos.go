@@ -74,18 +74,24 @@ func (f *Fake) getRepo(c *call) {
 
 // getContents is GET /repos/{owner}/{repo}/contents/{path}: a file with
 // its base64 content, or a directory as an array of entries sorted by path.
-// ref may name the default branch or its head commit; other refs are 404.
+// ref may name a branch, tag, commit SHA or refs/pull/N/head; an unknown
+// ref is 404.
 func (f *Fake) getContents(c *call) {
 	r := c.repo()
 	if r == nil {
 		return
 	}
-	if ref := c.r.URL.Query().Get("ref"); ref != "" && ref != r.branch && ref != "refs/heads/"+r.branch && ref != r.headSHA() {
-		c.json(http.StatusNotFound, apiError{Message: "No commit found for the ref " + ref, DocumentationURL: docsREST, Status: "404"})
-		return
+	files := r.files
+	if ref := c.r.URL.Query().Get("ref"); ref != "" {
+		cm := r.resolve(ref)
+		if cm == nil {
+			c.json(http.StatusNotFound, apiError{Message: "No commit found for the ref " + ref, DocumentationURL: docsREST, Status: "404"})
+			return
+		}
+		files = cm.files
 	}
 	path := strings.Trim(c.r.PathValue("path"), "/")
-	if content, ok := r.files[path]; ok && path != "" {
+	if content, ok := files[path]; ok && path != "" {
 		c.json(http.StatusOK, c.rd.file(r, path, content, true))
 		return
 	}
@@ -95,7 +101,7 @@ func (f *Fake) getContents(c *call) {
 	}
 	var entries []contentJSON
 	seen := map[string]bool{}
-	for _, p := range sortedKeys(r.files) {
+	for _, p := range sortedKeys(files) {
 		rest, ok := strings.CutPrefix(p, prefix)
 		if !ok {
 			continue
@@ -108,7 +114,7 @@ func (f *Fake) getContents(c *call) {
 		if isDir {
 			entries = append(entries, c.rd.dir(r, prefix+name))
 		} else {
-			entries = append(entries, c.rd.file(r, p, r.files[p], false))
+			entries = append(entries, c.rd.file(r, p, files[p], false))
 		}
 	}
 	if len(entries) == 0 && path != "" {

@@ -30,12 +30,10 @@ func (f *Fake) seed() {
 		Language:    "Go",
 		Topics:      []string{"example", "greeter", "go"},
 		Files: map[string]string{
-			"README.md":               "# hello-world\n\nA tiny greeter.\n\n```sh\ngo run . # Hello, World!\nNAME=Mona go run . # Hello, Mona!\n```\n\nSee [docs/getting-started.md](docs/getting-started.md).\n",
-			"main.go":                 "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tname := os.Getenv(\"NAME\")\n\tif name == \"\" {\n\t\tname = \"World\"\n\t}\n\tfmt.Printf(\"Hello, %s!\\n\", name)\n}\n",
-			"go.mod":                  "module github.com/mona/hello-world\n\ngo 1.26\n",
-			"docs/getting-started.md": "# Getting started\n\n1. Install Go 1.26.\n2. Clone the repository.\n3. Run `go run .`.\n",
-			"docs/api.md":             "# API\n\nThe greeter has no API yet; it prints one line.\n",
-			"docs/images/logo.txt":    "  _          _ _\n | |__   ___| | | ___\n | '_ \\ / _ \\ | |/ _ \\\n | | | |  __/ | | (_) |\n |_| |_|\\___|_|_|\\___/\n",
+			"README.md":            "# hello-world\n\nA tiny greeter.\n\n```sh\ngo run . # Hello, World!\nNAME=Mona go run . # Hello, Mona!\n```\n\nSee [docs/getting-started.md](docs/getting-started.md).\n",
+			"main.go":              "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\nfunc main() {\n\tname := os.Getenv(\"NAME\")\n\tif name == \"\" {\n\t\tname = \"World\"\n\t}\n\tfmt.Printf(\"Hello, %s!\\n\", name)\n}\n",
+			"go.mod":               "module github.com/mona/hello-world\n\ngo 1.26\n",
+			"docs/images/logo.txt": "  _          _ _\n | |__   ___| | | ___\n | '_ \\ / _ \\ | |/ _ \\\n | | | |  __/ | | (_) |\n |_| |_|\\___|_|_|\\___/\n",
 		},
 	}, day(0))
 	hello.stars, hello.forks = 42, 7
@@ -59,7 +57,7 @@ func (f *Fake) seed() {
 		title: "Trim NAME before greeting", author: "hubot", labels: []string{"bug"},
 		body:  "Fixes #2.\n\nTrims surrounding spaces from NAME and falls back to World when nothing is left.",
 		state: "open", created: day(6), assignees: []string{"mona"},
-		pull: &pull{head: "fix-blank-name", base: "main", commits: 1, additions: 3, deletions: 1, changedFiles: 1},
+		pull: &pull{head: "fix-blank-name", base: "main"},
 	})
 	f.seedIssue(hello, &issue{
 		title: "Support a --shout flag", author: "mona", labels: []string{"enhancement", "good first issue"},
@@ -70,13 +68,14 @@ func (f *Fake) seed() {
 		title: "Document the API", author: "mona", labels: []string{"documentation"},
 		body:  "Adds docs/api.md.",
 		state: "closed", created: day(9), closed: day(10),
-		pull: &pull{head: "api-docs", base: "main", merged: day(10), commits: 2, additions: 4, changedFiles: 1},
+		pull: &pull{head: "api-docs", base: "main", merged: day(10)},
 	}, "Looks good to me.")
 	f.seedIssue(hello, &issue{
 		title: "Rewrite the greeter in Rust", author: "hubot",
 		body:  "It would be faster.",
 		state: "closed", stateReason: "not_planned", created: day(11), closed: day(12),
 	}, "It prints one line; Go is fine here.")
+	f.seedHelloHistory(hello)
 	hello.pushed = day(10)
 
 	spoon := f.mustRepo(Repo{
@@ -101,8 +100,12 @@ func (f *Fake) seed() {
 		title: "Make the page friendlier", author: "hubot",
 		body:  "Changes the greeting on index.html.",
 		state: "open", created: day(7),
-		pull: &pull{head: "hubot:friendlier", base: "main", draft: true, commits: 1, additions: 1, deletions: 1, changedFiles: 1},
+		pull: &pull{head: "hubot:friendlier", base: "main", draft: true},
 	})
+	spoon.change("friendlier", "Make the greeting friendlier", "hubot", day(7), map[string]string{
+		"index.html": "<!DOCTYPE html>\n<html>\n<head><link rel=\"stylesheet\" href=\"styles.css\"></head>\n<body><p>Hello there, friend!</p></body>\n</html>\n",
+	})
+	spoon.issues[1].pull.baseSHA = spoon.headSHA()
 	spoon.pushed = day(7)
 
 	secret := f.mustRepo(Repo{

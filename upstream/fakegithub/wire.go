@@ -420,6 +420,14 @@ func (rd render) pull(r *repo, is *issue, detail bool) pullJSON {
 	if o, ref, ok := strings.Cut(is.pull.head, ":"); ok {
 		headOwner, headRef = o, ref
 	}
+	baseC, headC := r.pullRange(is.pull)
+	var headSHA, baseSHA string
+	if headC != nil {
+		headSHA = headC.sha
+	}
+	if baseC != nil {
+		baseSHA = baseC.sha
+	}
 	j := pullJSON{
 		ID:        is.id,
 		NodeID:    nodeID("PullRequest", is.id),
@@ -439,14 +447,14 @@ func (rd render) pull(r *repo, is *issue, detail bool) pullJSON {
 		Head: branchJSON{
 			Label: headOwner + ":" + headRef,
 			Ref:   headRef,
-			SHA:   shaOf("commit", r.fullName()+"#"+is.pull.head),
+			SHA:   headSHA,
 			User:  rd.simpleUser(headOwner),
 			Repo:  &repoJ,
 		},
 		Base: branchJSON{
 			Label: r.owner + ":" + is.pull.base,
 			Ref:   is.pull.base,
-			SHA:   r.headSHA(),
+			SHA:   baseSHA,
 			User:  rd.simpleUser(r.owner),
 			Repo:  &repoJ,
 		},
@@ -459,9 +467,14 @@ func (rd render) pull(r *repo, is *issue, detail bool) pullJSON {
 	if detail {
 		merged := !is.pull.merged.IsZero()
 		comments := len(is.comments)
-		p := is.pull
+		changes, commits := r.pullChanges(is.pull)
+		additions, deletions, files, nCommits := 0, 0, len(changes), len(commits)
+		for _, fc := range changes {
+			additions += fc.additions
+			deletions += fc.deletions
+		}
 		j.Merged, j.Comments = &merged, &comments
-		j.Commits, j.Additions, j.Deletions, j.ChangedFiles = &p.commits, &p.additions, &p.deletions, &p.changedFiles
+		j.Commits, j.Additions, j.Deletions, j.ChangedFiles = &nCommits, &additions, &deletions, &files
 	}
 	return j
 }

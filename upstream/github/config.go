@@ -49,6 +49,10 @@ type Config struct {
 	DisplayName string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// ConditionalCacheBytes bounds the per-process cache of GET answers
+	// that users' clients revalidate with If-None-Match (etagcache.go): 0
+	// means DefaultConditionalCacheBytes, a negative value turns it off.
+	ConditionalCacheBytes int
 }
 
 // validate checks c and returns the parsed web origin (nil for

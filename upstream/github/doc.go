@@ -44,6 +44,13 @@
 // the request with it; when the source says the token is dead
 // (upstream.ErrRevoked) the 401 goes back to the caller.
 //
+// The same transport makes GETs conditional (etagcache.go): an answer
+// that carried an ETag is remembered, per token, in a per-process LRU
+// (Config.ConditionalCacheBytes), and the next identical GET sends
+// If-None-Match; GitHub's 304 does not count against the person's rate
+// limit, and the client gets the remembered answer. Sharing the cache
+// across replicas through the store is not done yet.
+//
 // Token endpoint errors are reported by GitHub's error code and
 // description, never with the response body, and configuration errors
 // never quote the client secret.

@@ -36,6 +36,7 @@ type Provider struct {
 	apiBase    string
 	httpClient *http.Client
 	now        func() time.Time
+	etags      *etagCache // nil: no conditional requests
 }
 
 // New validates c and builds a Provider bound to its credentials.
@@ -51,6 +52,12 @@ func New(c Config) (*Provider, error) {
 		web:        githubWeb,
 		name:       c.Name,
 		display:    c.DisplayName,
+	}
+	switch {
+	case c.ConditionalCacheBytes == 0:
+		p.etags = newETagCache(DefaultConditionalCacheBytes)
+	case c.ConditionalCacheBytes > 0:
+		p.etags = newETagCache(c.ConditionalCacheBytes)
 	}
 	if p.name == "" {
 		p.name = defaultName

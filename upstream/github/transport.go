@@ -59,7 +59,7 @@ func (p *Provider) NewUserClient(ctx context.Context, src TokenSource, logger *s
 	// The clone drops NewClient's token; userTransport sends it.
 	return c.Clone(gh.WithTransport(&userTransport{
 		next: p.Transport(), src: src, used: tok.AccessToken, logger: logger,
-		apiScheme: api.Scheme, apiHost: api.Host,
+		apiScheme: api.Scheme, apiHost: api.Host, cache: p.etags,
 	}))
 }
 
@@ -84,6 +84,9 @@ type userTransport struct {
 	// token, which net/http's own cross-host header stripping cannot
 	// ensure once the transport adds the header itself.
 	apiScheme, apiHost string
+	// cache remembers GET answers for conditional requests (etagcache.go);
+	// nil sends every request as it is.
+	cache *etagCache
 }
 
 func (t *userTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -93,7 +96,13 @@ func (t *userTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		return t.next.RoundTrip(r)
 	}
 	r.Header.Set("Authorization", "Bearer "+t.used)
-	resp, err := t.next.RoundTrip(r)
+	var resp *http.Response
+	var err error
+	if t.cache != nil {
+		resp, err = t.cache.sendConditional(t.next, r, t.used)
+	} else {
+		resp, err = t.next.RoundTrip(r)
+	}
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		return resp, err
 	}

@@ -68,6 +68,9 @@ type Config struct {
 	Backends []NamedBackendConfig `yaml:"backends"`
 	// Observe is metrics, the audit log and tracing (observe.go).
 	Observe ObserveConfig `yaml:"observe"`
+	// Tools chooses the built-in GitHub tools and their result budget
+	// (tools.go).
+	Tools ToolsConfig `yaml:"tools"`
 }
 
 // GitHubConfig is the GitHub OAuth App (or GitHub App) mcpgate logs users in
@@ -182,6 +185,7 @@ func Default() *Config {
 		Limits:         defaultLimits(),
 		MCP:            defaultMCP(),
 		Observe:        ObserveConfig{AuditLog: DefaultAuditLog},
+		Tools:          defaultTools(),
 	}
 }
 
@@ -265,5 +269,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_format", c.LogFormat),
 		slog.Bool("mcp_stateless", c.MCP.Stateless),
 		slog.Duration("mcp_session_timeout", c.MCP.SessionTimeout),
+		slog.Int("tools_max_result_chars", c.Tools.MaxResultChars),
+		slog.Any("tools_toolsets", c.Tools.Toolsets),
+		slog.Bool("tools_read_only", c.Tools.ReadOnly),
+		slog.Any("tools_allow", c.Tools.Allow),
+		slog.Any("tools_deny", c.Tools.Deny),
 	)
 }

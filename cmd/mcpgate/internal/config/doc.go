@@ -18,8 +18,8 @@
 // expands ${NAME}, env.go binds the environment variables, dotenv.go reads
 // .env, validate.go holds Validate, secret.go the redacting Secret, and
 // redis.go the Redis section and its client options; the providers,
-// allow, mcp and limits sections have files of their own (providers.go,
-// mcp.go, limits.go). The rules shared with the providers themselves (a
+// allow, mcp, limits and tools sections have files of their own
+// (providers.go, mcp.go, limits.go, tools.go). The rules shared with the providers themselves (a
 // provider name, a domain name) come from package upstream, so a name the
 // configuration accepts is one the providers accept.
 package config

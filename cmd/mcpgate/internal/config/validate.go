@@ -68,6 +68,7 @@ func (c *Config) Validate() error {
 	c.validateTLS(&p)
 	c.validateBackend(&p)
 	c.validateObserve(&p)
+	c.validateTools(&p)
 	if len(p) == 0 {
 		return nil
 	}

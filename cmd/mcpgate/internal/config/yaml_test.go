@@ -48,6 +48,10 @@ log_level: debug
 log_format: json
 mcp:
   stateless: false
+tools:
+  toolsets: [repos, issues]
+  read_only: true
+  deny: [get_commit]
 `
 	cfg, err := Load(writeFile(t, "config.yaml", file), envMap(nil))
 	if err != nil {
@@ -78,6 +82,8 @@ mcp:
 		// session_timeout is not in the file: its default survives.
 		MCP:     MCPConfig{Stateless: false, SessionTimeout: 30 * time.Minute},
 		Observe: ObserveConfig{AuditLog: DefaultAuditLog},
+		// max_result_chars is not in the file: its default survives.
+		Tools: ToolsConfig{MaxResultChars: 100_000, Toolsets: []string{"repos", "issues"}, ReadOnly: true, Deny: []string{"get_commit"}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("Load =\n%s\nwant\n%s", dump(cfg), dump(want))
