@@ -302,16 +302,21 @@ func (c *checker) probeToken(ctx context.Context, tokenURL string, pc config.Pro
 	return body.Error, nil
 }
 
-// describeTools lists the built-in tools (tools.Names, the list serve
-// registers).
+// describeTools lists what is served: at /mcp the backend in gateway mode,
+// else the built-in tools the tools configuration selects (tools.Selected,
+// the list serve registers); then each named backend at /mcp/{name}.
 func (c *checker) describeTools(gitHubNames []string) {
-	names := tools.Names()
-	if len(gitHubNames) == 0 {
+	if b, ok := c.cfg.GatewayBackend(); ok {
+		c.ok("gateway: %s forwards to %s (the built-in tools are not served)", c.cfg.ResourceURL(), config.RedactURL(b.URL))
+	} else if names := tools.Selected(c.cfg.Tools.Options()); len(gitHubNames) == 0 {
 		c.warn("tools: no GitHub provider is configured, so sign-ins get only whoami (the %d GitHub tools need a GitHub sign-in)", len(names))
-		return
+	} else {
+		c.ok("tools: %d built-in at %s for sign-ins with %s: %s", len(names), c.cfg.ResourceURL(),
+			strings.Join(gitHubNames, ", "), strings.Join(names, ", "))
 	}
-	c.ok("tools: %d built-in at %s for sign-ins with %s: %s", len(names), c.cfg.ResourceURL(),
-		strings.Join(gitHubNames, ", "), strings.Join(names, ", "))
+	for _, b := range c.cfg.NamedBackends() {
+		c.ok("backend %s: %s/mcp/%s forwards to %s", b.Name, c.cfg.PublicURL, b.Name, config.RedactURL(b.URL))
+	}
 }
 
 // portMismatch warns when a loopback deployment's listen port differs from

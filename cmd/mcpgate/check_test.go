@@ -152,6 +152,24 @@ func TestCheckCommand(t *testing.T) {
 			want: []string{"FAIL  configuration: invalid configuration:", "MCPGATE_PUBLIC_URL", "GITHUB_CLIENT_SECRET is empty"},
 		},
 		{
+			name:   "tools as configured",
+			yaml:   yamlOf(good) + "tools: {toolsets: [issues], read_only: true}\n",
+			ok:     true,
+			want:   []string{"ok    tools: ", "issue_read", "all checks passed"},
+			absent: []string{"issue_write", "get_file_contents"},
+		},
+		{
+			name: "gateway and named backends",
+			yaml: yamlOf(good) + "backend_url: http://127.0.0.1:8082/\n" +
+				"backends: [{name: corp, url: http://127.0.0.1:9000/mcp, credential: identity}]\n",
+			ok: true,
+			want: []string{
+				"ok    gateway: http://localhost:8080/mcp forwards to http://127.0.0.1:8082/",
+				"ok    backend corp: http://localhost:8080/mcp/corp forwards to http://127.0.0.1:9000/mcp",
+			},
+			absent: []string{"ok    tools: "},
+		},
+		{
 			name: "port mismatch warns",
 			yaml: yamlOf(good) + "addr: 127.0.0.1:9090\n",
 			ok:   true,

@@ -112,7 +112,7 @@ func validateBackendURL(p *problems, key, raw string) {
 	u, err := url.Parse(raw)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		p.add("%s must be an absolute http(s) URL such as http://127.0.0.1:8082/: got %q", key, redactURL(raw))
+		p.add("%s must be an absolute http(s) URL such as http://127.0.0.1:8082/: got %q", key, RedactURL(raw))
 	case u.User != nil:
 		p.add("%s must not carry a user or password: mcpgate sends each person's own credential", key)
 	case u.Fragment != "":
@@ -153,8 +153,8 @@ func validHeaderName(name string) bool {
 	return true
 }
 
-// redactURL drops user info from a URL shown in an error.
-func redactURL(raw string) string {
+// RedactURL drops user info from a URL shown in an error or in `mcpgate check`.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparseable)"
