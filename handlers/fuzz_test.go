@@ -31,6 +31,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/handlers/internal/mcptest"
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/safehttp"
 	"github.com/mcpgate/mcpgate/internal/testlog"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/memory"
@@ -69,6 +70,15 @@ func newFuzzAS(f *testing.F) *fuzzAS {
 		DefaultScopes:   []string{"mcp:read"},
 		Logger:          slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelError})),
 		Now:             clock,
+		// A fuzz target makes no network call: a client_id that is an https
+		// URL (a metadata document) is answered as a host off the public
+		// internet is, a definite refusal. Without this, the production
+		// fetcher's DNS lookup fails on a machine without a resolver, and
+		// /token rightly answers 503 for a document host it cannot reach.
+		// Fetching documents is tested in cimd_test.go.
+		FetchClientMetadata: func(context.Context, string) ([]byte, http.Header, error) {
+			return nil, nil, safehttp.ErrForbiddenAddress
+		},
 	})
 	if err != nil {
 		f.Fatalf("New: %v", err)
