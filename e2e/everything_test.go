@@ -144,3 +144,40 @@ func TestGatewayServerEverything(t *testing.T) {
 		})
 	}
 }
+
+// TestGatewayServerEverythingMCPRemote is the same gateway with mcp-remote,
+// the stdio proxy of Claude Desktop and other stdio-only hosts
+// (mcp-remote.mjs --backend everything): its own OAuth through $BROWSER,
+// then initialize (answered by server-everything), tools/list (its tools)
+// and tools/call echo over its stdio.
+func TestGatewayServerEverythingMCPRemote(t *testing.T) {
+	tc := needToolchain(t)
+	out := outputDir(t, tc)
+	backend := startServerEverything(t, tc, out)
+	gw := startServe(t, tc, out, func(*testing.T, int) serveOptions {
+		return serveOptions{Env: []string{"MCPGATE_BACKEND_URL=" + backend}}
+	})
+	res := runScript(t, tc, gw, out, "mcp-remote.mjs", "--backend", "everything")
+	mustSucceed(t, res, out)
+	var got struct {
+		Tools      []string `json:"tools"`
+		Echo       string   `json:"echo"`
+		ServerInfo struct {
+			Name string `json:"name"`
+		} `json:"serverInfo"`
+		BrowserHops int `json:"browserHops"`
+	}
+	res.decode(t, &got)
+	if !strings.Contains(got.ServerInfo.Name, "everything") {
+		t.Errorf("serverInfo.name = %q, want server-everything's", got.ServerInfo.Name)
+	}
+	if !slices.Contains(got.Tools, "echo") || slices.Contains(got.Tools, "get_me") {
+		t.Errorf("tools = %v, want server-everything's (echo) and no built-in tool", got.Tools)
+	}
+	if got.Echo != "Echo: through mcp-remote and mcpgate" {
+		t.Errorf("echo = %q", got.Echo)
+	}
+	if got.BrowserHops < 4 {
+		t.Errorf("the browser took %d hops; consent, sign-in and callback take at least 4", got.BrowserHops)
+	}
+}
