@@ -10,7 +10,10 @@
 // tools/call get_me (must say "mona").
 //
 // Usage: node mcp-remote.mjs --server http://localhost:PORT [--out DIR]
-//        [--transport http-first|sse-only]
+//        [--transport http-first|sse-only] [--backend github|everything]
+// With --backend everything, mcpgate is a gateway in front of
+// @modelcontextprotocol/server-everything: tools/list must be its (echo,
+// no get_me) and tools/call echo must echo.
 // With sse-only the proxy connects to <server>/sse with the legacy
 // HTTP+SSE transport; otherwise to <server>/mcp (streamable HTTP first).
 
@@ -82,7 +85,8 @@ class StdioPeer {
 }
 
 await run('mcp-remote', async () => {
-  const args = scriptArgs({ transport: { type: 'string', default: 'http-first' } });
+  const args = scriptArgs({ transport: { type: 'string', default: 'http-first' }, backend: { type: 'string', default: 'github' } });
+  check(['github', 'everything'].includes(args.backend), `--backend must be github or everything, got ${args.backend}`);
   check(['http-first', 'sse-only'].includes(args.transport), `--transport must be http-first or sse-only, got ${args.transport}`);
   const { path: proxy, version } = packageBin('mcp-remote', 'mcp-remote');
   const home = join(args.out, 'home');
@@ -116,9 +120,18 @@ await run('mcp-remote', async () => {
     const wantTransport = args.transport === 'sse-only' ? 'SSEClientTransport' : 'StreamableHTTPClientTransport';
     check(connected === wantTransport, `mcp-remote connected with ${connected ?? 'an unreported transport'}, want ${wantTransport}`);
     peer.notify('notifications/initialized');
-    const tools = checkToolList((await peer.request('tools/list', {}, 20000)).tools);
-    const login = getMeLogin(await peer.request('tools/call', { name: 'get_me', arguments: {} }, 20000));
-    check(login === 'mona', `get_me returned login ${login}, want mona`);
+    let tools, login, echo;
+    if (args.backend === 'everything') {
+      tools = (await peer.request('tools/list', {}, 20000)).tools.map((t) => t.name);
+      check(tools.includes('echo') && !tools.includes('get_me'), `tools/list is not server-everything's: ${tools.join(', ')}`);
+      const said = await peer.request('tools/call', { name: 'echo', arguments: { message: 'through mcp-remote and mcpgate' } }, 20000);
+      echo = said?.content?.[0]?.text;
+      check(echo === 'Echo: through mcp-remote and mcpgate', `echo returned ${JSON.stringify(said).slice(0, 300)}`);
+    } else {
+      tools = checkToolList((await peer.request('tools/list', {}, 20000)).tools);
+      login = getMeLogin(await peer.request('tools/call', { name: 'get_me', arguments: {} }, 20000));
+      check(login === 'mona', `get_me returned login ${login}, want mona`);
+    }
 
     // The browser stand-in must have been used, once, and have succeeded.
     // mcp-remote answers as soon as its callback has the code, while the
@@ -140,6 +153,7 @@ await run('mcp-remote', async () => {
       serverInfo: init.serverInfo,
       tools,
       login,
+      echo,
       browserHops: browser.hops,
       credentialFingerprints: storedCredentialFingerprints(configDir, 'mcp-remote'),
     };

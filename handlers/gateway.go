@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
 	"github.com/mcpgate/mcpgate/handlers/protected"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
@@ -36,6 +37,9 @@ type GatewayConfig struct {
 	Grants interface {
 		GetGrant(ctx context.Context, id string) (tokens.Grant, error)
 	}
+	// Events gets a tool.called event per forwarded tools/call; nil
+	// records nothing.
+	Events *observe.Observer
 }
 
 // backendName is what a named backend's name may be: one path segment.
@@ -78,7 +82,7 @@ func gatewayMounters(g *GatewayConfig, rs protected.ResourceServer, issuer, serv
 	}
 	gateway := func(b protected.Backend, path string, rs protected.ResourceServer) *protected.Gateway {
 		return &protected.Gateway{ResourceServer: rs, Backend: b, Upstream: g.Tokens, ReadScope: g.ReadScope,
-			WriteScope: g.WriteScope, Transport: g.Transport, Path: path, Identity: identity}
+			WriteScope: g.WriteScope, Transport: g.Transport, Path: path, Identity: identity, Events: g.Events}
 	}
 	if g.Default != nil {
 		out = append(out, gateway(*g.Default, protected.PathMCP, rs), sseGone{})

@@ -128,7 +128,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		Keys:            keys,
 		Providers:       providers.list,
 		MCPServerFor:    servers.serverFor,
-		Gateway:         gatewayConfig(cfg, upstreamTokens, store),
+		Gateway:         gatewayConfig(cfg, upstreamTokens, store, opts.Observer),
 		Allow:           policy,
 		UpstreamTokens:  upstreamTokens,
 		ScopesSupported: cfg.Scopes.Supported,

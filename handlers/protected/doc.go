@@ -12,7 +12,8 @@
 //     GET  /sse, POST /sse?sessionid=…              the legacy HTTP+SSE transport of 2024-11-05
 //     (sse.go, ssehub.go, ssestream.go)
 //     GET  /.well-known/oauth-protected-resource…   the RFC 9728 documents of both (metadata.go)
-//   - gateway mode (gateway.go, gateway_policy.go, gateway_stream.go): /mcp,
+//   - gateway mode (gateway.go, gateway_policy.go, gateway_stream.go,
+//     gateway_audit.go): /mcp,
 //     or /mcp/{name} as a resource of its own, forwarded to a backend MCP
 //     server with the person's upstream access token from the broker in
 //     place of the client's token (no token passthrough either way), only
@@ -21,7 +22,9 @@
 //     scope, others the write scope; tools/list filtered, tools/call 403
 //     insufficient_scope); a backend's Mcp-Session-Id sealed to the person
 //     (tokens.Keyring.SealSessionID); backend 401 → broker refresh or
-//     revocation → mcpgate's own 401 challenge
+//     revocation → mcpgate's own 401 challenge; each tools/call audited as
+//     tool.called with the backend's name and the outcome of mcpgate's
+//     answer, never its arguments or result (gateway_audit.go)
 //
 // Both transports are one resource, R = issuer + "/mcp" (RFC 8707), and put
 // the same checks, in the same order, in front of the go-sdk

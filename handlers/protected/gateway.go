@@ -20,6 +20,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/auth"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
+	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 )
@@ -111,6 +112,9 @@ type Gateway struct {
 	ToolsTTL time.Duration
 	// Path is where the gateway is mounted; empty means PathMCP.
 	Path string
+	// Events gets one tool.called event per forwarded tools/call
+	// (gateway_audit.go); nil records nothing.
+	Events *observe.Observer
 
 	backendURL *url.URL
 	tools      *toolCache
@@ -227,7 +231,15 @@ func (h *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		req.sessionID = id
 	}
 	req.parse()
+	var denied bool
+	if len(req.calls) > 0 && h.Events != nil {
+		sw := &statusWriter{ResponseWriter: w}
+		w = sw
+		start := h.now()
+		defer func() { h.recordCalls(r.Context(), &req, callOutcome(sw.status, denied), h.now().Sub(start)) }()
+	}
 	if !h.checkPolicy(w, r, ti, &req) {
+		denied = true
 		return
 	}
 	h.forward(w, r, &req)

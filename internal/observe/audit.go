@@ -42,6 +42,7 @@ type auditLine struct {
 	GrantType       string  `json:"grant_type,omitempty"`
 	Tool            string  `json:"tool,omitempty"`
 	Repository      string  `json:"repository,omitempty"`
+	Backend         string  `json:"backend,omitempty"`
 	DurationMS      float64 `json:"duration_ms,omitempty"`
 	GitHubRequestID string  `json:"github_request_id,omitempty"`
 	Reason          string  `json:"reason,omitempty"`
@@ -61,6 +62,7 @@ func (a *Audit) record(ctx context.Context, e Event) {
 		GrantType:       e.GrantType,
 		Tool:            e.Tool,
 		Repository:      e.Repository,
+		Backend:         e.Backend,
 		GitHubRequestID: e.GitHubRequestID,
 		Reason:          e.Reason,
 	}

@@ -67,7 +67,10 @@ type Event struct {
 	// Tool and Repository ("owner/repo") of a tool call.
 	Tool       string
 	Repository string
-	Duration   time.Duration
+	// Backend is the gateway backend a tool call was forwarded to (its
+	// configured name, "default" for MCPGATE_BACKEND_URL).
+	Backend  string
+	Duration time.Duration
 	// GitHubRequestID is GitHub's X-GitHub-Request-Id of the last API call
 	// a tool made, for support requests to GitHub.
 	GitHubRequestID string
