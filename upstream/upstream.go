@@ -42,6 +42,12 @@ type Token struct {
 	// RefreshExpiry is zero when unknown or unlimited.
 	RefreshExpiry time.Time `json:"refresh_expiry,omitzero"`
 	Scopes        []string  `json:"scopes,omitempty"`
+	// IDToken is the OpenID Connect ID token of the latest token response
+	// (oidc, google), for backends that take it (credential id_token).
+	// Empty for providers without ID tokens (GitHub). It is sealed with
+	// the rest of the token; omitted from the JSON when empty, so tokens
+	// without one keep their stored bytes.
+	IDToken string `json:"id_token,omitempty"`
 }
 
 // String never shows the token values: an upstream token must not reach a

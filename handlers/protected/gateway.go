@@ -59,7 +59,9 @@ type Backend struct {
 	URL string
 	// Credential is what the backend receives in Authorization:
 	// CredentialAccessToken (the default: the person's upstream access
-	// token) or CredentialIdentity (an identity JWT signed by mcpgate).
+	// token), CredentialIDToken (the person's OIDC ID token; a grant whose
+	// upstream token has none is refused with 403) or CredentialIdentity
+	// (an identity JWT signed by mcpgate).
 	Credential string
 	// Provider, when set, is the upstream provider whose token the backend
 	// takes: grants of other providers are refused with 403.
@@ -133,7 +135,7 @@ func (h *Gateway) Mount(mux *http.ServeMux) {
 		panic("protected: Gateway needs ReadScope and WriteScope")
 	case h.Backend.Credential == CredentialIdentity && h.Identity == nil:
 		panic("protected: Gateway with the identity credential needs Identity")
-	case h.Backend.Credential != "" && h.Backend.Credential != CredentialAccessToken && h.Backend.Credential != CredentialIdentity:
+	case !slices.Contains([]string{"", CredentialAccessToken, CredentialIDToken, CredentialIdentity}, h.Backend.Credential):
 		panic("protected: Gateway: unknown Backend.Credential")
 	case err != nil, u.Scheme != "http" && u.Scheme != "https", u.Host == "", u.User != nil:
 		panic("protected: Gateway needs an http(s) Backend.URL without user info")
@@ -268,7 +270,7 @@ func (h *Gateway) forward(w http.ResponseWriter, r *http.Request, req *gatewayRe
 	log := h.logger().With(slog.String("backend", h.Backend.Name), slog.String("grant_id", req.caller.GrantID),
 		slog.String("user_id", req.caller.UserID))
 	sessionID := req.sessionID
-	credential, err := h.credential(r.Context(), req.caller)
+	credential, accessToken, err := h.credential(r.Context(), req.caller)
 	if err != nil {
 		h.writeTokenError(w, r, log, err)
 		return
@@ -284,12 +286,19 @@ func (h *Gateway) forward(w http.ResponseWriter, r *http.Request, req *gatewayRe
 	if err == nil && resp.StatusCode == http.StatusUnauthorized {
 		drain(resp)
 		log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: backend refused the upstream token; asking the broker for a fresh one")
-		fresh, rerr := h.Upstream.Rejected(r.Context(), req.caller, credential)
+		// The broker knows tokens by their access token; refreshing it
+		// refreshes the ID token too (upstream/oidc Refresh).
+		fresh, rerr := h.Upstream.Rejected(r.Context(), req.caller, accessToken)
 		if rerr != nil {
 			h.writeTokenError(w, r, log, rerr)
 			return
 		}
-		resp, err = h.roundTrip(r, req, fresh.AccessToken, sessionID)
+		credential, err = h.bearer(fresh)
+		if err != nil {
+			h.writeTokenError(w, r, log, err)
+			return
+		}
+		resp, err = h.roundTrip(r, req, credential, sessionID)
 		if err == nil && resp.StatusCode == http.StatusUnauthorized {
 			drain(resp)
 			log.LogAttrs(r.Context(), slog.LevelWarn, "gateway: backend refused the refreshed upstream token too")
@@ -304,18 +313,6 @@ func (h *Gateway) forward(w http.ResponseWriter, r *http.Request, req *gatewayRe
 	}
 	defer resp.Body.Close()
 	h.relay(w, r, req, resp, log)
-}
-
-// credential is what the backend gets as the person's bearer token.
-func (h *Gateway) credential(ctx context.Context, c *tokens.Caller) (string, error) {
-	if h.Backend.Credential == CredentialIdentity {
-		return h.Identity.Mint(ctx, c, h.Resource)
-	}
-	tok, err := h.Upstream.Token(ctx, c)
-	if err != nil {
-		return "", err
-	}
-	return tok.AccessToken, nil
 }
 
 // roundTrip builds and sends one backend request.
@@ -384,6 +381,12 @@ func (h *Gateway) relay(w http.ResponseWriter, r *http.Request, req *gatewayRequ
 // not produce: a dead grant gets mcpgate's 401 challenge (sign in again),
 // anything else 503 (retry).
 func (h *Gateway) writeTokenError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if errors.Is(err, errNoIDToken) {
+		log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: grant without an OIDC ID token refused")
+		wire.WriteError(w, http.StatusForbidden, wire.Forbidden, "this MCP server needs an OpenID Connect sign-in (its ID token)"+
+			"; remove this connection and connect again, choosing an OpenID Connect provider")
+		return
+	}
 	if errors.Is(err, ErrGrantGone) {
 		log.LogAttrs(r.Context(), slog.LevelInfo, "gateway: grant gone; the client must sign in again")
 		h.writeBearerError(w, bearerUnauthorized(wire.InvalidToken, "the sign-in has ended at the identity provider; sign in again"))

@@ -30,6 +30,9 @@ const DefaultIdentityTTL = 5 * time.Minute
 const (
 	CredentialAccessToken = "access_token"
 	CredentialIdentity    = "identity"
+	// CredentialIDToken is the person's OpenID Connect ID token, for
+	// backends behind an OIDC provider (oidc, google) that accept it.
+	CredentialIDToken = "id_token"
 )
 
 // IdentityIssuer mints identity JWTs (EdDSA, Ed25519 keys derived from the

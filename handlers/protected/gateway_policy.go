@@ -115,6 +115,10 @@ func (h *Gateway) checkPolicy(w http.ResponseWriter, r *http.Request, ti *auth.T
 		return true
 	}
 	readOnly, err := h.readOnlyTools(r.Context(), req)
+	if errors.Is(err, errNoIDToken) {
+		h.writeTokenError(w, r, h.logger().With(slog.String("backend", h.Backend.Name), slog.String("grant_id", req.caller.GrantID)), err)
+		return false
+	}
 	if err != nil {
 		h.writeBackendError(w, r, h.logger().With(slog.String("backend", h.Backend.Name), slog.String("grant_id", req.caller.GrantID)), err)
 		return false
@@ -146,7 +150,7 @@ func (h *Gateway) readOnlyTools(ctx context.Context, req *gatewayRequest) (map[s
 	if tools, ok := h.tools.get(req.readOnly); ok {
 		return tools, nil
 	}
-	credential, err := h.credential(ctx, req.caller)
+	credential, _, err := h.credential(ctx, req.caller)
 	if err != nil {
 		return nil, err
 	}

@@ -139,7 +139,11 @@ func (p *gwProvider) Refresh(_ context.Context, t upstream.Token) (upstream.Toke
 	if p.dead {
 		return upstream.Token{}, upstream.ErrRevoked
 	}
-	return upstream.Token{AccessToken: t.AccessToken + "-refreshed", RefreshToken: t.RefreshToken + "-next", TokenType: "bearer"}, nil
+	next := upstream.Token{AccessToken: t.AccessToken + "-refreshed", RefreshToken: t.RefreshToken + "-next", TokenType: "bearer"}
+	if t.IDToken != "" {
+		next.IDToken = t.IDToken + "-refreshed"
+	}
+	return next, nil
 }
 
 // gwFixture is a Gateway in front of a backend, on a memory store.
@@ -195,11 +199,17 @@ func newGWFixture(t testing.TB, backendURL string, opts ...func(*Gateway)) *gwFi
 // does, and returns its mcpgate access token.
 func (f *gwFixture) signIn(t testing.TB, userID, upstreamToken string, scopes ...string) string {
 	t.Helper()
+	return f.signInToken(t, userID, upstream.Token{AccessToken: upstreamToken, RefreshToken: upstreamToken + "-rt", TokenType: "bearer"}, scopes...)
+}
+
+// signInToken is signIn with the whole upstream token given.
+func (f *gwFixture) signInToken(t testing.TB, userID string, upstreamToken upstream.Token, scopes ...string) string {
+	t.Helper()
 	ctx := context.Background()
 	now := f.clock.Now()
 	grantID := tokens.NewID()
 	dk := tokens.NewDataKey()
-	up, _ := json.Marshal(upstream.Token{AccessToken: upstreamToken, RefreshToken: upstreamToken + "-rt", TokenType: "bearer"})
+	up, _ := json.Marshal(upstreamToken)
 	sealed, err := tokens.SealUpstream(dk, grantID, up)
 	if err != nil {
 		t.Fatal(err)

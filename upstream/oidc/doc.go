@@ -75,6 +75,16 @@
 // grant is dead. Other errors (network, invalid_client) are not, so a
 // configuration mistake does not end every user's grant.
 //
+// # ID token kept
+//
+// upstream.Token.IDToken is the raw ID token of the latest token response,
+// for gateway backends with credential id_token: the one validated at
+// sign-in, then the one of each refresh response that carries one (Core
+// §12.2: a refresh may return a new ID token; it is not re-validated here,
+// the backend that takes it verifies it). A refresh response without one
+// keeps the previous ID token, even an expired one: the backend checks
+// "exp", and its 401 makes mcpgate refresh again.
+//
 // Token endpoint errors are reported by their RFC 6749 §5.2 code and
 // description, never with the response body; configuration errors
 // never quote the client secret.

@@ -16,8 +16,11 @@ import (
 // Refresh uses the refresh token (RFC 6749 §6) for a new access token.
 // A rotated refresh token in the response replaces the old one, which the
 // caller must store before using the new access token; when the response
-// has none (Google), the old one is kept. An ID token in the response is
-// not needed and not read.
+// has none (Google), the old one is kept. An ID token in the response
+// replaces the stored one; when the response has none, the previous one
+// is kept as it is (even if expired): a backend that takes the ID token
+// checks its "exp" itself, and mcpgate refreshes again when the backend
+// refuses it.
 //
 // invalid_grant (revoked, expired or already rotated refresh token), a
 // refresh token past its known expiry, and an expired token without a
@@ -51,13 +54,18 @@ func (p *Provider) Refresh(ctx context.Context, t upstream.Token) (upstream.Toke
 			next.RefreshExpiry = t.RefreshExpiry
 		}
 	}
+	if next.IDToken == "" {
+		next.IDToken = t.IDToken
+	}
 	return next, nil
 }
 
 // convert maps an oauth2 token to upstream.Token. The expiry is computed
 // from expires_in on the injected clock. "scope" (space separated, RFC
 // 6749 §5.1) replaces keep when present. Keycloak's refresh_expires_in
-// (seconds, 0 for offline tokens) gives RefreshExpiry.
+// (seconds, 0 for offline tokens) gives RefreshExpiry. "id_token" gives
+// IDToken (verified by ExchangeClaims at sign-in; on refresh it is passed
+// on as the provider sent it, for the backend to verify).
 func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string) upstream.Token {
 	t := upstream.Token{
 		AccessToken:  tok.AccessToken,
@@ -66,6 +74,7 @@ func (p *Provider) convert(tok *oauth2.Token, requested time.Time, keep []string
 		Expiry:       tok.Expiry,
 		Scopes:       append([]string(nil), keep...),
 	}
+	t.IDToken, _ = tok.Extra("id_token").(string)
 	if tok.ExpiresIn > 0 {
 		t.Expiry = requested.Add(time.Duration(tok.ExpiresIn) * time.Second)
 	}

@@ -42,8 +42,10 @@ type NamedBackendConfig struct {
 	// grants of other providers are refused. Empty accepts any.
 	Provider string `yaml:"provider"`
 	// Credential is what the backend receives: access_token (the default,
-	// the person's upstream access token) or identity (a short-lived JWT
-	// signed by mcpgate naming the person; keys at /.well-known/jwks.json).
+	// the person's upstream access token), id_token (the person's OIDC ID
+	// token; needs Provider naming an oidc or google type provider) or
+	// identity (a short-lived JWT signed by mcpgate naming the person;
+	// keys at /.well-known/jwks.json).
 	Credential string `yaml:"credential"`
 	// Headers, ReadOnlyHeader and Tools are as in BackendConfig.
 	Headers        map[string]string `yaml:"headers"`
@@ -80,9 +82,12 @@ func (c *Config) validateBackend(p *problems) {
 // validateNamedBackends checks YAML backends.
 func (c *Config) validateNamedBackends(p *problems) {
 	names := map[string]bool{}
-	var providers []string
+	var providers, oidcProviders []string
 	for _, pc := range c.IdentityProviders() {
 		providers = append(providers, pc.Name)
+		if pc.Type == TypeOIDC || pc.Type == TypeGoogle {
+			oidcProviders = append(oidcProviders, pc.Name)
+		}
 	}
 	for i, b := range c.Backends {
 		at := fmt.Sprintf("backends[%d]", i)
@@ -97,15 +102,30 @@ func (c *Config) validateNamedBackends(p *problems) {
 		}
 		switch b.Credential {
 		case "", protected.CredentialAccessToken, protected.CredentialIdentity:
-		case "id_token":
-			p.add("%s.credential id_token is not supported yet (mcpgate does not keep the OIDC ID token); use access_token or identity", at)
+		case protected.CredentialIDToken:
+			// Only OIDC-type providers issue ID tokens; naming one means a
+			// GitHub grant is refused with 403 before the backend is asked.
+			switch {
+			case b.Provider == "":
+				p.add("%s.credential id_token needs provider: set it to an OpenID Connect provider (oidc or google type; configured: %s)", at, listOrNone(oidcProviders))
+			case slices.Contains(providers, b.Provider) && !slices.Contains(oidcProviders, b.Provider):
+				p.add("%s.credential id_token needs an OpenID Connect provider (oidc or google type), and %q has no ID token (configured: %s)", at, b.Provider, listOrNone(oidcProviders))
+			}
 		default:
-			p.add("%s.credential must be access_token or identity: got %q", at, b.Credential)
+			p.add("%s.credential must be access_token, id_token or identity: got %q", at, b.Credential)
 		}
 	}
 	if c.Backend.ResponseHeaderTimeout < 0 {
 		p.add("backend.response_header_timeout may not be negative: got %s", c.Backend.ResponseHeaderTimeout)
 	}
+}
+
+// listOrNone joins names for a problem message.
+func listOrNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 func validateBackendURL(p *problems, key, raw string) {

@@ -131,13 +131,24 @@ backends:
 		{"no url", NamedBackendConfig{Name: "a"}, "backends[0].url must be an absolute"},
 		{"unknown provider", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Provider: "gitlab"}, `provider "gitlab" is not a configured`},
 		{"identity", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "identity"}, ""},
-		{"id_token not yet", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token"}, "not supported yet"},
+		{"id_token for oidc", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token", Provider: "oidc"}, ""},
+		{"id_token for google", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token", Provider: "google"}, ""},
+		{"id_token for a named oidc provider", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token", Provider: "okta"}, ""},
+		{"id_token without provider", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token"},
+			"backends[0].credential id_token needs provider: set it to an OpenID Connect provider (oidc or google type; configured: google, oidc, okta)"},
+		{"id_token for github", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token", Provider: "github"},
+			`backends[0].credential id_token needs an OpenID Connect provider (oidc or google type), and "github" has no ID token`},
+		{"id_token for an unknown provider", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "id_token", Provider: "gitlab"},
+			`provider "gitlab" is not a configured`},
 		{"bad credential", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Credential: "password"}, "credential must be"},
 		{"reserved header", NamedBackendConfig{Name: "a", URL: "http://127.0.0.1/", Headers: map[string]string{"Cookie": "x"}}, "backends[0].headers: Cookie"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &Config{GitHub: GitHubConfig{ClientID: "id"}, Backends: []NamedBackendConfig{tt.backend}}
+			c := &Config{GitHub: GitHubConfig{ClientID: "id"}, Google: GoogleConfig{ClientID: "gid"},
+				OIDC:      OIDCConfig{IssuerURL: "https://issuer.example", ClientID: "oid"},
+				Providers: []ProviderConfig{{Type: TypeOIDC, Name: "okta", IssuerURL: "https://okta.example", ClientID: "k"}},
+				Backends:  []NamedBackendConfig{tt.backend}}
 			var p problems
 			c.validateBackend(&p)
 			got := strings.Join(p, "\n")
