@@ -93,6 +93,7 @@ func New(cfg Config) (http.Handler, error) {
 			Resource:        resources.canonical,
 			ScopesSupported: cfg.ScopesSupported,
 			ServiceName:     cfg.ServiceName,
+			WithoutSSE:      cfg.Gateway != nil && cfg.Gateway.Default != nil,
 		},
 		&registerHandler{
 			Events:  cfg.Observer,

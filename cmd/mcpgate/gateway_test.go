@@ -166,6 +166,16 @@ func TestGatewayMode(t *testing.T) {
 	if prm.Resource != gw.PublicURL+"/mcp" || len(prm.AuthorizationServers) != 1 || prm.AuthorizationServers[0] != gw.PublicURL {
 		t.Fatalf("resource metadata %+v", prm)
 	}
+	// Nor is /sse's metadata document: it would send a legacy client to
+	// sign in for an endpoint that answers 404.
+	resp, err = http.Get(gw.URL + "/.well-known/oauth-protected-resource/sse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET /.well-known/oauth-protected-resource/sse in gateway mode: %d, want 404", resp.StatusCode)
+	}
 	if strings.Contains(gw.logs.String(), tok.AccessToken) {
 		t.Fatal("the logs carry the client's access token")
 	}

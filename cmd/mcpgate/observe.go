@@ -65,7 +65,11 @@ func newTelemetry(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 		for _, p := range cfg.IdentityProviders() {
 			providers = append(providers, p.Name)
 		}
-		t.obs.Metrics = observe.NewMetrics(observe.MetricsOptions{Tools: tools.Names(), Providers: providers})
+		backends := map[string][]string{}
+		for _, b := range cfg.AllBackends() {
+			backends[b.Name] = b.Allow
+		}
+		t.obs.Metrics = observe.NewMetrics(observe.MetricsOptions{Tools: tools.Names(), Providers: providers, Backends: backends})
 	}
 	if cfg.Observe.Tracing.Enabled() {
 		tp, err := observe.NewTracerProvider(ctx, version)

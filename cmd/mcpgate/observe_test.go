@@ -143,7 +143,7 @@ func TestAuditAndMetricsThroughTheServer(t *testing.T) {
 		`mcpgate_oauth_token_requests_total{grant_type="refresh_token",result="invalid_grant"} 1`,
 		`mcpgate_oauth_reuse_detected_total{grant_type="refresh_token"} 1`,
 		`mcpgate_oauth_revocations_total{by="client"} 1`,
-		`mcpgate_tool_calls_total{outcome="ok",tool="list_issues"} 1`,
+		`mcpgate_tool_calls_total{backend="builtin",outcome="ok",tool="list_issues"} 1`,
 		`mcpgate_upstream_requests_total{code="2xx",provider="github"}`,
 		`mcpgate_github_rate_limit_remaining_bucket{provider="github",le="5000"}`,
 		`mcpgate_store_commands_total{command=`,

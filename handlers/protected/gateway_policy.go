@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
@@ -115,12 +116,14 @@ func (h *Gateway) checkPolicy(w http.ResponseWriter, r *http.Request, ti *auth.T
 		return true
 	}
 	readOnly, err := h.readOnlyTools(r.Context(), req)
-	if errors.Is(err, errNoIDToken) {
-		h.writeTokenError(w, r, h.logger().With(slog.String("backend", h.Backend.Name), slog.String("grant_id", req.caller.GrantID)), err)
-		return false
-	}
 	if err != nil {
-		h.writeBackendError(w, r, h.logger().With(slog.String("backend", h.Backend.Name), slog.String("grant_id", req.caller.GrantID)), err)
+		log := h.logger().With(slog.String("backend", h.Backend.Name), slog.String("grant_id", req.caller.GrantID))
+		var ce credentialError
+		if errors.As(err, &ce) {
+			h.writeTokenError(w, r, log, ce.err)
+		} else {
+			h.writeBackendError(w, r, log, err)
+		}
 		return false
 	}
 	var missing, names []string
@@ -146,14 +149,47 @@ func (h *Gateway) checkPolicy(w http.ResponseWriter, r *http.Request, ti *auth.T
 
 // readOnlyTools returns the backend's tools by name, true for those
 // annotated readOnlyHint: true, from the cache or fetched as the caller.
+// A backend that refuses the person's upstream token (HTTP 401) gets one
+// retry with the token the broker replaces it by, as forward does; what
+// goes wrong with the person's credentials comes back as a
+// credentialError, answered as forward answers it (401 when the sign-in
+// has ended, not 502).
 func (h *Gateway) readOnlyTools(ctx context.Context, req *gatewayRequest) (map[string]bool, error) {
 	if tools, ok := h.tools.get(req.readOnly); ok {
 		return tools, nil
 	}
-	credential, _, err := h.credential(ctx, req.caller)
+	credential, accessToken, err := h.credential(ctx, req.caller)
+	if err != nil {
+		return nil, credentialError{err}
+	}
+	tools, refused, err := h.listTools(ctx, req, credential)
+	if refused && h.Backend.Credential != CredentialIdentity {
+		fresh, rerr := h.Upstream.Rejected(ctx, req.caller, accessToken)
+		if rerr != nil {
+			return nil, credentialError{rerr}
+		}
+		if credential, err = h.bearer(fresh); err != nil {
+			return nil, credentialError{err}
+		}
+		tools, _, err = h.listTools(ctx, req, credential)
+	}
 	if err != nil {
 		return nil, err
 	}
+	h.tools.put(req.readOnly, tools)
+	return tools, nil
+}
+
+// credentialError is a failure to obtain the person's credential for the
+// backend (the broker's or the identity signer's), not the backend's.
+type credentialError struct{ err error }
+
+func (e credentialError) Error() string { return e.err.Error() }
+func (e credentialError) Unwrap() error { return e.err }
+
+// listTools lists the backend's tools with credential as the bearer token;
+// refused reports that the backend answered HTTP 401 to it.
+func (h *Gateway) listTools(ctx context.Context, req *gatewayRequest, credential string) (tools map[string]bool, refused bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, toolsFetchTimeout)
 	defer cancel()
 	hdr := http.Header{}
@@ -168,40 +204,46 @@ func (h *Gateway) readOnlyTools(ctx context.Context, req *gatewayRequest) (map[s
 		hdr.Set(name, "true")
 	}
 	hdr.Set("Authorization", "Bearer "+credential)
+	ht := &headerTransport{header: hdr, base: h.Transport}
 	client := mcp.NewClient(&mcp.Implementation{Name: "mcpgate-gateway", Version: "1"}, nil)
 	cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
 		Endpoint:             h.backendURL.String(),
-		HTTPClient:           &http.Client{Transport: headerTransport{header: hdr, base: h.Transport}},
+		HTTPClient:           &http.Client{Transport: ht},
 		DisableStandaloneSSE: true,
 		MaxRetries:           -1,
 	}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("listing the tools of backend %s: %w", h.Backend.Name, err)
+		return nil, ht.unauthorized.Load(), fmt.Errorf("listing the tools of backend %s: %w", h.Backend.Name, err)
 	}
 	defer cs.Close()
-	tools := map[string]bool{}
+	tools = map[string]bool{}
 	for tool, err := range cs.Tools(ctx, nil) {
 		if err != nil {
-			return nil, fmt.Errorf("listing the tools of backend %s: %w", h.Backend.Name, err)
+			return nil, ht.unauthorized.Load(), fmt.Errorf("listing the tools of backend %s: %w", h.Backend.Name, err)
 		}
 		tools[tool.Name] = tool.Annotations != nil && tool.Annotations.ReadOnlyHint
 	}
-	h.tools.put(req.readOnly, tools)
-	return tools, nil
+	return tools, false, nil
 }
 
-// headerTransport sets fixed headers on every request.
+// headerTransport sets fixed headers on every request and notes whether
+// the backend answered HTTP 401.
 type headerTransport struct {
-	header http.Header
-	base   http.RoundTripper
+	header       http.Header
+	base         http.RoundTripper
+	unauthorized atomic.Bool
 }
 
-func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (t *headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	for name, values := range t.header {
 		r.Header[name] = values
 	}
-	return t.base.RoundTrip(r)
+	resp, err := t.base.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		t.unauthorized.Store(true)
+	}
+	return resp, err
 }
 
 // toolCache keeps a backend's tool annotations per header set (the

@@ -555,6 +555,51 @@ func TestGatewayUpstreamRefused(t *testing.T) {
 	})
 }
 
+// A read-only grant's tool call makes the gateway list the backend's tools
+// as the caller (to read their annotations). That list is the first
+// request the backend sees, so it meets a refused upstream token first:
+// the broker replaces the token and the list is retried; a sign-in that
+// has ended answers 401 invalid_token (the client signs in again), not 502.
+func TestGatewayToolListFetchUpstreamRefused(t *testing.T) {
+	const callEcho = `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"echo_auth","arguments":{}}}`
+	tests := []struct {
+		name       string
+		dead       bool
+		wantStatus int
+		wantBody   string
+	}{
+		{"refresh and retry", false, http.StatusOK, "Bearer up-alice-refreshed"},
+		{"sign-in ended", true, http.StatusUnauthorized, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newGWBackend(t, gwBackendOptions{json: true})
+			f := newGWFixture(t, b.srv.URL+"/mcp")
+			tok := f.signIn(t, "github:1", "up-alice", gwRead)
+			b.refuse("up-alice")
+			f.provider.dead = tt.dead
+			resp := f.rawPost(t, tok, "", callEcho)
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
+			}
+			if !strings.Contains(string(body), tt.wantBody) {
+				t.Fatalf("body %s lacks %q", body, tt.wantBody)
+			}
+			if f.provider.calls != 1 {
+				t.Fatalf("provider refreshed %d times, want 1", f.provider.calls)
+			}
+			if tt.wantStatus != http.StatusUnauthorized {
+				return
+			}
+			challenge := resp.Header.Get("WWW-Authenticate")
+			if !strings.Contains(challenge, `error="invalid_token"`) || !strings.Contains(challenge, mcpTestPRM) {
+				t.Fatalf("challenge %q, want mcpgate's invalid_token", challenge)
+			}
+		})
+	}
+}
+
 func TestGatewayBackendDown(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL + "/mcp"

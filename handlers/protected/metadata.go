@@ -35,9 +35,13 @@ type Metadata struct {
 	ScopesSupported []string
 	// ServiceName is the resource_name.
 	ServiceName string
+	// WithoutSSE leaves out /sse's document: /sse is not served (a gateway
+	// answers it with 404), and a document would send a legacy client to
+	// sign in for an endpoint it cannot use.
+	WithoutSSE bool
 }
 
-// Mount registers the three documents.
+// Mount registers the documents (two when WithoutSSE).
 func (h *Metadata) Mount(mux *http.ServeMux) {
 	prm := wire.ServeDocument(wire.MarshalDocument(h.document(h.Resource)))
 	mux.Handle(PathMetadata+PathMCP, prm)
@@ -45,6 +49,9 @@ func (h *Metadata) Mount(mux *http.ServeMux) {
 	// /sse's document names the URL legacy clients connect to (RFC 9728
 	// §3.3), issuer + "/sse"; the authorization server maps that resource
 	// to R, so its tokens are R's (see SSE).
+	if h.WithoutSSE {
+		return
+	}
 	mux.Handle(PathMetadata+PathSSE, wire.ServeDocument(wire.MarshalDocument(h.document(h.Issuer+PathSSE))))
 }
 

@@ -75,7 +75,7 @@ func (o *Observer) MCPMiddleware(caller CallerFunc) mcp.Middleware {
 func (o *Observer) toolSpan(ctx context.Context, call *mcp.CallToolRequest) (context.Context, trace.Span) {
 	tool := call.Params.Name
 	if o.Metrics != nil {
-		tool = o.Metrics.tool(tool)
+		_, tool = o.Metrics.toolLabels("", tool)
 	}
 	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithAttributes(attribute.String("mcp.method.name", methodToolsCall), attribute.String("gen_ai.tool.name", tool))}

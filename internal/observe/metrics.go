@@ -19,6 +19,7 @@ const labelOther = "other"
 type Metrics struct {
 	reg       *prometheus.Registry
 	tools     map[string]bool
+	backends  map[string]map[string]bool
 	providers map[string]bool
 
 	httpRequests *prometheus.CounterVec
@@ -51,7 +52,15 @@ type MetricsOptions struct {
 	Tools []string
 	// Providers are the configured identity providers' names.
 	Providers []string
+	// Backends are gateway mode's backends: name → the tool names that
+	// are labelled by name (the backend's allow list). A forwarded call's
+	// tool name is the client's to choose, so any other name is "other",
+	// which keeps the series bounded.
+	Backends map[string][]string
 }
+
+// labelBuiltin is the backend label of the built-in tools' calls.
+const labelBuiltin = "builtin"
 
 // Buckets of the GitHub rate-limit remaining histogram: the shape of the
 // budget across all users (the primary limit is 5,000 an hour per user),
@@ -61,7 +70,11 @@ var rateLimitBuckets = []float64{0, 10, 50, 100, 250, 500, 1000, 2500, 5000}
 // NewMetrics builds the collectors, with the Go runtime and process
 // collectors beside them.
 func NewMetrics(opts MetricsOptions) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry(), tools: set(opts.Tools), providers: set(opts.Providers)}
+	m := &Metrics{reg: prometheus.NewRegistry(), tools: set(opts.Tools), providers: set(opts.Providers),
+		backends: map[string]map[string]bool{}}
+	for name, tools := range opts.Backends {
+		m.backends[name] = set(tools)
+	}
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
@@ -91,8 +104,8 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 	m.reuse = counter("mcpgate_oauth_reuse_detected_total", "Refresh tokens or authorization codes presented again; each revoked its grant.", "grant_type")
 	m.revocations = counter("mcpgate_oauth_revocations_total", "Grants revoked, by who revoked them (client, person, operator, upstream).", "by")
 
-	m.toolCalls = counter("mcpgate_tool_calls_total", "MCP tool calls by tool and outcome (ok, tool_error, error).", "tool", "outcome")
-	m.toolDuration = histogram("mcpgate_tool_call_duration_seconds", "MCP tool call latency by tool.", prometheus.DefBuckets, "tool")
+	m.toolCalls = counter("mcpgate_tool_calls_total", "MCP tool calls by backend (builtin or a gateway backend's name), tool and outcome (ok, tool_error, denied, error).", "backend", "tool", "outcome")
+	m.toolDuration = histogram("mcpgate_tool_call_duration_seconds", "MCP tool call latency by backend and tool.", prometheus.DefBuckets, "backend", "tool")
 
 	m.upstreamRequests = counter("mcpgate_upstream_requests_total", "HTTP calls to identity providers and the GitHub API by provider and status class (error: no response).", "provider", "code")
 	m.upstreamDuration = histogram("mcpgate_upstream_request_duration_seconds", "Upstream HTTP call latency by provider.", prometheus.DefBuckets, "provider")
@@ -131,9 +144,9 @@ func (m *Metrics) record(_ context.Context, e Event) {
 	case GrantRevoked:
 		m.revocations.WithLabelValues(oneOf(e.By, RevokedByClient, RevokedByPerson, RevokedByOperator, RevokedByUpstream)).Inc()
 	case ToolCalled:
-		tool := m.tool(e.Tool)
-		m.toolCalls.WithLabelValues(tool, oneOf(e.Result, "ok", "tool_error", "error")).Inc()
-		m.toolDuration.WithLabelValues(tool).Observe(e.Duration.Seconds())
+		backend, tool := m.toolLabels(e.Backend, e.Tool)
+		m.toolCalls.WithLabelValues(backend, tool, oneOf(e.Result, "ok", "tool_error", "denied", "error")).Inc()
+		m.toolDuration.WithLabelValues(backend, tool).Observe(e.Duration.Seconds())
 	case UpstreamRefresh:
 		m.upstreamRefreshes.WithLabelValues(m.provider(e.Provider), oneOf(e.Result, "ok", "error")).Inc()
 	}
@@ -154,7 +167,20 @@ func grantType(gt string) string {
 	return labelOther
 }
 
-func (m *Metrics) tool(name string) string     { return label(name, m.tools) }
+// toolLabels are the backend and tool labels of a tool call: a built-in
+// tool by its name, a forwarded one by its backend and, when the backend's
+// allow list names it, its name.
+func (m *Metrics) toolLabels(backend, tool string) (string, string) {
+	if backend == "" {
+		return labelBuiltin, label(tool, m.tools)
+	}
+	known, ok := m.backends[backend]
+	if !ok {
+		return labelOther, labelOther
+	}
+	return backend, label(tool, known)
+}
+
 func (m *Metrics) provider(name string) string { return label(name, m.providers) }
 func label(v string, known map[string]bool) string {
 	if known[v] {

@@ -165,7 +165,8 @@ func TestMiddlewareKeepsFlushing(t *testing.T) {
 }
 
 func TestEventLabelsAreBounded(t *testing.T) {
-	m := NewMetrics(MetricsOptions{Tools: []string{"get_me"}, Providers: []string{"github"}})
+	m := NewMetrics(MetricsOptions{Tools: []string{"get_me"}, Providers: []string{"github"},
+		Backends: map[string][]string{"gh": {"issue_read"}, "open": nil}})
 	o := &Observer{Metrics: m}
 	ctx := context.Background()
 	for _, e := range []Event{
@@ -175,6 +176,10 @@ func TestEventLabelsAreBounded(t *testing.T) {
 		{Kind: ToolCalled, Tool: "get_me", Result: "ok"},
 		{Kind: ToolCalled, Tool: "no_such_tool_1", Result: "error"},
 		{Kind: ToolCalled, Tool: "no_such_tool_2", Result: "weird"},
+		{Kind: ToolCalled, Backend: "gh", Tool: "issue_read", Result: "ok"},
+		{Kind: ToolCalled, Backend: "gh", Tool: "client_chosen_" + strings.Repeat("x", 20), Result: "denied"},
+		{Kind: ToolCalled, Backend: "open", Tool: "get_me", Result: "error"},
+		{Kind: ToolCalled, Backend: "unconfigured", Tool: "get_me", Result: "ok"},
 		{Kind: SignIn, Provider: "evil", Result: "ok"},
 		{Kind: GrantRevoked, By: "someone"},
 	} {
@@ -187,9 +192,15 @@ func TestEventLabelsAreBounded(t *testing.T) {
 		{"mcpgate_oauth_token_requests_total", map[string]string{"grant_type": "other", "result": "invalid_grant"}},
 		{"mcpgate_oauth_token_requests_total", map[string]string{"grant_type": "other", "result": "other"}},
 		{"mcpgate_oauth_token_requests_total", map[string]string{"grant_type": "refresh_token", "result": "ok"}},
-		{"mcpgate_tool_calls_total", map[string]string{"tool": "get_me", "outcome": "ok"}},
-		{"mcpgate_tool_calls_total", map[string]string{"tool": "other", "outcome": "error"}},
-		{"mcpgate_tool_calls_total", map[string]string{"tool": "other", "outcome": "other"}},
+		{"mcpgate_tool_calls_total", map[string]string{"backend": "builtin", "tool": "get_me", "outcome": "ok"}},
+		{"mcpgate_tool_calls_total", map[string]string{"backend": "builtin", "tool": "other", "outcome": "error"}},
+		{"mcpgate_tool_calls_total", map[string]string{"backend": "builtin", "tool": "other", "outcome": "other"}},
+		// Forwarded calls: by name only when the backend's allow list names
+		// the tool (the client chooses the name); an unknown backend is other.
+		{"mcpgate_tool_calls_total", map[string]string{"backend": "gh", "tool": "issue_read", "outcome": "ok"}},
+		{"mcpgate_tool_calls_total", map[string]string{"backend": "gh", "tool": "other", "outcome": "denied"}},
+		{"mcpgate_tool_calls_total", map[string]string{"backend": "open", "tool": "other", "outcome": "error"}},
+		{"mcpgate_tool_calls_total", map[string]string{"backend": "other", "tool": "other", "outcome": "ok"}},
 		{"mcpgate_oauth_authorizations_total", map[string]string{"provider": "other", "result": "ok"}},
 		{"mcpgate_oauth_revocations_total", map[string]string{"by": "other"}},
 	} {
@@ -203,8 +214,8 @@ func TestEventLabelsAreBounded(t *testing.T) {
 			t.Errorf("%s has no series %v: %v", tc.name, tc.want, seriesLabels(t, m, tc.name))
 		}
 	}
-	if n := len(seriesLabels(t, m, "mcpgate_tool_calls_total")); n != 3 {
-		t.Errorf("%d tool call series, want 3", n)
+	if n := len(seriesLabels(t, m, "mcpgate_tool_calls_total")); n != 7 {
+		t.Errorf("%d tool call series, want 7", n)
 	}
 }
 

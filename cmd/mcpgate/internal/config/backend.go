@@ -194,6 +194,16 @@ func (c *Config) NamedBackends() []protected.Backend {
 	return out
 }
 
+// AllBackends are every backend, the default one (when BackendURL is set)
+// first.
+func (c *Config) AllBackends() []protected.Backend {
+	named := c.NamedBackends()
+	if b, ok := c.GatewayBackend(); ok {
+		return append([]protected.Backend{b}, named...)
+	}
+	return named
+}
+
 // GatewayBackend is the backend of gateway mode as package protected
 // takes it; ok is false when BackendURL is empty (built-in tools).
 func (c *Config) GatewayBackend() (b protected.Backend, ok bool) {
