@@ -38,6 +38,7 @@ type options struct {
 	logLevel    string
 	limits      string
 	storeCost   bool
+	sessions    int
 	costOps     int
 	grantsN     int
 	refreshesN  int
@@ -49,6 +50,9 @@ const (
 	maxRounds   = 20
 	maxDuration = 10 * time.Minute
 	maxConns    = 512
+	// maxSessions: the sessions are spread over the fake GitHub's 64
+	// people, 16 each (mcpgate's cap per person).
+	maxSessions = 1000
 )
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -66,6 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "info", "MCPGATE_LOG_LEVEL of the mcpgate servers (info is the default of a production server)")
 	fs.StringVar(&o.limits, "limits", "off", "mcpgate's rate limits: off (as the TypeScript server's), or counted (counted in the store at limits no run reaches)")
 	fs.BoolVar(&o.storeCost, "store-cost", false, "also measure mcpgate's Redis commands and round trips per operation and bytes per grant")
+	fs.IntVar(&o.sessions, "sessions", 0, "also measure mcpgate's RSS with this many live stateful MCP sessions (0: not measured)")
 	fs.IntVar(&o.costOps, "cost-ops", 200, "operations of each path in the counted runs of -store-cost")
 	fs.IntVar(&o.grantsN, "grants", 1000, "fresh grants whose memory -store-cost measures")
 	fs.IntVar(&o.refreshesN, "refreshes", 1000, "refreshes of one grant whose memory growth -store-cost measures")
@@ -105,8 +110,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			o.servers = append(o.servers, s)
 		}
 	}
-	if len(o.servers) == 0 && !o.storeCost {
-		bad("-servers names no server, and -store-cost is off: nothing to do")
+	if len(o.servers) == 0 && !o.ownMcpgate() {
+		bad("-servers names no server, and neither -store-cost nor -sessions is on: nothing to do")
+	}
+	if o.sessions < 0 || o.sessions > maxSessions {
+		bad("-sessions must be between 0 and %d", maxSessions)
 	}
 	if o.limits != "off" && o.limits != "counted" {
 		bad("-limits must be off or counted")
@@ -120,13 +128,18 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
+// ownMcpgate reports whether the run starts an mcpgate of its own, beside
+// the servers measured (-store-cost, -sessions), on Redis and the fake
+// GitHub.
+func (o *options) ownMcpgate() bool { return o.storeCost || o.sessions > 0 }
+
 // resolve finds the binaries and directories the chosen servers need.
 func (o *options) resolve() error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	if slices.Contains(o.servers, keyRedis) || slices.Contains(o.servers, keyMemory) || o.storeCost {
+	if slices.Contains(o.servers, keyRedis) || slices.Contains(o.servers, keyMemory) || o.ownMcpgate() {
 		if o.mcpgate == "" {
 			o.mcpgate = filepath.Join(filepath.Dir(self), "mcpgate")
 		}
@@ -137,7 +150,7 @@ func (o *options) resolve() error {
 			return fmt.Errorf("no mcpgate binary at %s: build it (go build -o DIR/mcpgate ./cmd/mcpgate) and pass -mcpgate DIR/mcpgate", o.mcpgate)
 		}
 	}
-	if needsRedis(o.servers) || o.storeCost {
+	if needsRedis(o.servers) || o.ownMcpgate() {
 		if o.redisServer, err = exec.LookPath(o.redisServer); err != nil {
 			return fmt.Errorf("redis-server not found (apt-get install redis-server): %w", err)
 		}
@@ -216,6 +229,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		sc, err := w.storeCost(ctx)
 		if err != nil {
 			problems = append(problems, "store cost: "+err.Error())
+		} else {
+			sc.write(stdout)
+		}
+	}
+	if o.sessions > 0 {
+		sc, err := w.sessionsRSS(ctx, o.sessions)
+		if err != nil {
+			problems = append(problems, "sessions: "+err.Error())
 		} else {
 			sc.write(stdout)
 		}

@@ -39,6 +39,7 @@ func TestSmokeRun(t *testing.T) {
 		"-mcpgate", bin, "-servers", "floor,floor-redis,mcpgate-memory,mcpgate-redis",
 		"-rounds", "1", "-duration", "300ms", "-conns", "2",
 		"-store-cost", "-cost-ops", "5", "-grants", "10", "-refreshes", "10",
+		"-sessions", "20",
 		"-workdir", filepath.Join(dir, "work"),
 	}, &stdout, &stderr)
 	out := stdout.String()
@@ -64,6 +65,7 @@ func TestSmokeRun(t *testing.T) {
 		"| mcpgate (Redis) | refresh ÷ two-round-trip Redis floor | 2 |",
 		"| mcpgate (Redis) | confidential ÷ public refresh | 2 |",
 		"| bytes per fresh grant (over 10 grants of one client) |",
+		"| mcpgate RSS with 20 more live sessions (MB) |",
 		"result: PASS",
 	} {
 		if !strings.Contains(out, row) {
@@ -98,7 +100,9 @@ func TestParseFlags(t *testing.T) {
 		{"defaults", nil, ""},
 		{"smoke", []string{"-rounds", "1", "-duration", "2s"}, ""},
 		{"store cost alone", []string{"-servers", "", "-store-cost"}, ""},
+		{"sessions alone", []string{"-servers", "", "-sessions", "1000"}, ""},
 		{"nothing to do", []string{"-servers", ""}, "nothing to do"},
+		{"too many sessions", []string{"-servers", "", "-sessions", "1001"}, "-sessions"},
 		{"unknown server", []string{"-servers", "floor,nginx"}, `unknown server "nginx"`},
 		{"zero rounds", []string{"-rounds", "0"}, "-rounds"},
 		{"bad conns", []string{"-conns", "16,x"}, `"x"`},

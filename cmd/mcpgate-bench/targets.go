@@ -117,7 +117,7 @@ func needsFake(keys []string) bool {
 // setUp starts the shared parts and every chosen target, with the
 // grants of conns connections each.
 func (w *world) setUp(ctx context.Context, keys []string, conns int) ([]*target, error) {
-	if needsRedis(keys) || w.o.storeCost {
+	if needsRedis(keys) || w.o.ownMcpgate() {
 		r, err := startRedis(ctx, w.dir, w.o.redisServer)
 		if err != nil {
 			return nil, err
@@ -125,7 +125,7 @@ func (w *world) setUp(ctx context.Context, keys []string, conns int) ([]*target,
 		w.redis = r
 		w.children = append(w.children, r.child)
 	}
-	if needsFake(keys) || w.o.storeCost {
+	if needsFake(keys) || w.o.ownMcpgate() {
 		w.ghSecret = randHex(20)
 		c, u, err := w.startSelf(ctx, "fakegithub", roleFake,
 			fakeUsersEnv+"="+strconv.Itoa(max(conns, 64)), fakeIDEnv+"="+githubClientID, fakeSecretEnv+"="+w.ghSecret)
@@ -217,10 +217,10 @@ func mcpgateLimits(mode string) string {
 }
 
 // startMcpgate runs `mcpgate serve` on redisAddr ("" for the memory store)
-// and waits for /readyz.
-func (w *world) startMcpgate(ctx context.Context, name, redisAddr, limits string) (*child, string, error) {
+// and waits for /readyz; extraYAML is appended to its configuration file.
+func (w *world) startMcpgate(ctx context.Context, name, redisAddr, limits string, extraYAML ...string) (*child, string, error) {
 	cfg := filepath.Join(w.dir, name+".yaml")
-	if err := os.WriteFile(cfg, []byte(mcpgateLimits(limits)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(mcpgateLimits(limits)+strings.Join(extraYAML, "")), 0o600); err != nil {
 		return nil, "", err
 	}
 	secret := make([]byte, 32)
