@@ -50,7 +50,12 @@ type toolCall struct {
 }
 
 // parse finds the tools/list and tools/call requests of the body, split
-// and decoded exactly as requireToolScope does (toolCallNames).
+// as requireToolScope splits it (toolCallNames). Tool calls are found by
+// messageToolNames with keys matched in any letter case: the backend may
+// read "Method" or "PARAMS" as the members they name (encoding/json does),
+// so such a message is checked as a call, never forwarded unchecked. The
+// request ID of an error answer comes from the go-sdk's decoder (null when
+// it cannot decode the message).
 func (req *gatewayRequest) parse() {
 	if len(req.body) == 0 {
 		return
@@ -64,23 +69,19 @@ func (req *gatewayRequest) parse() {
 		}
 	}
 	for _, raw := range messages {
-		msg, err := jsonrpc.DecodeMessage(raw)
-		if err != nil {
-			continue
+		var r *jsonrpc.Request
+		if msg, err := jsonrpc.DecodeMessage(raw); err == nil {
+			r, _ = msg.(*jsonrpc.Request)
 		}
-		r, ok := msg.(*jsonrpc.Request)
-		if !ok {
-			continue
+		if r != nil && r.Method == methodToolsList && r.ID.IsValid() {
+			req.listIDs = append(req.listIDs, idKey(r.ID))
 		}
-		switch r.Method {
-		case methodToolsList:
-			if r.ID.IsValid() {
-				req.listIDs = append(req.listIDs, idKey(r.ID))
-			}
-		case methodToolsCall:
-			for _, name := range paramNames(r.Params) {
-				req.calls = append(req.calls, toolCall{name: name, id: r.ID})
-			}
+		var id jsonrpc.ID
+		if r != nil {
+			id = r.ID
+		}
+		for _, name := range messageToolNames(raw, true) {
+			req.calls = append(req.calls, toolCall{name: name, id: id})
 		}
 	}
 }

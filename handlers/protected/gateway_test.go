@@ -445,6 +445,40 @@ func TestGatewayReadOnlyGrant(t *testing.T) {
 	}
 }
 
+// A backend may decode JSON-RPC members in any letter case (encoding/json
+// does), so a read-only grant's write call spelt with "Method" or
+// "PARAMS" is checked like any other, never forwarded unchecked.
+func TestGatewayChecksCallsSpeltInAnyCase(t *testing.T) {
+	bodies := map[string]string{
+		"Method":        `{"jsonrpc":"2.0","id":7,"Method":"tools/call","params":{"name":"create_issue","arguments":{}}}`,
+		"PARAMS":        `{"jsonrpc":"2.0","id":7,"method":"tools/call","PARAMS":{"name":"create_issue","arguments":{}}}`,
+		"Name":          `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"Name":"create_issue","arguments":{}}}`,
+		"second params": `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo_auth"},"Params":{"name":"create_issue"}}`,
+		"in a batch":    `[{"jsonrpc":"2.0","id":6,"method":"ping"},{"jsonrpc":"2.0","id":7,"mEthod":"tools/call","params":{"name":"create_issue"}}]`,
+	}
+	b := newGWBackend(t, gwBackendOptions{json: true})
+	f := newGWFixture(t, b.srv.URL+"/mcp")
+	reader := f.signIn(t, "github:1", "up-reader", gwRead)
+	// A read-only call first, so that the gateway has the backend's tool
+	// annotations and sends nothing of its own below.
+	if resp := f.rawPost(t, reader, "", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo_auth","arguments":{}}}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("read-only call: status %d", resp.StatusCode)
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			before := len(b.seen())
+			resp := f.rawPost(t, reader, "", body)
+			if resp.StatusCode != http.StatusForbidden {
+				raw, _ := io.ReadAll(resp.Body)
+				t.Fatalf("status %d (%s), want 403 insufficient_scope", resp.StatusCode, raw)
+			}
+			if len(b.seen()) != before {
+				t.Fatal("the call reached the backend")
+			}
+		})
+	}
+}
+
 func TestGatewayAllowDeny(t *testing.T) {
 	tests := []struct {
 		name        string

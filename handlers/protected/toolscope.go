@@ -173,7 +173,7 @@ func toolCallNames(body []byte) []string {
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '[' {
-		return messageToolNames(body)
+		return messageToolNames(body, false)
 	}
 	var batch []json.RawMessage
 	if err := json.Unmarshal(body, &batch); err != nil {
@@ -181,19 +181,30 @@ func toolCallNames(body []byte) []string {
 	}
 	var names []string
 	for _, m := range batch {
-		names = append(names, messageToolNames(m)...)
+		names = append(names, messageToolNames(m, false)...)
 	}
 	return names
 }
 
 // messageToolNames returns the tool-name candidates of one JSON-RPC
-// message when it is a tools/call. Keys match exactly, as the go-sdk's
-// decoder matches them (DontMatchCaseInsensitiveStructFields): a message
-// is a tools/call when a "method" member is the string tools/call, and
-// every "params" member is searched (the SDK keeps the last of duplicates;
-// checking all of them leaves no reading unchecked). A message that does
-// not parse to its end yields nothing: the SDK refuses it.
-func messageToolNames(raw []byte) []string {
+// message when it is a tools/call. With foldKeys false, keys match
+// exactly, as the go-sdk's decoder matches them
+// (DontMatchCaseInsensitiveStructFields): the built-in tools' rule, whose
+// server is that decoder. With foldKeys true, a key matches in any letter
+// case: the gateway's rule, whose backend may decode with encoding/json
+// (case-insensitive fields) or anything else, so every reading any parser
+// could make is checked. A message is a tools/call when a "method" member
+// is the string tools/call, and every "params" member is searched (the SDK
+// keeps the last of duplicates; checking all of them leaves no reading
+// unchecked). A message that does not parse to its end yields nothing:
+// the SDK refuses it.
+func messageToolNames(raw []byte, foldKeys bool) []string {
+	is := func(key, want string) bool {
+		if foldKeys {
+			return strings.EqualFold(key, want)
+		}
+		return key == want
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil
@@ -212,13 +223,13 @@ func messageToolNames(raw []byte) []string {
 		if err := dec.Decode(&value); err != nil {
 			return nil
 		}
-		switch key {
-		case "method":
+		switch {
+		case is(key, "method"):
 			var method string
 			if json.Unmarshal(value, &method) == nil && method == methodToolsCall {
 				call = true
 			}
-		case "params":
+		case is(key, "params"):
 			params = append(params, value)
 		}
 	}
