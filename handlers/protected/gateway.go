@@ -232,7 +232,7 @@ func (h *Gateway) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		req.sessionID = id
 	}
-	req.parse()
+	req.parse(r.Header)
 	var denied bool
 	if len(req.calls) > 0 && h.Events != nil {
 		sw := &statusWriter{ResponseWriter: w}

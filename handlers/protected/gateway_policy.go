@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,8 +56,28 @@ type toolCall struct {
 // read "Method" or "PARAMS" as the members they name (encoding/json does),
 // so such a message is checked as a call, never forwarded unchecked. The
 // request ID of an error answer comes from the go-sdk's decoder (null when
-// it cannot decode the message).
-func (req *gatewayRequest) parse() {
+// it cannot decode the message). The Mcp-Name header of a request whose
+// Mcp-Method header says tools/call (protocol 2026-07-28) is checked as a
+// call too: a compliant backend refuses a header that differs from the
+// body, and one that routes by the header must not get past the policy.
+func (req *gatewayRequest) parse(header http.Header) {
+	req.parseBody()
+	if !strings.EqualFold(header.Get("Mcp-Method"), methodToolsCall) {
+		return
+	}
+	name := header.Get("Mcp-Name")
+	if name == "" || slices.ContainsFunc(req.calls, func(c toolCall) bool { return c.name == name }) {
+		return
+	}
+	var id jsonrpc.ID
+	if len(req.calls) > 0 {
+		id = req.calls[0].id
+	}
+	req.calls = append(req.calls, toolCall{name: name, id: id})
+}
+
+// parseBody finds the requests of the body (see parse).
+func (req *gatewayRequest) parseBody() {
 	if len(req.body) == 0 {
 		return
 	}

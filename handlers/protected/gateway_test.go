@@ -155,6 +155,8 @@ type gwFixture struct {
 	clock    *testclock.Clock
 	provider *gwProvider
 	logs     *testlog.Buffer
+	// extraHeaders are set on rawPost's requests.
+	extraHeaders http.Header
 }
 
 func newGWFixture(t testing.TB, backendURL string, opts ...func(*Gateway)) *gwFixture {
@@ -291,6 +293,9 @@ func (f *gwFixture) rawPost(t *testing.T, token, sessionID, body string) *http.R
 	req.Header.Set("Authorization", "Bearer "+token)
 	if sessionID != "" {
 		req.Header.Set("Mcp-Session-Id", sessionID)
+	}
+	for name, values := range f.extraHeaders {
+		req.Header[name] = values
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -464,9 +469,15 @@ func TestGatewayChecksCallsSpeltInAnyCase(t *testing.T) {
 	if resp := f.rawPost(t, reader, "", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo_auth","arguments":{}}}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("read-only call: status %d", resp.StatusCode)
 	}
+	// The same read-only call, with headers that name a write tool.
+	bodies["Mcp-Name header"] = `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"echo_auth","arguments":{}}}`
 	for name, body := range bodies {
 		t.Run(name, func(t *testing.T) {
 			before := len(b.seen())
+			if name == "Mcp-Name header" {
+				f.extraHeaders = http.Header{"Mcp-Method": {"tools/call"}, "Mcp-Name": {"create_issue"}}
+				defer func() { f.extraHeaders = nil }()
+			}
 			resp := f.rawPost(t, reader, "", body)
 			if resp.StatusCode != http.StatusForbidden {
 				raw, _ := io.ReadAll(resp.Body)
