@@ -50,7 +50,7 @@ type tokenHandler struct {
 	// Policies choose each client's access token lifetime (fixed or
 	// sliding; tokens.Policies); nil gives every client AccessTTL.
 	Policies *tokens.Policies
-	Limits       *limiter // nil admits all
+	Limits   *limiter // nil admits all
 	// Allow is re-checked at every refresh; nil admits everyone.
 	Allow  *allowlist
 	Logger *slog.Logger
