@@ -240,6 +240,7 @@ func (h *tokenHandler) issueForCode(ctx context.Context, log *slog.Logger, clien
 		// Only bookkeeping: a client with a live grant is never pruned.
 		log.LogAttrs(ctx, slog.LevelWarn, "recording the client's use failed", slog.String("error", err.Error()))
 	}
+	h.noteReregistration(ctx, client, grant, ac.RedirectURI)
 	h.Events.Record(ctx, observe.Event{Kind: observe.GrantIssued, ClientID: client.ID, GrantID: grantID, UserID: grant.UserID, Provider: grant.Provider})
 	log.LogAttrs(ctx, slog.LevelInfo, "tokens issued", slog.String("user_id", grant.UserID))
 	return body, nil
