@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ var slidingCases = []struct {
 	{"SlidingDiesWithRevokeGrant", testSlidingDiesWithRevokeGrant},
 	{"SlidingAfterRotation", testSlidingAfterRotation},
 	{"FixedTokenIsNeverExtended", testFixedTokenIsNeverExtended},
+	{"PruneIdleClients", testPruneIdleClients},
 }
 
 // slidingIssue is f.issue with a sliding access token: idle timeout idle,
@@ -166,4 +168,57 @@ func testFixedTokenIsNeverExtended(t *testing.T, f *fixture) {
 	}
 	f.clock.Advance(5 * time.Minute)
 	f.use(t, "UseAccess after the fixed lifetime", g.ID, is.AccessHash, tokens.ErrNotFound)
+}
+
+// testPruneIdleClients checks tokens.PruneClientsBatch with IdleBefore:
+// registrations without a live grant and unused since before it go,
+// whether or not they ever got tokens; a live grant keeps any client.
+func testPruneIdleClients(t *testing.T, f *fixture) {
+	start := f.now()
+	mk := func(name string) tokens.Client {
+		t.Helper()
+		c := client(tokens.NewID(), f.now())
+		c.Name = name
+		wantErr(t, "CreateClient "+name, f.s.CreateClient(f.ctx, c), nil)
+		return c
+	}
+	usedLapsed := mk("used once, its grant lapsed")
+	wantErr(t, "TouchClient", f.s.TouchClient(f.ctx, usedLapsed.ID, start), nil)
+	f.grant(t, "github:1", usedLapsed.ID) // lapses after a day
+	neverUsed := mk("never used")
+	usedLive := mk("used, grant still live")
+	wantErr(t, "TouchClient", f.s.TouchClient(f.ctx, usedLive.ID, start), nil)
+	live := f.grant(t, "github:1", usedLive.ID)
+	f.slidingIssued(t, live, 24*time.Hour, 30*24*time.Hour) // extends it to 30 days
+	f.clock.Advance(8 * 24 * time.Hour)
+	recentlyUsed := mk("used yesterday")
+	wantErr(t, "TouchClient", f.s.TouchClient(f.ctx, recentlyUsed.ID, f.now()), nil)
+
+	rule := tokens.PruneRule{NeverUsedBefore: f.now().Add(-24 * time.Hour), IdleBefore: f.now().Add(-7 * 24 * time.Hour)}
+	deleted, cursor := 0, ""
+	for {
+		n, next, err := tokens.PruneClientsBatch(f.ctx, f.s, rule, cursor, 2)
+		wantErr(t, "PruneClientsBatch", err, nil)
+		deleted += n
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if deleted != 2 {
+		t.Errorf("PruneClientsBatch deleted %d, want 2", deleted)
+	}
+	list, err := f.s.ListClients(f.ctx)
+	wantErr(t, "ListClients", err, nil)
+	got := clientIDs(list)
+	for _, gone := range []tokens.Client{usedLapsed, neverUsed} {
+		if slices.Contains(got, gone.ID) {
+			t.Errorf("client %q was kept", gone.Name)
+		}
+	}
+	for _, keep := range []tokens.Client{usedLive, recentlyUsed} {
+		if !slices.Contains(got, keep.ID) {
+			t.Errorf("client %q was pruned", keep.Name)
+		}
+	}
 }
