@@ -127,7 +127,7 @@ func (s *Store) sweep(now time.Time) {
 			}
 		}
 		for h, a := range g.access {
-			if expired(a.ExpiresAt, now) {
+			if !a.LiveAt(g.seen[h], now) { // lapsed, or a sliding token left idle
 				delete(g.access, h)
 				delete(g.seen, h)
 			}
