@@ -141,12 +141,23 @@ func (h *authorizeHandler) get(w http.ResponseWriter, r *http.Request) {
 		redirectError(w, r, h.Issuer, req.redirectURI, req.state, oerr)
 		return
 	}
-	if len(h.Providers) == 1 && h.Consent.approved(r, req.client.ID, consentSubject(req)) {
-		h.Events.Record(ctx, observe.Event{Kind: observe.ConsentApproved, ClientID: req.client.ID, Provider: h.Providers[0].Name(), Reason: "remembered by the browser"})
-		h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent remembered by the browser",
-			slog.String("client_id", req.client.ID), slog.String("provider", h.Providers[0].Name()))
-		h.startUpstream(ctx, w, r, req, h.Providers[0])
-		return
+	if len(h.Providers) == 1 {
+		p := h.Providers[0]
+		reason := ""
+		switch {
+		case h.Consent.approved(r, req.client.ID, consentSubject(req)):
+			reason = "remembered by the browser"
+		case h.Consent.approvedAgain(r, reregistrationKey(req.client, req.redirectURI, consentSubject(req), p.Name())):
+			// consent.go: a re-registration of an approved client.
+			reason = "remembered by the browser for an earlier registration with the same name and redirect URI"
+		}
+		if reason != "" {
+			h.Events.Record(ctx, observe.Event{Kind: observe.ConsentApproved, ClientID: req.client.ID, Provider: p.Name(), Reason: reason})
+			h.Logger.LogAttrs(ctx, slog.LevelInfo, "consent "+reason,
+				slog.String("client_id", req.client.ID), slog.String("provider", p.Name()))
+			h.startUpstream(ctx, w, r, req, p)
+			return
+		}
 	}
 	h.showConsent(w, r, req)
 }
@@ -203,7 +214,8 @@ func (h *authorizeHandler) post(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if err := h.Consent.remember(w, r, req.client.ID, consentSubject(req)); err != nil {
+	again := reregistrationKey(req.client, req.redirectURI, consentSubject(req), provider.Name())
+	if err := h.Consent.remember(w, r, req.client.ID, consentSubject(req), again); err != nil {
 		// Not fatal: the person will simply be asked again next time.
 		h.Logger.LogAttrs(ctx, slog.LevelWarn, "consent could not be remembered",
 			slog.String("client_id", req.client.ID), slog.String("error", err.Error()))

@@ -27,8 +27,9 @@ const (
 // clientCap keeps the number of registrations under Max (Limits.MaxClients).
 // Registrations are durable, but Claude registers a new client on every
 // fresh connection and most are abandoned: at the cap, the clients that
-// never completed an authorization and are older than UnusedAge are pruned
-// (tokens.PruneUnusedClients), at most once per pruneEvery per replica and
+// never completed an authorization and are older than UnusedAge, and those
+// without a live grant unused for IdleAge, are pruned
+// (tokens.PruneClients), at most once per pruneEvery per replica and
 // by one request at a time; if the store is still full the registration
 // gets 503 temporarily_unavailable. Below the cap, pruning by age runs
 // too, one batch with a cursor per pruneEvery (sweep), so abandoned
@@ -40,8 +41,11 @@ type clientCap struct {
 	Store     clientCapStore
 	Max       int
 	UnusedAge time.Duration
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// IdleAge, when positive, also prunes registrations without a live
+	// grant unused for this long (Limits.IdleClientAge).
+	IdleAge time.Duration
+	Logger  *slog.Logger
+	Now     func() time.Time
 
 	mu        sync.Mutex // held while pruning
 	lastPrune time.Time  // guarded by mu
@@ -57,7 +61,30 @@ func newClientCap(cfg Config) *clientCap {
 	if cfg.Limits.MaxClients <= 0 {
 		return nil
 	}
-	return &clientCap{Store: cfg.Store, Max: cfg.Limits.MaxClients, UnusedAge: cfg.Limits.UnusedClientAge, Logger: cfg.Logger, Now: cfg.Now}
+	return &clientCap{Store: cfg.Store, Max: cfg.Limits.MaxClients, UnusedAge: cfg.Limits.UnusedClientAge,
+		IdleAge: cfg.Limits.IdleClientAge, Logger: cfg.Logger, Now: cfg.Now}
+}
+
+// rule is what may be pruned at now.
+func (c *clientCap) rule(now time.Time) tokens.PruneRule {
+	return PruneRuleOf(Limits{UnusedClientAge: c.UnusedAge, IdleClientAge: c.IdleAge}, now)
+}
+
+// PruneRuleOf is the pruning rule of limits at now: never-used
+// registrations older than UnusedClientAge and, when IdleClientAge is set,
+// registrations unused for that long; both only without a live grant.
+// The registration cap, its sweep and the background pruning of
+// cmd/mcpgate all prune by it.
+func PruneRuleOf(l Limits, now time.Time) tokens.PruneRule {
+	unused := l.UnusedClientAge
+	if unused <= 0 {
+		unused = DefaultUnusedClientAge
+	}
+	r := tokens.PruneRule{NeverUsedBefore: now.Add(-unused)}
+	if l.IdleClientAge > 0 {
+		r.IdleBefore = now.Add(-l.IdleClientAge)
+	}
+	return r
 }
 
 // tooManyClients is the answer when the cap holds.
@@ -97,7 +124,7 @@ func (c *clientCap) admit(ctx context.Context) *oauthError {
 	c.lastPrune = now
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pruneTimeout)
 	defer cancel()
-	deleted, err := tokens.PruneUnusedClients(pctx, c.Store, now.Add(-c.UnusedAge))
+	deleted, err := tokens.PruneClients(pctx, c.Store, c.rule(now))
 	if err != nil {
 		c.Logger.LogAttrs(ctx, slog.LevelError, "pruning unused clients failed", slog.Int("deleted", deleted), slog.String("error", err.Error()))
 	} else {
@@ -124,7 +151,7 @@ func (c *clientCap) sweep(ctx context.Context) {
 	c.lastSweep = now
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pruneTimeout)
 	defer cancel()
-	deleted, next, err := tokens.PruneUnusedClientsBatch(pctx, c.Store, now.Add(-c.UnusedAge), c.cursor, tokens.PruneBatch)
+	deleted, next, err := tokens.PruneClientsBatch(pctx, c.Store, c.rule(now), c.cursor, tokens.PruneBatch)
 	if err != nil {
 		c.Logger.LogAttrs(ctx, slog.LevelError, "pruning unused clients failed", slog.Int("deleted", deleted), slog.String("error", err.Error()))
 		c.cursor = ""

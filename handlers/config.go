@@ -103,6 +103,13 @@ type Config struct {
 	// minutes (OAuth 2.1 §4.1.2) and AccessTTL not RefreshTTL.
 	// RefreshGrace may also be NoRefreshGrace (no grace window).
 	AccessTTL, RefreshTTL, CodeTTL, PendingTTL, RefreshGrace time.Duration
+	// TokenPolicies choose the access token lifetime per client, first
+	// matching rule wins (tokens.Rule; issue 14): fixed, or sliding (valid
+	// while used at least once every idle timeout). Nil means the built-in
+	// rules (tokens.ClaudeRuleDefault: Claude's connectors get sliding
+	// tokens); a non-nil empty slice means none. Clients no rule matches
+	// get a fixed AccessTTL.
+	TokenPolicies []tokens.Rule
 	// ServiceName is shown on pages and in metadata; default "mcpgate".
 	ServiceName string
 	// FetchClientMetadata fetches client ID metadata documents (a client_id
@@ -147,6 +154,7 @@ func (cfg *Config) normalise() error {
 	problems = append(problems, toolScopeProblems(cfg.ToolScopes, cfg.ScopesSupported)...)
 	problems = append(problems, cfg.Limits.normalise(cfg.Store)...)
 	cfg.checkDurations(bad)
+	cfg.checkTokenPolicies(bad)
 	if cfg.ServiceName == "" {
 		cfg.ServiceName = DefaultServiceName
 	}

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
@@ -16,12 +18,30 @@ import (
 // person therefore approves each client on our own page before the browser
 // goes upstream, and the approval is remembered per browser, per client and
 // per redirect URI in a signed, encrypted cookie.
+//
+// Re-registration (issue 14). Claude's connector registers a fresh client
+// now and then (one operator counted 16 registrations in 11 days for one
+// person), each with the same client_name and the same redirect URI, and
+// would otherwise meet the consent page every time. So an approval is also
+// remembered under the client's name, redirect URI, scopes and provider
+// (reregistrationKey), and a new registration that repeats all four finds
+// it: no consent page. This is safe because the confused-deputy risk is
+// about who receives the authorization code, and the code can only reach
+// the exact redirect URI (https, not loopback) that the person already
+// approved for a client of that name: whoever registers again with that
+// URI can only send the code to that URI's owner, who already holds the
+// person's approval. The name alone proves nothing (anyone can register
+// any name) and is never enough. The consent page stays whenever the
+// redirect URI, the scopes or the provider differ, for loopback and http
+// redirect URIs (any program on a machine can listen on a loopback port),
+// and for client ID metadata documents (their client ID is stable, so the
+// per-client approval already applies).
 
 // maxConsentEntries bounds the consent cookie (Claude registers a new
 // client on every fresh connection; the oldest approvals are dropped
-// first). 32 entries encode to about 2.5 KB, well under the 4 KB a browser
-// keeps per cookie.
-const maxConsentEntries = 32
+// first). 24 entries, each with its re-registration key, encode to about
+// 3 KB, under the 4 KB a browser keeps per cookie.
+const maxConsentEntries = 24
 
 // consentEntry is one remembered approval. Key is a SHA-256 digest of the
 // client ID and the exact redirect URI (truncated to 128 bits), which keeps
@@ -29,7 +49,10 @@ const maxConsentEntries = 32
 // so the digest is only about size, not secrecy.
 type consentEntry struct {
 	Key string `json:"k"`
-	At  int64  `json:"t"` // approval time, Unix seconds
+	// Again is the approval's reregistrationKey, when the client may be
+	// recognised at a re-registration.
+	Again string `json:"n,omitempty"`
+	At    int64  `json:"t"` // approval time, Unix seconds
 }
 
 // consentCookie is the value of the consent cookie.
@@ -45,6 +68,20 @@ type consentMemory struct {
 
 func consentKey(clientID, redirectURI string) string {
 	sum := sha256.Sum256([]byte(clientID + "\x00" + redirectURI))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
+// reregistrationKey names an approval by what a re-registration of the
+// same client repeats: its client_name, the redirect URI and scopes
+// (subject, consentSubject) and the provider; "" when the client cannot be
+// recognised that way (no name, a metadata-document client, a loopback or
+// non-https redirect URI). Like consentKey it is a truncated SHA-256.
+func reregistrationKey(c tokens.Client, redirectURI, subject, provider string) string {
+	u, err := url.Parse(redirectURI)
+	if c.Name == "" || strings.HasPrefix(c.ID, "https://") || err != nil || u.Scheme != "https" || isLoopbackHost(u.Hostname()) {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("again\x00" + c.Name + "\x00" + subject + "\x00" + provider))
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
@@ -76,8 +113,23 @@ func (m consentMemory) approved(r *http.Request, clientID, redirectURI string) b
 	return false
 }
 
-// remember records an approval, keeping the newest maxConsentEntries.
-func (m consentMemory) remember(w http.ResponseWriter, r *http.Request, clientID, redirectURI string) error {
+// approvedAgain reports whether this browser approved an earlier
+// registration with reregistration key again (never for "").
+func (m consentMemory) approvedAgain(r *http.Request, again string) bool {
+	if again == "" {
+		return false
+	}
+	for _, e := range m.load(r) {
+		if e.Again != "" && tokens.HashEqual(e.Again, again) {
+			return true
+		}
+	}
+	return false
+}
+
+// remember records an approval, with its reregistration key again (or
+// ""), keeping the newest maxConsentEntries.
+func (m consentMemory) remember(w http.ResponseWriter, r *http.Request, clientID, redirectURI, again string) error {
 	key := consentKey(clientID, redirectURI)
 	entries := []consentEntry{}
 	for _, e := range m.load(r) {
@@ -85,7 +137,7 @@ func (m consentMemory) remember(w http.ResponseWriter, r *http.Request, clientID
 			entries = append(entries, e)
 		}
 	}
-	entries = append(entries, consentEntry{Key: key, At: m.now().Unix()})
+	entries = append(entries, consentEntry{Key: key, Again: again, At: m.now().Unix()})
 	if len(entries) > maxConsentEntries {
 		entries = entries[len(entries)-maxConsentEntries:]
 	}

@@ -76,7 +76,9 @@ func TestConsentNotSkipped(t *testing.T) {
 		}},
 		{"consent cookie lost", nil, func(s *asServer, _ testClient) { delete(s.cookies, "__Host-mcpgate_consent") }},
 		{"another client", func(s *asServer, c testClient) testClient {
-			return s.register(authMethodPost, c.RedirectURI)
+			// Another name: the same name and redirect URI would be a
+			// re-registration of the approved client (consent_rereg_test.go).
+			return s.registerNamed("Other Client", c.RedirectURI)
 		}, nil},
 		{"another redirect URI of the same client", func(s *asServer, c testClient) testClient {
 			c.RedirectURI = "https://app.example.com/other"
@@ -271,7 +273,7 @@ func TestConsentCookieIsBounded(t *testing.T) {
 			r.AddCookie(cookie)
 		}
 		rec := httptest.NewRecorder()
-		if err := m.remember(rec, r, ids[i], "https://example.com/"+strings.Repeat("p", 1500)); err != nil {
+		if err := m.remember(rec, r, ids[i], "https://example.com/"+strings.Repeat("p", 1500), reregistrationKey(tokens.Client{ID: ids[i], Name: "Claude"}, "https://example.com/cb", "https://example.com/cb\x00mcp:read", "github")); err != nil {
 			t.Fatalf("remember %d: %v", i, err)
 		}
 		cookie = rec.Result().Cookies()[0]

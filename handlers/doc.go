@@ -56,7 +56,11 @@
 //	    double submit) and the page cannot be framed. Approval is
 //	    remembered per browser, client and redirect URI in an encrypted
 //	    cookie for 30 days; with a single provider a remembered approval
-//	    skips the page. "Deny" sends the browser back with access_denied.
+//	    skips the page, and so does one remembered for an earlier
+//	    registration with the same client_name, https non-loopback
+//	    redirect URI, scopes and provider (a re-registration: the code can
+//	    only reach that URI's owner; consent.go). "Deny" sends the browser
+//	    back with access_denied.
 //
 //	CONSENTED --302 to the provider--> PENDING
 //	    Only now is the upstream state created: 256 random bits, stored as
@@ -91,7 +95,14 @@
 //	    (Keyring.UnwrapGrantKey); an access token (bound to R) and a
 //	    refresh token are minted, each wrapping the data key under itself
 //	    (Keyring.WrapGrantKey), so a copy of the store alone opens no
-//	    upstream token.
+//	    upstream token. The access token lives as the client's policy says
+//	    (Config.TokenPolicies, tokens.Policies): a fixed AccessTTL, or
+//	    sliding (the built-in rule for Claude's connectors: valid while
+//	    used at least once a day, never past the grant); expires_in is the
+//	    current window, here and at refresh. A sliding token's use is
+//	    recorded at most once an hour by the bearer check, which then
+//	    re-checks the allowlist (slidingcheck.go, the same check as at
+//	    refresh): a client that never refreshes still meets it.
 //
 //	ACTIVE --POST /token refresh_token--> ACTIVE (rotated)
 //	    Every refresh rotates the refresh token (OAuth 2.1 §4.3.1). The

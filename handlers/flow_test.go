@@ -96,7 +96,8 @@ func TestHappyPath(t *testing.T) {
 			body := readBody(t, resp)
 			json.Unmarshal([]byte(body), &raw)
 			json.Unmarshal([]byte(body), &tr)
-			if tr.TokenType != "Bearer" || tr.ExpiresIn != 3600 || tr.Scope != "mcp:read mcp:write" ||
+			// Claude's redirect URI: the built-in sliding rule, one idle day.
+			if tr.TokenType != "Bearer" || tr.ExpiresIn != 86400 || tr.Scope != "mcp:read mcp:write" ||
 				!strings.HasPrefix(tr.AccessToken, "mcpgate_at_") || !strings.HasPrefix(tr.RefreshToken, "mcpgate_rt_") {
 				t.Fatalf("token response %s", body)
 			}

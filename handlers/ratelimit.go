@@ -78,6 +78,12 @@ type Limits struct {
 	// UnusedClientAge is how old a never-used client must be before it may
 	// be pruned (default 24h when MaxClients is set).
 	UnusedClientAge time.Duration
+	// IdleClientAge, when positive, also prunes registrations that no live
+	// grant names and that were not used (no code exchanged, see
+	// tokens.Client.LastUsedAt) for this long, whether or not they ever
+	// got tokens: what Claude leaves behind at each re-registration
+	// (tokens.PruneRule.IdleBefore). Zero: off.
+	IdleClientAge time.Duration
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed. Without them the client address is the TCP peer's.
 	TrustedProxies []netip.Prefix
@@ -95,8 +101,13 @@ func DefaultLimits() Limits {
 		TokenPerIP:           Rate{Limit: 3000, Window: time.Minute},
 		MaxClients:           100000,
 		UnusedClientAge:      DefaultUnusedClientAge,
+		IdleClientAge:        DefaultIdleClientAge,
 	}
 }
+
+// DefaultIdleClientAge is the IdleClientAge of DefaultLimits: a week
+// without a live grant or a use.
+const DefaultIdleClientAge = 7 * 24 * time.Hour
 
 // DefaultUnusedClientAge applies when MaxClients is set and
 // UnusedClientAge is not.
@@ -150,6 +161,9 @@ func (l *Limits) normalise(store tokens.Store) []string {
 		problems = append(problems, "Limits.UnusedClientAge must not be negative")
 	case l.UnusedClientAge == 0 && l.MaxClients > 0:
 		l.UnusedClientAge = DefaultUnusedClientAge
+	}
+	if l.IdleClientAge < 0 {
+		problems = append(problems, "Limits.IdleClientAge must not be negative")
 	}
 	for i, p := range l.TrustedProxies {
 		if !p.IsValid() {

@@ -77,6 +77,7 @@ func New(cfg Config) (http.Handler, error) {
 		ServerFor:           cfg.MCPServerFor,
 		ToolScopes:          cfg.ToolScopes,
 		AllowedOrigins:      ownOrigin(cfg.Issuer, cfg.AllowedOrigins),
+		Recheck:             slidingRecheck{Allow: allowed, Grants: cfg.Store, Logger: cfg.Logger}.check,
 		Logger:              cfg.Logger,
 		Now:                 cfg.Now,
 	}
@@ -172,6 +173,7 @@ func New(cfg Config) (http.Handler, error) {
 			AccessTTL:    cfg.AccessTTL,
 			RefreshTTL:   cfg.RefreshTTL,
 			RefreshGrace: cfg.RefreshGrace,
+			Policies:     tokenPolicies(&cfg),
 			Limits:       limits,
 			Allow:        allowed,
 			Logger:       cfg.Logger,

@@ -47,7 +47,10 @@ type tokenHandler struct {
 	AccessTTL    time.Duration
 	RefreshTTL   time.Duration
 	RefreshGrace time.Duration
-	Limits       *limiter // nil admits all
+	// Policies choose each client's access token lifetime (fixed or
+	// sliding; tokens.Policies); nil gives every client AccessTTL.
+	Policies *tokens.Policies
+	Limits   *limiter // nil admits all
 	// Allow is re-checked at every refresh; nil admits everyone.
 	Allow  *allowlist
 	Logger *slog.Logger
@@ -214,7 +217,7 @@ func (h *tokenHandler) issueForCode(ctx context.Context, log *slog.Logger, clien
 		log.LogAttrs(ctx, slog.LevelError, "reading the grant failed", slog.String("error", err.Error()))
 		return nil, storeUnavailable()
 	}
-	resp, issue, err := h.mint(grant, client.ID, ac.Scopes, ac.Scopes, ac.Resource, dk, now)
+	resp, issue, err := h.mint(grant, client, ac.Scopes, ac.Scopes, ac.Resource, dk, now)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
 		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
@@ -237,6 +240,7 @@ func (h *tokenHandler) issueForCode(ctx context.Context, log *slog.Logger, clien
 		// Only bookkeeping: a client with a live grant is never pruned.
 		log.LogAttrs(ctx, slog.LevelWarn, "recording the client's use failed", slog.String("error", err.Error()))
 	}
+	h.noteReregistration(ctx, client, grant, ac.RedirectURI)
 	h.Events.Record(ctx, observe.Event{Kind: observe.GrantIssued, ClientID: client.ID, GrantID: grantID, UserID: grant.UserID, Provider: grant.Provider})
 	log.LogAttrs(ctx, slog.LevelInfo, "tokens issued", slog.String("user_id", grant.UserID))
 	return body, nil
@@ -252,11 +256,15 @@ func (h *tokenHandler) requestTimeout() time.Duration {
 }
 
 // mint makes a new access and refresh token pair for grant, each holding
-// the grant's data key wrapped under itself.
-func (h *tokenHandler) mint(grant tokens.Grant, clientID string, accessScopes, refreshScopes []string, resource string, dk tokens.DataKey, now time.Time) (tokenResponse, tokens.Issue, error) {
+// the grant's data key wrapped under itself, the access token living as
+// the client's policy says (fixed or sliding). Both the code exchange and
+// the refresh mint through here, so expires_in tells the truth at both:
+// the current window (tokens.AccessToken.Window), for a sliding token the
+// idle timeout or the time to its absolute end, whichever is shorter.
+func (h *tokenHandler) mint(grant tokens.Grant, client tokens.Client, accessScopes, refreshScopes []string, resource string, dk tokens.DataKey, now time.Time) (tokenResponse, tokens.Issue, error) {
 	p, err := h.Keys.MintPair(tokens.PairSpec{
 		Grant:         grant,
-		ClientID:      clientID,
+		ClientID:      client.ID,
 		AccessScopes:  accessScopes,
 		RefreshScopes: refreshScopes,
 		Resource:      resource,
@@ -264,6 +272,7 @@ func (h *tokenHandler) mint(grant tokens.Grant, clientID string, accessScopes, r
 		Now:           now,
 		AccessTTL:     h.AccessTTL,
 		RefreshTTL:    h.RefreshTTL,
+		Policy:        h.Policies.For(client),
 	})
 	if err != nil {
 		return tokenResponse{}, tokens.Issue{}, err
@@ -271,7 +280,7 @@ func (h *tokenHandler) mint(grant tokens.Grant, clientID string, accessScopes, r
 	resp := tokenResponse{
 		AccessToken:  p.Access,
 		TokenType:    "Bearer",
-		ExpiresIn:    int64(h.AccessTTL / time.Second),
+		ExpiresIn:    int64(p.Issue.Access.Window(now) / time.Second),
 		RefreshToken: p.Refresh,
 		Scope:        strings.Join(accessScopes, " "),
 	}

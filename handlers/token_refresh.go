@@ -97,7 +97,7 @@ func checkRefresh(rec tokens.RefreshToken, form url.Values, resource string, now
 // scopes; a narrower scope applies to the access token only (RFC 6749 §6).
 func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client tokens.Client, grantID string, grant tokens.Grant, rt, hash string,
 	rec tokens.RefreshToken, accessScopes []string, dk tokens.DataKey, now time.Time) ([]byte, *oauthError) {
-	resp, issue, err := h.mint(grant, client.ID, accessScopes, rec.Scopes, rec.Resource, dk, now)
+	resp, issue, err := h.mint(grant, client, accessScopes, rec.Scopes, rec.Resource, dk, now)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
 		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}

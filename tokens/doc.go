@@ -112,6 +112,29 @@
 // The Keyring and DataKey never print their keys, and logs carry grant,
 // client and user IDs only.
 //
+// A writer of the store (without the server secret) can delete records but
+// not extend or widen them, since they are MACed, with one bounded
+// exception: the last-use time of a sliding access token (the Redis
+// "seen" key, policy.go) is not MACed, because the bearer check rewrites
+// it from Lua at most once per bucket. Such a writer can therefore keep a
+// sliding token alive without using it, but only up to its MACed absolute
+// end (AccessToken.ExpiresAt, never after its grant's expiry at issue),
+// with its MACed scopes and idle timeout; deleting the key ends the token.
+//
+// # Access token lifetimes
+//
+// A Policy (policy.go) gives the access tokens of the clients a Rule
+// matches either a fixed lifetime or a sliding one: valid while used at
+// least once every IdleTimeout, never past MaxLifetime nor the grant's
+// expiry. The built-in rule ClaudeRuleDefault covers Claude's connectors,
+// whose proxy often never refreshes (issue 14). AccessToken.LiveAt is the
+// one definition of liveness; stores record a sliding token's last use
+// apart from its record, at most once per bucket (DefaultSlidingBucket),
+// inside the one round trip of TokenStore.UseAccess, and decide by
+// timestamps on their own clock, never by Redis TTLs. A long-lived access
+// token is as revocable as a refresh token: RevokeGrant deletes it with
+// its grant.
+//
 // # Abuse limits
 //
 // Both stores are also a RateLimiter: sliding window counters on the
@@ -121,4 +144,6 @@
 // (Client.LastUsedAt zero, set by TouchClient at the code exchange) and has
 // no live grant can be deleted once it is old (PruneUnusedClients): Claude
 // registers a new client on every fresh connection, and most are abandoned.
+// PruneClients with PruneRule.IdleBefore also deletes clients that did get
+// tokens but have no live grant and no use since then.
 package tokens

@@ -18,6 +18,9 @@ type PairSpec struct {
 	Now        time.Time
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// Policy decides the access token's lifetime (policy.go): fixed
+	// (Policy.AccessTTL, or AccessTTL when that is zero) or sliding.
+	Policy Policy
 }
 
 // Pair is a freshly minted token pair: the two tokens for the client, and
@@ -33,6 +36,8 @@ type Pair struct {
 // MintPair mints an access and a refresh token for s.Grant and makes
 // their records.
 func (k *Keyring) MintPair(s PairSpec) (Pair, error) {
+	grantEnd := s.Now.Add(s.RefreshTTL)
+	accessEnd, idle := s.Policy.accessLifetime(s.Now, grantEnd, s.AccessTTL)
 	at := Mint(KindAccess, s.Grant.ID)
 	rt := Mint(KindRefresh, s.Grant.ID)
 	atKey, err := k.WrapGrantKey(at, s.Grant.ID, s.Key)
@@ -49,13 +54,14 @@ func (k *Keyring) MintPair(s PairSpec) (Pair, error) {
 		Issue: Issue{
 			AccessHash: k.Hash(at),
 			Access: AccessToken{
-				GrantID:    s.Grant.ID,
-				ClientID:   s.ClientID,
-				UserID:     s.Grant.UserID,
-				Scopes:     s.AccessScopes,
-				Resource:   s.Resource,
-				WrappedKey: atKey,
-				ExpiresAt:  s.Now.Add(s.AccessTTL),
+				GrantID:     s.Grant.ID,
+				ClientID:    s.ClientID,
+				UserID:      s.Grant.UserID,
+				Scopes:      s.AccessScopes,
+				Resource:    s.Resource,
+				WrappedKey:  atKey,
+				ExpiresAt:   accessEnd,
+				IdleTimeout: idle,
 			},
 			RefreshHash: k.Hash(rt),
 			Refresh: RefreshToken{
@@ -66,7 +72,7 @@ func (k *Keyring) MintPair(s PairSpec) (Pair, error) {
 				WrappedKey: rtKey,
 				ExpiresAt:  s.Now.Add(s.RefreshTTL),
 			},
-			GrantExpiresAt: s.Now.Add(s.RefreshTTL),
+			GrantExpiresAt: grantEnd,
 		},
 	}, nil
 }

@@ -133,13 +133,29 @@ type AuthCode struct {
 
 // AccessToken is an access token record.
 type AccessToken struct {
-	GrantID    string    `json:"grant_id"`
-	ClientID   string    `json:"client_id"`
-	UserID     string    `json:"user_id"`
-	Scopes     []string  `json:"scopes"`
-	Resource   string    `json:"resource"`
-	WrappedKey []byte    `json:"wrapped_key"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	GrantID    string   `json:"grant_id"`
+	ClientID   string   `json:"client_id"`
+	UserID     string   `json:"user_id"`
+	Scopes     []string `json:"scopes"`
+	Resource   string   `json:"resource"`
+	WrappedKey []byte   `json:"wrapped_key"`
+	// ExpiresAt is the token's absolute end (never after its grant's
+	// expiry at issue).
+	ExpiresAt time.Time `json:"expires_at"`
+	// IdleTimeout, when positive, makes the token sliding (Policy): it
+	// also dies IdleTimeout after its last use, which the store records
+	// apart from this MACed record (see LiveAt and TokenStore.UseAccess).
+	IdleTimeout time.Duration `json:"idle,omitempty"`
+}
+
+// AccessUse is what TokenStore.UseAccess read and did.
+type AccessUse struct {
+	Access AccessToken
+	Grant  Grant
+	// Extended reports that this use moved a sliding token's recorded
+	// last use forward (at most once per bucket): the caller re-checks
+	// the allowlist then.
+	Extended bool
 }
 
 // RefreshToken is a refresh token record. At rotation the record shrinks to
@@ -278,6 +294,14 @@ type TokenStore interface {
 	// the same round trip, so that an MCP request needs no other read
 	// (its tools get the grant on the Caller).
 	GetAccessGrant(ctx context.Context, grantID, accessHash string) (AccessToken, Grant, error)
+	// UseAccess is GetAccessGrant for a request that uses the token, in
+	// one round trip too: a sliding token (IdleTimeout > 0) must be live by
+	// its recorded last use (AccessToken.LiveAt), and the use is recorded
+	// when the last record is older than the store's bucket
+	// (DefaultSlidingBucket), so at most one write per token per bucket.
+	// A dead sliding token is never revived. ErrNotFound if the token or
+	// the grant is gone or lapsed.
+	UseAccess(ctx context.Context, grantID, accessHash string) (AccessUse, error)
 	// GetRefresh returns a refresh token record; for a rotated one it returns
 	// the record together with ErrRotated.
 	GetRefresh(ctx context.Context, grantID, refreshHash string) (RefreshToken, error)

@@ -143,6 +143,7 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		RefreshTTL:      cfg.Tokens.RefreshTTL,
 		CodeTTL:         cfg.Tokens.CodeTTL,
 		RefreshGrace:    cfg.Tokens.HandlerRefreshGrace(),
+		TokenPolicies:   cfg.Tokens.TokenRules(),
 		Logger:          logger,
 		Observer:        opts.Observer,
 		Now:             now,
@@ -177,7 +178,9 @@ func newKeyring(cfg *config.Config, logger *slog.Logger) (*tokens.Keyring, error
 func openStore(ctx context.Context, cfg *config.Config, keys *tokens.Keyring, now func() time.Time, logger *slog.Logger, hooks ...redis.Hook) (tokens.Store, error) {
 	if !cfg.UsesRedis() {
 		logger.Warn("MCPGATE_REDIS_URL is not set: using the in-memory store; registrations and tokens are lost on restart and replicas cannot share them")
-		return memory.New(now), nil
+		m := memory.New(now)
+		m.SetSlidingBucket(cfg.Tokens.Bucket())
+		return m, nil
 	}
 	client, err := cfg.RedisClient()
 	if err != nil {
@@ -188,7 +191,7 @@ func openStore(ctx context.Context, cfg *config.Config, keys *tokens.Keyring, no
 			client.AddHook(h)
 		}
 	}
-	store := tokensredis.New(client, tokensredis.Options{Now: now, Keys: keys, Logger: logger})
+	store := tokensredis.New(client, tokensredis.Options{Now: now, Keys: keys, Logger: logger, SlidingBucket: cfg.Tokens.Bucket()})
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := store.Ping(pingCtx); err != nil {

@@ -21,7 +21,9 @@
 // The commands (serve, demo, check, version, clients, grants), direct TLS
 // with certificate reloading (tls.go: GetCertificate serves a cached pair
 // and re-reads the files when their modification time or size changes,
-// checked at most every few seconds; TLS 1.2 minimum) and the wiring: app.go builds
+// checked at most every few seconds; TLS 1.2 minimum), the background
+// pruning of client registrations while serving (prune.go: one batch every
+// ten minutes, by handlers.PruneRuleOf) and the wiring: app.go builds
 // one server from a validated configuration (the keyring, the store, the
 // providers, the two MCP servers and the handlers) and is the only place
 // where every other package meets. It holds no rule of its own: the

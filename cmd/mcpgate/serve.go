@@ -61,6 +61,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer a.Close()
+	defer startPruner(ctx, a.store, cfg.Limits.HandlerLimits(), logger, time.Now)()
 	if _, err := tel.serveMetrics(cfg.Observe.MetricsAddr, logger); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 
 // TestMCPRequestReadsTheStoreOnce holds issue 11's round-trip goal: every
 // /mcp request, tool calls included, makes exactly one store call (the
-// bearer check's GetAccessGrant, one MGET on Redis). Tools get the grant
+// bearer check's UseAccess, one script call on Redis). Tools get the grant
 // on the caller; a GitHub tool opens its upstream token from it without
 // reading the grant again.
 func TestMCPRequestReadsTheStoreOnce(t *testing.T) {
@@ -59,8 +59,8 @@ func TestMCPRequestReadsTheStoreOnce(t *testing.T) {
 					if !strings.Contains(out, tc.want) || strings.Contains(out, `"isError":true`) {
 						t.Fatalf("%s: answer %s, want it to contain %s", tc.name, out, tc.want)
 					}
-					if got := counter.snapshot(); len(got) != 1 || got["GetAccessGrant"] != 1 {
-						t.Errorf("%s: store calls %v, want exactly one GetAccessGrant", tc.name, got)
+					if got := counter.snapshot(); len(got) != 1 || got["UseAccess"] != 1 {
+						t.Errorf("%s: store calls %v, want exactly one UseAccess", tc.name, got)
 					}
 				}
 			}
@@ -229,6 +229,11 @@ func (s *countingStore) GetAccess(ctx context.Context, grantID, accessHash strin
 func (s *countingStore) GetAccessGrant(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, tokens.Grant, error) {
 	s.count("GetAccessGrant")
 	return s.next.GetAccessGrant(ctx, grantID, accessHash)
+}
+
+func (s *countingStore) UseAccess(ctx context.Context, grantID, accessHash string) (tokens.AccessUse, error) {
+	s.count("UseAccess")
+	return s.next.UseAccess(ctx, grantID, accessHash)
 }
 
 func (s *countingStore) GetRefresh(ctx context.Context, grantID, refreshHash string) (tokens.RefreshToken, error) {

@@ -59,8 +59,10 @@ func (h *ResourceServer) requireBearer(next http.Handler) http.Handler {
 }
 
 // authenticate checks the request's bearer token: its shape and kind, a
-// store lookup of its keyed hash that also reads the grant (one round trip;
-// previous server secrets only after a miss), expiry, audience, and the
+// store lookup of its keyed hash that also reads the grant and, for a
+// sliding token, records the use at most once per bucket (UseAccess: one
+// round trip; previous server secrets only after a miss), expiry, audience,
+// the allowlist again when a sliding token was extended (Recheck), and the
 // unwrapping of the grant's data key, which also proves the token is the
 // one the record was made for. The grant goes to the tools on the Caller,
 // so that the whole request reads the store once. It never calls upstream.
@@ -79,12 +81,11 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 	ctx, cancel := context.WithTimeout(r.Context(), bearerStoreTimeout)
 	defer cancel()
 	var (
-		at    tokens.AccessToken
-		grant tokens.Grant
+		use   tokens.AccessUse
 		found bool
 	)
 	for _, hash := range h.Keys.Hashes(token) {
-		at, grant, err = h.Tokens.GetAccessGrant(ctx, grantID, hash)
+		use, err = h.Tokens.UseAccess(ctx, grantID, hash)
 		if err == nil {
 			found = true
 			break
@@ -99,6 +100,7 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 	if !found {
 		return nil, bearerUnauthorized(wire.InvalidToken, "the access token is unknown, revoked or expired")
 	}
+	at, grant := use.Access, use.Grant
 	if !at.ExpiresAt.After(h.now()) {
 		return nil, bearerUnauthorized(wire.InvalidToken, "token expired")
 	}
@@ -114,21 +116,28 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 		return nil, bearerUnauthorized(wire.InvalidToken, "the access token is unknown, revoked or expired")
 	}
 
+	caller := &tokens.Caller{
+		GrantID:  grantID,
+		ClientID: at.ClientID,
+		UserID:   at.UserID,
+		Provider: providerOf(at.UserID),
+		Scopes:   at.Scopes,
+		Key:      key,
+		Grant:    &grant,
+	}
+	if use.Extended && h.Recheck != nil {
+		if err := h.Recheck(r.Context(), caller); err != nil {
+			return nil, bearerUnauthorized(wire.InvalidToken, "access revoked: the account is no longer allowed to use this server")
+		}
+	}
+
 	h.logger().LogAttrs(r.Context(), slog.LevelDebug, "mcp request authorized",
 		slog.String("grant_id", grantID), slog.String("client_id", at.ClientID), slog.String("user_id", at.UserID))
 	return &auth.TokenInfo{
 		Scopes:     at.Scopes,
 		Expiration: at.ExpiresAt,
 		UserID:     at.UserID,
-		Extra: map[string]any{callerKey: &tokens.Caller{
-			GrantID:  grantID,
-			ClientID: at.ClientID,
-			UserID:   at.UserID,
-			Provider: providerOf(at.UserID),
-			Scopes:   at.Scopes,
-			Key:      key,
-			Grant:    &grant,
-		}},
+		Extra:      map[string]any{callerKey: caller},
 	}, nil
 }
 

@@ -53,8 +53,9 @@
 //
 // # One store round trip
 //
-// The bearer check's one read (TokenStore.GetAccessGrant: the access token
-// and its grant, one MGET on Redis) is the only store call of an MCP
+// The bearer check's one read (TokenStore.UseAccess: the access token and
+// its grant, one script call on Redis that also records, at most once an
+// hour, the use of a sliding access token) is the only store call of an MCP
 // request: the grant travels to the tools on tokens.Caller.Grant, and the
 // upstream-token broker opens the sealed upstream token from it, reading
 // the grant again only under the refresh lock. tools/list is answered with

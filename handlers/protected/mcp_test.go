@@ -548,9 +548,9 @@ type failingTokens struct {
 	calls int
 }
 
-func (s *failingTokens) GetAccessGrant(context.Context, string, string) (tokens.AccessToken, tokens.Grant, error) {
+func (s *failingTokens) UseAccess(context.Context, string, string) (tokens.AccessUse, error) {
 	s.calls++
-	return tokens.AccessToken{}, tokens.Grant{}, errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
+	return tokens.AccessUse{}, errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
 }
 
 func TestMCPStoreFailureIs503(t *testing.T) {
@@ -576,7 +576,7 @@ func TestMCPStoreFailureIs503(t *testing.T) {
 		t.Errorf("error_description leaks internal details: %q", b.ErrorDescription)
 	}
 	if failing.calls != 1 {
-		t.Errorf("GetAccess called %d times, want 1", failing.calls)
+		t.Errorf("UseAccess called %d times, want 1", failing.calls)
 	}
 }
 

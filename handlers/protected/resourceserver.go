@@ -1,6 +1,7 @@
 package protected
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -43,6 +44,14 @@ type ResourceServer struct {
 	// to call the transport. Requests without an Origin header (non-browser
 	// clients, Claude's backend, mcp-remote) are always allowed.
 	AllowedOrigins []string
+	// Recheck, when set, is called when a request extends a sliding
+	// access token (at most once per token per store bucket, see
+	// tokens.TokenStore.UseAccess) with the verified caller: the
+	// authorization server re-checks its allowlist there, since a client
+	// holding a sliding token may never refresh. A non-nil error refuses
+	// the request with 401 invalid_token; Recheck itself revokes the grant
+	// and logs why. Nil checks nothing.
+	Recheck func(ctx context.Context, caller *tokens.Caller) error
 	// Logger receives request logs (IDs only); nil discards them.
 	Logger *slog.Logger
 	// Now is the clock of the bearer check; nil means time.Now.

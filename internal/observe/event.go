@@ -35,6 +35,11 @@ const (
 	// UpstreamRefresh is a refresh of an upstream token by the broker
 	// (Result "ok" or "error"). Metrics only.
 	UpstreamRefresh Kind = "upstream.refresh"
+	// ClientReregistered is a person's authorization of a client that
+	// repeats an earlier registration of theirs (same client_name and
+	// redirect URI; Claude re-registers now and then). Metrics only: the
+	// info log line names the person and both client IDs.
+	ClientReregistered Kind = "client.reregistered"
 )
 
 // Who revoked a grant (Event.By).
@@ -47,7 +52,7 @@ const (
 
 // audited reports whether events of kind k go to the audit log.
 func (k Kind) audited() bool {
-	return k != TokenRequest && k != UpstreamRefresh
+	return k != TokenRequest && k != UpstreamRefresh && k != ClientReregistered
 }
 
 // Event is one outcome. Only the fields that apply are set; none of them

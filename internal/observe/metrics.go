@@ -28,6 +28,7 @@ type Metrics struct {
 
 	registrations  prometheus.Counter
 	clientsDeleted prometheus.Counter
+	reregistered   prometheus.Counter
 	consents       *prometheus.CounterVec
 	authorizations *prometheus.CounterVec
 	tokenRequests  *prometheus.CounterVec
@@ -98,6 +99,8 @@ func NewMetrics(opts MetricsOptions) *Metrics {
 	f(m.registrations)
 	m.clientsDeleted = prometheus.NewCounter(prometheus.CounterOpts{Name: "mcpgate_oauth_clients_deleted_total", Help: "Client registrations deleted."})
 	f(m.clientsDeleted)
+	m.reregistered = prometheus.NewCounter(prometheus.CounterOpts{Name: "mcpgate_client_reregistrations_total", Help: "Authorizations by a person of a client that repeats one of their earlier registrations (same client_name and redirect URI); the info log names the person and both client IDs."})
+	f(m.reregistered)
 	m.consents = counter("mcpgate_oauth_consents_total", "Consent decisions by result (approved, denied).", "result")
 	m.authorizations = counter("mcpgate_oauth_authorizations_total", "Upstream sign-ins finished at the callback by provider and result (ok, denied, error).", "provider", "result")
 	m.tokenRequests = counter("mcpgate_oauth_token_requests_total", "Token endpoint answers by grant type and result (ok or the OAuth error code).", "grant_type", "result")
@@ -131,6 +134,8 @@ func (m *Metrics) record(_ context.Context, e Event) {
 		m.registrations.Inc()
 	case ClientDeleted:
 		m.clientsDeleted.Inc()
+	case ClientReregistered:
+		m.reregistered.Inc()
 	case ConsentApproved:
 		m.consents.WithLabelValues("approved").Inc()
 	case ConsentDenied:

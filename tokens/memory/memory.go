@@ -34,6 +34,9 @@ type Store struct {
 	lastSweep time.Time
 	// rates are the rate limiter's counters (ratelimit.go).
 	rates rateTable
+	// bucket is how often the use of a sliding access token is recorded
+	// (SetSlidingBucket; default tokens.DefaultSlidingBucket).
+	bucket time.Duration
 }
 
 type pendingEntry struct {
@@ -49,6 +52,9 @@ type grantEntry struct {
 	// graces holds the grace responses of rotated refresh tokens, by the
 	// old token's hash, until their window ends or the successor rotates.
 	graces map[string]graceEntry
+	// seen is the recorded last use of each sliding access token, by its
+	// hash (access.go).
+	seen map[string]time.Time
 }
 
 type graceEntry struct {
@@ -85,6 +91,7 @@ func New(now func() time.Time) *Store {
 		byClient: make(grantIndex),
 		locks:    make(map[string]lockEntry),
 		unlocked: make(chan struct{}),
+		bucket:   tokens.DefaultSlidingBucket,
 	}
 }
 
@@ -120,8 +127,9 @@ func (s *Store) sweep(now time.Time) {
 			}
 		}
 		for h, a := range g.access {
-			if expired(a.ExpiresAt, now) {
+			if !a.LiveAt(g.seen[h], now) { // lapsed, or a sliding token left idle
 				delete(g.access, h)
+				delete(g.seen, h)
 			}
 		}
 		for h, r := range g.refresh {
@@ -247,6 +255,7 @@ func (s *Store) CreateGrant(_ context.Context, g tokens.Grant) error {
 		access:  make(map[string]tokens.AccessToken),
 		refresh: make(map[string]tokens.RefreshToken),
 		graces:  make(map[string]graceEntry),
+		seen:    make(map[string]time.Time),
 	})
 	return nil
 }
@@ -355,31 +364,10 @@ func (s *Store) IssueTokens(_ context.Context, grantID string, is tokens.Issue) 
 
 func (s *Store) issue(g *grantEntry, is tokens.Issue, now time.Time) {
 	g.access[is.AccessHash] = cloneAccess(is.Access)
+	startSliding(g, is, now)
 	g.refresh[is.RefreshHash] = cloneRefresh(is.Refresh)
 	g.grant.ExpiresAt = is.GrantExpiresAt
 	g.grant.LastUsedAt = now
-}
-
-// GetAccess returns a live access token of a live grant.
-func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, error) {
-	a, _, err := s.GetAccessGrant(ctx, grantID, accessHash)
-	return a, err
-}
-
-// GetAccessGrant returns a live access token and its live grant.
-func (s *Store) GetAccessGrant(_ context.Context, grantID, accessHash string) (tokens.AccessToken, tokens.Grant, error) {
-	now := s.lockedNow()
-	defer s.mu.Unlock()
-	g := s.liveGrant(grantID, now)
-	if g == nil {
-		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
-	}
-	a, ok := g.access[accessHash]
-	if !ok || expired(a.ExpiresAt, now) {
-		delete(g.access, accessHash)
-		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
-	}
-	return cloneAccess(a), cloneGrant(g.grant), nil
 }
 
 // GetRefresh returns a refresh token record, with ErrRotated (and the

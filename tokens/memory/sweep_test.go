@@ -59,3 +59,32 @@ func TestSweepDropsExpired(t *testing.T) {
 		t.Fatalf("kept %d pending and %d locks, want none", len(s.pending), len(s.locks))
 	}
 }
+
+// TestSweepDropsIdleSlidingTokens: a sliding access token left idle leaves
+// memory at the next sweep, long before its absolute end.
+func TestSweepDropsIdleSlidingTokens(t *testing.T) {
+	clock := storetest.NewClock()
+	s := New(clock.Now)
+	ctx := t.Context()
+	now := clock.Now()
+	g := tokens.Grant{ID: tokens.NewID(), UserID: "github:1", ClientID: "c1", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateGrant(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.IssueTokens(ctx, g.ID, tokens.Issue{
+		AccessHash: "at", Access: tokens.AccessToken{ExpiresAt: now.Add(30 * 24 * time.Hour), IdleTimeout: 24 * time.Hour},
+		RefreshHash: "rt", Refresh: tokens.RefreshToken{ExpiresAt: now.Add(30 * 24 * time.Hour)},
+		GrantExpiresAt: now.Add(30 * 24 * time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(25 * time.Hour)
+	if _, err := s.GetGrant(ctx, g.ID); err != nil { // any call sweeps
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n, m := len(s.grants[g.ID].access), len(s.grants[g.ID].seen); n != 0 || m != 0 {
+		t.Errorf("after the idle window: %d access tokens, %d seen entries; want none", n, m)
+	}
+}

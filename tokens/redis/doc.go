@@ -26,8 +26,14 @@
 // 6749 §4.1.2, §10.5). Revocation is one script that deletes the grant and
 // every key in its index (a sorted set scored by expiry, from which every
 // write drops the lapsed names, so it stays as small as the grant's live
-// records). Access-token checks are a single MGET of grant and
-// token.
+// records). Access-token reads (GetAccessGrant) are a single MGET of the
+// grant, the token and its "seen" key; the bearer check (UseAccess) is a
+// single script call that reads the same three keys and, for a sliding
+// token still live by its idle window whose last recorded use is a bucket
+// old (Options.SlidingBucket, one hour), rewrites "seen" keeping its TTL:
+// one round trip per request, at most one write per token per bucket
+// (access.go). Liveness is decided in Go from the MACed record and the
+// seen time read, on the store's clock.
 //
 // Every key except registrations has a TTL derived from its record's
 // ExpiresAt, and reads also compare ExpiresAt with the injected clock, so a

@@ -37,6 +37,9 @@ type Options struct {
 	// Logger receives a warning for every record that fails its MAC
 	// (default slog.Default()).
 	Logger *slog.Logger
+	// SlidingBucket is how often, at most, the use of one sliding access
+	// token is written (default tokens.DefaultSlidingBucket; access.go).
+	SlidingBucket time.Duration
 }
 
 // Store is the Redis tokens.Store, for one or many replicas sharing a
@@ -47,6 +50,7 @@ type Store struct {
 	now    func() time.Time
 	keys   tokens.RecordKeys
 	logger *slog.Logger
+	bucket time.Duration
 	// err is set when the options are invalid; every call returns it.
 	err error
 }
@@ -55,7 +59,10 @@ type Store struct {
 // it. Invalid options (a Prefix with braces) make every call, Ping
 // included, fail with an error that says so.
 func New(client goredis.UniversalClient, opts Options) *Store {
-	s := &Store{rdb: client, prefix: opts.Prefix, now: opts.Now, keys: opts.Keys, logger: opts.Logger}
+	s := &Store{rdb: client, prefix: opts.Prefix, now: opts.Now, keys: opts.Keys, logger: opts.Logger, bucket: opts.SlidingBucket}
+	if s.bucket <= 0 {
+		s.bucket = tokens.DefaultSlidingBucket
+	}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -193,19 +200,4 @@ func mget(ctx context.Context, rdb goredis.UniversalClient, op string, keys ...s
 		return nil, fmt.Errorf("redis store: %s: MGET returned %d values for %d keys", op, len(vals), len(keys))
 	}
 	return vals, nil
-}
-
-// mget2 returns the two values of an MGET reply, with ok false for a
-// missing key.
-func mget2(ctx context.Context, rdb goredis.UniversalClient, op string, k1, k2 string) (v1 string, ok1 bool, v2 string, ok2 bool, err error) {
-	vals, err := rdb.MGet(ctx, k1, k2).Result()
-	if err != nil {
-		return "", false, "", false, wrap(op, err)
-	}
-	if len(vals) != 2 {
-		return "", false, "", false, fmt.Errorf("redis store: %s: MGET returned %d values", op, len(vals))
-	}
-	v1, ok1 = vals[0].(string)
-	v2, ok2 = vals[1].(string)
-	return v1, ok1, v2, ok2, nil
 }

@@ -18,7 +18,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 	if err != nil {
 		return err
 	}
-	return s.retryCAS(func() error {
+	err = s.retryCAS(func() error {
 		now := s.now()
 		raw, g, err := s.liveGrant(ctx, grantID, now)
 		if err != nil {
@@ -42,44 +42,10 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 			rt, ttlMillis(is.Refresh.ExpiresAt, now),
 			is.Access.ExpiresAt.UnixMilli(), is.Refresh.ExpiresAt.UnixMilli(), now.UnixMilli())
 	})
-}
-
-// GetAccess returns a live access token of a live grant: one MGET of the
-// grant and the token (same slot).
-func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, error) {
-	a, _, err := s.GetAccessGrant(ctx, grantID, accessHash)
-	return a, err
-}
-
-// GetAccessGrant returns a live access token and its live grant, both from
-// the one MGET that GetAccess does.
-func (s *Store) GetAccessGrant(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, tokens.Grant, error) {
-	if s.err != nil {
-		return tokens.AccessToken{}, tokens.Grant{}, s.err
-	}
-	if !validGrantID(grantID) {
-		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
-	}
-	now := s.now()
-	graw, gok, araw, aok, err := mget2(ctx, s.rdb, "get access token", s.grantKey(grantID), s.accessKey(grantID, accessHash))
 	if err != nil {
-		return tokens.AccessToken{}, tokens.Grant{}, err
+		return err
 	}
-	if !gok || !aok {
-		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
-	}
-	g, err := s.decodeGrant(grantID, graw, now)
-	if err != nil {
-		return tokens.AccessToken{}, tokens.Grant{}, err
-	}
-	var a tokens.AccessToken
-	if err := s.decodeRecord(s.accessKey(grantID, accessHash), "access token", araw, &a); err != nil {
-		return tokens.AccessToken{}, tokens.Grant{}, err
-	}
-	if expired(a.ExpiresAt, now) {
-		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
-	}
-	return a, g, nil
+	return s.startSliding(ctx, grantID, is) // access.go
 }
 
 // refreshState reads the grant, a refresh token and its grace response in
@@ -152,7 +118,7 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, rot 
 	if err != nil {
 		return err
 	}
-	return s.retryCAS(func() error {
+	err = s.retryCAS(func() error {
 		clock := s.now()
 		graw, g, oraw, old, err := s.refreshState(ctx, grantID, oldHash, clock)
 		if err != nil {
@@ -197,6 +163,10 @@ func (s *Store) RotateRefresh(ctx context.Context, grantID, oldHash string, rot 
 			next.Access.ExpiresAt.UnixMilli(), next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli(),
 			grace, ttlMillis(until, clock), until.UnixMilli())
 	})
+	if err != nil {
+		return err
+	}
+	return s.startSliding(ctx, grantID, next) // access.go
 }
 
 // graceRecord is the grace response of a rotated refresh token, with its

@@ -66,6 +66,7 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"RateLimitConcurrent", testRateLimitConcurrent},
 		{"RateLimitBadArguments", testRateLimitBadArguments},
 	}
+	tests = append(tests, slidingCases...) // sliding.go
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			s, clock := newStore(t)

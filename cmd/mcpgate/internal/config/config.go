@@ -127,6 +127,14 @@ type TokenConfig struct {
 	// answer, so that a client retrying a lost response is not treated as a
 	// replay. Zero disables the grace window.
 	RefreshGrace time.Duration `yaml:"refresh_grace"`
+	// Policies choose access token lifetimes per client, fixed or sliding
+	// (policies.go); the built-in rule "claude" applies unless replaced or
+	// disabled there.
+	Policies []PolicyConfig `yaml:"policies"`
+	// SlidingBucket is how often, at most, the use of one sliding access
+	// token is written to the store (and the allowlist re-checked); zero
+	// means tokens.DefaultSlidingBucket (1h).
+	SlidingBucket time.Duration `yaml:"sliding_bucket"`
 }
 
 // HandlerRefreshGrace is RefreshGrace for handlers.Config, where zero

@@ -19,7 +19,10 @@
 // .env, validate.go holds Validate, secret.go the redacting Secret, and
 // redis.go the Redis section and its client options; the providers,
 // allow, mcp, limits and tools sections have files of their own
-// (providers.go, mcp.go, limits.go, tools.go). The rules shared with the providers themselves (a
+// (providers.go, mcp.go, limits.go, tools.go), and so do the access token
+// policies of tokens.policies (policies.go: the YAML rules, their checks,
+// and TokenRules, which adds the built-in claude rule unless an entry of
+// that name replaces or disables it). The rules shared with the providers themselves (a
 // provider name, a domain name) come from package upstream, so a name the
 // configuration accepts is one the providers accept.
 package config

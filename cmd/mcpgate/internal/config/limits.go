@@ -42,6 +42,11 @@ type LimitsConfig struct {
 	// UnusedClientAge is how old a never-used client must be before the
 	// cap (or `mcpgate clients prune`) may delete it.
 	UnusedClientAge time.Duration `yaml:"unused_client_age"`
+	// PruneUnusedClientsAfter: registrations that no live grant names and
+	// that were not used for this long are deleted in the background,
+	// whether or not they ever got tokens (0: off). Claude leaves one
+	// behind at each re-registration.
+	PruneUnusedClientsAfter time.Duration `yaml:"prune_unused_clients_after"`
 	// TrustedProxies are the reverse proxies (CIDR prefixes or single
 	// addresses) whose X-Forwarded-For is believed when finding the client
 	// address. Empty: the client address is the TCP peer's.
@@ -69,6 +74,8 @@ func defaultLimits() LimitsConfig {
 		TokenPerIP:           rate(d.TokenPerIP),
 		MaxClients:           d.MaxClients,
 		UnusedClientAge:      d.UnusedClientAge,
+
+		PruneUnusedClientsAfter: d.IdleClientAge,
 	}
 }
 
@@ -102,6 +109,9 @@ func (c *Config) validateLimits(p *problems) {
 	}
 	if l.MaxClients < 0 {
 		p.add("limits.max_clients must not be negative (0 means no cap): got %d", l.MaxClients)
+	}
+	if l.PruneUnusedClientsAfter < 0 || (l.PruneUnusedClientsAfter > 0 && l.PruneUnusedClientsAfter < 24*time.Hour) {
+		p.add("limits.prune_unused_clients_after must be 0 (off) or at least 24h: got %s", l.PruneUnusedClientsAfter)
 	}
 	if l.UnusedClientAge < 0 {
 		p.add("limits.unused_client_age must not be negative, such as 24h: got %s", l.UnusedClientAge)
@@ -153,6 +163,7 @@ func (l LimitsConfig) HandlerLimits() handlers.Limits {
 		TokenPerIP:           rate(l.TokenPerIP),
 		MaxClients:           l.MaxClients,
 		UnusedClientAge:      l.UnusedClientAge,
+		IdleClientAge:        l.PruneUnusedClientsAfter,
 	}
 	for _, s := range l.TrustedProxies {
 		if pfx, err := parseTrustedProxy(s); err == nil {

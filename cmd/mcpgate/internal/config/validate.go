@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	c.validateProviderList(&p)
 	c.validateAllow(&p)
 	c.validateTokens(&p)
+	c.validatePolicies(&p)
 	c.validateScopes(&p)
 	c.validateLogging(&p)
 	c.validateLimits(&p)
