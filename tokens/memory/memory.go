@@ -34,6 +34,8 @@ type Store struct {
 	lastSweep time.Time
 	// rates are the rate limiter's counters (ratelimit.go).
 	rates rateTable
+	// etags are the conditional cache's entries (etag.go).
+	etags etagTable
 }
 
 type pendingEntry struct {

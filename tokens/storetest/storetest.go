@@ -65,6 +65,10 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"RateLimitKeysIndependent", testRateLimitKeysIndependent},
 		{"RateLimitConcurrent", testRateLimitConcurrent},
 		{"RateLimitBadArguments", testRateLimitBadArguments},
+		{"ETagRoundTrip", testETagRoundTrip},
+		{"ETagLapses", testETagLapses},
+		{"ETagBounded", testETagBounded},
+		{"ETagBadArguments", testETagBadArguments},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
