@@ -91,7 +91,14 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		store.Close()
 		return nil, fmt.Errorf("allowlist: %w", err)
 	}
-	providers, err := buildProviders(ctx, cfg, policy, opts, now)
+	// With Redis, the GitHub providers share their conditional-request
+	// answers (sealed) between replicas; the in-memory store serves one
+	// process, whose own cache already holds them.
+	var shared github.SharedCache
+	if sc, ok := store.(github.SharedCache); ok && cfg.UsesRedis() {
+		shared = sc
+	}
+	providers, err := buildProviders(ctx, cfg, policy, opts, now, shared)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -113,11 +120,16 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		store.Close()
 		return nil, err
 	}
+	callLimit, err := toolCallLimit(cfg, store, logger, now)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	servers, err := newMCPServers(tools.Deps{
 		GitHub: githubClientFunc(upstreamTokens, providers.gitHub, logger),
 		Whoami: whoamiFunc(store, providers),
 		Now:    now,
-	}, providers, &mcp.ServerOptions{Logger: observe.Quiet(logger)}, choices)
+	}, providers, &mcp.ServerOptions{Logger: observe.Quiet(logger)}, choices, callLimit)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("tools: %w", err)

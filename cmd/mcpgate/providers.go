@@ -46,10 +46,10 @@ type identityProviders struct {
 // the start-up with an error naming the provider and its issuer. When the
 // allowlist or a tool group has GitHub organisation or team rules, every
 // GitHub provider also asks for read:org.
-func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Policy, opts appOptions, now func() time.Time) (*identityProviders, error) {
+func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Policy, opts appOptions, now func() time.Time, shared github.SharedCache) (*identityProviders, error) {
 	out := &identityProviders{byName: map[string]upstream.Provider{}, gitHub: map[string]*github.Provider{}}
 	for _, pc := range cfg.IdentityProviders() {
-		p, err := buildProvider(ctx, cfg, pc, policy, opts, now)
+		p, err := buildProvider(ctx, cfg, pc, policy, opts, now, shared)
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +65,7 @@ func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Polic
 	return out, nil
 }
 
-func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time) (upstream.Provider, error) {
+func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time, shared github.SharedCache) (upstream.Provider, error) {
 	redirect := cfg.CallbackURL(pc.Name)
 	switch pc.Type {
 	case config.TypeGitHub:
@@ -89,6 +89,7 @@ func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderCo
 			HTTPClient:   opts.httpClientFor(pc.Name),
 			DisplayName:  display,
 			Now:          now,
+			SharedCache:  shared,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (GitHub at %s): %w", pc.Name, pc.BaseURL, err)

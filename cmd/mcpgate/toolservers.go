@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -108,8 +110,9 @@ func (s *mcpServers) all() []*mcp.Server {
 // error, as for a denied tool. The SDK advertises each capability only
 // when it is served (resources and prompts once one is added, completions
 // once the handler is set). The identity server serves whoami alone, so it
-// advertises tools only.
-func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.ServerOptions, choices []toolChoice) (*mcpServers, error) {
+// advertises tools only. limit bounds every person's tools/call requests
+// on all of them (a zero CallLimit bounds nothing), after the scope check.
+func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.ServerOptions, choices []toolChoice, limit tools.CallLimit) (*mcpServers, error) {
 	gitHubOpts, identityOpts := *opts, *opts
 	gitHubOpts.Instructions = "Tools that act on the signed-in person's GitHub account: repositories, files, commits and branches, issues, " +
 		"pull requests, Actions runs and job logs, and search, under the names of GitHub's own MCP server. " +
@@ -131,7 +134,7 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 			}
 			return nil, err
 		}
-		server.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient)
+		server.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient, limit.Middleware)
 		if c.name == "" {
 			s.gitHub = server
 		} else {
@@ -142,8 +145,30 @@ func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.Serv
 		return nil, fmt.Errorf("tools: no default choice of tools")
 	}
 	tools.RegisterIdentity(s.identity, deps)
-	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient)
+	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient, limit.Middleware)
 	return s, nil
+}
+
+// toolCallLimit is the per-person tools/call limit of cfg (tools.rate_limit)
+// counted in store, shared by the replicas; zero when it is 0.
+func toolCallLimit(cfg *config.Config, store tokens.Store, logger *slog.Logger, now func() time.Time) (tools.CallLimit, error) {
+	if cfg.Tools.RateLimit == 0 {
+		return tools.CallLimit{}, nil
+	}
+	rl, ok := store.(tokens.RateLimiter)
+	if !ok {
+		return tools.CallLimit{}, fmt.Errorf("tools.rate_limit: the store %T cannot count requests", store)
+	}
+	return tools.CallLimit{Limiter: rl, PerMinute: cfg.Tools.RateLimit, Caller: callLimitCaller, Logger: logger, Now: now}, nil
+}
+
+// callLimitCaller is the verified caller of a tool call, for CallLimit.
+func callLimitCaller(req *mcp.CallToolRequest) (tools.CallerIDs, bool) {
+	c, ok := protected.CallerFromRequest(req)
+	if !ok {
+		return tools.CallerIDs{}, false
+	}
+	return tools.CallerIDs{UserID: c.UserID, ClientID: c.ClientID, GrantID: c.GrantID}, true
 }
 
 // consentTools is what the consent page lists: the tools of each choice,
