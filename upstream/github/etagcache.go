@@ -114,17 +114,22 @@ func (c *etagCache) sendConditional(next http.RoundTripper, r *http.Request, tok
 	}
 	key := etagKey(token, r)
 	cached := c.get(key)
+	// The shared cache's keys are derived only when it is used: on a
+	// miss in the process, and to share a new answer.
 	var (
 		sealer *etagSealer
 		entry  string
 	)
-	if c.shared != nil {
-		if s, err := newETagSealer(token); err == nil {
-			sealer, entry = s, s.entry(r)
+	useShared := func() bool {
+		if sealer == nil && c.shared != nil {
+			if s, err := newETagSealer(token); err == nil {
+				sealer, entry = s, s.entry(r)
+			}
 		}
+		return sealer != nil
 	}
 	fromStore := false
-	if cached == nil && sealer != nil {
+	if cached == nil && useShared() {
 		if cached = c.sharedGet(r, sealer, entry); cached != nil {
 			cached.key, fromStore = key, true
 		}
@@ -162,7 +167,7 @@ func (c *etagCache) sendConditional(next http.RoundTripper, r *http.Request, tok
 	resp.Body.Close()
 	fresh := &etagEntry{key: key, etag: resp.Header.Get("ETag"), header: resp.Header.Clone(), body: body}
 	c.put(fresh)
-	if sealer != nil {
+	if useShared() {
 		c.sharedPut(r, sealer, entry, fresh)
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))

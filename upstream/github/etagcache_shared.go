@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -56,12 +57,12 @@ const (
 	sharedCacheTimeout = 300 * time.Millisecond
 )
 
-// sharedEntry is the sealed form of an etagEntry.
-type sharedEntry struct {
-	ETag   string      `json:"etag"`
-	Header http.Header `json:"header"`
-	Body   []byte      `json:"body"`
-}
+// An etagEntry is sealed as
+//
+//	uint32 length of the ETag, ETag, uint32 length of the headers,
+//	headers (JSON), body
+//
+// (big-endian lengths): the body, most of the bytes, is not encoded again.
 
 // etagSealer names and seals one token's shared entries.
 type etagSealer struct {
@@ -110,10 +111,16 @@ func (s *etagSealer) entry(r *http.Request) string {
 }
 
 func (s *etagSealer) seal(entry string, e *etagEntry) ([]byte, error) {
-	plain, err := json.Marshal(sharedEntry{ETag: e.etag, Header: e.header, Body: e.body})
+	header, err := json.Marshal(e.header)
 	if err != nil {
 		return nil, err
 	}
+	plain := make([]byte, 0, 8+len(e.etag)+len(header)+len(e.body))
+	plain = binary.BigEndian.AppendUint32(plain, uint32(len(e.etag)))
+	plain = append(plain, e.etag...)
+	plain = binary.BigEndian.AppendUint32(plain, uint32(len(header)))
+	plain = append(plain, header...)
+	plain = append(plain, e.body...)
 	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(plain)+s.aead.Overhead())
 	rand.Read(nonce)
 	return s.aead.Seal(nonce, nonce, plain, []byte(s.user+"/"+entry)), nil
@@ -128,11 +135,31 @@ func (s *etagSealer) open(entry string, sealed []byte) (*etagEntry, error) {
 	if err != nil {
 		return nil, errSharedEntry
 	}
-	var se sharedEntry
-	if err := json.Unmarshal(plain, &se); err != nil || se.ETag == "" {
+	etag, rest, ok := cutLengthPrefixed(plain)
+	if !ok || len(etag) == 0 {
 		return nil, errSharedEntry
 	}
-	return &etagEntry{etag: se.ETag, header: se.Header, body: se.Body}, nil
+	header, body, ok := cutLengthPrefixed(rest)
+	if !ok {
+		return nil, errSharedEntry
+	}
+	e := &etagEntry{etag: string(etag), body: body}
+	if err := json.Unmarshal(header, &e.header); err != nil {
+		return nil, errSharedEntry
+	}
+	return e, nil
+}
+
+// cutLengthPrefixed splits b after its uint32-length-prefixed first part.
+func cutLengthPrefixed(b []byte) (part, rest []byte, ok bool) {
+	if len(b) < 4 {
+		return nil, nil, false
+	}
+	n := binary.BigEndian.Uint32(b)
+	if uint64(n) > uint64(len(b)-4) {
+		return nil, nil, false
+	}
+	return b[4 : 4+n], b[4+n:], true
 }
 
 // sharedGet looks r's answer up in the shared cache. Any failure is a
