@@ -115,3 +115,71 @@ func TestSharedConditionalCache(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedConditionalCacheTampered: an entry changed in the store
+// (a byte of one flipped, another copied under a third name) does not
+// open: the replica sends the request in full and answers correctly,
+// rather than getting a 304 for an answer someone with write access to
+// Redis altered.
+func TestSharedConditionalCacheTampered(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	keys, err := tokens.NewKeyring([]byte(strings.Repeat("tampered cache test secret ", 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := tokensredis.New(rdb, tokensredis.Options{Prefix: "tampered", Keys: keys})
+	f := fakegithubtest.NewServer(t, fakegithub.Options{Enterprise: true})
+	token := f.IssueToken("mona")
+	read := func(number int) string {
+		t.Helper()
+		p, err := github.New(github.Config{ClientID: f.ClientID(), ClientSecret: f.ClientSecret(), RedirectURL: callback,
+			BaseURL: f.URL, SharedCache: shared})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := p.NewUserClient(t.Context(), fixedSource(token), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issue, _, err := c.Issues.Get(t.Context(), "mona", "hello-world", number)
+		if err != nil {
+			t.Fatalf("issue %d: %v", number, err)
+		}
+		return issue.GetTitle()
+	}
+	title1, title2 := read(1), read(2)
+	ctx := context.Background()
+	userKeys, err := rdb.Keys(ctx, "tampered:etag:*").Result()
+	if err != nil || len(userKeys) != 1 {
+		t.Fatalf("keys = %v, %v", userKeys, err)
+	}
+	fields, err := rdb.HGetAll(ctx, userKeys[0]).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []string
+	for name := range fields {
+		if !strings.HasPrefix(name, "#") {
+			entries = append(entries, name)
+		}
+	}
+	if len(entries) != 2 {
+		t.Fatalf("entries = %v, want two", entries)
+	}
+	// Flip a byte in the middle of the first answer; put the first
+	// answer under the second one's name.
+	flipped := []byte(fields[entries[0]])
+	flipped[len(flipped)/2] ^= 0x20
+	first, second := entries[0], entries[1]
+	if err := rdb.HSet(ctx, userKeys[0], first, string(flipped), second, fields[first]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	before := f.Counts().NotModified
+	if got1, got2 := read(1), read(2); got1 != title1 || got2 != title2 {
+		t.Errorf("after tampering with the stored answers: %q, %q; want %q, %q", got1, got2, title1, title2)
+	}
+	if got := f.Counts().NotModified - before; got != 0 {
+		t.Errorf("%d answers revalidated from tampered entries, want none", got)
+	}
+}
