@@ -167,6 +167,15 @@ type gitHubAllowServer struct {
 
 func newGitHubAllowServer(t *testing.T, login string) *gitHubAllowServer {
 	t.Helper()
+	return newGitHubServerWith(t, login, func(cfg *Config) {
+		cfg.Allow = mustPolicy(t, allow.Rules{GitHubOrgs: []string{"acme"}})
+	})
+}
+
+// newGitHubServerWith is newGitHubAllowServer with configure in place of
+// the allowlist.
+func newGitHubServerWith(t *testing.T, login string, configure func(*Config)) *gitHubAllowServer {
+	t.Helper()
 	fake := fakegithubtest.NewServer(t, fakegithub.Options{AutoApprove: true, DefaultLogin: login, Enterprise: true})
 	if err := fake.AddOrg(fakegithub.Org{Login: "acme", Members: []string{"mona"}}); err != nil {
 		t.Fatal(err)
@@ -181,8 +190,8 @@ func newGitHubAllowServer(t *testing.T, login string) *gitHubAllowServer {
 	}
 	s := newTestServer(t, func(cfg *Config) {
 		cfg.Providers = []upstream.Provider{p}
-		cfg.Allow = mustPolicy(t, allow.Rules{GitHubOrgs: []string{"acme"}})
 		cfg.UpstreamTokens = &protected.UpstreamTokens{Store: cfg.Store, Providers: map[string]upstream.Provider{"github": p}, Now: cfg.Now}
+		configure(cfg)
 	})
 	return &gitHubAllowServer{asServer: s, fake: fake}
 }

@@ -90,9 +90,12 @@ type authorizeHandler struct {
 	// ToolScopes decides whether a grant reaches any tool that writes
 	// (readOnly); nil: every grant is treated as one that may write.
 	ToolScopes protected.ToolScopes
-	Limits     *limiter // nil admits all
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// ToolsReadOnly: no tool any sign-in can be served writes
+	// (Config.ToolsReadOnly), so every upstream sign-in is read-only.
+	ToolsReadOnly bool
+	Limits        *limiter // nil admits all
+	Logger        *slog.Logger
+	Now           func() time.Time
 
 	// ConsentTools are listed on the consent page (consent_tools.go).
 	ConsentTools ConsentTools
@@ -401,8 +404,15 @@ func (h *authorizeHandler) startUpstream(ctx context.Context, w http.ResponseWri
 // satisfy the strongest tool scope (what a name that is no tool needs,
 // protected.ToolScopes). The upstream token then asks for read-only
 // upstream scopes, so that it follows the tools that can be called
-// (issue 10.8); a step-up to a writing scope signs in upstream again.
+// (issue 10.8); a step-up to a writing scope signs in upstream again. When
+// no tool of any tool group writes (ToolsReadOnly), every sign-in is
+// read-only. The tool group itself is decided only after the upstream
+// sign-in (its rules may ask GitHub with the new token), so the upstream
+// scopes follow the union of the groups' tools, not the person's group.
 func (h *authorizeHandler) readOnly(scopes []string) bool {
+	if h.ToolsReadOnly {
+		return true
+	}
 	if h.ToolScopes == nil {
 		return false
 	}

@@ -195,12 +195,13 @@ func (h *callbackHandler) finishAuthorization(ctx context.Context, w http.Respon
 		return
 	}
 
-	if !h.admit(exchangeCtx, w, r, log, pending, provider, identity, claims, upTok) {
+	group, ok := h.admit(exchangeCtx, w, r, log, pending, provider, identity, claims, upTok)
+	if !ok {
 		return
 	}
 	cancelExchange()
 
-	code, grantID, oerr := h.issueCode(ctx, pending, provider, identity, claims, upTok)
+	code, grantID, oerr := h.issueCode(ctx, pending, provider, identity, claims, upTok, group)
 	if oerr != nil {
 		fail(oerr)
 		return
@@ -211,21 +212,30 @@ func (h *callbackHandler) finishAuthorization(ctx context.Context, w http.Respon
 	redirectToClient(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, url.Values{"code": {code}})
 }
 
-// admit applies the allowlist to a completed sign-in. A refused person
-// gets a page (403) that says why, with a link that takes them back to
-// the application with access_denied; nothing is redirected by itself, so
+// admit applies the allowlist to a completed sign-in and decides the
+// person's tool group (the first of tools.groups whose rules admit them,
+// "" for the deployment's default tools). A refused person gets a page
+// (403) that says why, with a link that takes them back to the
+// application with access_denied; nothing is redirected by itself, so
 // the reason stays on screen. When the rules cannot be evaluated (GitHub
 // unreachable), the client gets temporarily_unavailable. It reports
 // whether the sign-in may go on.
 func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *http.Request, log *slog.Logger,
-	pending tokens.Pending, p upstream.Provider, id upstream.Identity, claims allow.Claims, tok upstream.Token) bool {
+	pending tokens.Pending, p upstream.Provider, id upstream.Identity, claims allow.Claims, tok upstream.Token) (string, bool) {
 	if !h.Allow.enabled() {
-		return true
+		return "", true
 	}
 	err := h.Allow.atLogin(ctx, p, id, claims, tok)
+	var group string
+	if err == nil {
+		group, err = h.Allow.groupAtLogin(ctx, p, id, claims, tok)
+	}
 	switch {
 	case err == nil:
-		return true
+		if group != "" {
+			log.LogAttrs(ctx, slog.LevelInfo, "sign-in placed in a tool group", slog.String("user_id", userID(p, id)), slog.String("tool_group", group))
+		}
+		return group, true
 	case errors.Is(err, upstream.ErrDenied):
 		reasons := refusalReasons(err)
 		h.Events.Record(ctx, observe.Event{Kind: observe.SignIn, ClientID: pending.ClientID, UserID: userID(p, id), Provider: p.Name(), Result: "denied", Reason: "refused by the allowlist"})
@@ -239,14 +249,14 @@ func (h *callbackHandler) admit(ctx context.Context, w http.ResponseWriter, r *h
 			Link:     clientRedirectURL(h.Issuer, pending.RedirectURI, pending.ClientState, denied),
 			LinkText: "Return to the application",
 		})
-		return false
+		return "", false
 	default:
 		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be checked", slog.String("user_id", userID(p, id)),
 			slog.String("error", err.Error()))
 		redirectError(w, r, h.Issuer, pending.RedirectURI, pending.ClientState, &oauthError{
 			Code: wire.TemporarilyUnavailable, Description: "your access could not be checked right now; try again in a minute",
 		})
-		return false
+		return "", false
 	}
 }
 
@@ -294,8 +304,8 @@ func (h *callbackHandler) sameBrowser(r *http.Request, p tokens.Pending) bool {
 // issueCode creates the grant and its authorization code. The upstream
 // token is sealed under a fresh data key; the data key is stored only
 // wrapped under the code (and later under each token minted from it), so
-// the store alone can open nothing.
-func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provider upstream.Provider, id upstream.Identity, claims allow.Claims, upTok upstream.Token) (code, grantID string, oerr *oauthError) {
+// the store alone can open nothing. group is the tool group admit decided.
+func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provider upstream.Provider, id upstream.Identity, claims allow.Claims, upTok upstream.Token, group string) (code, grantID string, oerr *oauthError) {
 	log := h.Logger.With(slog.String("client_id", p.ClientID), slog.String("provider", provider.Name()))
 	now := h.Now()
 	grantID = tokens.NewID()
@@ -321,6 +331,7 @@ func (h *callbackHandler) issueCode(ctx context.Context, p tokens.Pending, provi
 		Email:         id.Email,
 		EmailVerified: id.EmailVerified,
 		HostedDomain:  claims.HostedDomain,
+		ToolGroup:     group,
 		Name:          id.Name,
 		Scopes:        p.Scopes,
 		Resource:      p.Resource,

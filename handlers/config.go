@@ -64,9 +64,21 @@ type Config struct {
 	// Allow decides who may sign in, at login and again at every refresh
 	// (package upstream/allow); nil or empty admits everyone.
 	Allow *allow.Policy
+	// ToolGroups are the tool groups in order (YAML tools.groups): the
+	// first whose rules admit a person at sign-in is recorded on the grant
+	// (tokens.Grant.ToolGroup), for MCPServerFor to serve its tools, and
+	// decided again at every refresh, like Allow (a changed group revokes
+	// the grant).
+	ToolGroups []ToolGroup
+	// ToolsReadOnly says that no tool a sign-in can be served writes
+	// (every tool group and the default choice are read-only): the
+	// upstream sign-in then asks for read-only scopes whatever scopes the
+	// client asked for.
+	ToolsReadOnly bool
 	// UpstreamTokens opens and refreshes a grant's upstream token
-	// (tokens.UpstreamTokens). Required when Allow has GitHub organisation
-	// or team rules, which are re-checked at refresh with it.
+	// (tokens.UpstreamTokens). Required when Allow or a tool group has
+	// GitHub organisation or team rules, which are re-checked at refresh
+	// with it.
 	UpstreamTokens UpstreamTokenSource
 	// ScopesSupported are the scopes clients may ask for, e.g.
 	// ["mcp:read", "mcp:write"] (at least one).
@@ -149,6 +161,7 @@ func (cfg *Config) normalise() error {
 	if cfg.Allow.NeedsGitHubOrgs() && cfg.UpstreamTokens == nil {
 		bad("UpstreamTokens is required when Allow has GitHub organisation or team rules")
 	}
+	cfg.checkToolGroups(bad)
 	cfg.checkProviders(bad)
 	cfg.checkScopes(bad)
 	problems = append(problems, toolScopeProblems(cfg.ToolScopes, cfg.ScopesSupported)...)

@@ -23,6 +23,18 @@ func TestConsentPageListsTools(t *testing.T) {
 		{"read-only deployment", ConsentTools{Provider: "GitHub", Read: []string{"get_me"}},
 			[]string{"Signed in with GitHub, it can call these tools, which only read: <code>get_me</code>. Other sign-ins"},
 			[]string{"make changes (with"}},
+		{"tool groups", ConsentTools{Provider: "GitHub", Read: []string{"get_me"}, Groups: []ConsentToolGroup{
+			{Name: "staff", Who: "members of the acme GitHub organisation", Read: []string{"get_me"}, Write: []string{"issue_write"}},
+		}},
+			[]string{"Signed in with GitHub, the tools it can call depend on who you are, which is decided when you sign in:",
+				"<li>members of the acme GitHub organisation (staff): these tools, which only read: <code>get_me</code>; and these, which make changes (with <code>mcp:write</code>): <code>issue_write</code></li>",
+				"<li>everyone else: these tools, which only read: <code>get_me</code></li>"},
+			nil},
+		{"a group with no tools and defaults with none", ConsentTools{Provider: "GitHub", Groups: []ConsentToolGroup{
+			{Name: "staff", Who: "the account github:1", Read: []string{"get_me"}},
+		}},
+			[]string{"<li>everyone else: <code>whoami</code> only</li>"},
+			nil},
 		{"none configured", ConsentTools{}, nil, []string{"<h2>Tools</h2>"}},
 	}
 	for _, tt := range tests {

@@ -77,7 +77,14 @@
 //	    becomes access_denied at the client. The allowlist (Config.Allow,
 //	    package upstream/allow) decides next: a refused person gets a 403
 //	    page that says why, with a link back to the client carrying
-//	    access_denied. The grant is created with the upstream
+//	    access_denied. Then the tool group (Config.ToolGroups, rules of
+//	    the same kind evaluated the same way): the first group whose
+//	    rules admit the person is recorded on the grant
+//	    (tokens.Grant.ToolGroup) for Config.MCPServerFor to serve its
+//	    tools; none means the default tools. The group cannot be known
+//	    earlier (its GitHub rules need the new token), so the consent page
+//	    lists every group's tools and the upstream scopes follow the
+//	    union (Config.ToolsReadOnly). The grant is created with the upstream
 //	    token sealed under a fresh data key (tokens.SealUpstream, bound to
 //	    the grant); our authorization code (OAuth 2.1 §4.1.2: single use,
 //	    CodeTTL ≤ 10 min, bound to client, redirect URI, challenge,
@@ -117,7 +124,11 @@
 //	    token, refreshed through Config.UpstreamTokens, a
 //	    protected.UpstreamTokens): a refusal revokes the grant
 //	    (invalid_grant "access revoked: …"); an unanswerable check is 503
-//	    and revokes nothing.
+//	    and revokes nothing. The tool group is decided again at the same
+//	    point: a person now in another group (left the organisation, or
+//	    the groups changed) has the grant revoked the same way, so that
+//	    write tools a group lost go within one access token lifetime, and
+//	    signing in again records the current group.
 //
 //	ACTIVE --POST /revoke (either token)--> REVOKED
 //	    Revoking the access or the refresh token ends the whole grant

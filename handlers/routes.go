@@ -63,7 +63,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	clientAuth := &clientAuthenticator{Clients: clients, Keys: cfg.Keys, Logger: cfg.Logger}
-	allowed := &allowlist{Policy: cfg.Allow, Upstream: cfg.UpstreamTokens, Providers: cfg.Providers}
+	allowed := &allowlist{Policy: cfg.Allow, Groups: cfg.ToolGroups, Upstream: cfg.UpstreamTokens, Providers: cfg.Providers}
 	scopes := scopePolicy{supported: cfg.ScopesSupported, defaults: cfg.DefaultScopes}
 	resourceMetadataURL := cfg.Issuer + protected.PathMetadata + protected.PathMCP
 
@@ -124,6 +124,7 @@ func New(cfg Config) (http.Handler, error) {
 			Pages:             pg,
 			UpstreamOrigins:   upstreamOrigins(cfg.Providers),
 			ToolScopes:        cfg.ToolScopes,
+			ToolsReadOnly:     cfg.ToolsReadOnly,
 			Limits:            limits,
 			Logger:            cfg.Logger,
 			Now:               cfg.Now,

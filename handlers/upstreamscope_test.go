@@ -35,3 +35,21 @@ func TestUpstreamLegIsReadOnlyForReadGrants(t *testing.T) {
 		})
 	}
 }
+
+// TestUpstreamLegReadOnlyWhenNoToolWrites: with Config.ToolsReadOnly (no
+// tool group nor the default choice serves a tool that writes), every
+// upstream sign-in is read-only, whatever the scopes.
+func TestUpstreamLegReadOnlyWhenNoToolWrites(t *testing.T) {
+	s := newTestServer(t, func(c *Config) { c.ToolScopes = mcptest.ToolScopes{}; c.ToolsReadOnly = true })
+	c := s.register(authMethodNone, "http://localhost:7777/cb")
+	_, challenge := pkce()
+	params := authParams(c, challenge)
+	params.Set("scope", "mcp:read mcp:write")
+	state := upstreamState(t, s.approve(params, s.idp.name))
+	s.idp.mu.Lock()
+	got := s.idp.requests[state].ReadOnly
+	s.idp.mu.Unlock()
+	if !got {
+		t.Errorf("upstream ReadOnly = false for mcp:write with no tool that writes, want true")
+	}
+}

@@ -146,4 +146,16 @@
 // registers a new client on every fresh connection, and most are abandoned.
 // PruneClients with PruneRule.IdleBefore also deletes clients that did get
 // tokens but have no live grant and no use since then.
+// The per-person tools/call limit (tools.CallLimit) counts in the same
+// RateLimiter.
+//
+// # Conditional-request cache
+//
+// Both stores are also a ConditionalCache (etag.go): opaque values under a
+// user and an entry name, bounded in bytes per user and lapsing a TTL after
+// the user's last Put, on the store's clock. upstream/github keeps GitHub's
+// answers there for every replica to revalidate, sealed under keys derived
+// from the person's upstream token and named by HMACs of it: the store
+// sees neither whose they are nor what they hold. Redis keeps one hash per
+// user (one Cluster slot), the memory store a map with insertion order.
 package tokens

@@ -101,10 +101,15 @@ type Grant struct {
 	EmailVerified bool `json:"email_verified,omitempty"`
 	// HostedDomain is Google's "hd" claim at login (the Google Workspace
 	// domain), for allowlists re-checked at refresh.
-	HostedDomain string   `json:"hosted_domain,omitempty"`
-	Name         string   `json:"name,omitempty"`
-	Scopes       []string `json:"scopes"`
-	Resource     string   `json:"resource"`
+	HostedDomain string `json:"hosted_domain,omitempty"`
+	// ToolGroup is the tool group decided at sign-in (YAML tools.groups;
+	// handlers' allowlist), empty for the deployment's default tools. The
+	// MCP server serves the group's tools; a refresh that finds the
+	// person in another group revokes the grant.
+	ToolGroup string   `json:"tool_group,omitempty"`
+	Name      string   `json:"name,omitempty"`
+	Scopes    []string `json:"scopes"`
+	Resource  string   `json:"resource"`
 	// Upstream is the sealed upstream token (opaque to the store).
 	Upstream  []byte    `json:"upstream"`
 	CreatedAt time.Time `json:"created_at"`

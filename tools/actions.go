@@ -93,11 +93,14 @@ type workflowJobsFilter struct {
 }
 
 type actionsListInput struct {
-	Method string `json:"method" jsonschema:"What to list: list_workflows, list_workflow_runs, list_workflow_jobs."`
+	Method string `json:"method" jsonschema:"What to list: list_workflows, list_workflow_runs, list_workflow_jobs, list_workflow_run_artifacts."`
 	repoRef
-	ResourceID         string              `json:"resource_id,omitempty" jsonschema:"For list_workflow_runs: a workflow ID or file name (e.g. ci.yml), or omit for every run of the repository. For list_workflow_jobs: the run ID. Not used by list_workflows."`
+	ResourceID         string              `json:"resource_id,omitempty" jsonschema:"For list_workflow_runs: a workflow ID or file name (e.g. ci.yml), or omit for every run of the repository. For list_workflow_jobs and list_workflow_run_artifacts: the run ID. Not used by list_workflows."`
 	WorkflowRunsFilter *workflowRunsFilter `json:"workflow_runs_filter,omitempty" jsonschema:"Filters for list_workflow_runs only."`
 	WorkflowJobsFilter *workflowJobsFilter `json:"workflow_jobs_filter,omitempty" jsonschema:"Filters for list_workflow_jobs only."`
+	// PerPageGitHub is GitHub's spelling for this tool (per_page); the
+	// embedded perPage, mcpgate's earlier one, is still accepted.
+	PerPageGitHub int `json:"per_page,omitempty" jsonschema:"Results per page for pagination (min 1, max 100, default 30)."`
 	pagination
 }
 
@@ -108,12 +111,13 @@ type ActionsList struct {
 	Workflows    []Workflow    `json:"workflows,omitzero" jsonschema:"Workflows (list_workflows)."`
 	WorkflowRuns []WorkflowRun `json:"workflow_runs,omitzero" jsonschema:"Runs, newest first (list_workflow_runs)."`
 	Jobs         []Job         `json:"jobs,omitzero" jsonschema:"Jobs of the run (list_workflow_jobs)."`
+	Artifacts    []Artifact    `json:"artifacts,omitzero" jsonschema:"Artifacts the run uploaded (list_workflow_run_artifacts)."`
 	NextPage     int           `json:"next_page,omitempty" jsonschema:"Page to request next; absent on the last page."`
 	Truncated    bool          `json:"truncated,omitempty" jsonschema:"True when items were left out to fit the result size limit (see note)."`
 	Note         string        `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
 }
 
-var actionsListMethods = []string{"list_workflows", "list_workflow_runs", "list_workflow_jobs"}
+var actionsListMethods = []string{"list_workflows", "list_workflow_runs", "list_workflow_jobs", "list_workflow_run_artifacts"}
 
 func (ts *toolset) actionsList() serverTool {
 	return newTool(ts, ToolsetActions, &mcp.Tool{
@@ -121,14 +125,21 @@ func (ts *toolset) actionsList() serverTool {
 		Title: "List GitHub Actions workflows, runs and jobs",
 		Description: "List GitHub Actions resources of a repository by method: list_workflows, list_workflow_runs " +
 			"(all runs, or one workflow's with resource_id; filter by branch, event, actor, status such as failure), " +
-			"list_workflow_jobs (the jobs of run resource_id, with their steps). Use get_job_logs for why a job failed.",
+			"list_workflow_jobs (the jobs of run resource_id, with their steps), list_workflow_run_artifacts (the files run resource_id uploaded). " +
+			"Use get_job_logs for why a job failed.",
 		Annotations:  readOnly("List GitHub Actions workflows, runs and jobs"),
-		InputSchema:  inputSchema[actionsListInput](withRepo, withEnum("method", "", actionsListMethods...), withPagination),
+		InputSchema:  inputSchema[actionsListInput](withRepo, withEnum("method", "", actionsListMethods...), withPagination, withPerPageAlias),
 		OutputSchema: outputSchema[ActionsList](),
 	}, func(ctx context.Context, req *mcp.CallToolRequest, in actionsListInput) (*mcp.CallToolResult, ActionsList, error) {
 		out := ActionsList{Method: in.Method}
 		if err := in.validate(); err != nil {
 			return nil, out, err
+		}
+		switch {
+		case in.PerPageGitHub != 0 && in.PerPage != 0 && in.PerPageGitHub != in.PerPage:
+			return nil, out, invalidInput("per_page and perPage differ; give per_page only")
+		case in.PerPageGitHub != 0:
+			in.PerPage = in.PerPageGitHub
 		}
 		lo, err := in.listOptions()
 		if err != nil {
@@ -138,9 +149,9 @@ func (ts *toolset) actionsList() serverTool {
 		switch in.Method {
 		case "list_workflows":
 		case "list_workflow_runs":
-		case "list_workflow_jobs":
+		case "list_workflow_jobs", "list_workflow_run_artifacts":
 			if runID, err = parseID("resource_id", in.ResourceID); err != nil {
-				return nil, out, invalidInput("list_workflow_jobs needs the run ID as resource_id")
+				return nil, out, invalidInput("%s needs the run ID as resource_id", in.Method)
 			}
 		default:
 			return nil, out, invalidInput("method must be one of %v", actionsListMethods)
@@ -197,6 +208,10 @@ func (ts *toolset) actionsList() serverTool {
 			for _, j := range jobs.Jobs {
 				out.Jobs = append(out.Jobs, toJob(j))
 			}
+		case "list_workflow_run_artifacts":
+			if resp, err = ts.listRunArtifacts(ctx, gh, in, runID, lo, &out); err != nil {
+				return nil, out, err
+			}
 		}
 		out.NextPage = resp.NextPage
 		budget := ts.budgetFor(metaReserve)
@@ -219,6 +234,12 @@ func (ts *toolset) actionsList() serverTool {
 				out.Jobs = out.Jobs[:n]
 				return n, k
 			},
+			func() (int, int) {
+				n := fitItems(out.Artifacts, budget)
+				k := len(out.Artifacts)
+				out.Artifacts = out.Artifacts[:n]
+				return n, k
+			},
 		} {
 			if kept, total := cut(); kept < total {
 				out.Truncated, out.Note = true, cutNote(kept, total, lo.PerPage)
@@ -238,27 +259,32 @@ func parseID(field, s string) (int64, error) {
 }
 
 type actionsGetInput struct {
-	Method string `json:"method" jsonschema:"What to get: get_workflow, get_workflow_run, get_workflow_job."`
+	Method string `json:"method" jsonschema:"What to get: get_workflow, get_workflow_run, get_workflow_job, get_workflow_run_usage, get_workflow_run_logs_url, download_workflow_run_artifact."`
 	repoRef
-	ResourceID string `json:"resource_id" jsonschema:"A workflow ID or file name (e.g. ci.yml) for get_workflow; a run ID for get_workflow_run; a job ID for get_workflow_job."`
+	ResourceID string `json:"resource_id" jsonschema:"A workflow ID or file name (e.g. ci.yml) for get_workflow; a run ID for get_workflow_run, get_workflow_run_usage and get_workflow_run_logs_url; a job ID for get_workflow_job; an artifact ID for download_workflow_run_artifact."`
 }
 
 // ActionsGet is what actions_get returns: the resource named by method.
 type ActionsGet struct {
-	Method      string       `json:"method" jsonschema:"The method that produced this result."`
-	Workflow    *Workflow    `json:"workflow,omitempty" jsonschema:"The workflow (get_workflow)."`
-	WorkflowRun *WorkflowRun `json:"workflow_run,omitempty" jsonschema:"The run (get_workflow_run)."`
-	WorkflowJob *Job         `json:"workflow_job,omitempty" jsonschema:"The job with its steps (get_workflow_job)."`
+	Method      string        `json:"method" jsonschema:"The method that produced this result."`
+	Workflow    *Workflow     `json:"workflow,omitempty" jsonschema:"The workflow (get_workflow)."`
+	WorkflowRun *WorkflowRun  `json:"workflow_run,omitempty" jsonschema:"The run (get_workflow_run)."`
+	WorkflowJob *Job          `json:"workflow_job,omitempty" jsonschema:"The job with its steps (get_workflow_job)."`
+	Usage       *RunUsage     `json:"usage,omitempty" jsonschema:"Duration and billable time of the run (get_workflow_run_usage)."`
+	Download    *DownloadLink `json:"download,omitempty" jsonschema:"A short-lived download link (get_workflow_run_logs_url, download_workflow_run_artifact)."`
 }
 
-var actionsGetMethods = []string{"get_workflow", "get_workflow_run", "get_workflow_job"}
+var actionsGetMethods = []string{"get_workflow", "get_workflow_run", "get_workflow_job",
+	"get_workflow_run_usage", "get_workflow_run_logs_url", "download_workflow_run_artifact"}
 
 func (ts *toolset) actionsGet() serverTool {
 	return newTool(ts, ToolsetActions, &mcp.Tool{
 		Name:  "actions_get",
 		Title: "Get a GitHub Actions workflow, run or job",
 		Description: "Get one GitHub Actions resource by ID, by method: get_workflow (ID or file name), get_workflow_run " +
-			"(status, conclusion, branch, commit), get_workflow_job (with its steps). Use get_job_logs for logs.",
+			"(status, conclusion, branch, commit), get_workflow_job (with its steps), get_workflow_run_usage (duration and billable time), " +
+			"get_workflow_run_logs_url (a short-lived link to the run's log archive), download_workflow_run_artifact (a short-lived link to an artifact). " +
+			"Use get_job_logs for the text of logs.",
 		Annotations:  readOnly("Get a GitHub Actions workflow, run or job"),
 		InputSchema:  inputSchema[actionsGetInput](withRepo, withEnum("method", "", actionsGetMethods...), withNonEmpty("resource_id")),
 		OutputSchema: outputSchema[ActionsGet](),
@@ -305,6 +331,10 @@ func (ts *toolset) actionsGet() serverTool {
 			}
 			job := toJob(j)
 			out.WorkflowJob = &job
+		default:
+			if err := ts.actionsGetMore(ctx, gh, in, id, &out); err != nil {
+				return nil, out, err
+			}
 		}
 		return nil, out, nil
 	})

@@ -75,6 +75,32 @@ func TestActionsList(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "list_workflow_run_artifacts, with GitHub's per_page",
+			args: valid,
+			check: func(t *testing.T, e *testEnv, _ *mcp.CallToolResult) {
+				run, _ := failedRun(t, e)
+				out := output[tools.ActionsList](t, e.call(t, "actions_list", with(valid, "method", "list_workflow_run_artifacts", "resource_id", fmt.Sprint(run.ID), "per_page", 5)))
+				if out.TotalCount != 1 || len(out.Artifacts) != 1 || out.Artifacts[0].Name != "test-results" || out.Artifacts[0].RunID != run.ID ||
+					out.Artifacts[0].SizeInBytes <= 0 || out.Artifacts[0].Expired {
+					t.Errorf("artifacts = %+v", out)
+				}
+			},
+		},
+		{
+			name: "per_page and perPage (mcpgate's earlier spelling) both page",
+			args: valid,
+			check: func(t *testing.T, e *testEnv, _ *mcp.CallToolResult) {
+				for _, key := range []string{"per_page", "perPage"} {
+					out := output[tools.ActionsList](t, e.call(t, "actions_list", with(valid, "method", "list_workflow_runs", key, 1)))
+					if len(out.WorkflowRuns) != 1 || out.NextPage != 2 {
+						t.Errorf("%s 1: %d runs, next page %d; want 1 and 2", key, len(out.WorkflowRuns), out.NextPage)
+					}
+				}
+			},
+		},
+		{name: "per_page and perPage that differ", args: with(valid, "per_page", 5, "perPage", 10), wantErr: "invalid arguments: per_page and perPage differ; give per_page only"},
+		{name: "list_workflow_run_artifacts without a run", args: with(valid, "method", "list_workflow_run_artifacts"), wantErr: "invalid arguments: list_workflow_run_artifacts needs the run ID"},
 		{name: "list_workflow_jobs without a run", args: with(valid, "method", "list_workflow_jobs"), wantErr: "invalid arguments: list_workflow_jobs needs the run ID"},
 		{name: "unknown run", args: with(valid, "method", "list_workflow_jobs", "resource_id", "424242"), wantErr: "workflow run 424242 not found"},
 		{name: "unknown method", args: with(valid, "method", "list_check_runs"), wantErr: `validating "arguments"`},
@@ -109,6 +135,38 @@ func TestActionsGet(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "get_workflow_run_usage",
+			args: valid,
+			check: func(t *testing.T, e *testEnv, _ *mcp.CallToolResult) {
+				run, _ := failedRun(t, e)
+				u := output[tools.ActionsGet](t, e.call(t, "actions_get", with(valid, "method", "get_workflow_run_usage", "resource_id", fmt.Sprint(run.ID)))).Usage
+				if u == nil || u.RunDurationMS <= 0 || u.Billable["UBUNTU"].Jobs < 1 || u.Billable["UBUNTU"].TotalMS <= 0 {
+					t.Errorf("usage = %+v", u)
+				}
+			},
+		},
+		{
+			name: "get_workflow_run_logs_url and download_workflow_run_artifact: GitHub's signed links",
+			args: valid,
+			check: func(t *testing.T, e *testEnv, _ *mcp.CallToolResult) {
+				run, _ := failedRun(t, e)
+				logs := output[tools.ActionsGet](t, e.call(t, "actions_get", with(valid, "method", "get_workflow_run_logs_url", "resource_id", fmt.Sprint(run.ID)))).Download
+				if logs == nil || !strings.Contains(logs.URL, fmt.Sprintf("/_fake/actions-run-logs/mona/hello-world/%d?sig=", run.ID)) || !strings.Contains(logs.Note, "about a minute") {
+					t.Errorf("logs link = %+v", logs)
+				}
+				arts := output[tools.ActionsList](t, e.call(t, "actions_list", map[string]any{"method": "list_workflow_run_artifacts", "owner": "mona", "repo": "hello-world",
+					"resource_id": fmt.Sprint(run.ID)})).Artifacts
+				if len(arts) != 1 {
+					t.Fatalf("artifacts = %+v", arts)
+				}
+				zip := output[tools.ActionsGet](t, e.call(t, "actions_get", with(valid, "method", "download_workflow_run_artifact", "resource_id", fmt.Sprint(arts[0].ID)))).Download
+				if zip == nil || !strings.Contains(zip.URL, fmt.Sprintf("/_fake/actions-artifacts/mona/hello-world/%d.zip?sig=", arts[0].ID)) {
+					t.Errorf("artifact link = %+v", zip)
+				}
+			},
+		},
+		{name: "unknown artifact", args: with(valid, "method", "download_workflow_run_artifact", "resource_id", "12345"), wantErr: "artifact 12345 not found"},
 		{name: "run ID that is not a number", args: with(valid, "method", "get_workflow_run", "resource_id", "latest"), wantErr: "invalid arguments: resource_id must be a numeric ID"},
 		{name: "unknown workflow", args: with(valid, "resource_id", "deploy.yml"), wantErr: "workflow deploy.yml not found"},
 	}

@@ -122,6 +122,15 @@
 // token strings, stores nothing and keeps no client between calls, so
 // go-github's per-client rate-limit bookkeeping stays with one person.
 //
+// # Per-person call limit
+//
+// CallLimit (YAML tools.rate_limit) is a receiving middleware that counts
+// each person's tools/call requests per minute in the store's rate limiter
+// (tokens.RateLimiter, the sliding window counter), so the bound holds
+// across replicas. A call over it never reaches GitHub and is a tool error
+// with the limit and when to retry ("Retry in 25s (after 15:04:05 UTC)");
+// a store that cannot count admits the call and logs it (IDs only).
+//
 // # Errors a person can act on
 //
 // A failed call is a tool result with isError set, not a JSON-RPC error, as

@@ -197,3 +197,9 @@ func transportMessage(err error) string {
 		return err.Error()
 	}
 }
+
+// isNotFound reports whether err is GitHub's 404 answer.
+func isNotFound(err error) bool {
+	var respErr *github.ErrorResponse
+	return errors.As(err, &respErr) && respErr.Response != nil && respErr.Response.StatusCode == http.StatusNotFound
+}

@@ -16,7 +16,7 @@ type Label struct {
 }
 
 type issueReadInput struct {
-	Method string `json:"method" jsonschema:"The read operation: get (the issue), get_comments (its comments, oldest first), get_sub_issues (its sub-issues), get_labels (its labels)."`
+	Method string `json:"method" jsonschema:"The read operation: get (the issue), get_comments (its comments, oldest first), get_sub_issues (its sub-issues), get_parent (the issue it is a sub-issue of, if any), get_labels (its labels)."`
 	repoRef
 	IssueNumber int `json:"issue_number" jsonschema:"The number of the issue."`
 	pagination
@@ -28,13 +28,14 @@ type IssueRead struct {
 	Issue     *Issue    `json:"issue,omitempty" jsonschema:"The issue (method get)."`
 	Comments  []Comment `json:"comments,omitzero" jsonschema:"Comments on this page, oldest first (method get_comments)."`
 	SubIssues []Issue   `json:"sub_issues,omitzero" jsonschema:"Sub-issues on this page (method get_sub_issues)."`
+	Parent    *Issue    `json:"parent,omitempty" jsonschema:"The parent issue (method get_parent); absent when the issue is no sub-issue (see note)."`
 	Labels    []Label   `json:"labels,omitzero" jsonschema:"Labels of the issue (method get_labels)."`
 	NextPage  int       `json:"next_page,omitempty" jsonschema:"Page to request next; absent on the last page."`
 	Truncated bool      `json:"truncated,omitempty" jsonschema:"True when something was shortened or left out to fit the result size limit (see note)."`
 	Note      string    `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
 }
 
-var issueReadMethods = []string{"get", "get_comments", "get_sub_issues", "get_labels"}
+var issueReadMethods = []string{"get", "get_comments", "get_sub_issues", "get_parent", "get_labels"}
 
 func (ts *toolset) issueRead() serverTool {
 	return newTool(ts, ToolsetIssues, &mcp.Tool{
@@ -42,7 +43,7 @@ func (ts *toolset) issueRead() serverTool {
 		Title: "Get issue details",
 		Description: "Get information about a specific issue in a GitHub repository: " +
 			"method get (title, state, text, labels, counts), get_comments (the conversation, paged), " +
-			"get_sub_issues (child issues, paged) or get_labels.",
+			"get_sub_issues (child issues, paged), get_parent (the issue this one is a sub-issue of) or get_labels.",
 		Annotations: readOnly("Get issue details"),
 		InputSchema: inputSchema[issueReadInput](withRepo, withEnum("method", "", issueReadMethods...),
 			withMinimum("issue_number", 1), withPagination),
@@ -53,7 +54,7 @@ func (ts *toolset) issueRead() serverTool {
 			return nil, out, err
 		}
 		if err := oneOf("method", in.Method, issueReadMethods...); err != nil || in.Method == "" {
-			return nil, out, invalidInput("method must be one of get, get_comments, get_sub_issues, get_labels")
+			return nil, out, invalidInput("method must be one of get, get_comments, get_sub_issues, get_parent, get_labels")
 		}
 		if err := positive("issue_number", in.IssueNumber); err != nil {
 			return nil, out, err
@@ -111,6 +112,22 @@ func (ts *toolset) issueRead() serverTool {
 				out.Truncated, out.Note = true, cutNote(n, len(out.SubIssues), lo.PerPage)
 				out.SubIssues = out.SubIssues[:n]
 			}
+		case "get_parent":
+			parent, _, err := gh.SubIssue.GetParentIssue(ctx, in.Owner, in.Repo, int64(in.IssueNumber))
+			if isNotFound(err) {
+				// GitHub answers 404 both for an issue without a parent
+				// and for one that does not exist (or is not visible).
+				if _, _, err := gh.Issues.Get(ctx, in.Owner, in.Repo, in.IssueNumber); err != nil {
+					return nil, out, ts.apiError(err, t)
+				}
+				out.Note = fmt.Sprintf("issue #%d is not a sub-issue of another issue", in.IssueNumber)
+				return nil, out, nil
+			}
+			if err != nil {
+				return nil, out, ts.apiError(err, t)
+			}
+			p := minimal{}.listItem(toIssue(parent))
+			out.Parent = &p
 		case "get_labels":
 			labels, resp, err := gh.Issues.ListLabelsByIssue(ctx, in.Owner, in.Repo, in.IssueNumber, &lo)
 			if err != nil {

@@ -153,7 +153,29 @@ func TestIssueRead(t *testing.T) {
 				}
 			},
 		},
-		{name: "unknown method", args: with(valid, "method", "get_parent"), wantErr: `validating "arguments"`},
+		{
+			name: "get_parent of a sub-issue",
+			args: with(valid, "method", "get_parent", "issue_number", 2),
+			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
+				r := output[tools.IssueRead](t, res)
+				if r.Parent == nil || r.Parent.Number != 4 || r.Parent.Title != "Support a --shout flag" || r.Note != "" {
+					t.Errorf("parent = %+v, note %q; want issue #4", r.Parent, r.Note)
+				}
+			},
+		},
+		{
+			name: "get_parent of an issue that has none",
+			args: with(valid, "method", "get_parent", "issue_number", 1),
+			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {
+				r := output[tools.IssueRead](t, res)
+				if r.Parent != nil || r.Note != "issue #1 is not a sub-issue of another issue" {
+					t.Errorf("parent = %+v, note %q", r.Parent, r.Note)
+				}
+			},
+		},
+		{name: "get_parent of an unknown issue", args: with(valid, "method", "get_parent", "issue_number", 99),
+			wantErr: "issue #99 not found, or your GitHub account has no access to mona/hello-world."},
+		{name: "unknown method", args: with(valid, "method", "get_timeline"), wantErr: `validating "arguments"`},
 		{name: "unknown issue", args: with(valid, "issue_number", 99), wantErr: "issue #99 not found, or your GitHub account has no access to mona/hello-world."},
 		{name: "private repository of someone else", args: map[string]any{"method": "get", "owner": "mona", "repo": "secret-plans", "issue_number": 1}, setup: asHubot,
 			wantErr: "issue #1 not found, or your GitHub account has no access to mona/secret-plans."},

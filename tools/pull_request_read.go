@@ -96,7 +96,7 @@ type CheckRun struct {
 }
 
 type pullRequestReadInput struct {
-	Method string `json:"method" jsonschema:"What to read: get (details), get_diff (unified diff, by lines), get_files (changed files with patches, paged), get_status (CI: commit statuses and check runs of the head commit), get_check_runs (the check runs only), get_reviews, get_review_comments (comments on diff lines, paged), get_comments (the conversation, paged)."`
+	Method string `json:"method" jsonschema:"What to read: get (details), get_diff (unified diff, by lines), get_files (changed files with patches, paged), get_status (CI: commit statuses and check runs of the head commit), get_check_runs (the check runs only), get_commits (its commits, oldest first, paged), get_reviews, get_review_comments (comments on diff lines, paged), get_comments (the conversation, paged)."`
 	repoRef
 	PullNumber int `json:"pullNumber" jsonschema:"Pull request number."`
 	pagination
@@ -111,6 +111,7 @@ type PullRequestRead struct {
 	PullRequest    *PullRequest    `json:"pull_request,omitempty" jsonschema:"The pull request (method get)."`
 	Diff           *TextWindow     `json:"diff,omitempty" jsonschema:"Which lines of the diff follow in the next text block (method get_diff)."`
 	Files          []ChangedFile   `json:"files,omitzero" jsonschema:"Changed files on this page (method get_files)."`
+	Commits        []Commit        `json:"commits,omitzero" jsonschema:"Commits on this page, oldest first (method get_commits)."`
 	Status         *CommitStatus   `json:"status,omitempty" jsonschema:"CI state of the head commit (method get_status)."`
 	CheckRuns      []CheckRun      `json:"check_runs,omitzero" jsonschema:"Check runs of the head commit (method get_check_runs)."`
 	Reviews        []Review        `json:"reviews,omitzero" jsonschema:"Reviews on this page (method get_reviews)."`
@@ -121,7 +122,7 @@ type PullRequestRead struct {
 	Note           string          `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
 }
 
-var pullRequestReadMethods = []string{"get", "get_diff", "get_files", "get_status", "get_check_runs", "get_reviews", "get_review_comments", "get_comments"}
+var pullRequestReadMethods = []string{"get", "get_diff", "get_files", "get_status", "get_check_runs", "get_commits", "get_reviews", "get_review_comments", "get_comments"}
 
 func (ts *toolset) pullRequestRead() serverTool {
 	return newTool(ts, ToolsetPullRequests, &mcp.Tool{
@@ -129,7 +130,7 @@ func (ts *toolset) pullRequestRead() serverTool {
 		Title: "Get details for a single pull request",
 		Description: "Get information on a specific pull request in a GitHub repository, by method: get, get_diff " +
 			"(the unified diff; long diffs come in windows of lines, continue with start_line), get_files, get_status " +
-			"(CI checks of the head commit), get_reviews, get_review_comments, get_comments.",
+			"(CI checks of the head commit), get_check_runs, get_commits, get_reviews, get_review_comments, get_comments.",
 		Annotations: readOnly("Get details for a single pull request"),
 		InputSchema: inputSchema[pullRequestReadInput](withRepo, withEnum("method", "", pullRequestReadMethods...),
 			withMinimum("pullNumber", 1), withPagination, withLineRange),
@@ -201,6 +202,19 @@ func (ts *toolset) pullRequestRead() serverTool {
 				out.Status = st
 			} else {
 				out.CheckRuns = st.CheckRuns
+			}
+		case "get_commits":
+			commits, resp, err := gh.PullRequests.ListCommits(ctx, in.Owner, in.Repo, in.PullNumber, &lo)
+			if err != nil {
+				return nil, out, ts.apiError(err, t)
+			}
+			out.Commits, out.NextPage = make([]Commit, 0, len(commits)), resp.NextPage
+			for _, c := range commits {
+				out.Commits = append(out.Commits, toCommit(c, false))
+			}
+			if n := fitItems(out.Commits, budget); n < len(out.Commits) {
+				out.Truncated, out.Note = true, cutNote(n, len(out.Commits), lo.PerPage)
+				out.Commits = out.Commits[:n]
 			}
 		case "get_reviews":
 			reviews, resp, err := gh.PullRequests.ListReviews(ctx, in.Owner, in.Repo, in.PullNumber, &lo)

@@ -138,6 +138,22 @@ func TestPullRequestRead(t *testing.T) {
 			},
 		},
 		{
+			name: "get_commits, oldest first",
+			args: with(valid, "method", "get_commits"),
+			check: func(t *testing.T, e *testEnv, res *mcp.CallToolResult) {
+				c := output[tools.PullRequestRead](t, res).Commits
+				if len(c) == 0 || c[0].SHA == "" || c[0].Message == "" || len(c[0].Parents) != 1 {
+					t.Fatalf("commits = %+v", c)
+				}
+				// The same commits compare_refs finds between base and head.
+				pr := output[tools.PullRequestRead](t, e.call(t, "pull_request_read", valid)).PullRequest
+				cmp := output[tools.Comparison](t, e.call(t, "compare_refs", map[string]any{"owner": "mona", "repo": "hello-world", "base": pr.Base, "head": pr.Head}))
+				if len(cmp.Commits) != len(c) || cmp.Commits[len(c)-1].SHA != c[len(c)-1].SHA {
+					t.Errorf("get_commits %+v, compare_refs %+v", c, cmp.Commits)
+				}
+			},
+		},
+		{
 			name: "get_status: commit statuses and check runs",
 			args: with(valid, "method", "get_status"),
 			check: func(t *testing.T, _ *testEnv, res *mcp.CallToolResult) {

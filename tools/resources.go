@@ -2,10 +2,8 @@ package tools
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"mime"
-	"net/http"
 	"path"
 	"strconv"
 	"strings"
@@ -140,8 +138,7 @@ func (ts *toolset) readContent(ctx context.Context, req *mcp.ReadResourceRequest
 	}
 	file, dir, _, err := gh.Repositories.GetContents(ctx, c.repo.Owner, c.repo.Repo, c.path, &github.RepositoryContentGetOptions{Ref: c.ref})
 	if err != nil {
-		var respErr *github.ErrorResponse
-		if errors.As(err, &respErr) && respErr.Response != nil && respErr.Response.StatusCode == http.StatusNotFound {
+		if isNotFound(err) {
 			return nil, mcp.ResourceNotFoundError(uri)
 		}
 		return nil, ts.apiError(err, target{what: "path " + c.path, repo: c.repo})

@@ -85,6 +85,19 @@ func withPagination(s *jsonschema.Schema) {
 	perPage.Default = json.RawMessage(fmt.Sprint(defaultPerPage))
 }
 
+// withPerPageAlias is withPagination's bounds for per_page, GitHub's
+// spelling in the tools that use it, and marks perPage as its alias.
+// Neither has a schema default: the SDK would fill it in, and a call that
+// gives one spelling would then seem to give both.
+func withPerPageAlias(s *jsonschema.Schema) {
+	perPage := prop(s, "per_page")
+	perPage.Minimum = new(float64(1))
+	perPage.Maximum = new(float64(maxPerPage))
+	alias := prop(s, "perPage")
+	alias.Default = nil
+	alias.Description = "Same as per_page (mcpgate's earlier spelling)."
+}
+
 // withEnum restricts a string property to values, with an optional default.
 func withEnum(name, def string, values ...string) func(*jsonschema.Schema) {
 	return func(s *jsonschema.Schema) {

@@ -91,7 +91,14 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		store.Close()
 		return nil, fmt.Errorf("allowlist: %w", err)
 	}
-	providers, err := buildProviders(ctx, cfg, policy, opts, now)
+	// With Redis, the GitHub providers share their conditional-request
+	// answers (sealed) between replicas; the in-memory store serves one
+	// process, whose own cache already holds them.
+	var shared github.SharedCache
+	if sc, ok := store.(github.SharedCache); ok && cfg.UsesRedis() {
+		shared = sc
+	}
+	providers, err := buildProviders(ctx, cfg, policy, opts, now, shared)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -105,13 +112,24 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 		Events:    opts.Observer,
 	}
 
-	// Two MCP servers (providers.go): every tool for GitHub sign-ins,
-	// whoami only for the others, chosen per request by the caller.
+	// The MCP servers (toolservers.go): the tools of the caller's tool
+	// group for GitHub sign-ins, whoami only for the others, chosen per
+	// request by the caller.
+	choices, err := toolChoices(cfg)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	callLimit, err := toolCallLimit(cfg, store, logger, now)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
 	servers, err := newMCPServers(tools.Deps{
 		GitHub: githubClientFunc(upstreamTokens, providers.gitHub, logger),
 		Whoami: whoamiFunc(store, providers),
 		Now:    now,
-	}, providers, &mcp.ServerOptions{Logger: observe.Quiet(logger)}, cfg.Tools.Options())
+	}, providers, &mcp.ServerOptions{Logger: observe.Quiet(logger)}, choices, callLimit)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("tools: %w", err)
@@ -122,31 +140,36 @@ func newApp(ctx context.Context, cfg *config.Config, opts appOptions) (*app, err
 	if stateful && cfg.UsesRedis() {
 		setupLog.Info("mcp.stateless is false: /mcp sessions live in this process; route /mcp on the Mcp-Session-Id header when running several replicas")
 	}
+	gateway := gatewayConfig(cfg, upstreamTokens, store, opts.Observer)
 	handler, err := handlers.New(handlers.Config{
 		Issuer:          cfg.PublicURL,
 		Store:           store,
 		Keys:            keys,
 		Providers:       providers.list,
 		MCPServerFor:    servers.serverFor,
-		Gateway:         gatewayConfig(cfg, upstreamTokens, store, opts.Observer),
+		Gateway:         gateway,
 		Allow:           policy,
 		UpstreamTokens:  upstreamTokens,
 		ScopesSupported: cfg.Scopes.Supported,
 		DefaultScopes:   cfg.Scopes.Default,
 		ToolScopes:      tools.ScopeRules{},
-		ConsentTools:    consentTools(providers, cfg.Tools.Options()),
-		AllowedOrigins:  cfg.AllowedOrigins,
-		Stateful:        stateful,
-		SessionTimeout:  sessionTimeout,
-		Limits:          cfg.Limits.HandlerLimits(),
-		AccessTTL:       cfg.Tokens.AccessTTL,
-		RefreshTTL:      cfg.Tokens.RefreshTTL,
-		CodeTTL:         cfg.Tokens.CodeTTL,
-		RefreshGrace:    cfg.Tokens.HandlerRefreshGrace(),
-		TokenPolicies:   cfg.Tokens.TokenRules(),
-		Logger:          logger,
-		Observer:        opts.Observer,
-		Now:             now,
+		ConsentTools:    consentTools(providers, choices),
+		ToolGroups:      handlerToolGroups(choices),
+		// Upstream sign-ins are read-only when no built-in tool writes
+		// and no gateway backend may use the upstream token to write.
+		ToolsReadOnly:  choicesReadOnly(choices) && gateway == nil,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Stateful:       stateful,
+		SessionTimeout: sessionTimeout,
+		Limits:         cfg.Limits.HandlerLimits(),
+		AccessTTL:      cfg.Tokens.AccessTTL,
+		RefreshTTL:     cfg.Tokens.RefreshTTL,
+		CodeTTL:        cfg.Tokens.CodeTTL,
+		RefreshGrace:   cfg.Tokens.HandlerRefreshGrace(),
+		TokenPolicies:  cfg.Tokens.TokenRules(),
+		Logger:         logger,
+		Observer:       opts.Observer,
+		Now:            now,
 	})
 	if err != nil {
 		store.Close()

@@ -200,7 +200,7 @@ func (c *checker) checkProviders(ctx context.Context) []string {
 	opts := appOptions{HTTPClient: c.client}
 	for _, pc := range cfg.IdentityProviders() {
 		pctx, cancel := context.WithTimeout(ctx, c.timeout)
-		p, err := buildProvider(pctx, cfg, pc, policy, opts, time.Now)
+		p, err := buildProvider(pctx, cfg, pc, policy, opts, time.Now, nil)
 		cancel()
 		callback := cfg.CallbackURL(pc.Name)
 		if err != nil {

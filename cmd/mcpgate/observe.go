@@ -133,15 +133,16 @@ func (o appOptions) httpClientFor(provider string) *http.Client {
 	return c
 }
 
-// observeTools adds the tool-call audit and metrics to both MCP servers,
+// observeTools adds the tool-call audit and metrics to every MCP server,
 // outside tools.RequireScopes so that refused calls count too.
 func (s *mcpServers) observeTools(o *observe.Observer) {
 	if o == nil {
 		return
 	}
 	mw := o.MCPMiddleware(callerIDs)
-	s.gitHub.AddReceivingMiddleware(mw)
-	s.identity.AddReceivingMiddleware(mw)
+	for _, server := range s.all() {
+		server.AddReceivingMiddleware(mw)
+	}
 }
 
 // callerIDs are the IDs of a tool call's caller, for its audit line.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/mcpgate/mcpgate/handlers"
 	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tools"
@@ -45,12 +44,12 @@ type identityProviders struct {
 // in order. OpenID Connect providers (google, oidc) read their issuer's
 // discovery document now, each within discoveryTimeout; a failure stops
 // the start-up with an error naming the provider and its issuer. When the
-// allowlist has GitHub organisation or team rules, every GitHub provider
-// also asks for read:org.
-func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Policy, opts appOptions, now func() time.Time) (*identityProviders, error) {
+// allowlist or a tool group has GitHub organisation or team rules, every
+// GitHub provider also asks for read:org.
+func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Policy, opts appOptions, now func() time.Time, shared github.SharedCache) (*identityProviders, error) {
 	out := &identityProviders{byName: map[string]upstream.Provider{}, gitHub: map[string]*github.Provider{}}
 	for _, pc := range cfg.IdentityProviders() {
-		p, err := buildProvider(ctx, cfg, pc, policy, opts, now)
+		p, err := buildProvider(ctx, cfg, pc, policy, opts, now, shared)
 		if err != nil {
 			return nil, err
 		}
@@ -66,12 +65,12 @@ func buildProviders(ctx context.Context, cfg *config.Config, policy *allow.Polic
 	return out, nil
 }
 
-func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time) (upstream.Provider, error) {
+func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderConfig, policy *allow.Policy, opts appOptions, now func() time.Time, shared github.SharedCache) (upstream.Provider, error) {
 	redirect := cfg.CallbackURL(pc.Name)
 	switch pc.Type {
 	case config.TypeGitHub:
 		scopes := slices.Clone(pc.Scopes)
-		if policy.NeedsGitHubOrgs() && !slices.ContainsFunc(scopes, func(s string) bool {
+		if (policy.NeedsGitHubOrgs() || cfg.Tools.NeedsGitHubOrgs()) && !slices.ContainsFunc(scopes, func(s string) bool {
 			return s == readOrgScope || s == "write:org" || s == "admin:org"
 		}) {
 			scopes = append(scopes, readOrgScope)
@@ -90,6 +89,7 @@ func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderCo
 			HTTPClient:   opts.httpClientFor(pc.Name),
 			DisplayName:  display,
 			Now:          now,
+			SharedCache:  shared,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("identity provider %s (GitHub at %s): %w", pc.Name, pc.BaseURL, err)
@@ -137,79 +137,6 @@ func buildProvider(ctx context.Context, cfg *config.Config, pc config.ProviderCo
 		return p, nil
 	}
 	return nil, fmt.Errorf("identity provider %s: unknown type %q", pc.Name, pc.Type)
-}
-
-// mcpServers are the two MCP servers of /mcp and /sse: every tool for
-// grants of a GitHub provider, whoami only for the others.
-type mcpServers struct {
-	gitHub, identity *mcp.Server
-	providers        *identityProviders
-}
-
-// serverFor picks the server of a caller by its grant's provider (the
-// handlers' MCPServerFor).
-func (s *mcpServers) serverFor(c *tokens.Caller) *mcp.Server {
-	if _, ok := s.providers.gitHub[c.Provider]; ok {
-		return s.gitHub
-	}
-	return s.identity
-}
-
-// newMCPServers builds both servers. Each tool's scope is enforced twice on
-// both: /mcp answers 403 insufficient_scope before the SDK reads the call
-// (handlers.Config.ToolScopes), and tools.RequireScopes refuses the call
-// where the tool would run. The GitHub server serves the tools, resources
-// and prompts toolOpts selects (configuration key tools) and completes
-// their arguments; the SDK advertises each capability only when it is
-// served (resources and prompts once one is added, completions once the
-// handler is set). The identity server serves whoami alone, so it
-// advertises tools only.
-func newMCPServers(deps tools.Deps, providers *identityProviders, opts *mcp.ServerOptions, toolOpts tools.Options) (*mcpServers, error) {
-	gitHubOpts, identityOpts := *opts, *opts
-	gitHubOpts.Instructions = "Tools that act on the signed-in person's GitHub account: repositories, files, commits and branches, issues, " +
-		"pull requests, Actions runs and job logs, and search, under the names of GitHub's own MCP server. " +
-		"Repository files are also resources (repo://owner/repo/contents/path). whoami tells who the connection is signed in as."
-	gitHubOpts.CompletionHandler = tools.CompletionHandler(deps)
-	identityOpts.Instructions = "This connection signed in with an identity provider other than GitHub, so only whoami is available: " +
-		"it tells who the connection is signed in as. To use the GitHub tools, connect again and sign in with GitHub."
-	s := &mcpServers{
-		gitHub:    mcp.NewServer(&mcp.Implementation{Name: "mcpgate", Title: "GitHub (via mcpgate)", Version: version}, &gitHubOpts),
-		identity:  mcp.NewServer(&mcp.Implementation{Name: "mcpgate", Title: "mcpgate", Version: version}, &identityOpts),
-		providers: providers,
-	}
-	if err := tools.RegisterWith(s.gitHub, deps, toolOpts); err != nil {
-		return nil, err
-	}
-	tools.RegisterIdentity(s.identity, deps)
-	s.gitHub.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient)
-	s.identity.AddReceivingMiddleware(tools.RequireScopes, protected.CacheToolList, protected.CancelWithClient)
-	return s, nil
-}
-
-// consentTools is what the consent page lists: the tools o selects, reads
-// and writes apart, for the first GitHub provider in the chooser's order
-// (several GitHub providers serve the same tools). None without a GitHub
-// provider, whose sign-ins only ever get whoami.
-func consentTools(providers *identityProviders, o tools.Options) handlers.ConsentTools {
-	var out handlers.ConsentTools
-	for _, p := range providers.list {
-		if _, ok := providers.gitHub[p.Name()]; ok {
-			out.Provider = p.DisplayName()
-			break
-		}
-	}
-	if out.Provider == "" {
-		return out
-	}
-	reads := tools.ReadOnlyNames()
-	for _, name := range tools.Selected(o) {
-		if slices.Contains(reads, name) {
-			out.Read = append(out.Read, name)
-		} else {
-			out.Write = append(out.Write, name)
-		}
-	}
-	return out
 }
 
 // whoamiFunc answers the whoami tool from the caller's grant: the one the

@@ -37,6 +37,8 @@ type Store struct {
 	// bucket is how often the use of a sliding access token is recorded
 	// (SetSlidingBucket; default tokens.DefaultSlidingBucket).
 	bucket time.Duration
+	// etags are the conditional cache's entries (etag.go).
+	etags etagTable
 }
 
 type pendingEntry struct {

@@ -65,6 +65,10 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"RateLimitKeysIndependent", testRateLimitKeysIndependent},
 		{"RateLimitConcurrent", testRateLimitConcurrent},
 		{"RateLimitBadArguments", testRateLimitBadArguments},
+		{"ETagRoundTrip", testETagRoundTrip},
+		{"ETagLapses", testETagLapses},
+		{"ETagBounded", testETagBounded},
+		{"ETagBadArguments", testETagBadArguments},
 	}
 	tests = append(tests, slidingCases...) // sliding.go
 	for _, tc := range tests {

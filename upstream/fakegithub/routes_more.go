@@ -30,6 +30,12 @@ func (f *Fake) moreRoutes(mux *http.ServeMux, api func(pattern string, h func(*c
 	api("GET /repos/{owner}/{repo}/actions/runs/{run}/jobs", f.listJobs)
 	api("GET /repos/{owner}/{repo}/actions/jobs/{job}", f.getJob)
 	api("GET /repos/{owner}/{repo}/actions/jobs/{job}/logs", f.jobLogs)
+	api("GET /repos/{owner}/{repo}/actions/runs/{run}/artifacts", f.listRunArtifacts)
+	api("GET /repos/{owner}/{repo}/actions/runs/{run}/timing", f.runTiming)
+	api("GET /repos/{owner}/{repo}/actions/runs/{run}/logs", f.runLogs)
+	api("GET /repos/{owner}/{repo}/actions/artifacts/{artifact}/zip", f.artifactZip)
+	api("GET /repos/{owner}/{repo}/issues/{number}/parent", f.getIssueParent)
+	api("GET /repos/{owner}/{repo}/pulls/{number}/commits", f.listPullCommits)
 	api("GET /search/issues", f.searchIssues)
 	api("GET /search/code", f.searchCode)
 	// The signed log URLs live outside the API, on the "blob storage" side.

@@ -53,6 +53,10 @@ type Config struct {
 	// that users' clients revalidate with If-None-Match (etagcache.go): 0
 	// means DefaultConditionalCacheBytes, a negative value turns it off.
 	ConditionalCacheBytes int
+	// SharedCache, when set, also keeps those answers sealed in the store
+	// shared by the replicas (etagcache_shared.go); unused when the cache
+	// is turned off.
+	SharedCache SharedCache
 }
 
 // validate checks c and returns the parsed web origin (nil for

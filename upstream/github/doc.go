@@ -48,8 +48,18 @@
 // that carried an ETag is remembered, per token, in a per-process LRU
 // (Config.ConditionalCacheBytes), and the next identical GET sends
 // If-None-Match; GitHub's 304 does not count against the person's rate
-// limit, and the client gets the remembered answer. Sharing the cache
-// across replicas through the store is not done yet.
+// limit, and the client gets the remembered answer. With
+// Config.SharedCache (mcpgate passes its Redis store) the answers are also
+// kept in the store, so that every replica revalidates them
+// (etagcache_shared.go): sealed with AES-256-GCM under a key derived from
+// the person's upstream token with HKDF, and named by HMACs under another
+// such key, so the store holds nothing readable without the token; each
+// user's entries are bounded (SharedCacheUserBytes) and lapse
+// SharedCacheTTL after the last new answer. The process cache stays the
+// fast path (BenchmarkConditionalRevalidate: about 15 µs against 110 µs or
+// more through the store), consulted first; the store is asked on a miss,
+// within sharedCacheTimeout, and any failure there only costs a full
+// request.
 //
 // Token endpoint errors are reported by GitHub's error code and
 // description, never with the response body, and configuration errors

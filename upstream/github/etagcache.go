@@ -19,9 +19,13 @@ import (
 // and asks again conditionally, so a model that reads the same issue,
 // file listing or pull request twice spends its quota once.
 //
-// The cache is per process (an LRU bounded in bytes, shared by the users
-// of one Provider), not shared through the store across replicas: a first
-// step. Entries are keyed by a hash of the upstream access token (never
+// Two levels: each process keeps an LRU bounded in bytes, shared by the
+// users of one Provider, as the fast path (no store round trip, nothing to
+// unseal); with Config.SharedCache, answers are also kept sealed in the
+// store (etagcache_shared.go), so that a replica that has not seen an
+// answer yet revalidates the one another replica fetched. A request looks
+// in the process first, then in the store; a new answer goes to both.
+// Local entries are keyed by a hash of the upstream access token (never
 // the token), the Accept header and the URL, so an answer is only ever
 // replayed to the token that fetched it, and GitHub still decides on every
 // request whether it is current: nothing is served without GitHub's 304.
@@ -42,6 +46,8 @@ type etagCache struct {
 	size    int
 	order   *list.List               // front: most recently used
 	entries map[string]*list.Element // of *etagEntry
+	// shared, when set, shares the answers between replicas.
+	shared SharedCache
 }
 
 type etagEntry struct {
@@ -108,6 +114,26 @@ func (c *etagCache) sendConditional(next http.RoundTripper, r *http.Request, tok
 	}
 	key := etagKey(token, r)
 	cached := c.get(key)
+	// The shared cache's keys are derived only when it is used: on a
+	// miss in the process, and to share a new answer.
+	var (
+		sealer *etagSealer
+		entry  string
+	)
+	useShared := func() bool {
+		if sealer == nil && c.shared != nil {
+			if s, err := newETagSealer(token); err == nil {
+				sealer, entry = s, s.entry(r)
+			}
+		}
+		return sealer != nil
+	}
+	fromStore := false
+	if cached == nil && useShared() {
+		if cached = c.sharedGet(r, sealer, entry); cached != nil {
+			cached.key, fromStore = key, true
+		}
+	}
 	if cached != nil {
 		r.Header.Set("If-None-Match", cached.etag)
 	}
@@ -118,6 +144,9 @@ func (c *etagCache) sendConditional(next http.RoundTripper, r *http.Request, tok
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
 		resp.Body.Close()
+		if fromStore {
+			c.put(cached)
+		}
 		return cached.response(r, resp.Header), nil
 	case resp.StatusCode != http.StatusOK || resp.Header.Get("ETag") == "" || resp.ContentLength > maxCachedBody:
 		return resp, nil
@@ -136,7 +165,11 @@ func (c *etagCache) sendConditional(next http.RoundTripper, r *http.Request, tok
 		return resp, nil
 	}
 	resp.Body.Close()
-	c.put(&etagEntry{key: key, etag: resp.Header.Get("ETag"), header: resp.Header.Clone(), body: body})
+	fresh := &etagEntry{key: key, etag: resp.Header.Get("ETag"), header: resp.Header.Clone(), body: body}
+	c.put(fresh)
+	if useShared() {
+		c.sharedPut(r, sealer, entry, fresh)
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }

@@ -59,6 +59,9 @@ func New(c Config) (*Provider, error) {
 	case c.ConditionalCacheBytes > 0:
 		p.etags = newETagCache(c.ConditionalCacheBytes)
 	}
+	if p.etags != nil {
+		p.etags.shared = c.SharedCache
+	}
 	if p.name == "" {
 		p.name = defaultName
 	}

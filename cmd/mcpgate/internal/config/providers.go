@@ -302,9 +302,15 @@ func validateEntryLists(p *problems, at string, pc ProviderConfig) {
 // validateAllow checks the allowlist: each rule's syntax, and that the
 // providers it names or needs are configured.
 func (c *Config) validateAllow(p *problems) {
-	a := c.Allow
+	c.validateRules(p, "allow", c.Allow)
+}
+
+// validateRules checks rules of the allowlist's kind found under key (the
+// allowlist, or the members of a tool group): each rule's syntax, and that
+// the providers it names or needs are configured.
+func (c *Config) validateRules(p *problems, key string, a AllowConfig) {
 	for _, err := range a.Rules().Problems() {
-		p.add("allow.%v", err)
+		p.add("%s.%v", key, err)
 	}
 	providers := c.IdentityProviders()
 	names := make([]string, 0, len(providers))
@@ -317,13 +323,13 @@ func (c *Config) validateAllow(p *problems) {
 	for i, u := range a.Users {
 		r, err := allow.ParseUser(u)
 		if err == nil && !slices.Contains(names, r.Provider) {
-			p.add("allow.users entry %d: no provider named %q is configured (configured: %s)", i+1, r.Provider, strings.Join(names, ", "))
+			p.add("%s.users entry %d: no provider named %q is configured (configured: %s)", key, i+1, r.Provider, strings.Join(names, ", "))
 		}
 	}
 	if len(a.GitHubOrgs)+len(a.GitHubTeams) > 0 && !hasType(TypeGitHub) {
-		p.add("allow.github_orgs and allow.github_teams need a GitHub provider: without one they admit no one")
+		p.add("%s.github_orgs and %s.github_teams need a GitHub provider: without one they admit no one", key, key)
 	}
 	if len(a.GoogleHostedDomains) > 0 && !hasType(TypeGoogle, TypeOIDC) {
-		p.add("allow.google_hosted_domains needs a Google provider: without one it admits no one")
+		p.add("%s.google_hosted_domains needs a Google provider: without one it admits no one", key)
 	}
 }
