@@ -79,6 +79,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer) error {
 		ln = tls.NewListener(ln, serverTLSConfig(certs))
 		scheme = "https"
 	}
+	logger.Info("configuration", "config", cfg) // Config.LogValue: no secret values
 	logger.Info("mcpgate listening", "addr", ln.Addr().String(), "scheme", scheme, "public_url", cfg.PublicURL,
 		"mcp_url", cfg.ResourceURL(), "store", cfg.StoreKind(), "version", readBuildInfo(debug.ReadBuildInfo).Version)
 	return serveHTTP(ctx, ln, a.handler, logger)

@@ -282,5 +282,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("tools_read_only", c.Tools.ReadOnly),
 		slog.Any("tools_allow", c.Tools.Allow),
 		slog.Any("tools_deny", c.Tools.Deny),
+		slog.Any("tools_groups", c.Tools.groupNames()),
+		slog.Int("tools_rate_limit", c.Tools.RateLimit),
+		slog.Any("token_policies", c.Tokens.policyNames()),
+		slog.Duration("sliding_bucket", c.Tokens.SlidingBucket),
 	)
 }

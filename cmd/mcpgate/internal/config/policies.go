@@ -163,3 +163,14 @@ func (t TokenConfig) TokenRules() []tokens.Rule {
 	}
 	return rules
 }
+
+// policyNames are the names of the token policies in force, in order (the
+// built-in claude rule included unless replaced or disabled), for the
+// start-up log.
+func (t TokenConfig) policyNames() []string {
+	var names []string
+	for _, r := range t.TokenRules() {
+		names = append(names, r.Policy.Name)
+	}
+	return names
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -129,5 +130,25 @@ tokens:
 	_, err := Load(writeFile(t, "config.yaml", file), envMap(nil))
 	if err == nil || !strings.Contains(err.Error(), "client_nmae") {
 		t.Fatalf("Load: %v, want the unknown key named", err)
+	}
+}
+
+// The start-up log names the token policies in force and the tool groups,
+// and never a secret's value.
+func TestLogValueNamesPoliciesAndGroups(t *testing.T) {
+	secret := "log-value-secret-" + strings.Repeat("9", 32)
+	cfg := Config{Secret: NewSecret(secret)}
+	cfg.Tokens.Policies = []PolicyConfig{{Name: "bot", ClientName: "Bot", AccessTTL: time.Minute}}
+	cfg.Tools.Groups = []ToolGroupConfig{{Name: "maintainers"}}
+	cfg.Tools.RateLimit = 30
+	var out strings.Builder
+	slog.New(slog.NewJSONHandler(&out, nil)).Info("configuration", "config", cfg)
+	for _, want := range []string{`"token_policies":["bot","claude"]`, `"tools_groups":["maintainers"]`, `"tools_rate_limit":30`, `"secret_set":true`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("log line lacks %s: %s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), secret) {
+		t.Fatal("the log line carries the secret")
 	}
 }

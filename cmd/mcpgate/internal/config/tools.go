@@ -189,3 +189,13 @@ func validateSelection(p *problems, key string, toolsets []string, readOnlyOnly 
 		}
 	}
 }
+
+// groupNames are the names of the tool groups, in order, for the start-up
+// log.
+func (t ToolsConfig) groupNames() []string {
+	var names []string
+	for _, g := range t.Groups {
+		names = append(names, g.Name)
+	}
+	return names
+}
