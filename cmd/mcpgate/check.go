@@ -313,6 +313,10 @@ func (c *checker) describeTools(gitHubNames []string) {
 	} else {
 		c.ok("tools: %d built-in at %s for sign-ins with %s: %s", len(names), c.cfg.ResourceURL(),
 			strings.Join(gitHubNames, ", "), strings.Join(names, ", "))
+		for _, g := range c.cfg.Tools.Groups {
+			group := tools.Selected(g.Options(c.cfg.Tools.MaxResultChars))
+			c.ok("tool group %s (%s): %d tools: %s", g.Name, g.Who(), len(group), strings.Join(group, ", "))
+		}
 	}
 	for _, b := range c.cfg.NamedBackends() {
 		c.ok("backend %s: %s/mcp/%s forwards to %s", b.Name, c.cfg.PublicURL, b.Name, config.RedactURL(b.URL))

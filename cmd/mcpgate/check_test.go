@@ -159,6 +159,12 @@ func TestCheckCommand(t *testing.T) {
 			absent: []string{"issue_write", "get_file_contents"},
 		},
 		{
+			name: "tool groups",
+			yaml: yamlOf(good) + "tools: {toolsets: [issues], read_only: true, groups: [{name: staff, members: {github_orgs: [my-org]}, toolsets: [issues]}]}\n",
+			ok:   true,
+			want: []string{"ok    tools: ", "ok    tool group staff (", "issue_write", "all checks passed"},
+		},
+		{
 			name: "gateway and named backends",
 			yaml: yamlOf(good) + "backend_url: http://127.0.0.1:8082/\n" +
 				"backends: [{name: corp, url: http://127.0.0.1:9000/mcp, credential: identity}]\n",
