@@ -52,11 +52,11 @@ type toolCall struct {
 
 // parse finds the tools/list and tools/call requests of the body, split
 // as requireToolScope splits it (toolCallNames). Tool calls are found by
-// messageToolNames with keys matched in any letter case: the backend may
+// scanMessage with keys matched in any letter case: the backend may
 // read "Method" or "PARAMS" as the members they name (encoding/json does),
 // so such a message is checked as a call, never forwarded unchecked. The
-// request ID of an error answer comes from the go-sdk's decoder (null when
-// it cannot decode the message). The Mcp-Name header of a request whose
+// request ID of an error answer is the message's "id" (null when it has
+// none the go-sdk would accept). The Mcp-Name header of a request whose
 // Mcp-Method header says tools/call (protocol 2026-07-28) is checked as a
 // call too: a compliant backend refuses a header that differs from the
 // body, and one that routes by the header must not get past the policy.
@@ -76,35 +76,40 @@ func (req *gatewayRequest) parse(header http.Header) {
 	req.calls = append(req.calls, toolCall{name: name, id: id})
 }
 
-// parseBody finds the requests of the body (see parse).
+// parseBody finds the requests of the body (see parse), with the same
+// small-buffer scan as the built-in tools' check (scanMessage), keys
+// matched in any letter case.
 func (req *gatewayRequest) parseBody() {
 	if len(req.body) == 0 {
 		return
 	}
-	messages := [][]byte{req.body}
-	var batch []json.RawMessage
-	if err := json.Unmarshal(req.body, &batch); err == nil {
-		messages = messages[:0]
-		for _, m := range batch {
-			messages = append(messages, m)
+	for _, raw := range splitBatch(req.body) {
+		m, ok := scanMessage(raw, true)
+		if !ok {
+			continue
 		}
-	}
-	for _, raw := range messages {
-		var r *jsonrpc.Request
-		if msg, err := jsonrpc.DecodeMessage(raw); err == nil {
-			r, _ = msg.(*jsonrpc.Request)
+		id := rpcID(m.id)
+		if m.method == methodToolsList && id.IsValid() {
+			req.listIDs = append(req.listIDs, idKey(id))
 		}
-		if r != nil && r.Method == methodToolsList && r.ID.IsValid() {
-			req.listIDs = append(req.listIDs, idKey(r.ID))
-		}
-		var id jsonrpc.ID
-		if r != nil {
-			id = r.ID
-		}
-		for _, name := range messageToolNames(raw, true) {
+		for _, name := range m.tools {
 			req.calls = append(req.calls, toolCall{name: name, id: id})
 		}
 	}
+}
+
+// rpcID is a JSON-RPC request ID as the go-sdk decodes it (a number or a
+// string); the zero ID (null in an answer) for anything else.
+func rpcID(raw json.RawMessage) jsonrpc.ID {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return jsonrpc.ID{}
+	}
+	id, err := jsonrpc.MakeID(v)
+	if err != nil {
+		return jsonrpc.ID{}
+	}
+	return id
 }
 
 // idKey is a comparable form of a JSON-RPC ID (1 and "1" differ).

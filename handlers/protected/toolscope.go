@@ -171,34 +171,55 @@ func toolCallNames(body []byte) []string {
 	if !bytes.Contains(body, []byte(methodToolsCall)) && bytes.IndexByte(body, '\\') < 0 {
 		return nil
 	}
+	var names []string
+	for _, raw := range splitBatch(body) {
+		m, _ := scanMessage(raw, false)
+		names = append(names, m.tools...)
+	}
+	return names
+}
+
+// splitBatch returns the messages of a JSON-RPC body: the elements of a
+// batch (an array; none if it does not decode), else the body itself.
+func splitBatch(body []byte) [][]byte {
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 || trimmed[0] != '[' {
-		return messageToolNames(body, false)
+		return [][]byte{body}
 	}
 	var batch []json.RawMessage
 	if err := json.Unmarshal(body, &batch); err != nil {
 		return nil
 	}
-	var names []string
-	for _, m := range batch {
-		names = append(names, messageToolNames(m, false)...)
+	messages := make([][]byte, len(batch))
+	for i, m := range batch {
+		messages[i] = m
 	}
-	return names
+	return messages
 }
 
-// messageToolNames returns the tool-name candidates of one JSON-RPC
-// message when it is a tools/call. With foldKeys false, keys match
-// exactly, as the go-sdk's decoder matches them
-// (DontMatchCaseInsensitiveStructFields): the built-in tools' rule, whose
-// server is that decoder. With foldKeys true, a key matches in any letter
-// case: the gateway's rule, whose backend may decode with encoding/json
-// (case-insensitive fields) or anything else, so every reading any parser
-// could make is checked. A message is a tools/call when a "method" member
-// is the string tools/call, and every "params" member is searched (the SDK
-// keeps the last of duplicates; checking all of them leaves no reading
-// unchecked). A message that does not parse to its end yields nothing:
-// the SDK refuses it.
-func messageToolNames(raw []byte, foldKeys bool) []string {
+// scannedMessage is what the scope checks read of one JSON-RPC message.
+type scannedMessage struct {
+	// method and id are the members named exactly so (the last of
+	// duplicates, as the go-sdk's decoder keeps); method is "" when it is
+	// not a string.
+	method string
+	id     json.RawMessage
+	// tools are the tool-name candidates when the message is a tools/call.
+	tools []string
+}
+
+// scanMessage reads one JSON-RPC message; ok is false when it does not
+// parse to its end (the SDK refuses it). The tool-name candidates follow
+// this rule. With foldKeys false, keys match exactly, as the go-sdk's
+// decoder matches them (DontMatchCaseInsensitiveStructFields): the
+// built-in tools' rule, whose server is that decoder. With foldKeys true,
+// a key matches in any letter case: the gateway's rule, whose backend may
+// decode with encoding/json (case-insensitive fields) or anything else, so
+// every reading any parser could make is checked. A message is a
+// tools/call when a "method" member is the string tools/call, and every
+// "params" member is searched (the SDK keeps the last of duplicates;
+// checking all of them leaves no reading unchecked).
+func scanMessage(raw []byte, foldKeys bool) (m scannedMessage, ok bool) {
 	is := func(key, want string) bool {
 		if foldKeys {
 			return strings.EqualFold(key, want)
@@ -207,7 +228,7 @@ func messageToolNames(raw []byte, foldKeys bool) []string {
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil
+		return m, false
 	}
 	var (
 		call   bool
@@ -216,34 +237,41 @@ func messageToolNames(raw []byte, foldKeys bool) []string {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil
+			return scannedMessage{}, false
 		}
 		key, _ := tok.(string)
 		var value json.RawMessage
 		if err := dec.Decode(&value); err != nil {
-			return nil
+			return scannedMessage{}, false
 		}
 		switch {
 		case is(key, "method"):
 			var method string
-			if json.Unmarshal(value, &method) == nil && method == methodToolsCall {
+			isString := json.Unmarshal(value, &method) == nil
+			if isString && method == methodToolsCall {
 				call = true
+			}
+			if key == "method" {
+				m.method = ""
+				if isString {
+					m.method = method
+				}
 			}
 		case is(key, "params"):
 			params = append(params, value)
+		case key == "id":
+			m.id = value
 		}
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
-		return nil
+		return scannedMessage{}, false
 	}
-	if !call {
-		return nil
+	if call {
+		for _, p := range params {
+			m.tools = append(m.tools, paramNames(p)...)
+		}
 	}
-	var names []string
-	for _, p := range params {
-		names = append(names, paramNames(p)...)
-	}
-	return names
+	return m, true
 }
 
 // paramNames returns the values of every top-level member of the params
