@@ -18,9 +18,11 @@ var (
 	// ConsumeCode returns it together with the code (whose GrantID names the
 	// grant the first use issued, so the caller can revoke it).
 	ErrCodeReused = errors.New("tokens: authorization code reused")
-	// ErrRotated: the refresh token was already rotated. RotateRefresh and
-	// GetRefresh return it together with the record, whose RotatedAt and
-	// GraceResponse let the caller serve an idempotent retry or detect reuse.
+	// ErrRotated: the refresh token was already rotated. GetRefresh returns
+	// it, and ReadRefresh reports it (RefreshRead.Err), together with the
+	// record, whose RotatedAt and GraceResponse let the caller serve an
+	// idempotent retry or detect reuse; RotateRefresh returns it when it
+	// lost a race.
 	ErrRotated = errors.New("tokens: refresh token already rotated")
 	// ErrLocked: Lock could not obtain the lock before its context ended.
 	ErrLocked = errors.New("tokens: lock not obtained")
@@ -281,14 +283,45 @@ type TokenStore interface {
 	// GetRefresh returns a refresh token record; for a rotated one it returns
 	// the record together with ErrRotated.
 	GetRefresh(ctx context.Context, grantID, refreshHash string) (RefreshToken, error)
-	// RotateRefresh atomically replaces the active refresh token oldHash by
-	// its tombstone (rotated at rot.At), keeps rot.GraceResponse for
-	// rot.Grace, withdraws the grace response of oldHash's own predecessor,
-	// stores the new pair (whose refresh record names oldHash as its
-	// Predecessor) and extends the grant. If oldHash was rotated meanwhile
+	// ReadRefresh reads, in one round trip, everything a refresh grant
+	// needs: the client clientID (none when clientID is "": a client that
+	// is not in the store, such as a metadata-document client), the grant,
+	// the refresh token refreshHash and, for a rotated token, its grace
+	// response. What it did not find is reported in the RefreshRead, not
+	// as an error: the error is the store's own failure only. The caller
+	// authenticates the client before it uses anything else of the read.
+	ReadRefresh(ctx context.Context, clientID, grantID, refreshHash string) (RefreshRead, error)
+	// RotateRefresh atomically replaces the active refresh token that read
+	// found (read.Err nil) by its tombstone (rotated at rot.At), keeps
+	// rot.GraceResponse for rot.Grace, withdraws the grace response of the
+	// token's own predecessor, stores the new pair (whose refresh record
+	// names the old hash as its Predecessor) and extends the grant, in one
+	// round trip unless another writer changed the token or the grant
+	// since read (compare-and-set). If the token was rotated meanwhile
 	// (another replica won), it changes nothing and returns ErrRotated.
 	// ErrNotFound if the token or the grant is gone.
-	RotateRefresh(ctx context.Context, grantID, oldHash string, rot Rotation, next Issue) error
+	RotateRefresh(ctx context.Context, read RefreshRead, rot Rotation, next Issue) error
+}
+
+// RefreshRead is what TokenStore.ReadRefresh found.
+type RefreshRead struct {
+	// Client is the client asked for; ClientErr is ErrNotFound when no
+	// client was asked for or none is registered under that ID.
+	Client    Client
+	ClientErr error
+	// GrantID and Hash name the grant and the refresh token read.
+	GrantID, Hash string
+	// Grant and Token are the live grant and the refresh token record.
+	// Err is nil for an active token; ErrRotated for a rotated one (Token
+	// is then its tombstone, with the grace response while it lasts);
+	// ErrNotFound when the grant or the token is missing, lapsed or fails
+	// its MAC (Grant and Token are then zero).
+	Grant Grant
+	Token RefreshToken
+	Err   error
+	// CAS is the store's compare-and-set state of what it read, opaque to
+	// callers; RotateRefresh applies only if it still holds.
+	CAS any
 }
 
 // Locker provides short mutual exclusion across replicas (the upstream
