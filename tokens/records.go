@@ -129,12 +129,14 @@ func (k *Keyring) VerifyRecord(name string, stored []byte) ([]byte, RecordFormat
 }
 
 // EncodeRecord encodes a record for format v3: MessagePack of its fields
-// under their json names (omitempty honoured), so that a field added to a
-// record type is stored with no change here.
+// under their json names, empty ones (zero, "", nil or empty slices, zero
+// times) left out, so that a field added to a record type is stored with
+// no change here. An empty slice decodes as nil.
 func EncodeRecord(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := msgpack.NewEncoder(&b)
 	enc.SetCustomStructTag("json")
+	enc.SetOmitEmpty(true)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}

@@ -265,7 +265,8 @@ type CodeStore interface {
 	PutCode(ctx context.Context, codeHash string, c AuthCode) error
 	// ConsumeCode atomically takes the code and leaves a tombstone until the
 	// code's expiry: the first call returns the code; a later call returns
-	// the code with ErrCodeReused; an unknown code is ErrNotFound.
+	// the code (at least its GrantID and ExpiresAt: the tombstone may keep
+	// no more) with ErrCodeReused; an unknown code is ErrNotFound.
 	ConsumeCode(ctx context.Context, grantID, codeHash string) (AuthCode, error)
 }
 

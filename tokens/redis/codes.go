@@ -3,12 +3,20 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
-// Code records are stored as one state byte followed by the JSON record:
-// '0' while the code is unused, '1' once consumed (the tombstone).
+// Code records are stored as one state byte, the code's expiry (Unix ms)
+// and ":" then the record while the code is unused ('0'); once consumed,
+// only the state byte '1' and the expiry remain (the tombstone), which is
+// all reuse detection needs. (Before format v3 the record followed the
+// state byte directly and stayed in the tombstone; such codes are still
+// read.) The tombstone carries no MAC: a Redis writer who forges one for a
+// live code can make its exchange revoke the grant, which deleting the
+// grant does as well.
 const (
 	codeLive     = "0"
 	codeConsumed = "1"
@@ -31,7 +39,8 @@ func (s *Store) PutCode(ctx context.Context, codeHash string, c tokens.AuthCode)
 			return err
 		}
 		keys := []string{s.grantKey(c.GrantID), s.codeKey(c.GrantID, codeHash), s.grantSetKey(c.GrantID)}
-		n, err := scriptInt(ctx, s.rdb, putCodeScript, "put code", keys, raw, codeLive+v, ttlMillis(c.ExpiresAt, now),
+		live := codeLive + strconv.FormatInt(c.ExpiresAt.UnixMilli(), 10) + ":" + v
+		n, err := scriptInt(ctx, s.rdb, putCodeScript, "put code", keys, raw, live, ttlMillis(c.ExpiresAt, now),
 			c.ExpiresAt.UnixMilli(), now.UnixMilli())
 		switch {
 		case err != nil:
@@ -47,7 +56,7 @@ func (s *Store) PutCode(ctx context.Context, codeHash string, c tokens.AuthCode)
 
 // ConsumeCode takes a code once in one script, leaving a tombstone that
 // keeps the code's TTL: the first call returns the code, later ones return
-// it with ErrCodeReused.
+// its grant ID and expiry with ErrCodeReused.
 func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (tokens.AuthCode, error) {
 	if s.err != nil {
 		return tokens.AuthCode{}, s.err
@@ -60,17 +69,24 @@ func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (toke
 	if err != nil {
 		return tokens.AuthCode{}, wrap("consume code", err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return tokens.AuthCode{}, fmt.Errorf("redis store: consume code: script returned %d values", len(res))
 	}
 	consumed, _ := res[0].(int64)
 	codeRaw, _ := res[1].(string)
 	grantRaw, _ := res[2].(string)
+	expiry, _ := res[3].(string)
 	if _, err := s.decodeGrant(grantID, grantRaw, now); err != nil {
 		return tokens.AuthCode{}, err
 	}
 	var c tokens.AuthCode
-	if err := s.decodeRecord(s.codeKey(grantID, codeHash), "code", codeRaw, &c); err != nil {
+	if consumed == 1 && codeRaw == "" {
+		ms, err := strconv.ParseInt(expiry, 10, 64)
+		if err != nil {
+			return tokens.AuthCode{}, fmt.Errorf("redis store: consume code: tombstone expiry %q", expiry)
+		}
+		c = tokens.AuthCode{GrantID: grantID, ExpiresAt: time.UnixMilli(ms).UTC()}
+	} else if err := s.decodeRecord(s.codeKey(grantID, codeHash), "code", codeRaw, &c); err != nil {
 		return tokens.AuthCode{}, err
 	}
 	if expired(c.ExpiresAt, now) {

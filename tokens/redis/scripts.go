@@ -12,7 +12,10 @@ import goredis "github.com/redis/go-redis/v9"
 // grant's key index, which must outlive every member). prune drops from the
 // index the names whose expiry (the score, Unix ms by the store's clock) is
 // at or before now, so a grant that refreshes for months does not collect
-// the names of every token it ever had.
+// the names of every token it ever had. member is the name the index
+// keeps of a key of the grant: the part after the grant's hash tag
+// ("at:<hash>"), short enough (≤ 64 bytes) for Redis to keep a small index
+// as a compact listpack rather than a skiplist.
 const luaExtend = `
 local function extend(key, ms)
   local cur = redis.call('PTTL', key)
@@ -20,6 +23,10 @@ local function extend(key, ms)
 end
 local function prune(key, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+end
+local function member(key)
+  local _, e = string.find(key, '}:', 1, true)
+  return string.sub(key, e + 1)
 end
 `
 
@@ -30,23 +37,32 @@ var putCodeScript = goredis.NewScript(luaExtend + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return 2 end
 prune(KEYS[3], ARGV[5])
-redis.call('ZADD', KEYS[3], ARGV[4], KEYS[2])
+redis.call('ZADD', KEYS[3], ARGV[4], member(KEYS[2]))
 extend(KEYS[3], ARGV[3])
 return 1
 `)
 
 // consumeCodeScript: KEYS grant, code. Returns false if either is missing,
-// else {consumed before (0/1), code JSON, grant JSON}, and marks the code
-// consumed keeping its TTL.
+// else {consumed before (0/1), code record, grant record, code expiry}.
+// A live code is "0" + its expiry (Unix ms) + ":" + the record; consuming
+// it leaves the tombstone "1" + the expiry, keeping its TTL: enough to
+// detect a reuse (the record is then ""). A code stored before the expiry
+// was written in front ("0" + record, "1" + record) keeps its record.
 var consumeCodeScript = goredis.NewScript(`
 local g = redis.call('GET', KEYS[1])
 if not g then return false end
 local v = redis.call('GET', KEYS[2])
 if not v then return false end
-local rec = string.sub(v, 2)
-if string.sub(v, 1, 1) == '1' then return {1, rec, g} end
-redis.call('SET', KEYS[2], '1' .. rec, 'KEEPTTL')
-return {0, rec, g}
+local state = string.sub(v, 1, 1)
+local exp = string.match(v, '^[01](%d+)$') or string.match(v, '^[01](%d+):')
+local rec, tomb = string.sub(v, 2), '1' .. string.sub(v, 2)
+if exp then
+  rec = string.sub(v, #exp + 3)
+  tomb = '1' .. exp
+end
+if state == '1' then return {1, rec, g, exp or ''} end
+redis.call('SET', KEYS[2], tomb, 'KEEPTTL')
+return {0, rec, g, exp or ''}
 `)
 
 // issueScript: KEYS grant, at, rt, index; ARGV expected grant, new grant,
@@ -58,7 +74,7 @@ redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 prune(KEYS[4], ARGV[10])
-redis.call('ZADD', KEYS[4], ARGV[8], KEYS[2], ARGV[9], KEYS[3])
+redis.call('ZADD', KEYS[4], ARGV[8], member(KEYS[2]), ARGV[9], member(KEYS[3]))
 extend(KEYS[4], ARGV[3])
 extend(KEYS[4], ARGV[5])
 extend(KEYS[4], ARGV[7])
@@ -82,10 +98,10 @@ redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 redis.call('SET', KEYS[4], ARGV[8], 'PX', ARGV[9])
 redis.call('DEL', KEYS[7])
 prune(KEYS[5], ARGV[12])
-redis.call('ZADD', KEYS[5], ARGV[10], KEYS[3], ARGV[11], KEYS[4])
+redis.call('ZADD', KEYS[5], ARGV[10], member(KEYS[3]), ARGV[11], member(KEYS[4]))
 if ARGV[13] ~= '' then
   redis.call('SET', KEYS[6], ARGV[13], 'PX', ARGV[14])
-  redis.call('ZADD', KEYS[5], ARGV[15], KEYS[6])
+  redis.call('ZADD', KEYS[5], ARGV[15], member(KEYS[6]))
 end
 extend(KEYS[5], ARGV[4])
 extend(KEYS[5], ARGV[7])
@@ -101,8 +117,9 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 `)
 
-// revokeScript: KEYS grant, index. Deletes every key in the index, the
-// grant and the index, and
+// revokeScript: KEYS grant, index. Deletes every key in the index (its
+// members are the names after the grant's hash tag, or whole key names in
+// an index written before), the grant and the index, and
 // answers the grant as it was (nil if it was gone), so that the caller can
 // drop it from the user and client listing sets.
 // (Names pruned from the index belong to records that have lapsed; they are
@@ -110,6 +127,11 @@ return 1
 var revokeScript = goredis.NewScript(`
 local grant = redis.call('GET', KEYS[1])
 local members = redis.call('ZRANGE', KEYS[2], 0, -1)
+local _, e = string.find(KEYS[1], '}:', 1, true)
+local tag = string.sub(KEYS[1], 1, e)
+for i = 1, #members do
+  if not string.find(members[i], '{', 1, true) then members[i] = tag .. members[i] end
+end
 for i = 1, #members, 500 do
   redis.call('DEL', unpack(members, i, math.min(i + 499, #members)))
 end
