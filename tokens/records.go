@@ -23,9 +23,10 @@ import (
 
 // Storage format v3 (issue 11 item 3) keeps the MAC of v2, bound to the
 // same name, and makes records small: a format byte, the key ID and the
-// MAC in binary, then the record in MessagePack (fields named by their
-// json tags, byte slices raw, times as MessagePack timestamps) instead of
-// "r2." + base64 + JSON. Writes produce v3; reads accept v2 and v3, so an
+// MAC (truncated to 128 bits) in binary, then the record in MessagePack
+// (fields under their short msgpack names, or their json names for a
+// field without one; byte slices raw; times as MessagePack timestamps)
+// instead of "r2." + base64 + JSON. Writes produce v3; reads accept v2 and v3, so an
 // upgrade signs nobody out. The format byte is MACed with the record, so
 // a v2 body cannot be passed off as a v3 one.
 
@@ -40,8 +41,12 @@ var ErrRecordForged = errors.New("tokens: stored record fails its MAC")
 const recordPrefix = "r2."
 
 // formatRecordV3 starts every record of format v3: format | key ID (8) |
-// HMAC-SHA256 (32) | the MessagePack record.
+// HMAC-SHA256 truncated to 16 bytes | the MessagePack record. 128 bits of
+// tag are what AES-GCM gives too; a forger has one try per store read.
 const formatRecordV3 byte = 0x03
+
+// macLenV3 is the length of a v3 record's MAC.
+const macLenV3 = 16
 
 // RecordFormat is the storage format of a MACed record, which says how
 // its body is encoded (DecodeRecord).
@@ -83,14 +88,14 @@ type RecordKeys interface {
 
 var _ RecordKeys = (*Keyring)(nil)
 
-// MACRecord returns format v3: 0x03 | key ID | HMAC-SHA256(record-MAC
-// key, len(name) | name | 0x03 | body) | body.
+// MACRecord returns format v3: 0x03 | key ID | the first 16 bytes of
+// HMAC-SHA256(record-MAC key, len(name) | name | 0x03 | body) | body.
 func (k *Keyring) MACRecord(name string, body []byte) []byte {
 	d := &k.keys[0]
-	out := make([]byte, 0, 1+keyIDLen+sha256.Size+len(body))
+	out := make([]byte, 0, 1+keyIDLen+macLenV3+len(body))
 	out = append(out, formatRecordV3)
 	out = append(out, d.id[:]...)
-	out = append(out, recordMAC(d.recordMAC, name, out[:1], body)...)
+	out = append(out, recordMAC(d.recordMAC, name, out[:1], body)[:macLenV3]...)
 	return append(out, body...)
 }
 
@@ -99,12 +104,12 @@ func (k *Keyring) MACRecord(name string, body []byte) []byte {
 // format, or ErrRecordForged.
 func (k *Keyring) VerifyRecord(name string, stored []byte) ([]byte, RecordFormat, error) {
 	if len(stored) > 0 && stored[0] == formatRecordV3 {
-		const n = 1 + keyIDLen + sha256.Size
+		const n = 1 + keyIDLen + macLenV3
 		if len(stored) < n {
 			return nil, 0, ErrRecordForged
 		}
 		d := k.byID([keyIDLen]byte(stored[1 : 1+keyIDLen]))
-		if d == nil || !hmac.Equal(stored[1+keyIDLen:n], recordMAC(d.recordMAC, name, stored[:1], stored[n:])) {
+		if d == nil || !hmac.Equal(stored[1+keyIDLen:n], recordMAC(d.recordMAC, name, stored[:1], stored[n:])[:macLenV3]) {
 			return nil, 0, ErrRecordForged
 		}
 		return stored[n:], RecordV3, nil
@@ -129,7 +134,8 @@ func (k *Keyring) VerifyRecord(name string, stored []byte) ([]byte, RecordFormat
 }
 
 // EncodeRecord encodes a record for format v3: MessagePack of its fields
-// under their json names, empty ones (zero, "", nil or empty slices, zero
+// under their msgpack names (their json names when they have none), empty
+// ones (zero, "", nil or empty slices, zero
 // times) left out, so that a field added to a record type is stored with
 // no change here. An empty slice decodes as nil.
 func EncodeRecord(v any) ([]byte, error) {

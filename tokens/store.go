@@ -84,64 +84,68 @@ type Pending struct {
 	Purpose string `json:"purpose,omitempty"`
 }
 
+// The msgpack names of the grant, code and token records are their field
+// names in storage format v3 (records.go): short, since every record
+// repeats them. A field added without one is stored under its json name.
+
 // Grant is one user's authorization of one client: the unit that tokens
 // belong to and that revocation removes. Upstream holds the user's upstream
 // token sealed with the grant's data key; the data key itself is stored only
 // wrapped, inside the code and token records, under keys derived from the
 // client's tokens (see Keyring).
 type Grant struct {
-	ID       string `json:"id"`
-	ClientID string `json:"client_id"`
+	ID       string `json:"id" msgpack:"i"`
+	ClientID string `json:"client_id" msgpack:"c"`
 	// UserID is Provider + ":" + Subject, the stable user identifier.
-	UserID   string `json:"user_id"`
-	Provider string `json:"provider"`
-	Subject  string `json:"subject"`
-	Login    string `json:"login,omitempty"`
-	Email    string `json:"email,omitempty"`
+	UserID   string `json:"user_id" msgpack:"u"`
+	Provider string `json:"provider" msgpack:"p"`
+	Subject  string `json:"subject" msgpack:"s"`
+	Login    string `json:"login,omitempty" msgpack:"l"`
+	Email    string `json:"email,omitempty" msgpack:"e"`
 	// EmailVerified says the provider verified Email at login; only a
 	// verified address satisfies an allowlist, at refresh as at login.
-	EmailVerified bool `json:"email_verified,omitempty"`
+	EmailVerified bool `json:"email_verified,omitempty" msgpack:"ev"`
 	// HostedDomain is Google's "hd" claim at login (the Google Workspace
 	// domain), for allowlists re-checked at refresh.
-	HostedDomain string   `json:"hosted_domain,omitempty"`
-	Name         string   `json:"name,omitempty"`
-	Scopes       []string `json:"scopes"`
-	Resource     string   `json:"resource"`
+	HostedDomain string   `json:"hosted_domain,omitempty" msgpack:"hd"`
+	Name         string   `json:"name,omitempty" msgpack:"n"`
+	Scopes       []string `json:"scopes" msgpack:"sc"`
+	Resource     string   `json:"resource" msgpack:"r"`
 	// Upstream is the sealed upstream token (opaque to the store).
-	Upstream  []byte    `json:"upstream"`
-	CreatedAt time.Time `json:"created_at"`
+	Upstream  []byte    `json:"upstream" msgpack:"up"`
+	CreatedAt time.Time `json:"created_at" msgpack:"ca"`
 	// ExpiresAt is when the grant (and every token of it) lapses unless a
 	// refresh extends it.
-	ExpiresAt time.Time `json:"expires_at"`
+	ExpiresAt time.Time `json:"expires_at" msgpack:"x"`
 	// LastUsedAt is updated at most once per refresh; informational.
-	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero" msgpack:"lu"`
 }
 
 // AuthCode is an authorization code record (OAuth 2.1 §4.1.2): single use,
 // short-lived, bound to client, redirect URI, PKCE challenge, resource and
 // scopes.
 type AuthCode struct {
-	GrantID       string    `json:"grant_id"`
-	ClientID      string    `json:"client_id"`
-	RedirectURI   string    `json:"redirect_uri"`
-	CodeChallenge string    `json:"code_challenge"`
-	Resource      string    `json:"resource"`
-	Scopes        []string  `json:"scopes"`
-	WrappedKey    []byte    `json:"wrapped_key"`
-	ExpiresAt     time.Time `json:"expires_at"`
+	GrantID       string    `json:"grant_id" msgpack:"g"`
+	ClientID      string    `json:"client_id" msgpack:"c"`
+	RedirectURI   string    `json:"redirect_uri" msgpack:"ru"`
+	CodeChallenge string    `json:"code_challenge" msgpack:"cc"`
+	Resource      string    `json:"resource" msgpack:"r"`
+	Scopes        []string  `json:"scopes" msgpack:"sc"`
+	WrappedKey    []byte    `json:"wrapped_key" msgpack:"k"`
+	ExpiresAt     time.Time `json:"expires_at" msgpack:"x"`
 	// RedirectURISent: see Pending.RedirectURISent.
-	RedirectURISent bool `json:"redirect_uri_sent,omitempty"`
+	RedirectURISent bool `json:"redirect_uri_sent,omitempty" msgpack:"rs"`
 }
 
 // AccessToken is an access token record.
 type AccessToken struct {
-	GrantID    string    `json:"grant_id"`
-	ClientID   string    `json:"client_id"`
-	UserID     string    `json:"user_id"`
-	Scopes     []string  `json:"scopes"`
-	Resource   string    `json:"resource"`
-	WrappedKey []byte    `json:"wrapped_key"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	GrantID    string    `json:"grant_id" msgpack:"g"`
+	ClientID   string    `json:"client_id" msgpack:"c"`
+	UserID     string    `json:"user_id" msgpack:"u"`
+	Scopes     []string  `json:"scopes" msgpack:"sc"`
+	Resource   string    `json:"resource" msgpack:"r"`
+	WrappedKey []byte    `json:"wrapped_key" msgpack:"k"`
+	ExpiresAt  time.Time `json:"expires_at" msgpack:"x"`
 }
 
 // RefreshToken is a refresh token record. At rotation the record shrinks to
@@ -153,24 +157,24 @@ type AccessToken struct {
 // refresh token) is kept apart for the grace window only, and only until
 // the successor is itself rotated, for a retry of a lost response.
 type RefreshToken struct {
-	GrantID    string    `json:"grant_id"`
-	ClientID   string    `json:"client_id"`
-	Scopes     []string  `json:"scopes,omitempty"`
-	Resource   string    `json:"resource,omitempty"`
-	WrappedKey []byte    `json:"wrapped_key,omitempty"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	GrantID    string    `json:"grant_id" msgpack:"g"`
+	ClientID   string    `json:"client_id" msgpack:"c"`
+	Scopes     []string  `json:"scopes,omitempty" msgpack:"sc"`
+	Resource   string    `json:"resource,omitempty" msgpack:"r"`
+	WrappedKey []byte    `json:"wrapped_key,omitempty" msgpack:"k"`
+	ExpiresAt  time.Time `json:"expires_at" msgpack:"x"`
 	// RotatedAt is zero while the token is the grant's active refresh token.
-	RotatedAt time.Time `json:"rotated_at,omitzero"`
+	RotatedAt time.Time `json:"rotated_at,omitzero" msgpack:"ra"`
 	// GraceResponse is returned by GetRefresh for a rotated token while
 	// its grace window lasts and its successor has not been used; stores
 	// keep it apart from the tombstone (json "grace_response" only in
 	// records of format v1).
-	GraceResponse []byte `json:"grace_response,omitempty"`
+	GraceResponse []byte `json:"grace_response,omitempty" msgpack:"gr"`
 	// Predecessor is the hash of the refresh token this one replaced (set
 	// by RotateRefresh): rotating this token withdraws the predecessor's
 	// grace response, so an old token can no longer fetch a pair whose
 	// refresh token was already used.
-	Predecessor string `json:"predecessor,omitempty"`
+	Predecessor string `json:"predecessor,omitempty" msgpack:"pr"`
 }
 
 // Tombstone is what a rotated refresh token record keeps: enough to detect

@@ -9,18 +9,15 @@ import (
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
-// Code records are stored as one state byte, the code's expiry (Unix ms)
-// and ":" then the record while the code is unused ('0'); once consumed,
-// only the state byte '1' and the expiry remain (the tombstone), which is
-// all reuse detection needs. (Before format v3 the record followed the
-// state byte directly and stayed in the tombstone; such codes are still
-// read.) The tombstone carries no MAC: a Redis writer who forges one for a
-// live code can make its exchange revoke the grant, which deleting the
-// grant does as well.
-const (
-	codeLive     = "0"
-	codeConsumed = "1"
-)
+// A live code is stored as the state byte '0' followed by the record.
+// Consuming it deletes the key; its name stays in the grant's key index,
+// scored by the code's expiry, and is the tombstone that detects a reuse
+// until then, at no cost of a key of its own. (Before format v3 a consumed
+// code kept its key as '1' + the record; such tombstones are still read.)
+// The index entry carries no MAC: a Redis writer who adds one for a live
+// code can make its exchange revoke the grant, which deleting the grant
+// does as well.
+const codeLive = "0"
 
 // PutCode stores an authorization code of a live grant until its
 // ExpiresAt; ErrNotFound if the grant is gone.
@@ -39,8 +36,7 @@ func (s *Store) PutCode(ctx context.Context, codeHash string, c tokens.AuthCode)
 			return err
 		}
 		keys := []string{s.grantKey(c.GrantID), s.codeKey(c.GrantID, codeHash), s.grantSetKey(c.GrantID)}
-		live := codeLive + strconv.FormatInt(c.ExpiresAt.UnixMilli(), 10) + ":" + v
-		n, err := scriptInt(ctx, s.rdb, putCodeScript, "put code", keys, raw, live, ttlMillis(c.ExpiresAt, now),
+		n, err := scriptInt(ctx, s.rdb, putCodeScript, "put code", keys, raw, codeLive+v, ttlMillis(c.ExpiresAt, now),
 			c.ExpiresAt.UnixMilli(), now.UnixMilli())
 		switch {
 		case err != nil:
@@ -54,9 +50,9 @@ func (s *Store) PutCode(ctx context.Context, codeHash string, c tokens.AuthCode)
 	})
 }
 
-// ConsumeCode takes a code once in one script, leaving a tombstone that
-// keeps the code's TTL: the first call returns the code, later ones return
-// its grant ID and expiry with ErrCodeReused.
+// ConsumeCode takes a code once in one script, leaving its index entry as
+// the tombstone until the code's expiry: the first call returns the code,
+// later ones its grant ID and expiry with ErrCodeReused.
 func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (tokens.AuthCode, error) {
 	if s.err != nil {
 		return tokens.AuthCode{}, s.err
@@ -65,7 +61,8 @@ func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (toke
 		return tokens.AuthCode{}, tokens.ErrNotFound
 	}
 	now := s.now()
-	res, err := consumeCodeScript.Run(ctx, s.rdb, []string{s.grantKey(grantID), s.codeKey(grantID, codeHash)}).Slice()
+	keys := []string{s.grantKey(grantID), s.codeKey(grantID, codeHash), s.grantSetKey(grantID)}
+	res, err := consumeCodeScript.Run(ctx, s.rdb, keys).Slice()
 	if err != nil {
 		return tokens.AuthCode{}, wrap("consume code", err)
 	}
@@ -81,11 +78,11 @@ func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (toke
 	}
 	var c tokens.AuthCode
 	if consumed == 1 && codeRaw == "" {
-		ms, err := strconv.ParseInt(expiry, 10, 64)
+		ms, err := strconv.ParseFloat(expiry, 64)
 		if err != nil {
 			return tokens.AuthCode{}, fmt.Errorf("redis store: consume code: tombstone expiry %q", expiry)
 		}
-		c = tokens.AuthCode{GrantID: grantID, ExpiresAt: time.UnixMilli(ms).UTC()}
+		c = tokens.AuthCode{GrantID: grantID, ExpiresAt: time.UnixMilli(int64(ms)).UTC()}
 	} else if err := s.decodeRecord(s.codeKey(grantID, codeHash), "code", codeRaw, &c); err != nil {
 		return tokens.AuthCode{}, err
 	}

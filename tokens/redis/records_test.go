@@ -50,13 +50,13 @@ func TestForgedRecordsAreAbsent(t *testing.T) {
 		read   func() error
 	}{
 		{"access token scopes widened", tag + ":at:" + is.AccessHash,
-			rewrite(t, func(rec map[string]any) { rec["scopes"] = []string{"admin"} }),
+			rewrite(t, func(rec map[string]any) { rec["sc"] = []string{"admin"} }),
 			func() error { _, err := s.GetAccess(ctx, g.ID, is.AccessHash); return err }},
 		{"access token expiry extended", tag + ":at:" + is.AccessHash,
-			rewrite(t, func(rec map[string]any) { rec["expires_at"] = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) }),
+			rewrite(t, func(rec map[string]any) { rec["x"] = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) }),
 			func() error { _, err := s.GetAccess(ctx, g.ID, is.AccessHash); return err }},
 		{"grant expiry extended", tag + ":grant",
-			rewrite(t, func(rec map[string]any) { rec["expires_at"] = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) }),
+			rewrite(t, func(rec map[string]any) { rec["x"] = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) }),
 			func() error { _, err := s.GetGrant(ctx, g.ID); return err }},
 		{"refresh token without MAC (format v1)", tag + ":rt:" + is.RefreshHash,
 			func(v string) string {
@@ -129,7 +129,7 @@ func TestForgedRecordsAreAbsent(t *testing.T) {
 
 // v3Header is the length of a format v3 record's format byte, key ID and
 // MAC.
-const v3Header = 1 + 8 + 32
+const v3Header = 1 + 8 + 16
 
 // decodeV3 decodes the body of a format v3 record into a map.
 func decodeV3(t *testing.T, v string) map[string]any {

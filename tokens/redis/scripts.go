@@ -42,27 +42,25 @@ extend(KEYS[3], ARGV[3])
 return 1
 `)
 
-// consumeCodeScript: KEYS grant, code. Returns false if either is missing,
-// else {consumed before (0/1), code record, grant record, code expiry}.
-// A live code is "0" + its expiry (Unix ms) + ":" + the record; consuming
-// it leaves the tombstone "1" + the expiry, keeping its TTL: enough to
-// detect a reuse (the record is then ""). A code stored before the expiry
-// was written in front ("0" + record, "1" + record) keeps its record.
-var consumeCodeScript = goredis.NewScript(`
+// consumeCodeScript: KEYS grant, code, index. Returns false if the grant
+// or the code is missing, else {consumed before (0/1), code record, grant
+// record, code expiry (Unix ms) or ""}. Consuming a live code ("0" +
+// record) deletes its key: the index keeps its name, scored by its expiry,
+// and that is the tombstone a reuse finds (the record is then ""). A code
+// consumed before format v3 keeps its key as "1" + record, its tombstone.
+var consumeCodeScript = goredis.NewScript(luaExtend + `
 local g = redis.call('GET', KEYS[1])
 if not g then return false end
 local v = redis.call('GET', KEYS[2])
-if not v then return false end
-local state = string.sub(v, 1, 1)
-local exp = string.match(v, '^[01](%d+)$') or string.match(v, '^[01](%d+):')
-local rec, tomb = string.sub(v, 2), '1' .. string.sub(v, 2)
-if exp then
-  rec = string.sub(v, #exp + 3)
-  tomb = '1' .. exp
+if not v then
+  local exp = redis.call('ZSCORE', KEYS[3], member(KEYS[2]))
+  if not exp then return false end
+  return {1, '', g, exp}
 end
-if state == '1' then return {1, rec, g, exp or ''} end
-redis.call('SET', KEYS[2], tomb, 'KEEPTTL')
-return {0, rec, g, exp or ''}
+local rec = string.sub(v, 2)
+if string.sub(v, 1, 1) == '1' then return {1, rec, g, ''} end
+redis.call('DEL', KEYS[2])
+return {0, rec, g, ''}
 `)
 
 // issueScript: KEYS grant, at, rt, index; ARGV expected grant, new grant,

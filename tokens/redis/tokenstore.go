@@ -310,8 +310,8 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 // graceRecord is the grace response of a rotated refresh token, with its
 // expiry so that reads honour the store's clock.
 type graceRecord struct {
-	ExpiresAt time.Time `json:"expires_at"`
-	Response  []byte    `json:"response"`
+	ExpiresAt time.Time `json:"expires_at" msgpack:"x"`
+	Response  []byte    `json:"response" msgpack:"v"`
 }
 
 // encodePair encodes the access and refresh token records of a token pair.
