@@ -165,6 +165,22 @@ func DecodeRecord(f RecordFormat, body []byte, v any) error {
 	return nil
 }
 
+// SetGrantID sets the grant ID of a decoded grant, code or token record,
+// which format v3 does not store: it is in the record's name (a grant's
+// hash tag), which the MAC binds.
+func SetGrantID(v any, grantID string) {
+	switch r := v.(type) {
+	case *Grant:
+		r.ID = grantID
+	case *AuthCode:
+		r.GrantID = grantID
+	case *AccessToken:
+		r.GrantID = grantID
+	case *RefreshToken:
+		r.GrantID = grantID
+	}
+}
+
 // utcTimes sets every time.Time field of the struct v points to to UTC
 // (MessagePack timestamps decode in the local zone).
 func utcTimes(v reflect.Value) {

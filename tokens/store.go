@@ -87,6 +87,8 @@ type Pending struct {
 // The msgpack names of the grant, code and token records are their field
 // names in storage format v3 (records.go): short, since every record
 // repeats them. A field added without one is stored under its json name.
+// The grant ID is not stored ("-"): it is in the record's name, which the
+// MAC binds, and the store sets it from there.
 
 // Grant is one user's authorization of one client: the unit that tokens
 // belong to and that revocation removes. Upstream holds the user's upstream
@@ -94,7 +96,7 @@ type Pending struct {
 // wrapped, inside the code and token records, under keys derived from the
 // client's tokens (see Keyring).
 type Grant struct {
-	ID       string `json:"id" msgpack:"i"`
+	ID       string `json:"id" msgpack:"-"`
 	ClientID string `json:"client_id" msgpack:"c"`
 	// UserID is Provider + ":" + Subject, the stable user identifier.
 	UserID   string `json:"user_id" msgpack:"u"`
@@ -125,7 +127,7 @@ type Grant struct {
 // short-lived, bound to client, redirect URI, PKCE challenge, resource and
 // scopes.
 type AuthCode struct {
-	GrantID       string    `json:"grant_id" msgpack:"g"`
+	GrantID       string    `json:"grant_id" msgpack:"-"`
 	ClientID      string    `json:"client_id" msgpack:"c"`
 	RedirectURI   string    `json:"redirect_uri" msgpack:"ru"`
 	CodeChallenge string    `json:"code_challenge" msgpack:"cc"`
@@ -139,7 +141,7 @@ type AuthCode struct {
 
 // AccessToken is an access token record.
 type AccessToken struct {
-	GrantID    string    `json:"grant_id" msgpack:"g"`
+	GrantID    string    `json:"grant_id" msgpack:"-"`
 	ClientID   string    `json:"client_id" msgpack:"c"`
 	UserID     string    `json:"user_id" msgpack:"u"`
 	Scopes     []string  `json:"scopes" msgpack:"sc"`
@@ -157,7 +159,7 @@ type AccessToken struct {
 // refresh token) is kept apart for the grace window only, and only until
 // the successor is itself rotated, for a retry of a lost response.
 type RefreshToken struct {
-	GrantID    string    `json:"grant_id" msgpack:"g"`
+	GrantID    string    `json:"grant_id" msgpack:"-"`
 	ClientID   string    `json:"client_id" msgpack:"c"`
 	Scopes     []string  `json:"scopes,omitempty" msgpack:"sc"`
 	Resource   string    `json:"resource,omitempty" msgpack:"r"`
