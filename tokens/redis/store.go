@@ -155,3 +155,62 @@ func (s *Store) decodeRecord(key, what, raw string, v any) error {
 	tokens.SetGrantID(v, grantOfKey(key))
 	return nil
 }
+
+// recordName is a key without the store's prefix: what a record's MAC is
+// bound to, so that records survive a change of prefix but not a move to
+// another name.
+func (s *Store) recordName(key string) string { return strings.TrimPrefix(key, s.prefix+":") }
+
+// grantOfKey extracts the grant ID of a per-grant key, for logs.
+func grantOfKey(key string) string {
+	_, rest, ok := strings.Cut(key, "{g:")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "}")
+	return id
+}
+
+func decode(what, raw string, v any) error {
+	if err := json.Unmarshal([]byte(raw), v); err != nil {
+		return fmt.Errorf("redis store: decoding %s: %w", what, err)
+	}
+	return nil
+}
+
+// wrap turns goredis.Nil into tokens.ErrNotFound and annotates other
+// failures.
+func wrap(op string, err error) error {
+	if errors.Is(err, goredis.Nil) {
+		return tokens.ErrNotFound
+	}
+	return fmt.Errorf("redis store: %s: %w", op, err)
+}
+
+// mget returns the values of an MGET reply, one per key, nil for a
+// missing key.
+func mget(ctx context.Context, rdb goredis.UniversalClient, op string, keys ...string) ([]any, error) {
+	vals, err := rdb.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	if len(vals) != len(keys) {
+		return nil, fmt.Errorf("redis store: %s: MGET returned %d values for %d keys", op, len(vals), len(keys))
+	}
+	return vals, nil
+}
+
+// mget2 returns the two values of an MGET reply, with ok false for a
+// missing key.
+func mget2(ctx context.Context, rdb goredis.UniversalClient, op string, k1, k2 string) (v1 string, ok1 bool, v2 string, ok2 bool, err error) {
+	vals, err := rdb.MGet(ctx, k1, k2).Result()
+	if err != nil {
+		return "", false, "", false, wrap(op, err)
+	}
+	if len(vals) != 2 {
+		return "", false, "", false, fmt.Errorf("redis store: %s: MGET returned %d values", op, len(vals))
+	}
+	v1, ok1 = vals[0].(string)
+	v2, ok2 = vals[1].(string)
+	return v1, ok1, v2, ok2, nil
+}
