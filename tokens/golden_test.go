@@ -198,7 +198,7 @@ func TestStoredRecordsV3(t *testing.T) {
 		if _, _, err := current.VerifyRecord(name+"x", stored); err == nil {
 			t.Errorf("record %s verifies under another name", name)
 		}
-		asV2 := append([]byte(recordPrefix+macB64.EncodeToString(stored[1:1+keyIDLen+macLenV3])+"."), stored[1+keyIDLen+macLenV3:]...)
+		asV2 := append([]byte(recordPrefix+macB64.EncodeToString(stored[1:1+keyIDLenV3+macLenV3])+"."), stored[1+keyIDLenV3+macLenV3:]...)
 		if _, _, err := current.VerifyRecord(name, asV2); err == nil {
 			t.Errorf("record %s verifies reframed as v2", name)
 		}

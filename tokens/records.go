@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -40,13 +41,19 @@ var ErrRecordForged = errors.New("tokens: stored record fails its MAC")
 // the v3 format byte (format v1) never verifies.
 const recordPrefix = "r2."
 
-// formatRecordV3 starts every record of format v3: format | key ID (8) |
-// HMAC-SHA256 truncated to 16 bytes | the MessagePack record. 128 bits of
+// formatRecordV3 starts every record of format v3: format | the first 4
+// bytes of the key ID | HMAC-SHA256 truncated to 16 bytes | the
+// MessagePack record. (4 bytes tell the few secrets of a keyring apart;
+// should two share them, each is tried.) 128 bits of
 // tag are what AES-GCM gives too; a forger has one try per store read.
 const formatRecordV3 byte = 0x03
 
-// macLenV3 is the length of a v3 record's MAC.
-const macLenV3 = 16
+// keyIDLenV3 and macLenV3 are the lengths of a v3 record's key ID and
+// MAC.
+const (
+	keyIDLenV3 = 4
+	macLenV3   = 16
+)
 
 // RecordFormat is the storage format of a MACed record, which says how
 // its body is encoded (DecodeRecord).
@@ -88,13 +95,13 @@ type RecordKeys interface {
 
 var _ RecordKeys = (*Keyring)(nil)
 
-// MACRecord returns format v3: 0x03 | key ID | the first 16 bytes of
+// MACRecord returns format v3: 0x03 | key ID (4 bytes) | the first 16 bytes of
 // HMAC-SHA256(record-MAC key, len(name) | name | 0x03 | body) | body.
 func (k *Keyring) MACRecord(name string, body []byte) []byte {
 	d := &k.keys[0]
-	out := make([]byte, 0, 1+keyIDLen+macLenV3+len(body))
+	out := make([]byte, 0, 1+keyIDLenV3+macLenV3+len(body))
 	out = append(out, formatRecordV3)
-	out = append(out, d.id[:]...)
+	out = append(out, d.id[:keyIDLenV3]...)
 	out = append(out, recordMAC(d.recordMAC, name, out[:1], body)[:macLenV3]...)
 	return append(out, body...)
 }
@@ -104,15 +111,18 @@ func (k *Keyring) MACRecord(name string, body []byte) []byte {
 // format, or ErrRecordForged.
 func (k *Keyring) VerifyRecord(name string, stored []byte) ([]byte, RecordFormat, error) {
 	if len(stored) > 0 && stored[0] == formatRecordV3 {
-		const n = 1 + keyIDLen + macLenV3
+		const n = 1 + keyIDLenV3 + macLenV3
 		if len(stored) < n {
 			return nil, 0, ErrRecordForged
 		}
-		d := k.byID([keyIDLen]byte(stored[1 : 1+keyIDLen]))
-		if d == nil || !hmac.Equal(stored[1+keyIDLen:n], recordMAC(d.recordMAC, name, stored[:1], stored[n:])[:macLenV3]) {
-			return nil, 0, ErrRecordForged
+		for i := range k.keys {
+			d := &k.keys[i]
+			if subtle.ConstantTimeCompare(d.id[:keyIDLenV3], stored[1:1+keyIDLenV3]) == 1 &&
+				hmac.Equal(stored[1+keyIDLenV3:n], recordMAC(d.recordMAC, name, stored[:1], stored[n:])[:macLenV3]) {
+				return stored[n:], RecordV3, nil
+			}
 		}
-		return stored[n:], RecordV3, nil
+		return nil, 0, ErrRecordForged
 	}
 	n := len(recordPrefix) + macLen
 	if len(stored) < n+1 || string(stored[:len(recordPrefix)]) != recordPrefix || stored[n] != '.' {

@@ -129,7 +129,7 @@ func TestForgedRecordsAreAbsent(t *testing.T) {
 
 // v3Header is the length of a format v3 record's format byte, key ID and
 // MAC.
-const v3Header = 1 + 8 + 16
+const v3Header = 1 + 4 + 16
 
 // decodeV3 decodes the body of a format v3 record into a map.
 func decodeV3(t *testing.T, v string) map[string]any {
