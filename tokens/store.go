@@ -257,8 +257,11 @@ type GrantStore interface {
 	// SetUpstream replaces the grant's sealed upstream token (after an
 	// upstream refresh). ErrNotFound if the grant is gone.
 	SetUpstream(ctx context.Context, grantID string, sealed []byte) error
-	// RevokeGrant deletes the grant and every code and token of it. Revoking
-	// a grant that does not exist is not an error.
+	// RevokeGrant deletes the grant and every code and token of it: at
+	// once, so that none can be read again (a store may leave access
+	// tokens to lapse by themselves, as the Redis store does, since no
+	// token is read without its grant). Revoking a grant that does not
+	// exist is not an error.
 	RevokeGrant(ctx context.Context, grantID string) error
 	// ListGrants lists live grants, filtered by user ID and/or client ID when
 	// those are non-empty.

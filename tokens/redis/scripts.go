@@ -64,17 +64,18 @@ return {0, rec, g, ''}
 `)
 
 // issueScript: KEYS grant, at, rt, index; ARGV expected grant, new grant,
-// grant TTL, at value, at TTL, rt value, rt TTL, at expiry, rt expiry, now
-// (Unix ms). Returns 0 if the grant changed, 1 when stored.
+// grant TTL, at value, at TTL, rt value, rt TTL, rt expiry, now (Unix ms).
+// Returns 0 if the grant changed, 1 when stored. Access tokens are not
+// indexed: they live an hour at most, and without their grant nobody can
+// read them (see keys.go).
 var issueScript = goredis.NewScript(luaExtend + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
-prune(KEYS[4], ARGV[10])
-redis.call('ZADD', KEYS[4], ARGV[8], member(KEYS[2]), ARGV[9], member(KEYS[3]))
+prune(KEYS[4], ARGV[9])
+redis.call('ZADD', KEYS[4], ARGV[8], member(KEYS[3]))
 extend(KEYS[4], ARGV[3])
-extend(KEYS[4], ARGV[5])
 extend(KEYS[4], ARGV[7])
 return 1
 `)
@@ -82,11 +83,11 @@ return 1
 // rotateScript: KEYS grant, old rt, at, rt, index, old rt's grace, grace
 // of the old rt's predecessor; ARGV expected grant, expected old rt, new
 // grant, grant TTL, old rt's tombstone, at value, at TTL, rt value, rt TTL,
-// at expiry, rt expiry, now (Unix ms), grace response ("" for none), grace
-// TTL, grace expiry (Unix ms). Returns 0 if the grant or the old token
-// changed, 1 when stored. The tombstone keeps the old token's TTL (and its
-// place in the index); the grace response lives only for its window, and
-// the predecessor's goes now (its successor, the old rt, is used).
+// rt expiry, now (Unix ms), grace response ("" for none), grace TTL, grace
+// expiry (Unix ms). Returns 0 if the grant or the old token changed, 1
+// when stored. The tombstone keeps the old token's TTL (and its place in
+// the index); the grace response lives only for its window, and the
+// predecessor's goes now (its successor, the old rt, is used).
 var rotateScript = goredis.NewScript(luaExtend + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
@@ -95,14 +96,13 @@ redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 redis.call('SET', KEYS[4], ARGV[8], 'PX', ARGV[9])
 redis.call('DEL', KEYS[7])
-prune(KEYS[5], ARGV[12])
-redis.call('ZADD', KEYS[5], ARGV[10], member(KEYS[3]), ARGV[11], member(KEYS[4]))
-if ARGV[13] ~= '' then
-  redis.call('SET', KEYS[6], ARGV[13], 'PX', ARGV[14])
-  redis.call('ZADD', KEYS[5], ARGV[15], member(KEYS[6]))
+prune(KEYS[5], ARGV[11])
+redis.call('ZADD', KEYS[5], ARGV[10], member(KEYS[4]))
+if ARGV[12] ~= '' then
+  redis.call('SET', KEYS[6], ARGV[12], 'PX', ARGV[13])
+  redis.call('ZADD', KEYS[5], ARGV[14], member(KEYS[6]))
 end
 extend(KEYS[5], ARGV[4])
-extend(KEYS[5], ARGV[7])
 extend(KEYS[5], ARGV[9])
 return 1
 `)

@@ -43,7 +43,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 			raw, gv, ttlMillis(g.ExpiresAt, now),
 			at, ttlMillis(is.Access.ExpiresAt, now),
 			rt, ttlMillis(is.Refresh.ExpiresAt, now),
-			is.Access.ExpiresAt.UnixMilli(), is.Refresh.ExpiresAt.UnixMilli(), now.UnixMilli())
+			is.Refresh.ExpiresAt.UnixMilli(), now.UnixMilli())
 	})
 }
 
@@ -303,7 +303,7 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 		cas.grant, cas.token, gv, ttlMillis(g.ExpiresAt, clock), ov,
 		at, ttlMillis(next.Access.ExpiresAt, clock),
 		rt, ttlMillis(next.Refresh.ExpiresAt, clock),
-		next.Access.ExpiresAt.UnixMilli(), next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli(),
+		next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli(),
 		grace, ttlMillis(until, clock), until.UnixMilli())
 }
 
