@@ -22,8 +22,9 @@ import (
 //	                               (Unix ms): what RevokeGrant deletes. A
 //	                               consumed code's name stays as its
 //	                               tombstone. Access tokens are not in it:
-//	                               they lapse within the hour, and no read
-//	                               finds one without its grant.
+//	                               they lapse within their lifetime (an
+//	                               hour by default), and no read finds one
+//	                               without its grant.
 //	<prefix>:grants                set of grant IDs, for listing (best effort)
 //	<prefix>:grants:user:<sha256>  set of the IDs of one user's grants (best
 //	                               effort); the hex SHA-256 of the user ID
