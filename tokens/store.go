@@ -88,7 +88,8 @@ type Pending struct {
 // names in storage format v3 (records.go): short, since every record
 // repeats them. A field added without one is stored under its json name.
 // The grant ID is not stored ("-"): it is in the record's name, which the
-// MAC binds, and the store sets it from there.
+// MAC binds, and the store sets it from there; nor are an access token's
+// client and user IDs, which are its grant's, read with it.
 
 // Grant is one user's authorization of one client: the unit that tokens
 // belong to and that revocation removes. Upstream holds the user's upstream
@@ -142,8 +143,8 @@ type AuthCode struct {
 // AccessToken is an access token record.
 type AccessToken struct {
 	GrantID    string    `json:"grant_id" msgpack:"-"`
-	ClientID   string    `json:"client_id" msgpack:"c"`
-	UserID     string    `json:"user_id" msgpack:"u"`
+	ClientID   string    `json:"client_id" msgpack:"-"`
+	UserID     string    `json:"user_id" msgpack:"-"`
 	Scopes     []string  `json:"scopes" msgpack:"sc"`
 	Resource   string    `json:"resource" msgpack:"r"`
 	WrappedKey []byte    `json:"wrapped_key" msgpack:"k"`

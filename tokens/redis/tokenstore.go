@@ -79,6 +79,7 @@ func (s *Store) GetAccessGrant(ctx context.Context, grantID, accessHash string) 
 	if err := s.decodeRecord(s.accessKey(grantID, accessHash), "access token", araw, &a); err != nil {
 		return tokens.AccessToken{}, tokens.Grant{}, err
 	}
+	a.ClientID, a.UserID = g.ClientID, g.UserID // not stored (format v3): the grant's
 	if expired(a.ExpiresAt, now) {
 		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
 	}
