@@ -208,7 +208,7 @@ func TestStoredRecordsV3(t *testing.T) {
 			t.Errorf("DecodeRecord(%s): %v", name, err)
 			continue
 		}
-		SetGrantID(v, g.GrantID) // from the name, as the store does
+		SetGrantID(v, g.GrantID)           // from the name, as the store does
 		if a, ok := v.(*AccessToken); ok { // from the grant, as the store does
 			var grant Grant
 			decodeRecord(t, "grant", g.Records.Grant, &grant)

@@ -27,9 +27,9 @@ import (
 // MAC (truncated to 128 bits) in binary, then the record in MessagePack
 // (fields under their short msgpack names, or their json names for a
 // field without one; byte slices raw; times as MessagePack timestamps)
-// instead of "r2." + base64 + JSON. Writes produce v3; reads accept v2 and v3, so an
-// upgrade signs nobody out. The format byte is MACed with the record, so
-// a v2 body cannot be passed off as a v3 one.
+// instead of "r2." + base64 + JSON. Writes produce v3; reads accept v2
+// and v3, so an upgrade signs nobody out. The format byte is MACed with
+// the record, so a v2 body cannot be passed off as a v3 one.
 
 // ErrRecordForged reports a stored record whose MAC is missing or does not
 // verify under any known server secret: it was written by someone without
@@ -43,9 +43,9 @@ const recordPrefix = "r2."
 
 // formatRecordV3 starts every record of format v3: format | the first 4
 // bytes of the key ID | HMAC-SHA256 truncated to 16 bytes | the
-// MessagePack record. (4 bytes tell the few secrets of a keyring apart;
-// should two share them, each is tried.) 128 bits of
-// tag are what AES-GCM gives too; a forger has one try per store read.
+// MessagePack record. Four bytes tell the few secrets of a keyring apart
+// (should two share them, each is tried); 128 bits of tag are what
+// AES-GCM gives too, and a forger gets one try per read of the record.
 const formatRecordV3 byte = 0x03
 
 // keyIDLenV3 and macLenV3 are the lengths of a v3 record's key ID and
@@ -95,8 +95,9 @@ type RecordKeys interface {
 
 var _ RecordKeys = (*Keyring)(nil)
 
-// MACRecord returns format v3: 0x03 | key ID (4 bytes) | the first 16 bytes of
-// HMAC-SHA256(record-MAC key, len(name) | name | 0x03 | body) | body.
+// MACRecord returns format v3: 0x03 | key ID (4 bytes) | the first 16
+// bytes of HMAC-SHA256(record-MAC key, len(name) | name | 0x03 | body) |
+// body.
 func (k *Keyring) MACRecord(name string, body []byte) []byte {
 	d := &k.keys[0]
 	out := make([]byte, 0, 1+keyIDLenV3+macLenV3+len(body))
@@ -145,9 +146,9 @@ func (k *Keyring) VerifyRecord(name string, stored []byte) ([]byte, RecordFormat
 
 // EncodeRecord encodes a record for format v3: MessagePack of its fields
 // under their msgpack names (their json names when they have none), empty
-// ones (zero, "", nil or empty slices, zero
-// times) left out, so that a field added to a record type is stored with
-// no change here. An empty slice decodes as nil.
+// ones (zero, "", nil or empty slices, zero times) left out, so that a
+// field added to a record type is stored with no change here. An empty
+// slice decodes as nil.
 func EncodeRecord(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := msgpack.NewEncoder(&b)
