@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/mcpgate/mcpgate/internal/redistest"
@@ -160,7 +161,8 @@ func rewrite(t *testing.T, change func(map[string]any)) func(string) string {
 
 // TestReadsFormatV2 reads what mcpgate stored before format v3 (the v2
 // golden records, JSON with "r2." MACs): an upgrade signs nobody out. The
-// access token and the grant are read, the code consumed, and the refresh
+// access token and the grant are read, the code consumed (and a reuse
+// found through the index of whole key names v2 kept), and the refresh
 // token (rotated in the golden file) found rotated.
 func TestReadsFormatV2(t *testing.T) {
 	b, err := os.ReadFile("../testdata/stored-v2.json")
@@ -198,8 +200,17 @@ func TestReadsFormatV2(t *testing.T) {
 	if err != nil || a.GrantID != golden.GrantID || g.ID != golden.GrantID || len(g.Upstream) == 0 {
 		t.Fatalf("GetAccessGrant of v2 records = %+v, %+v, %v", a, g, err)
 	}
+	// The key index as format v2 wrote it: whole key names.
+	codeKey := "v2:{g:" + golden.GrantID + "}:code:" + golden.Hashes["code"]
+	codeExpiry := time.Date(2026, time.January, 2, 3, 14, 5, 0, time.UTC)
+	if err := rdb.ZAdd(ctx, "v2:{g:"+golden.GrantID+"}:keys", goredis.Z{Score: float64(codeExpiry.UnixMilli()), Member: codeKey}).Err(); err != nil {
+		t.Fatal(err)
+	}
 	if c, err := s.ConsumeCode(ctx, golden.GrantID, golden.Hashes["code"]); err != nil || c.GrantID != golden.GrantID {
 		t.Fatalf("ConsumeCode of a v2 code = %+v, %v", c, err)
+	}
+	if c, err := s.ConsumeCode(ctx, golden.GrantID, golden.Hashes["code"]); !errors.Is(err, tokens.ErrCodeReused) || !c.ExpiresAt.Equal(codeExpiry) {
+		t.Fatalf("second ConsumeCode of a v2 code = %+v, %v; want ErrCodeReused until %v", c, err, codeExpiry)
 	}
 	read, err := s.ReadRefresh(ctx, "", golden.GrantID, golden.Hashes["refresh"])
 	if err != nil || !errors.Is(read.Err, tokens.ErrRotated) || read.Token.ClientID != "golden-client" {

@@ -46,14 +46,15 @@ return 1
 // or the code is missing, else {consumed before (0/1), code record, grant
 // record, code expiry (Unix ms) or ""}. Consuming a live code ("0" +
 // record) deletes its key: the index keeps its name, scored by its expiry,
-// and that is the tombstone a reuse finds (the record is then ""). A code
-// consumed before format v3 keeps its key as "1" + record, its tombstone.
+// and that is the tombstone a reuse finds (the record is then ""; an index
+// written before format v3 holds the whole key name). A code consumed
+// before format v3 keeps its key as "1" + record, its tombstone.
 var consumeCodeScript = goredis.NewScript(luaExtend + `
 local g = redis.call('GET', KEYS[1])
 if not g then return false end
 local v = redis.call('GET', KEYS[2])
 if not v then
-  local exp = redis.call('ZSCORE', KEYS[3], member(KEYS[2]))
+  local exp = redis.call('ZSCORE', KEYS[3], member(KEYS[2])) or redis.call('ZSCORE', KEYS[3], KEYS[2])
   if not exp then return false end
   return {1, '', g, exp}
 end
