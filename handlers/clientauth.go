@@ -49,12 +49,24 @@ type clientAuthenticator struct {
 	Logger  *slog.Logger
 }
 
+// clientLookup finds the client a request names, given the request's form;
+// it returns ErrNotFound for an unknown client. The token endpoint's reads
+// the client together with what a refresh grant needs (tokenHandler.
+// clientLookup); the default is the client store's GetClient.
+type clientLookup func(ctx context.Context, id string, form url.Values) (tokens.Client, error)
+
 // authenticatedRequest begins every request to an endpoint where clients
 // authenticate (/token, /revoke): the per-address limit before the body is
 // read, the form, client authentication (RFC 6749 §2.3), then the
 // per-client limit. When a step refuses, the answer is written and ok is
 // false.
 func authenticatedRequest(ctx context.Context, w http.ResponseWriter, r *http.Request, limits *limiter, a *clientAuthenticator, endpoint string) (client tokens.Client, form url.Values, ok bool) {
+	return authenticatedRequestWith(ctx, w, r, limits, a, endpoint, nil)
+}
+
+// authenticatedRequestWith is authenticatedRequest that finds the client
+// with lookup (nil: the client store's GetClient).
+func authenticatedRequestWith(ctx context.Context, w http.ResponseWriter, r *http.Request, limits *limiter, a *clientAuthenticator, endpoint string, lookup clientLookup) (client tokens.Client, form url.Values, ok bool) {
 	if !limits.endpointIP(w, r, endpoint) {
 		return tokens.Client{}, nil, false
 	}
@@ -63,7 +75,7 @@ func authenticatedRequest(ctx context.Context, w http.ResponseWriter, r *http.Re
 		writeOAuthError(w, oerr)
 		return tokens.Client{}, nil, false
 	}
-	if client, oerr = a.authenticate(ctx, r, form); oerr != nil {
+	if client, oerr = a.authenticate(ctx, r, form, lookup); oerr != nil {
 		writeOAuthError(w, oerr)
 		return tokens.Client{}, nil, false
 	}
@@ -73,8 +85,9 @@ func authenticatedRequest(ctx context.Context, w http.ResponseWriter, r *http.Re
 	return client, form, true
 }
 
-// authenticate returns the authenticated client.
-func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request, form url.Values) (tokens.Client, *oauthError) {
+// authenticate returns the authenticated client, found with lookup (nil:
+// the client store's GetClient).
+func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request, form url.Values, lookup clientLookup) (tokens.Client, *oauthError) {
 	id, secret, basic, oerr := clientCredentials(r, form)
 	if oerr != nil {
 		return tokens.Client{}, oerr
@@ -82,7 +95,12 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 	if id == "" {
 		return tokens.Client{}, invalidClient("client authentication is required (client_id)", basic)
 	}
-	client, err := a.Clients.GetClient(ctx, id)
+	if lookup == nil {
+		lookup = func(ctx context.Context, id string, _ url.Values) (tokens.Client, error) {
+			return a.Clients.GetClient(ctx, id)
+		}
+	}
+	client, err := lookup(ctx, id, form)
 	switch {
 	case isNotFound(err):
 		a.Logger.LogAttrs(ctx, slog.LevelInfo, "unknown client at the token endpoint", slog.String("client_id", logID(id)))

@@ -112,8 +112,12 @@
 //	    refresh): a client that never refreshes still meets it.
 //
 //	ACTIVE --POST /token refresh_token--> ACTIVE (rotated)
-//	    Every refresh rotates the refresh token (OAuth 2.1 §4.3.1). The
-//	    rotated record shrinks to a tombstone (no wrapped data key); the
+//	    Every refresh rotates the refresh token (OAuth 2.1 §4.3.1), in
+//	    two store round trips: the client, the grant and the token are
+//	    read together while the client authenticates
+//	    (TokenStore.ReadRefresh, tokenHandler.clientLookup; nothing read
+//	    is used before it has), and one compare-and-set rotates
+//	    (RotateRefresh). The rotated record shrinks to a tombstone (no wrapped data key); the
 //	    response it produced, sealed under the old token
 //	    (Keyring.SealGrace), is kept for RefreshGrace only: a retry within
 //	    it gets the same response (Keyring.OpenGrace; lost responses,

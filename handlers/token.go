@@ -84,7 +84,8 @@ func invalidRefresh() *oauthError {
 func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.requestTimeout())
 	defer cancel()
-	client, form, ok := authenticatedRequest(ctx, w, r, h.Limits, h.Auth, "token")
+	var read refreshRead
+	client, form, ok := authenticatedRequestWith(ctx, w, r, h.Limits, h.Auth, "token", h.clientLookup(&read))
 	if !ok {
 		return
 	}
@@ -95,7 +96,7 @@ func (h *tokenHandler) token(w http.ResponseWriter, r *http.Request) {
 		body, oerr = h.exchangeCode(ctx, client, form)
 	case grantRefreshToken:
 		if oerr = refusedGrantType(client, gt); oerr == nil { // issue 10.8, granttypes.go
-			body, oerr = h.refresh(ctx, client, form)
+			body, oerr = h.refresh(ctx, client, form, &read)
 		}
 	case "":
 		oerr = invalidRequest("grant_type is required")

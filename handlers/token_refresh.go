@@ -18,8 +18,72 @@ import (
 	"github.com/mcpgate/mcpgate/upstream"
 )
 
-// refresh rotates a refresh token (RFC 6749 §6, OAuth 2.1 §4.3.1).
-func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form url.Values) ([]byte, *oauthError) {
+// refreshRead is the store read of a refresh grant: the client, the grant
+// and the refresh token in one round trip (TokenStore.ReadRefresh), made
+// while the client authenticates, so that the whole grant takes two round
+// trips: this read and the rotation.
+type refreshRead struct {
+	read tokens.RefreshRead
+	done bool
+}
+
+// clientLookup finds the client of a token request. For a refresh grant
+// whose refresh_token parses, it reads the client together with the grant
+// and the token into read; a client named by a metadata document is not
+// in the store and is resolved apart (clientResolver), the read then
+// asking for no client. Nothing read is used before the client has
+// authenticated.
+func (h *tokenHandler) clientLookup(read *refreshRead) clientLookup {
+	return func(ctx context.Context, id string, form url.Values) (tokens.Client, error) {
+		rt := form.Get("refresh_token")
+		kind, grantID, err := tokens.Parse(rt)
+		if form.Get("grant_type") != grantRefreshToken || err != nil || kind != tokens.KindRefresh {
+			return h.Auth.Clients.GetClient(ctx, id)
+		}
+		if isMetadataURL(id) {
+			client, err := h.Auth.Clients.GetClient(ctx, id)
+			if err != nil {
+				return client, err
+			}
+			if read.read, err = h.readRefresh(ctx, "", grantID, rt); err != nil {
+				return tokens.Client{}, err
+			}
+			read.done = true
+			return client, nil
+		}
+		if read.read, err = h.readRefresh(ctx, id, grantID, rt); err != nil {
+			return tokens.Client{}, err
+		}
+		read.done = true
+		return read.read.Client, read.read.ClientErr
+	}
+}
+
+// readRefresh reads the client clientID (none for "") with the grant and
+// the refresh token rt, stored under its hash under the current or a
+// previous server secret (one more round trip per previous secret, only
+// for a token that the current secret does not find).
+func (h *tokenHandler) readRefresh(ctx context.Context, clientID, grantID, rt string) (tokens.RefreshRead, error) {
+	var first tokens.RefreshRead
+	for i, hash := range h.Keys.Hashes(rt) {
+		read, err := h.Tokens.ReadRefresh(ctx, clientID, grantID, hash)
+		if err != nil {
+			return tokens.RefreshRead{}, err
+		}
+		if i == 0 {
+			first, clientID = read, "" // the client is read once
+		}
+		if !isNotFound(read.Err) {
+			read.Client, read.ClientErr = first.Client, first.ClientErr
+			return read, nil
+		}
+	}
+	return first, nil
+}
+
+// refresh rotates a refresh token (RFC 6749 §6, OAuth 2.1 §4.3.1), from
+// what the client lookup read.
+func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form url.Values, read *refreshRead) ([]byte, *oauthError) {
 	rt := form.Get("refresh_token")
 	if rt == "" {
 		return nil, invalidRequest("refresh_token is required")
@@ -29,23 +93,22 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 		return nil, oerr
 	}
 	kind, grantID, err := tokens.Parse(rt)
-	if err != nil || kind != tokens.KindRefresh {
+	if err != nil || kind != tokens.KindRefresh || !read.done {
+		// read.done is set for every refresh token that parses: its
+		// check keeps a zero read from ever passing for a live token.
 		return nil, invalidRefresh()
 	}
 	log := h.Logger.With(slog.String("client_id", client.ID), slog.String("grant_id", grantID))
 
-	rec, hash, err := h.lookupRefresh(ctx, grantID, rt)
+	rec := read.read.Token
 	switch {
-	case isNotFound(err):
+	case isNotFound(read.read.Err):
 		return nil, invalidRefresh()
-	case errors.Is(err, tokens.ErrRotated):
+	case errors.Is(read.read.Err, tokens.ErrRotated):
 		if rec.ClientID != client.ID {
 			return nil, invalidRefresh()
 		}
 		return h.replay(ctx, log, grantID, rt, rec)
-	case err != nil:
-		log.LogAttrs(ctx, slog.LevelError, "reading the refresh token failed", slog.String("error", err.Error()))
-		return nil, storeUnavailable()
 	}
 	now := h.Now()
 	if rec.ClientID != client.ID {
@@ -56,14 +119,7 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	if oerr != nil {
 		return nil, oerr
 	}
-	grant, err := h.Grants.GetGrant(ctx, grantID)
-	switch {
-	case isNotFound(err):
-		return nil, invalidRefresh()
-	case err != nil:
-		log.LogAttrs(ctx, slog.LevelError, "reading the grant failed", slog.String("error", err.Error()))
-		return nil, storeUnavailable()
-	}
+	grant := read.read.Grant
 	dk, err := h.Keys.UnwrapGrantKey(rt, grantID, rec.WrappedKey)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelWarn, "refresh token record cannot be unwrapped")
@@ -72,7 +128,7 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 	if oerr := h.recheck(ctx, log, grant, rec.Scopes, dk); oerr != nil {
 		return nil, oerr
 	}
-	return h.rotate(ctx, log, client, grantID, grant, rt, hash, rec, accessScopes, dk, now)
+	return h.rotate(ctx, log, client, read.read, rt, accessScopes, dk, now)
 }
 
 // checkRefresh checks a live refresh token record against the request
@@ -91,12 +147,13 @@ func checkRefresh(rec tokens.RefreshToken, form url.Values, resource string, now
 	return rec.Scopes, nil
 }
 
-// rotate mints the next token pair of grant and rotates the refresh token
-// rt (stored under hash) to it, keeping the response sealed under rt for a
+// rotate mints the next token pair of the grant read found and rotates
+// the refresh token rt (as read) to it, keeping the response sealed under rt for a
 // retry within the grace period. The new refresh token keeps the grant's
 // scopes; a narrower scope applies to the access token only (RFC 6749 §6).
-func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client tokens.Client, grantID string, grant tokens.Grant, rt, hash string,
-	rec tokens.RefreshToken, accessScopes []string, dk tokens.DataKey, now time.Time) ([]byte, *oauthError) {
+func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client tokens.Client, read tokens.RefreshRead, rt string,
+	accessScopes []string, dk tokens.DataKey, now time.Time) ([]byte, *oauthError) {
+	grantID, grant, rec := read.GrantID, read.Grant, read.Token
 	resp, issue, err := h.mint(grant, client, accessScopes, rec.Scopes, rec.Resource, dk, now)
 	if err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "minting tokens failed", slog.String("error", err.Error()))
@@ -113,7 +170,7 @@ func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client toke
 			return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 		}
 	}
-	switch err := h.Tokens.RotateRefresh(ctx, grantID, hash, rot, issue); {
+	switch err := h.Tokens.RotateRefresh(ctx, read, rot, issue); {
 	case errors.Is(err, tokens.ErrRotated):
 		return h.rotatedMeanwhile(ctx, log, grantID, rt)
 	case isNotFound(err):
@@ -130,15 +187,13 @@ func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client toke
 // rotatedMeanwhile answers a refresh whose token another request (or
 // replica) rotated first: as a retry, with what that request answered.
 func (h *tokenHandler) rotatedMeanwhile(ctx context.Context, log *slog.Logger, grantID, rt string) ([]byte, *oauthError) {
-	rec, _, err := h.lookupRefresh(ctx, grantID, rt)
+	read, err := h.readRefresh(ctx, "", grantID, rt)
 	switch {
-	case errors.Is(err, tokens.ErrRotated):
-		return h.replay(ctx, log, grantID, rt, rec)
-	case isNotFound(err):
-		return nil, invalidRefresh()
 	case err != nil:
 		log.LogAttrs(ctx, slog.LevelError, "reading the refresh token failed", slog.String("error", err.Error()))
 		return nil, storeUnavailable()
+	case errors.Is(read.Err, tokens.ErrRotated):
+		return h.replay(ctx, log, grantID, rt, read.Token)
 	}
 	return nil, invalidRefresh()
 }
@@ -191,18 +246,6 @@ func (h *tokenHandler) recheck(ctx context.Context, log *slog.Logger, grant toke
 	log.LogAttrs(ctx, slog.LevelWarn, "grant revoked at refresh: "+reason,
 		slog.String("user_id", grant.UserID), slog.String("provider", grant.Provider))
 	return oerr
-}
-
-// lookupRefresh finds the refresh token record under the current or a
-// previous server secret, returning the hash it is stored under.
-func (h *tokenHandler) lookupRefresh(ctx context.Context, grantID, rt string) (tokens.RefreshToken, string, error) {
-	for _, hash := range h.Keys.Hashes(rt) {
-		rec, err := h.Tokens.GetRefresh(ctx, grantID, hash)
-		if !isNotFound(err) {
-			return rec, hash, err
-		}
-	}
-	return tokens.RefreshToken{}, "", tokens.ErrNotFound
 }
 
 // replay answers the use of an already rotated refresh token: within the

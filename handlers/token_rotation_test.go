@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -47,19 +46,12 @@ func TestRotatedRefreshOnRedisOpensNothing(t *testing.T) {
 	graceKey := tag + ":grace:" + s.keys.Hash(first.RefreshToken)
 
 	// The tombstone opens nothing, whatever the clock says.
-	raw := rawRecord(t, rdb, oldKey)
-	var rec map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		t.Fatalf("rotated record %s is not JSON: %v", oldKey, err)
+	rt, err := storedRefresh(rdb, s.keys, "rot", oldKey)
+	if err != nil {
+		t.Fatalf("rotated record %s: %v", oldKey, err)
 	}
-	for _, field := range []string{"wrapped_key", "grace_response", "scopes", "resource"} {
-		if _, ok := rec[field]; ok {
-			t.Errorf("rotated record keeps %q: %s", field, raw)
-		}
-	}
-	var rt tokens.RefreshToken
-	if err := json.Unmarshal(raw, &rt); err != nil {
-		t.Fatal(err)
+	if len(rt.WrappedKey) != 0 || len(rt.GraceResponse) != 0 || len(rt.Scopes) != 0 || rt.Resource != "" {
+		t.Errorf("rotated record keeps more than a tombstone: %+v", rt)
 	}
 	if _, err := s.keys.UnwrapGrantKey(first.RefreshToken, grantID, rt.WrappedKey); !errors.Is(err, tokens.ErrSealBroken) {
 		t.Errorf("the old refresh token unwraps a data key from its rotated record: %v", err)
@@ -79,8 +71,8 @@ func TestRotatedRefreshOnRedisOpensNothing(t *testing.T) {
 	s.clock.Advance(grace)
 	for _, key := range redisKeys(t, rdb, tag+":*") {
 		if strings.Contains(key, ":rt:") {
-			var r tokens.RefreshToken
-			if err := json.Unmarshal(rawRecord(t, rdb, key), &r); err != nil {
+			r, err := storedRefresh(rdb, s.keys, "rot", key)
+			if err != nil {
 				continue
 			}
 			if _, err := s.keys.UnwrapGrantKey(first.RefreshToken, grantID, r.WrappedKey); err == nil {
@@ -90,17 +82,21 @@ func TestRotatedRefreshOnRedisOpensNothing(t *testing.T) {
 	}
 }
 
-// rawRecord reads a key's value, without the MAC prefix a store may add.
-func rawRecord(t *testing.T, rdb goredis.UniversalClient, key string) []byte {
-	t.Helper()
+// storedRefresh reads the refresh token record under key as the Redis
+// store (key prefix prefix) keeps it: MACed under its name, in the format
+// it was written in.
+func storedRefresh(rdb goredis.UniversalClient, keys *tokens.Keyring, prefix, key string) (tokens.RefreshToken, error) {
+	var r tokens.RefreshToken
 	v, err := rdb.Get(context.Background(), key).Result()
 	if err != nil {
-		t.Fatalf("GET %s: %v", key, err)
+		return r, err
 	}
-	if i := strings.IndexByte(v, '{'); i > 0 {
-		v = v[i:]
+	body, format, err := keys.VerifyRecord(strings.TrimPrefix(key, prefix+":"), []byte(v))
+	if err != nil {
+		return r, err
 	}
-	return []byte(v)
+	err = tokens.DecodeRecord(format, body, &r)
+	return r, err
 }
 
 func redisKeys(t *testing.T, rdb goredis.UniversalClient, pattern string) []string {

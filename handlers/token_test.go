@@ -405,7 +405,7 @@ type rotationRace struct {
 	other func()
 }
 
-func (r *rotationRace) RotateRefresh(ctx context.Context, grantID, oldHash string, rot tokens.Rotation, next tokens.Issue) error {
+func (r *rotationRace) RotateRefresh(ctx context.Context, read tokens.RefreshRead, rot tokens.Rotation, next tokens.Issue) error {
 	r.mu.Lock()
 	fire := !r.fired
 	r.fired = true
@@ -413,7 +413,7 @@ func (r *rotationRace) RotateRefresh(ctx context.Context, grantID, oldHash strin
 	if fire {
 		r.other() // runs a whole refresh, which calls RotateRefresh again
 	}
-	return r.Store.RotateRefresh(ctx, grantID, oldHash, rot, next)
+	return r.Store.RotateRefresh(ctx, read, rot, next)
 }
 
 func TestRefreshRaceServesTheWinnersResponse(t *testing.T) {
@@ -444,6 +444,7 @@ func TestRefreshRaceServesTheWinnersResponse(t *testing.T) {
 type failingStore struct {
 	*memory.Store
 	failGetClient, failConsume, failRotate, failIssue, failGetGrant bool
+	failReadRefresh                                                 bool
 	failPutPending, failTakePending, failPutCode                    bool
 	failGetAccess, failRevoke, failCreateGrant                      bool
 }
@@ -464,11 +465,18 @@ func (f *failingStore) ConsumeCode(ctx context.Context, grantID, hash string) (t
 	return f.Store.ConsumeCode(ctx, grantID, hash)
 }
 
-func (f *failingStore) RotateRefresh(ctx context.Context, grantID, oldHash string, rot tokens.Rotation, next tokens.Issue) error {
+func (f *failingStore) ReadRefresh(ctx context.Context, clientID, grantID, hash string) (tokens.RefreshRead, error) {
+	if f.failReadRefresh {
+		return tokens.RefreshRead{}, errStoreDown
+	}
+	return f.Store.ReadRefresh(ctx, clientID, grantID, hash)
+}
+
+func (f *failingStore) RotateRefresh(ctx context.Context, read tokens.RefreshRead, rot tokens.Rotation, next tokens.Issue) error {
 	if f.failRotate {
 		return errStoreDown
 	}
-	return f.Store.RotateRefresh(ctx, grantID, oldHash, rot, next)
+	return f.Store.RotateRefresh(ctx, read, rot, next)
 }
 
 func (f *failingStore) IssueTokens(ctx context.Context, grantID string, is tokens.Issue) error {
@@ -571,7 +579,7 @@ func TestTokenStoreFailureIs503(t *testing.T) {
 	resp := s.exchange(c, code, verifier)
 	var pair tokenResponse
 	decodeJSON(t, resp, &pair)
-	for _, flag := range []*bool{&fs.failRotate, &fs.failGetGrant} {
+	for _, flag := range []*bool{&fs.failRotate, &fs.failReadRefresh} {
 		*flag = true
 		want503(t, s.refresh(c, pair.RefreshToken))
 		*flag = false

@@ -84,6 +84,18 @@
 // PKCE verifier, OIDC nonce and client state) under the hash of its
 // state. testdata/stored-v2.json pins both.
 //
+// Format v3 (records.go; issue 11) is the same protection in less room,
+// since Redis memory per grant is what a deployment pays for: a format
+// byte, 4 bytes of key ID and the MAC truncated to 128 bits in binary,
+// then the record in MessagePack (EncodeRecord: short msgpack field names,
+// a field without one under its json name, empty fields left out, byte
+// slices raw) instead of "r2." + base64 + JSON. The format byte is MACed
+// with the record, which stays bound to its name; the grant ID is not
+// stored, as the name holds it (SetGrantID). Writes produce v3; reads
+// accept v2 (VerifyRecord reports the format, DecodeRecord decodes
+// either), so an upgrade signs nobody out and records move to v3 as they
+// are rewritten. testdata/stored-v3.json pins the bytes.
+//
 // # Rotation
 //
 // NewKeyring takes the current secret and the previous ones. New hashes,

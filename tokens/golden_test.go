@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +25,7 @@ import (
 const (
 	storedV1 = "testdata/stored-v1.json"
 	storedV2 = "testdata/stored-v2.json"
+	storedV3 = "testdata/stored-v3.json"
 )
 
 // storedGolden is the golden file: inputs, what the code derives from
@@ -60,7 +62,10 @@ type storedGolden struct {
 	// Format v2 (records.go): the records as the Redis store keeps them,
 	// by key without the prefix, each with its MAC; and a pending sign-in
 	// with its sealed form.
-	Stored        map[string]string `json:"stored,omitempty"`
+	Stored map[string]string `json:"stored,omitempty"`
+	// Format v3 (records.go): the same records as the Redis store keeps
+	// them since, binary (so base64 here).
+	StoredV3      map[string][]byte `json:"stored_v3,omitempty"`
 	PendingState  string            `json:"pending_state_hash,omitempty"`
 	Pending       json.RawMessage   `json:"pending,omitempty"`
 	PendingSealed []byte            `json:"pending_sealed,omitempty"`
@@ -117,10 +122,10 @@ func decodeRecord(t *testing.T, name string, raw json.RawMessage, v any) {
 func TestStoredRecordsV1(t *testing.T) { testStoredRecords(t, storedV1) }
 
 // TestStoredRecordsV2 checks what format v2 added: every record as the
-// store keeps it verifies under its name and re-MACs to the same bytes
-// (HMAC is deterministic), also after a rotation, and fails under any other
-// name; the sealed pending sign-in opens under its state hash. The v1
-// checks apply to v2 as well.
+// store keeps it verifies under its name, also after a rotation, and fails
+// under any other name, and its body is the JSON record (MACRecord writes
+// v3 since: TestStoredRecordsV3 pins its bytes); the sealed pending
+// sign-in opens under its state hash. The v1 checks apply to v2 as well.
 func TestStoredRecordsV2(t *testing.T) {
 	testStoredRecords(t, storedV2)
 	g := loadStoredGolden(t, storedV2)
@@ -130,19 +135,20 @@ func TestStoredRecordsV2(t *testing.T) {
 	if len(g.Stored) != 4 || len(g.PendingSealed) == 0 {
 		t.Fatalf("%s holds %d stored records and %d bytes of sealed pending, want 4 and some", storedV2, len(g.Stored), len(g.PendingSealed))
 	}
+	records := goldenRecords(g)
 	for name, stored := range g.Stored {
-		body, err := current.VerifyRecord(name, []byte(stored))
-		if err != nil {
-			t.Errorf("VerifyRecord(%s): %v", name, err)
+		body, format, err := current.VerifyRecord(name, []byte(stored))
+		if err != nil || format != RecordV2 {
+			t.Errorf("VerifyRecord(%s) = format %d, %v; want v2", name, format, err)
 			continue
 		}
-		if again := current.MACRecord(name, body); string(again) != stored {
-			t.Errorf("MACRecord(%s) = %s, want the stored %s", name, again, stored)
+		if want := records[recordKind(name)]; !bytes.Equal(body, compactJSON(t, want)) {
+			t.Errorf("record %s holds %s, want %s", name, body, want)
 		}
-		if _, err := rotated.VerifyRecord(name, []byte(stored)); err != nil {
+		if _, _, err := rotated.VerifyRecord(name, []byte(stored)); err != nil {
 			t.Errorf("after rotation, VerifyRecord(%s): %v", name, err)
 		}
-		if _, err := current.VerifyRecord(name+"x", []byte(stored)); err == nil {
+		if _, _, err := current.VerifyRecord(name+"x", []byte(stored)); err == nil {
 			t.Errorf("record %s verifies under another name", name)
 		}
 	}
@@ -158,6 +164,99 @@ func TestStoredRecordsV2(t *testing.T) {
 	}
 	var p Pending
 	decodeRecord(t, "pending", g.Pending, &p)
+}
+
+// TestStoredRecordsV3 pins format v3 (issue 11): every record as the
+// store keeps it verifies under its name (also after a rotation, and under
+// no other name), re-MACs to the same bytes (HMAC is deterministic), and
+// its MessagePack body decodes to the golden record and encodes back to
+// the same bytes: the encoding is part of the format. A v3 record cut
+// down to a v2 one (same MAC, "r2." framing) does not verify. The v1 and
+// v2 checks apply to v3 as well.
+func TestStoredRecordsV3(t *testing.T) {
+	testStoredRecords(t, storedV3)
+	g := loadStoredGolden(t, storedV3)
+	secret := mustHex(t, g.Secret)
+	current := mustKeyring(t, secret)
+	rotated := mustKeyring(t, bytes.Repeat([]byte{0x5a}, 32), secret)
+	if len(g.StoredV3) != 4 {
+		t.Fatalf("%s holds %d v3 records, want 4", storedV3, len(g.StoredV3))
+	}
+	records := goldenRecords(g)
+	for name, stored := range g.StoredV3 {
+		body, format, err := current.VerifyRecord(name, stored)
+		if err != nil || format != RecordV3 {
+			t.Errorf("VerifyRecord(%s) = format %d, %v; want v3", name, format, err)
+			continue
+		}
+		if again := current.MACRecord(name, body); !bytes.Equal(again, stored) {
+			t.Errorf("MACRecord(%s) = %x, want the stored %x", name, again, stored)
+		}
+		if _, _, err := rotated.VerifyRecord(name, stored); err != nil {
+			t.Errorf("after rotation, VerifyRecord(%s): %v", name, err)
+		}
+		if _, _, err := current.VerifyRecord(name+"x", stored); err == nil {
+			t.Errorf("record %s verifies under another name", name)
+		}
+		asV2 := append([]byte(recordPrefix+macB64.EncodeToString(stored[1:1+keyIDLenV3+macLenV3])+"."), stored[1+keyIDLenV3+macLenV3:]...)
+		if _, _, err := current.VerifyRecord(name, asV2); err == nil {
+			t.Errorf("record %s verifies reframed as v2", name)
+		}
+		want := records[recordKind(name)]
+		v := recordOfKind(recordKind(name))
+		if err := DecodeRecord(format, body, v); err != nil {
+			t.Errorf("DecodeRecord(%s): %v", name, err)
+			continue
+		}
+		SetGrantID(v, g.GrantID)           // from the name, as the store does
+		if a, ok := v.(*AccessToken); ok { // from the grant, as the store does
+			var grant Grant
+			decodeRecord(t, "grant", g.Records.Grant, &grant)
+			a.ClientID, a.UserID = grant.ClientID, grant.UserID
+		}
+		if got, _ := json.Marshal(v); !bytes.Equal(got, compactJSON(t, want)) {
+			t.Errorf("record %s decodes to %s, want %s", name, got, want)
+		}
+		if again, err := EncodeRecord(v); err != nil || !bytes.Equal(again, body) {
+			t.Errorf("EncodeRecord(%s) = %x, %v; want the stored %x", name, again, err, body)
+		}
+	}
+}
+
+// goldenRecords are the golden file's records by kind.
+func goldenRecords(g storedGolden) map[string]json.RawMessage {
+	return map[string]json.RawMessage{"grant": g.Records.Grant, "code": g.Records.Code, "at": g.Records.Access, "rt": g.Records.Refresh}
+}
+
+// recordKind is the kind of a stored record's name ("{g:id}:rt:hash").
+func recordKind(name string) string {
+	parts := strings.Split(name, ":")
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[2]
+}
+
+// recordOfKind is a new record of kind to decode into.
+func recordOfKind(kind string) any {
+	switch kind {
+	case "grant":
+		return &Grant{}
+	case "code":
+		return &AuthCode{}
+	case "at":
+		return &AccessToken{}
+	}
+	return &RefreshToken{}
+}
+
+func compactJSON(t *testing.T, raw json.RawMessage) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func testStoredRecords(t *testing.T, path string) {

@@ -108,17 +108,22 @@ func makeStoredGolden(t *testing.T) storedGolden {
 		WrappedKey: must(k.WrapGrantKey(g.Refresh, g.GrantID, dk)), ExpiresAt: at.Add(30 * 24 * time.Hour),
 		RotatedAt: at.Add(time.Hour), GraceResponse: must(k.SealGrace(g.Refresh, g.GrantID, []byte(g.GraceResponse)))})
 
-	// Format v2: records with their MACs as the Redis store keeps them,
-	// and a sealed pending sign-in.
+	// Format v3: records with their MACs as the Redis store keeps them,
+	// and a sealed pending sign-in. (stored-v2.json holds the v2 forms,
+	// which today's code reads but no longer writes.)
 	tag := "{g:" + g.GrantID + "}"
-	g.Stored = map[string]string{}
+	g.StoredV3 = map[string][]byte{}
 	for name, rec := range map[string]json.RawMessage{
 		tag + ":grant":                     g.Records.Grant,
 		tag + ":code:" + g.Hashes["code"]:  g.Records.Code,
 		tag + ":at:" + g.Hashes["access"]:  g.Records.Access,
 		tag + ":rt:" + g.Hashes["refresh"]: g.Records.Refresh,
 	} {
-		g.Stored[name] = string(k.MACRecord(name, rec))
+		v := recordOfKind(recordKind(name))
+		if err := json.Unmarshal(rec, v); err != nil {
+			t.Fatal(err)
+		}
+		g.StoredV3[name] = k.MACRecord(name, must(EncodeRecord(v)))
 	}
 	g.PendingState = k.Hash("golden-upstream-state")
 	g.Pending = record(Pending{ClientID: clientID, RedirectURI: "https://client.example/cb", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",

@@ -18,9 +18,11 @@ var (
 	// ConsumeCode returns it together with the code (whose GrantID names the
 	// grant the first use issued, so the caller can revoke it).
 	ErrCodeReused = errors.New("tokens: authorization code reused")
-	// ErrRotated: the refresh token was already rotated. RotateRefresh and
-	// GetRefresh return it together with the record, whose RotatedAt and
-	// GraceResponse let the caller serve an idempotent retry or detect reuse.
+	// ErrRotated: the refresh token was already rotated. GetRefresh returns
+	// it, and ReadRefresh reports it (RefreshRead.Err), together with the
+	// record, whose RotatedAt and GraceResponse let the caller serve an
+	// idempotent retry or detect reuse; RotateRefresh returns it when it
+	// lost a race.
 	ErrRotated = errors.New("tokens: refresh token already rotated")
 	// ErrLocked: Lock could not obtain the lock before its context ended.
 	ErrLocked = errors.New("tokens: lock not obtained")
@@ -82,75 +84,82 @@ type Pending struct {
 	Purpose string `json:"purpose,omitempty"`
 }
 
+// The msgpack names of the grant, code and token records are their field
+// names in storage format v3 (records.go): short, since every record
+// repeats them. A field added without one is stored under its json name.
+// The grant ID is not stored ("-"): it is in the record's name, which the
+// MAC binds, and the store sets it from there; nor are an access token's
+// client and user IDs, which are its grant's, read with it.
+
 // Grant is one user's authorization of one client: the unit that tokens
 // belong to and that revocation removes. Upstream holds the user's upstream
 // token sealed with the grant's data key; the data key itself is stored only
 // wrapped, inside the code and token records, under keys derived from the
 // client's tokens (see Keyring).
 type Grant struct {
-	ID       string `json:"id"`
-	ClientID string `json:"client_id"`
+	ID       string `json:"id" msgpack:"-"`
+	ClientID string `json:"client_id" msgpack:"c"`
 	// UserID is Provider + ":" + Subject, the stable user identifier.
-	UserID   string `json:"user_id"`
-	Provider string `json:"provider"`
-	Subject  string `json:"subject"`
-	Login    string `json:"login,omitempty"`
-	Email    string `json:"email,omitempty"`
+	UserID   string `json:"user_id" msgpack:"u"`
+	Provider string `json:"provider" msgpack:"p"`
+	Subject  string `json:"subject" msgpack:"s"`
+	Login    string `json:"login,omitempty" msgpack:"l"`
+	Email    string `json:"email,omitempty" msgpack:"e"`
 	// EmailVerified says the provider verified Email at login; only a
 	// verified address satisfies an allowlist, at refresh as at login.
-	EmailVerified bool `json:"email_verified,omitempty"`
+	EmailVerified bool `json:"email_verified,omitempty" msgpack:"ev"`
 	// HostedDomain is Google's "hd" claim at login (the Google Workspace
 	// domain), for allowlists re-checked at refresh.
-	HostedDomain string `json:"hosted_domain,omitempty"`
+	HostedDomain string `json:"hosted_domain,omitempty" msgpack:"hd"`
 	// ToolGroup is the tool group decided at sign-in (YAML tools.groups;
 	// handlers' allowlist), empty for the deployment's default tools. The
 	// MCP server serves the group's tools; a refresh that finds the
 	// person in another group revokes the grant.
-	ToolGroup string   `json:"tool_group,omitempty"`
-	Name      string   `json:"name,omitempty"`
-	Scopes    []string `json:"scopes"`
-	Resource  string   `json:"resource"`
+	ToolGroup string   `json:"tool_group,omitempty" msgpack:"tg"`
+	Name      string   `json:"name,omitempty" msgpack:"n"`
+	Scopes    []string `json:"scopes" msgpack:"sc"`
+	Resource  string   `json:"resource" msgpack:"r"`
 	// Upstream is the sealed upstream token (opaque to the store).
-	Upstream  []byte    `json:"upstream"`
-	CreatedAt time.Time `json:"created_at"`
+	Upstream  []byte    `json:"upstream" msgpack:"up"`
+	CreatedAt time.Time `json:"created_at" msgpack:"ca"`
 	// ExpiresAt is when the grant (and every token of it) lapses unless a
 	// refresh extends it.
-	ExpiresAt time.Time `json:"expires_at"`
+	ExpiresAt time.Time `json:"expires_at" msgpack:"x"`
 	// LastUsedAt is updated at most once per refresh; informational.
-	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	LastUsedAt time.Time `json:"last_used_at,omitzero" msgpack:"lu"`
 }
 
 // AuthCode is an authorization code record (OAuth 2.1 §4.1.2): single use,
 // short-lived, bound to client, redirect URI, PKCE challenge, resource and
 // scopes.
 type AuthCode struct {
-	GrantID       string    `json:"grant_id"`
-	ClientID      string    `json:"client_id"`
-	RedirectURI   string    `json:"redirect_uri"`
-	CodeChallenge string    `json:"code_challenge"`
-	Resource      string    `json:"resource"`
-	Scopes        []string  `json:"scopes"`
-	WrappedKey    []byte    `json:"wrapped_key"`
-	ExpiresAt     time.Time `json:"expires_at"`
+	GrantID       string    `json:"grant_id" msgpack:"-"`
+	ClientID      string    `json:"client_id" msgpack:"c"`
+	RedirectURI   string    `json:"redirect_uri" msgpack:"ru"`
+	CodeChallenge string    `json:"code_challenge" msgpack:"cc"`
+	Resource      string    `json:"resource" msgpack:"r"`
+	Scopes        []string  `json:"scopes" msgpack:"sc"`
+	WrappedKey    []byte    `json:"wrapped_key" msgpack:"k"`
+	ExpiresAt     time.Time `json:"expires_at" msgpack:"x"`
 	// RedirectURISent: see Pending.RedirectURISent.
-	RedirectURISent bool `json:"redirect_uri_sent,omitempty"`
+	RedirectURISent bool `json:"redirect_uri_sent,omitempty" msgpack:"rs"`
 }
 
 // AccessToken is an access token record.
 type AccessToken struct {
-	GrantID    string   `json:"grant_id"`
-	ClientID   string   `json:"client_id"`
-	UserID     string   `json:"user_id"`
-	Scopes     []string `json:"scopes"`
-	Resource   string   `json:"resource"`
-	WrappedKey []byte   `json:"wrapped_key"`
+	GrantID    string   `json:"grant_id" msgpack:"-"`
+	ClientID   string   `json:"client_id" msgpack:"-"`
+	UserID     string   `json:"user_id" msgpack:"-"`
+	Scopes     []string `json:"scopes" msgpack:"sc"`
+	Resource   string   `json:"resource" msgpack:"r"`
+	WrappedKey []byte   `json:"wrapped_key" msgpack:"k"`
 	// ExpiresAt is the token's absolute end (never after its grant's
 	// expiry at issue).
-	ExpiresAt time.Time `json:"expires_at"`
+	ExpiresAt time.Time `json:"expires_at" msgpack:"x"`
 	// IdleTimeout, when positive, makes the token sliding (Policy): it
 	// also dies IdleTimeout after its last use, which the store records
 	// apart from this MACed record (see LiveAt and TokenStore.UseAccess).
-	IdleTimeout time.Duration `json:"idle,omitempty"`
+	IdleTimeout time.Duration `json:"idle,omitempty" msgpack:"i"`
 }
 
 // AccessUse is what TokenStore.UseAccess read and did.
@@ -172,24 +181,24 @@ type AccessUse struct {
 // refresh token) is kept apart for the grace window only, and only until
 // the successor is itself rotated, for a retry of a lost response.
 type RefreshToken struct {
-	GrantID    string    `json:"grant_id"`
-	ClientID   string    `json:"client_id"`
-	Scopes     []string  `json:"scopes,omitempty"`
-	Resource   string    `json:"resource,omitempty"`
-	WrappedKey []byte    `json:"wrapped_key,omitempty"`
-	ExpiresAt  time.Time `json:"expires_at"`
+	GrantID    string    `json:"grant_id" msgpack:"-"`
+	ClientID   string    `json:"client_id" msgpack:"c"`
+	Scopes     []string  `json:"scopes,omitempty" msgpack:"sc"`
+	Resource   string    `json:"resource,omitempty" msgpack:"r"`
+	WrappedKey []byte    `json:"wrapped_key,omitempty" msgpack:"k"`
+	ExpiresAt  time.Time `json:"expires_at" msgpack:"x"`
 	// RotatedAt is zero while the token is the grant's active refresh token.
-	RotatedAt time.Time `json:"rotated_at,omitzero"`
+	RotatedAt time.Time `json:"rotated_at,omitzero" msgpack:"ra"`
 	// GraceResponse is returned by GetRefresh for a rotated token while
 	// its grace window lasts and its successor has not been used; stores
 	// keep it apart from the tombstone (json "grace_response" only in
 	// records of format v1).
-	GraceResponse []byte `json:"grace_response,omitempty"`
+	GraceResponse []byte `json:"grace_response,omitempty" msgpack:"gr"`
 	// Predecessor is the hash of the refresh token this one replaced (set
 	// by RotateRefresh): rotating this token withdraws the predecessor's
 	// grace response, so an old token can no longer fetch a pair whose
 	// refresh token was already used.
-	Predecessor string `json:"predecessor,omitempty"`
+	Predecessor string `json:"predecessor,omitempty" msgpack:"pr"`
 }
 
 // Tombstone is what a rotated refresh token record keeps: enough to detect
@@ -270,8 +279,11 @@ type GrantStore interface {
 	// SetUpstream replaces the grant's sealed upstream token (after an
 	// upstream refresh). ErrNotFound if the grant is gone.
 	SetUpstream(ctx context.Context, grantID string, sealed []byte) error
-	// RevokeGrant deletes the grant and every code and token of it. Revoking
-	// a grant that does not exist is not an error.
+	// RevokeGrant deletes the grant and every code and token of it: at
+	// once, so that none can be read again (a store may leave access
+	// tokens to lapse by themselves, as the Redis store does, since no
+	// token is read without its grant). Revoking a grant that does not
+	// exist is not an error.
 	RevokeGrant(ctx context.Context, grantID string) error
 	// ListGrants lists live grants, filtered by user ID and/or client ID when
 	// those are non-empty.
@@ -284,7 +296,8 @@ type CodeStore interface {
 	PutCode(ctx context.Context, codeHash string, c AuthCode) error
 	// ConsumeCode atomically takes the code and leaves a tombstone until the
 	// code's expiry: the first call returns the code; a later call returns
-	// the code with ErrCodeReused; an unknown code is ErrNotFound.
+	// the code (at least its GrantID and ExpiresAt: the tombstone may keep
+	// no more) with ErrCodeReused; an unknown code is ErrNotFound.
 	ConsumeCode(ctx context.Context, grantID, codeHash string) (AuthCode, error)
 }
 
@@ -310,14 +323,45 @@ type TokenStore interface {
 	// GetRefresh returns a refresh token record; for a rotated one it returns
 	// the record together with ErrRotated.
 	GetRefresh(ctx context.Context, grantID, refreshHash string) (RefreshToken, error)
-	// RotateRefresh atomically replaces the active refresh token oldHash by
-	// its tombstone (rotated at rot.At), keeps rot.GraceResponse for
-	// rot.Grace, withdraws the grace response of oldHash's own predecessor,
-	// stores the new pair (whose refresh record names oldHash as its
-	// Predecessor) and extends the grant. If oldHash was rotated meanwhile
+	// ReadRefresh reads, in one round trip, everything a refresh grant
+	// needs: the client clientID (none when clientID is "": a client that
+	// is not in the store, such as a metadata-document client), the grant,
+	// the refresh token refreshHash and, for a rotated token, its grace
+	// response. What it did not find is reported in the RefreshRead, not
+	// as an error: the error is the store's own failure only. The caller
+	// authenticates the client before it uses anything else of the read.
+	ReadRefresh(ctx context.Context, clientID, grantID, refreshHash string) (RefreshRead, error)
+	// RotateRefresh atomically replaces the active refresh token that read
+	// found (read.Err nil) by its tombstone (rotated at rot.At), keeps
+	// rot.GraceResponse for rot.Grace, withdraws the grace response of the
+	// token's own predecessor, stores the new pair (whose refresh record
+	// names the old hash as its Predecessor) and extends the grant, in one
+	// round trip unless another writer changed the token or the grant
+	// since read (compare-and-set). If the token was rotated meanwhile
 	// (another replica won), it changes nothing and returns ErrRotated.
 	// ErrNotFound if the token or the grant is gone.
-	RotateRefresh(ctx context.Context, grantID, oldHash string, rot Rotation, next Issue) error
+	RotateRefresh(ctx context.Context, read RefreshRead, rot Rotation, next Issue) error
+}
+
+// RefreshRead is what TokenStore.ReadRefresh found.
+type RefreshRead struct {
+	// Client is the client asked for; ClientErr is ErrNotFound when no
+	// client was asked for or none is registered under that ID.
+	Client    Client
+	ClientErr error
+	// GrantID and Hash name the grant and the refresh token read.
+	GrantID, Hash string
+	// Grant and Token are the live grant and the refresh token record.
+	// Err is nil for an active token; ErrRotated for a rotated one (Token
+	// is then its tombstone, with the grace response while it lasts);
+	// ErrNotFound when the grant or the token is missing, lapsed or fails
+	// its MAC (Grant and Token are then zero).
+	Grant Grant
+	Token RefreshToken
+	Err   error
+	// CAS is the store's compare-and-set state of what it read, opaque to
+	// callers; RotateRefresh applies only if it still holds.
+	CAS any
 }
 
 // Locker provides short mutual exclusion across replicas (the upstream

@@ -20,27 +20,14 @@ import (
 //	                               TTL = the token's ExpiresAt, in the
 //	                               grant's key index
 //
-// written when the token is issued and rewritten, at most once per bucket,
+// written with the token (by issueScript or rotateScript, scripts.go) and
+// rewritten, at most once per bucket,
 // by the bearer check (useAccessScript). It is not MACed: the liveness
 // decision takes the idle timeout from the MACed record and only the last
 // use from this key, so a Redis writer can keep a token alive up to its
 // MACed ExpiresAt, never past it (tokens/doc.go, threat notes).
 
 func (s *Store) seenKey(grantID, hash string) string { return s.tag(grantID) + ":seen:" + hash }
-
-// startSlidingScript: KEYS grant, seen, index; ARGV seen value, TTL ms,
-// token expiry (Unix ms), now (Unix ms). Writes the first "seen" of a
-// sliding token if the grant still exists (a revocation in between leaves
-// nothing behind), indexed with the grant's other keys so that RevokeGrant
-// deletes it. Returns 1 when written, 0 when the grant is gone.
-var startSlidingScript = goredis.NewScript(luaExtend + `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-prune(KEYS[3], ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[3], KEYS[2])
-extend(KEYS[3], ARGV[2])
-return 1
-`)
 
 // useAccessScript: KEYS grant, access token, seen; ARGV now (Unix ms),
 // bucket (ms). Returns {grant, access token, seen, written}: the three
@@ -65,24 +52,13 @@ end
 return {g, a, seen, 0}
 `)
 
-// startSliding writes the first "seen" of the access token of is, if it is
-// sliding (nothing otherwise).
-func (s *Store) startSliding(ctx context.Context, grantID string, is tokens.Issue) error {
-	if is.Access.IdleTimeout <= 0 {
-		return nil
+// firstSeen is the "seen" value the issue and rotate scripts write with a
+// sliding access token (its use starts at issue), "" for a fixed one.
+func firstSeen(a tokens.AccessToken, now time.Time) string {
+	if a.IdleTimeout <= 0 {
+		return ""
 	}
-	now := s.now()
-	keys := []string{s.grantKey(grantID), s.seenKey(grantID, is.AccessHash), s.grantSetKey(grantID)}
-	n, err := scriptInt(ctx, s.rdb, startSlidingScript, "start sliding access token", keys,
-		seenValue(now, is.Access.IdleTimeout), ttlMillis(is.Access.ExpiresAt, now),
-		is.Access.ExpiresAt.UnixMilli(), now.UnixMilli())
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return tokens.ErrNotFound
-	}
-	return nil
+	return seenValue(now, a.IdleTimeout)
 }
 
 func seenValue(at time.Time, idle time.Duration) string {
@@ -173,6 +149,7 @@ func (s *Store) decodeAccess(grantID, accessHash string, vals []any, now time.Ti
 	if err := s.decodeRecord(s.accessKey(grantID, accessHash), "access token", araw, &a); err != nil {
 		return tokens.AccessToken{}, tokens.Grant{}, err
 	}
+	a.ClientID, a.UserID = g.ClientID, g.UserID // not stored (format v3): the grant's
 	if !a.LiveAt(parseSeen(vals[2]), now) {
 		return tokens.AccessToken{}, tokens.Grant{}, tokens.ErrNotFound
 	}

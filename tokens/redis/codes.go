@@ -3,16 +3,21 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/mcpgate/mcpgate/tokens"
 )
 
-// Code records are stored as one state byte followed by the JSON record:
-// '0' while the code is unused, '1' once consumed (the tombstone).
-const (
-	codeLive     = "0"
-	codeConsumed = "1"
-)
+// A live code is stored as the state byte '0' followed by the record.
+// Consuming it deletes the key; its name stays in the grant's key index,
+// scored by the code's expiry, and is the tombstone that detects a reuse
+// until then, at no cost of a key of its own. (Before format v3 a consumed
+// code kept its key as '1' + the record; such tombstones are still read.)
+// The index entry carries no MAC: a Redis writer who adds one for a live
+// code can make its exchange revoke the grant, which deleting the grant
+// does as well.
+const codeLive = "0"
 
 // PutCode stores an authorization code of a live grant until its
 // ExpiresAt; ErrNotFound if the grant is gone.
@@ -45,9 +50,9 @@ func (s *Store) PutCode(ctx context.Context, codeHash string, c tokens.AuthCode)
 	})
 }
 
-// ConsumeCode takes a code once in one script, leaving a tombstone that
-// keeps the code's TTL: the first call returns the code, later ones return
-// it with ErrCodeReused.
+// ConsumeCode takes a code once in one script, leaving its index entry as
+// the tombstone until the code's expiry: the first call returns the code,
+// later ones its grant ID and expiry with ErrCodeReused.
 func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (tokens.AuthCode, error) {
 	if s.err != nil {
 		return tokens.AuthCode{}, s.err
@@ -56,21 +61,29 @@ func (s *Store) ConsumeCode(ctx context.Context, grantID, codeHash string) (toke
 		return tokens.AuthCode{}, tokens.ErrNotFound
 	}
 	now := s.now()
-	res, err := consumeCodeScript.Run(ctx, s.rdb, []string{s.grantKey(grantID), s.codeKey(grantID, codeHash)}).Slice()
+	keys := []string{s.grantKey(grantID), s.codeKey(grantID, codeHash), s.grantSetKey(grantID)}
+	res, err := consumeCodeScript.Run(ctx, s.rdb, keys).Slice()
 	if err != nil {
 		return tokens.AuthCode{}, wrap("consume code", err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return tokens.AuthCode{}, fmt.Errorf("redis store: consume code: script returned %d values", len(res))
 	}
 	consumed, _ := res[0].(int64)
 	codeRaw, _ := res[1].(string)
 	grantRaw, _ := res[2].(string)
+	expiry, _ := res[3].(string)
 	if _, err := s.decodeGrant(grantID, grantRaw, now); err != nil {
 		return tokens.AuthCode{}, err
 	}
 	var c tokens.AuthCode
-	if err := s.decodeRecord(s.codeKey(grantID, codeHash), "code", codeRaw, &c); err != nil {
+	if consumed == 1 && codeRaw == "" {
+		ms, err := strconv.ParseFloat(expiry, 64)
+		if err != nil {
+			return tokens.AuthCode{}, fmt.Errorf("redis store: consume code: tombstone expiry %q", expiry)
+		}
+		c = tokens.AuthCode{GrantID: grantID, ExpiresAt: time.UnixMilli(int64(ms)).UTC()}
+	} else if err := s.decodeRecord(s.codeKey(grantID, codeHash), "code", codeRaw, &c); err != nil {
 		return tokens.AuthCode{}, err
 	}
 	if expired(c.ExpiresAt, now) {

@@ -4,34 +4,40 @@
 // Every record of one grant (the grant, its codes, access and refresh
 // tokens, and the index of their keys) carries the grant's hash tag
 // {g:<grant ID>}, so each multi-key script touches one hash slot and works
-// on Redis Cluster; the key layout is in keys.go. Records are JSON; grant,
-// code, token and grace records carry a MAC bound to their key
-// (tokens.RecordKeys, storage format v2), and a record that fails it is
-// treated as absent and logged, so a Redis writer cannot extend or widen a
-// token. Pending sign-ins are sealed. Stores key tokens and codes by their
+// on Redis Cluster; the key layout is in keys.go. Grant, code, token and
+// grace records are MessagePack behind a MAC bound to their key (storage
+// format v3, tokens/records.go; format v2, JSON, is still read), and a
+// record that fails it is treated as absent and logged, so a Redis writer
+// cannot extend or widen a token. Registrations are JSON. Pending sign-ins are sealed. Stores key tokens and codes by their
 // keyed hash only (see tokens.Keyring), so the database holds no usable
 // credential. A rotated refresh token keeps only a tombstone; its grace
 // response is a separate key whose TTL is the grace window, deleted when
 // the successor rotates. Registrations are walked in batches with SSCAN
 // (ScanClients) for pruning.
 //
-// Atomicity comes from Lua scripts. JSON is never edited in Lua (cjson turns
-// empty arrays into objects); instead Go reads the records, computes the new
-// values, and a script writes them only if what was read is still there, or
-// reports a conflict so Go reads again (compare-and-set, bounded retries).
+// Atomicity comes from Lua scripts. Records are never edited in Lua;
+// instead Go reads the records, computes the new values, and a script
+// writes them only if what was read is still there, or reports a conflict
+// so Go reads again (compare-and-set, bounded retries).
 // That makes refresh rotation exactly-once under concurrency (OAuth 2.1
 // §4.3.1, RFC 9700 §4.14): of several replicas rotating one refresh token,
-// one wins and the rest see ErrRotated. Codes are consumed by one script
-// that leaves a tombstone with the code's TTL, so reuse is reported (RFC
-// 6749 §4.1.2, §10.5). Revocation is one script that deletes the grant and
-// every key in its index (a sorted set scored by expiry, from which every
-// write drops the lapsed names, so it stays as small as the grant's live
-// records). Access-token reads (GetAccessGrant) are a single MGET of the
-// grant, the token and its "seen" key; the bearer check (UseAccess) is a
-// single script call that reads the same three keys and, for a sliding
-// token still live by its idle window whose last recorded use is a bucket
-// old (Options.SlidingBucket, one hour), rewrites "seen" keeping its TTL:
-// one round trip per request, at most one write per token per bucket
+// one wins and the rest see ErrRotated. The refresh grant takes two round
+// trips (issue 11): ReadRefresh pipelines a GET of the client (another
+// slot) with the MGET of the grant, the token and its grace response, and
+// RotateRefresh is one script run against what that read. Codes are
+// consumed by one script that deletes the code and leaves its name in the
+// grant's index until the code's expiry, so reuse is reported (RFC 6749
+// §4.1.2, §10.5). Revocation is one script that deletes the grant and
+// every key in its index (a sorted set of names after the hash tag, short
+// enough for Redis's compact listpack, scored by expiry, from which every
+// write drops the lapsed names); access tokens, not indexed, lapse by
+// their TTL, unreadable without the grant. Access-token reads
+// (GetAccessGrant) are a single MGET of the grant, the token and its
+// "seen" key; the bearer check (UseAccess) is a single script call that
+// reads the same three keys and, for a sliding token still live by its
+// idle window whose last recorded use is a bucket old
+// (Options.SlidingBucket, one hour), rewrites "seen" keeping its TTL: one
+// round trip per request, at most one write per token per bucket
 // (access.go). Liveness is decided in Go from the MACed record and the
 // seen time read, on the store's clock.
 //

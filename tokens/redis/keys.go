@@ -10,14 +10,21 @@ import (
 // {g:<grantID>}, so scripts that touch a grant and its codes and tokens
 // address one slot, as Redis Cluster requires:
 //
-//	<prefix>:{g:<id>}:grant        the grant (JSON), TTL = grant expiry
-//	<prefix>:{g:<id>}:code:<hash>  authorization code ("0"/"1" + JSON: live/consumed)
-//	<prefix>:{g:<id>}:at:<hash>    access token (JSON)
-//	<prefix>:{g:<id>}:rt:<hash>    refresh token (JSON); a tombstone once rotated
+//	<prefix>:{g:<id>}:grant        the grant (record, tokens/records.go), TTL = grant expiry
+//	<prefix>:{g:<id>}:code:<hash>  live authorization code ("0" + record); deleted once consumed
+//	<prefix>:{g:<id>}:at:<hash>    access token (record)
+//	<prefix>:{g:<id>}:rt:<hash>    refresh token (record); a tombstone once rotated
 //	<prefix>:{g:<id>}:grace:<hash> grace response of rotated refresh token
 //	                               <hash> (sealed), TTL = the grace window
-//	<prefix>:{g:<id>}:keys         sorted set of the grant's code and token
-//	                               keys, scored by expiry (Unix ms)
+//	<prefix>:{g:<id>}:keys         sorted set of the grant's code, refresh
+//	                               token and grace keys, named after the
+//	                               hash tag ("rt:<hash>"), scored by expiry
+//	                               (Unix ms): what RevokeGrant deletes. A
+//	                               consumed code's name stays as its
+//	                               tombstone. Access tokens are not in it:
+//	                               they lapse within their lifetime (an
+//	                               hour by default), and no read finds one
+//	                               without its grant.
 //	<prefix>:grants                set of grant IDs, for listing (best effort)
 //	<prefix>:grants:user:<sha256>  set of the IDs of one user's grants (best
 //	                               effort); the hex SHA-256 of the user ID

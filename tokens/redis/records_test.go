@@ -3,12 +3,20 @@ package redis_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/mcpgate/mcpgate/internal/redistest"
+	"github.com/mcpgate/mcpgate/internal/testclock"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/tokens/redis"
 	"github.com/mcpgate/mcpgate/tokens/storetest"
@@ -43,16 +51,27 @@ func TestForgedRecordsAreAbsent(t *testing.T) {
 		read   func() error
 	}{
 		{"access token scopes widened", tag + ":at:" + is.AccessHash,
-			func(v string) string { return strings.Replace(v, `"scopes":null`, `"scopes":["admin"]`, 1) },
+			rewrite(t, func(rec map[string]any) { rec["sc"] = []string{"admin"} }),
 			func() error { _, err := s.GetAccess(ctx, g.ID, is.AccessHash); return err }},
 		{"access token expiry extended", tag + ":at:" + is.AccessHash,
-			func(v string) string { return strings.Replace(v, `"expires_at":"2030`, `"expires_at":"2099`, 1) },
+			rewrite(t, func(rec map[string]any) { rec["x"] = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) }),
 			func() error { _, err := s.GetAccess(ctx, g.ID, is.AccessHash); return err }},
 		{"grant expiry extended", tag + ":grant",
-			func(v string) string { return strings.Replace(v, `"expires_at":"2030`, `"expires_at":"2099`, 1) },
+			rewrite(t, func(rec map[string]any) { rec["x"] = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC) }),
 			func() error { _, err := s.GetGrant(ctx, g.ID); return err }},
 		{"refresh token without MAC (format v1)", tag + ":rt:" + is.RefreshHash,
-			func(v string) string { return v[strings.IndexByte(v, '{'):] },
+			func(v string) string {
+				b, err := json.Marshal(decodeV3(t, v))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(b)
+			},
+			func() error { _, err := s.GetRefresh(ctx, g.ID, is.RefreshHash); return err }},
+		{"refresh token reframed as format v2", tag + ":rt:" + is.RefreshHash,
+			func(v string) string {
+				return "r2." + base64.RawURLEncoding.EncodeToString([]byte(v[1:v3Header])) + "." + v[v3Header:]
+			},
 			func() error { _, err := s.GetRefresh(ctx, g.ID, is.RefreshHash); return err }},
 	}
 	for _, tc := range tamper {
@@ -107,6 +126,106 @@ func TestForgedRecordsAreAbsent(t *testing.T) {
 			t.Fatalf("Ping of a store without Keys = %v, want an error naming Options.Keys", err)
 		}
 	})
+}
+
+// v3Header is the length of a format v3 record's format byte, key ID and
+// MAC.
+const v3Header = 1 + 4 + 16
+
+// decodeV3 decodes the body of a format v3 record into a map.
+func decodeV3(t *testing.T, v string) map[string]any {
+	t.Helper()
+	if len(v) < v3Header || v[0] != 0x03 {
+		t.Fatalf("not a format v3 record: %q", v)
+	}
+	var rec map[string]any
+	if err := msgpack.Unmarshal([]byte(v[v3Header:]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// rewrite changes a field of a format v3 record as a Redis writer without
+// the server secret can: the body re-encoded, the MAC kept.
+func rewrite(t *testing.T, change func(map[string]any)) func(string) string {
+	return func(v string) string {
+		rec := decodeV3(t, v)
+		change(rec)
+		b, err := msgpack.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v[:v3Header] + string(b)
+	}
+}
+
+// TestReadsFormatV2 reads what mcpgate stored before format v3 (the v2
+// golden records, JSON with "r2." MACs): an upgrade signs nobody out. The
+// access token and the grant are read, the code consumed (and a reuse
+// found through the index of whole key names v2 kept), and the refresh
+// token (rotated in the golden file) found rotated.
+func TestReadsFormatV2(t *testing.T) {
+	b, err := os.ReadFile("../testdata/stored-v2.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden struct {
+		Secret  string            `json:"secret_hex"`
+		GrantID string            `json:"grant_id"`
+		Hashes  map[string]string `json:"hashes"`
+		Stored  map[string]string `json:"stored"`
+	}
+	if err := json.Unmarshal(b, &golden); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := hex.DecodeString(golden.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := redistest.Start(t)
+	rdb := srv.Client(t)
+	ctx := t.Context()
+	for name, v := range golden.Stored {
+		if strings.Contains(name, ":code:") {
+			v = "0" + v // the live-code state byte the store puts in front
+		}
+		if err := rdb.Set(ctx, "v2:"+name, v, time.Hour).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The golden records were written at 2026-01-02 03:04:05 UTC.
+	clock := testclock.New(time.Date(2026, time.January, 2, 3, 5, 0, 0, time.UTC))
+	s := redis.New(rdb, redis.Options{Prefix: "v2", Now: clock.Now, Keys: mustKeyring(secret)})
+	a, g, err := s.GetAccessGrant(ctx, golden.GrantID, golden.Hashes["access"])
+	if err != nil || a.GrantID != golden.GrantID || g.ID != golden.GrantID || len(g.Upstream) == 0 {
+		t.Fatalf("GetAccessGrant of v2 records = %+v, %+v, %v", a, g, err)
+	}
+	// The key index as format v2 wrote it: whole key names.
+	codeKey := "v2:{g:" + golden.GrantID + "}:code:" + golden.Hashes["code"]
+	codeExpiry := time.Date(2026, time.January, 2, 3, 14, 5, 0, time.UTC)
+	if err := rdb.ZAdd(ctx, "v2:{g:"+golden.GrantID+"}:keys", goredis.Z{Score: float64(codeExpiry.UnixMilli()), Member: codeKey}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.ConsumeCode(ctx, golden.GrantID, golden.Hashes["code"]); err != nil || c.GrantID != golden.GrantID {
+		t.Fatalf("ConsumeCode of a v2 code = %+v, %v", c, err)
+	}
+	if c, err := s.ConsumeCode(ctx, golden.GrantID, golden.Hashes["code"]); !errors.Is(err, tokens.ErrCodeReused) || !c.ExpiresAt.Equal(codeExpiry) {
+		t.Fatalf("second ConsumeCode of a v2 code = %+v, %v; want ErrCodeReused until %v", c, err, codeExpiry)
+	}
+	read, err := s.ReadRefresh(ctx, "", golden.GrantID, golden.Hashes["refresh"])
+	if err != nil || !errors.Is(read.Err, tokens.ErrRotated) || read.Token.ClientID != "golden-client" {
+		t.Fatalf("ReadRefresh of a v2 rotated refresh token = %v, %+v, %v; want ErrRotated with the record", read.Err, read.Token, err)
+	}
+	// A write re-encodes the grant in format v3.
+	if err := s.SetUpstream(ctx, golden.GrantID, []byte("sealed")); err != nil {
+		t.Fatal(err)
+	}
+	if v := rdb.Get(ctx, "v2:{g:"+golden.GrantID+"}:grant").Val(); len(v) == 0 || v[0] != 0x03 {
+		t.Fatalf("grant after a write = %q, want format v3", v)
+	}
+	if g, err := s.GetGrant(ctx, golden.GrantID); err != nil || string(g.Upstream) != "sealed" {
+		t.Fatalf("GetGrant after the write = %+v, %v", g, err)
+	}
 }
 
 // Issue 10 item 7: the pending sign-in (upstream PKCE verifier, OIDC

@@ -135,27 +135,32 @@ func encode(what string, v any) (string, error) {
 }
 
 // encodeRecord encodes a grant, code or token record stored under key,
-// with its MAC (storage format v2).
+// with its MAC (storage format v3: tokens.EncodeRecord, MessagePack).
 func (s *Store) encodeRecord(key, what string, v any) (string, error) {
-	b, err := json.Marshal(v)
+	b, err := tokens.EncodeRecord(v)
 	if err != nil {
 		return "", fmt.Errorf("redis store: encoding %s: %w", what, err)
 	}
 	return string(s.keys.MACRecord(s.recordName(key), b)), nil
 }
 
-// decodeRecord verifies and decodes what encodeRecord stored under key. A
-// record whose MAC fails (written without the server secret, or by a
-// version before format v2) is logged and is ErrNotFound: a Redis writer
-// can delete a token but not extend or widen one.
+// decodeRecord verifies and decodes what encodeRecord stored under key,
+// or a record of format v2 (JSON) written before. A record whose MAC
+// fails (written without the server secret, or by a version before format
+// v2) is logged and is ErrNotFound: a Redis writer can delete a token but
+// not extend or widen one.
 func (s *Store) decodeRecord(key, what, raw string, v any) error {
-	body, err := s.keys.VerifyRecord(s.recordName(key), []byte(raw))
+	body, format, err := s.keys.VerifyRecord(s.recordName(key), []byte(raw))
 	if err != nil {
 		s.logger.Warn("redis store: a stored record fails its MAC; treated as absent",
 			slog.String("record", what), slog.String("grant_id", grantOfKey(key)))
 		return tokens.ErrNotFound
 	}
-	return decode(what, string(body), v)
+	if err := tokens.DecodeRecord(format, body, v); err != nil {
+		return fmt.Errorf("redis store: decoding %s: %w", what, err)
+	}
+	tokens.SetGrantID(v, grantOfKey(key))
+	return nil
 }
 
 // recordName is a key without the store's prefix: what a record's MAC is

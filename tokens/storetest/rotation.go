@@ -17,7 +17,7 @@ func testRotatedRefreshKeepsOnlyATombstone(t *testing.T, f *fixture) {
 	g := f.grant(t, "github:1", "client-1")
 	first := f.issued(t, g)
 	at := f.now()
-	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.rot([]byte("grace")), f.issue(g)), nil)
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, f.rot([]byte("grace")), f.issue(g)), nil)
 	f.clock.Advance(time.Minute) // past the grace window
 	old, err := f.s.GetRefresh(f.ctx, g.ID, first.RefreshHash)
 	wantErr(t, "GetRefresh rotated", err, tokens.ErrRotated)
@@ -34,7 +34,7 @@ func testGraceLastsOnlyItsWindow(t *testing.T, f *fixture) {
 	g := f.grant(t, "github:1", "client-1")
 	first := f.issued(t, g)
 	rot := tokens.Rotation{At: f.now(), Grace: 30 * time.Second, GraceResponse: []byte("grace")}
-	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, rot, f.issue(g)), nil)
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, rot, f.issue(g)), nil)
 	f.clock.Advance(30*time.Second - time.Millisecond)
 	old, err := f.s.GetRefresh(f.ctx, g.ID, first.RefreshHash)
 	wantErr(t, "GetRefresh inside the window", err, tokens.ErrRotated)
@@ -58,7 +58,7 @@ func testZeroGraceKeepsNoResponse(t *testing.T, f *fixture) {
 	g := f.grant(t, "github:1", "client-1")
 	first := f.issued(t, g)
 	rot := tokens.Rotation{At: f.now(), Grace: 0, GraceResponse: []byte("grace")}
-	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, rot, f.issue(g)), nil)
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, rot, f.issue(g)), nil)
 	old, err := f.s.GetRefresh(f.ctx, g.ID, first.RefreshHash)
 	wantErr(t, "GetRefresh", err, tokens.ErrRotated)
 	if len(old.GraceResponse) != 0 {
@@ -73,9 +73,9 @@ func testGraceEndsWhenSuccessorRotates(t *testing.T, f *fixture) {
 	g := f.grant(t, "github:1", "client-1")
 	first := f.issued(t, g)
 	second := f.issue(g)
-	wantErr(t, "RotateRefresh first", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.rot([]byte("grace 1")), second), nil)
+	wantErr(t, "RotateRefresh first", f.rotate(g.ID, first.RefreshHash, f.rot([]byte("grace 1")), second), nil)
 	f.clock.Advance(time.Second)
-	wantErr(t, "RotateRefresh second", f.s.RotateRefresh(f.ctx, g.ID, second.RefreshHash, f.rot([]byte("grace 2")), f.issue(g)), nil)
+	wantErr(t, "RotateRefresh second", f.rotate(g.ID, second.RefreshHash, f.rot([]byte("grace 2")), f.issue(g)), nil)
 	old, err := f.s.GetRefresh(f.ctx, g.ID, first.RefreshHash)
 	wantErr(t, "GetRefresh first", err, tokens.ErrRotated)
 	if len(old.GraceResponse) != 0 {
@@ -86,4 +86,88 @@ func testGraceEndsWhenSuccessorRotates(t *testing.T, f *fixture) {
 	if string(mid.GraceResponse) != "grace 2" {
 		t.Fatalf("grace response of the latest rotation = %q, want %q", mid.GraceResponse, "grace 2")
 	}
+}
+
+// Issue 11 item 2: the refresh grant reads everything in one ReadRefresh
+// and rotates in one RotateRefresh of what it read.
+
+// testReadRefresh: ReadRefresh finds the client (unless asked for none),
+// the grant and the token, and reports what it did not find in the read.
+func testReadRefresh(t *testing.T, f *fixture) {
+	c := tokens.Client{ID: "client-1", RedirectURIs: []string{"https://app.example.com/cb"}, TokenEndpointAuthMethod: "none", CreatedAt: f.now()}
+	wantErr(t, "CreateClient", f.s.CreateClient(f.ctx, c), nil)
+	g := f.grant(t, "github:1", c.ID)
+	first := f.issued(t, g)
+	missing := f.kr.Hash(tokens.Mint(tokens.KindRefresh, g.ID))
+	cases := []struct {
+		name                    string
+		clientID, grantID, hash string
+		wantClient, wantErr     error
+	}{
+		{"everything", c.ID, g.ID, first.RefreshHash, nil, nil},
+		{"no client asked for", "", g.ID, first.RefreshHash, tokens.ErrNotFound, nil},
+		{"unknown client", "client-2", g.ID, first.RefreshHash, tokens.ErrNotFound, nil},
+		{"unknown token", c.ID, g.ID, missing, nil, tokens.ErrNotFound},
+		{"unknown grant", c.ID, tokens.NewID(), first.RefreshHash, nil, tokens.ErrNotFound},
+		{"grant ID with braces", c.ID, "{x}", first.RefreshHash, nil, tokens.ErrNotFound},
+		{"nothing", "client-2", "", "", tokens.ErrNotFound, tokens.ErrNotFound},
+	}
+	for _, tc := range cases {
+		read := f.read(t, tc.clientID, tc.grantID, tc.hash)
+		wantErr(t, tc.name+": ClientErr", read.ClientErr, tc.wantClient)
+		wantErr(t, tc.name+": Err", read.Err, tc.wantErr)
+		if read.GrantID != tc.grantID || read.Hash != tc.hash {
+			t.Fatalf("%s: read names grant %q token %q, want %q %q", tc.name, read.GrantID, read.Hash, tc.grantID, tc.hash)
+		}
+		if tc.wantClient == nil {
+			same(t, tc.name+": client", read.Client, c)
+		}
+		if tc.wantErr == nil {
+			same(t, tc.name+": grant", read.Grant.ID, g.ID)
+			same(t, tc.name+": token", read.Token, first.Refresh)
+		}
+	}
+
+	at := f.now()
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, f.rot([]byte("grace")), f.issue(g)), nil)
+	read := f.read(t, c.ID, g.ID, first.RefreshHash)
+	wantErr(t, "rotated: Err", read.Err, tokens.ErrRotated)
+	want := first.Refresh.Tombstone(at)
+	want.GraceResponse = []byte("grace")
+	same(t, "rotated: token", read.Token, want)
+	wantErr(t, "RotateRefresh of a rotated read", f.s.RotateRefresh(f.ctx, read, f.rot(nil), f.issue(g)), tokens.ErrRotated)
+}
+
+// testRotateAfterGrantChanged: a rotation of a read whose grant changed
+// since (its upstream token was refreshed) applies to the grant as it is
+// now, keeping the change.
+func testRotateAfterGrantChanged(t *testing.T, f *fixture) {
+	g := f.grant(t, "github:1", "client-1")
+	first := f.issued(t, g)
+	read := f.read(t, "", g.ID, first.RefreshHash)
+	wantErr(t, "SetUpstream", f.s.SetUpstream(f.ctx, g.ID, []byte("refreshed upstream token")), nil)
+	next := f.issue(g)
+	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, read, f.rot(nil), next), nil)
+	got, err := f.s.GetGrant(f.ctx, g.ID)
+	wantErr(t, "GetGrant", err, nil)
+	if string(got.Upstream) != "refreshed upstream token" || !got.ExpiresAt.Equal(next.GrantExpiresAt) {
+		t.Fatalf("grant after the rotation: upstream %q, expiry %v; want the refreshed upstream token and %v", got.Upstream, got.ExpiresAt, next.GrantExpiresAt)
+	}
+	_, err = f.s.GetRefresh(f.ctx, g.ID, next.RefreshHash)
+	wantErr(t, "GetRefresh new", err, nil)
+}
+
+// testRotateOfAStaleRead: a rotation of a read whose token another
+// rotation used since is ErrRotated and stores nothing.
+func testRotateOfAStaleRead(t *testing.T, f *fixture) {
+	g := f.grant(t, "github:1", "client-1")
+	first := f.issued(t, g)
+	stale := f.read(t, "", g.ID, first.RefreshHash)
+	wantErr(t, "RotateRefresh winner", f.rotate(g.ID, first.RefreshHash, f.rot(nil), f.issue(g)), nil)
+	loser := f.issue(g)
+	wantErr(t, "RotateRefresh of the stale read", f.s.RotateRefresh(f.ctx, stale, f.rot(nil), loser), tokens.ErrRotated)
+	_, err := f.s.GetRefresh(f.ctx, g.ID, loser.RefreshHash)
+	wantErr(t, "GetRefresh of the losing pair", err, tokens.ErrNotFound)
+	_, err = f.s.GetAccess(f.ctx, g.ID, loser.AccessHash)
+	wantErr(t, "GetAccess of the losing pair", err, tokens.ErrNotFound)
 }

@@ -150,7 +150,7 @@ func testSlidingAfterRotation(t *testing.T, f *fixture) {
 	first := f.slidingIssued(t, g, 24*time.Hour, 30*24*time.Hour)
 	f.clock.Advance(20 * time.Hour)
 	next := f.slidingIssue(g, 24*time.Hour, 30*24*time.Hour)
-	wantErr(t, "RotateRefresh", f.s.RotateRefresh(f.ctx, g.ID, first.RefreshHash, f.rot(nil), next), nil)
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, f.rot(nil), next), nil)
 	// The rotated pair's access token starts its own window at issue.
 	f.clock.Advance(23 * time.Hour)
 	f.use(t, "UseAccess of the new token", g.ID, next.AccessHash, nil)
