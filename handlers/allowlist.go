@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
 	"github.com/mcpgate/mcpgate/upstream/allow"
@@ -183,6 +184,21 @@ func (a *allowlist) atRefresh(ctx context.Context, g tokens.Grant, caller *token
 		return errToolGroupChanged
 	}
 	return nil
+}
+
+// recheckVerdict is what a failed atRefresh means for the grant: revoke it
+// (with the reason for the log), or, when the rules could not be checked
+// (GitHub down), neither.
+func recheckVerdict(err error) (reason string, revoke bool) {
+	switch {
+	case errors.Is(err, errToolGroupChanged):
+		return "the person's tool group changed", true
+	case errors.Is(err, upstream.ErrDenied):
+		return "the allowlist no longer admits the user", true
+	case errors.Is(err, protected.ErrGrantGone), errors.Is(err, upstream.ErrRevoked), errors.Is(err, tokens.ErrSealBroken):
+		return "the upstream token is no longer usable", true
+	}
+	return "", false
 }
 
 // refusalReasons is the person-facing text of a refusal: its reasons

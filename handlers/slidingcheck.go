@@ -2,12 +2,9 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
-	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/tokens"
-	"github.com/mcpgate/mcpgate/upstream"
 )
 
 // slidingRecheck re-checks the allowlist when a request extends a sliding
@@ -36,15 +33,11 @@ func (c slidingRecheck) check(ctx context.Context, caller *tokens.Caller) error 
 	grant := *caller.Grant
 	log := c.Logger.With(slog.String("grant_id", grant.ID), slog.String("client_id", grant.ClientID), slog.String("user_id", grant.UserID))
 	err := c.Allow.atRefresh(ctx, grant, caller)
-	reason := ""
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, upstream.ErrDenied):
-		reason = "the allowlist no longer admits the user"
-	case errors.Is(err, protected.ErrGrantGone), errors.Is(err, upstream.ErrRevoked), errors.Is(err, tokens.ErrSealBroken):
-		reason = "the upstream token is no longer usable"
-	default:
+	}
+	reason, revoke := recheckVerdict(err)
+	if !revoke {
 		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be re-checked at a sliding token's extension; admitted for now",
 			slog.String("error", err.Error()))
 		return nil

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mcpgate/mcpgate/handlers/internal/wire"
-	"github.com/mcpgate/mcpgate/handlers/protected"
 	"github.com/mcpgate/mcpgate/internal/observe"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream"
@@ -219,18 +218,15 @@ func (h *tokenHandler) recheck(ctx context.Context, log *slog.Logger, grant toke
 		Key:      dk,
 	}
 	err := h.Allow.atRefresh(ctx, grant, caller)
-	var (
-		reason string
-		oerr   *oauthError
-	)
-	switch {
-	case err == nil:
+	if err == nil {
 		return nil
-	case errors.Is(err, upstream.ErrDenied):
-		reason = "the allowlist no longer admits the user"
+	}
+	reason, revoke := recheckVerdict(err)
+	var oerr *oauthError
+	switch {
+	case revoke && errors.Is(err, upstream.ErrDenied):
 		oerr = invalidGrant(descriptionSafe("access revoked: " + refusalReasons(err)))
-	case errors.Is(err, protected.ErrGrantGone), errors.Is(err, upstream.ErrRevoked), errors.Is(err, tokens.ErrSealBroken):
-		reason = "the upstream token is no longer usable"
+	case revoke:
 		oerr = invalidGrant("access revoked: the sign-in at the identity provider is no longer valid; sign in again")
 	default:
 		log.LogAttrs(ctx, slog.LevelError, "the allowlist could not be re-checked at refresh",

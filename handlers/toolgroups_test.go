@@ -105,6 +105,9 @@ func TestToolGroupRecheckedAtRefresh(t *testing.T) {
 	if _, err := s.store.GetGrant(context.Background(), grant.ID); !errors.Is(err, tokens.ErrNotFound) {
 		t.Errorf("grant after the group changed: %v, want it revoked", err)
 	}
+	if !strings.Contains(s.logs.String(), "grant revoked at refresh: the person's tool group changed") {
+		t.Errorf("the log does not say why the grant was revoked:\n%s", s.logs.String())
+	}
 	// Signing in again (from another client: this browser's consent to
 	// c is remembered) records the default group.
 	tr3 := s.tokens(t, s.register(authMethodNone, "http://localhost:7778/cb"))
