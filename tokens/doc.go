@@ -145,7 +145,10 @@
 // inside the one round trip of TokenStore.UseAccess, and decide by
 // timestamps on their own clock, never by Redis TTLs. A long-lived access
 // token is as revocable as a refresh token: RevokeGrant deletes it with
-// its grant.
+// its grant. Rotating a refresh token retires the sliding access token
+// issued with it (RefreshToken.SlidingAccess, RetireSliding): it serves
+// requests in flight until the rotation's grace window ends, then dies,
+// and is never extended again.
 //
 // # Abuse limits
 //

@@ -205,3 +205,14 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return a
 }
+
+// RetireSliding is the recorded last use that makes a sliding access token
+// with idle timeout idle die at end (a rotation's grace window's end):
+// last, or earlier if that would let the token outlive end. A retired
+// token is never extended again.
+func RetireSliding(last time.Time, idle time.Duration, end time.Time) time.Time {
+	if limit := end.Add(-idle); last.After(limit) {
+		return limit
+	}
+	return last
+}

@@ -199,6 +199,13 @@ type RefreshToken struct {
 	// grace response, so an old token can no longer fetch a pair whose
 	// refresh token was already used.
 	Predecessor string `json:"predecessor,omitempty" msgpack:"pr"`
+	// SlidingAccess is the hash of the sliding access token issued with
+	// this refresh token (stores set it; empty for a fixed one). Rotating
+	// this token retires that access token: it dies when the rotation's
+	// grace window ends, used or not (RetireSliding), so that a refresh
+	// does not leave a token alive for the grant's lifetime beside its
+	// successor.
+	SlidingAccess string `json:"sliding_access,omitempty" msgpack:"sa"`
 }
 
 // Tombstone is what a rotated refresh token record keeps: enough to detect

@@ -27,6 +27,19 @@ func startSliding(g *grantEntry, is tokens.Issue, now time.Time) {
 	}
 }
 
+// retireSliding makes the sliding access token issued with the rotated
+// refresh token old die when the rotation's grace window ends
+// (tokens.RetireSliding). The caller holds s.mu.
+func retireSliding(g *grantEntry, old tokens.RefreshToken, rot tokens.Rotation) {
+	h := old.SlidingAccess
+	a, ok := g.access[h]
+	if h == "" || !ok {
+		return
+	}
+	g.seen[h] = tokens.RetireSliding(g.seen[h], a.IdleTimeout, rot.GraceUntil())
+	g.retired[h] = true
+}
+
 // GetAccess returns a live access token of a live grant.
 func (s *Store) GetAccess(ctx context.Context, grantID, accessHash string) (tokens.AccessToken, error) {
 	a, _, err := s.GetAccessGrant(ctx, grantID, accessHash)
@@ -55,7 +68,7 @@ func (s *Store) UseAccess(_ context.Context, grantID, accessHash string) (tokens
 		return tokens.AccessUse{}, tokens.ErrNotFound
 	}
 	use := tokens.AccessUse{Access: cloneAccess(a), Grant: cloneGrant(g.grant)}
-	if a.IdleTimeout > 0 && now.Sub(g.seen[accessHash]) >= s.bucket {
+	if a.IdleTimeout > 0 && !g.retired[accessHash] && now.Sub(g.seen[accessHash]) >= s.bucket {
 		g.seen[accessHash] = now
 		use.Extended = true
 	}
@@ -73,6 +86,7 @@ func (s *Store) liveAccess(grantID, accessHash string, now time.Time) (*grantEnt
 	if !ok || !a.LiveAt(g.seen[accessHash], now) {
 		delete(g.access, accessHash)
 		delete(g.seen, accessHash)
+		delete(g.retired, accessHash)
 		return nil, tokens.AccessToken{}, false
 	}
 	return g, a, true

@@ -57,6 +57,9 @@ type grantEntry struct {
 	// seen is the recorded last use of each sliding access token, by its
 	// hash (access.go).
 	seen map[string]time.Time
+	// retired are the sliding access tokens whose refresh token was
+	// rotated: never extended again (access.go).
+	retired map[string]bool
 }
 
 type graceEntry struct {
@@ -132,6 +135,7 @@ func (s *Store) sweep(now time.Time) {
 			if !a.LiveAt(g.seen[h], now) { // lapsed, or a sliding token left idle
 				delete(g.access, h)
 				delete(g.seen, h)
+				delete(g.retired, h)
 			}
 		}
 		for h, r := range g.refresh {
@@ -258,6 +262,7 @@ func (s *Store) CreateGrant(_ context.Context, g tokens.Grant) error {
 		refresh: make(map[string]tokens.RefreshToken),
 		graces:  make(map[string]graceEntry),
 		seen:    make(map[string]time.Time),
+		retired: make(map[string]bool),
 	})
 	return nil
 }
@@ -367,6 +372,9 @@ func (s *Store) IssueTokens(_ context.Context, grantID string, is tokens.Issue) 
 func (s *Store) issue(g *grantEntry, is tokens.Issue, now time.Time) {
 	g.access[is.AccessHash] = cloneAccess(is.Access)
 	startSliding(g, is, now)
+	if is.Access.IdleTimeout > 0 {
+		is.Refresh.SlidingAccess = is.AccessHash
+	}
 	g.refresh[is.RefreshHash] = cloneRefresh(is.Refresh)
 	g.grant.ExpiresAt = is.GrantExpiresAt
 	g.grant.LastUsedAt = now
@@ -436,6 +444,7 @@ func (s *Store) RotateRefresh(_ context.Context, read tokens.RefreshRead, rot to
 		delete(g.graces, old.Predecessor)
 	}
 	g.refresh[read.Hash] = old.Tombstone(rot.At)
+	retireSliding(g, old, rot)
 	if until := rot.GraceUntil(); len(rot.GraceResponse) > 0 && until.After(clock) {
 		g.graces[read.Hash] = graceEntry{response: clone(rot.GraceResponse), until: until}
 	}

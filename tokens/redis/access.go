@@ -20,7 +20,10 @@ import (
 //	                               TTL = the token's ExpiresAt, in the
 //	                               grant's key index
 //
-// written with the token (by issueScript or rotateScript, scripts.go) and
+// written with the token (by issueScript or rotateScript, scripts.go),
+// retired by the rotation of the refresh token issued with it (its last use
+// moved back so that it dies when the grace window ends, tokens.
+// RetireSliding, and a third field "r" that stops any extension), and
 // rewritten, at most once per bucket,
 // by the bearer check (useAccessScript). It is not MACed: the liveness
 // decision takes the idle timeout from the MACed record and only the last
@@ -51,6 +54,14 @@ if now < l + tonumber(idle) and now - l >= tonumber(ARGV[2]) then
 end
 return {g, a, seen, 0}
 `)
+
+// pairSliding names a sliding access token on the refresh token issued
+// with it, whose rotation retires it (rotateScript).
+func pairSliding(is *tokens.Issue) {
+	if is.Access.IdleTimeout > 0 {
+		is.Refresh.SlidingAccess = is.AccessHash
+	}
+}
 
 // firstSeen is the "seen" value the issue and rotate scripts write with a
 // sliding access token (its use starts at issue), "" for a fixed one.

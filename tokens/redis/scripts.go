@@ -79,6 +79,23 @@ local function sliding(index, at, seen, value, ttl, expiry)
 end
 `
 
+// luaRetire retires a sliding access token whose refresh token is
+// rotated (tokens.RetireSliding): its "seen" becomes "<last> <idle> r",
+// last moved back so that last + idle is at most endms, and the "r" keeps
+// useAccessScript from ever extending it again. A missing or malformed
+// seen (no sliding token) is left alone.
+const luaRetire = `
+local function retire(seen, endms)
+  local v = redis.call('GET', seen)
+  if not v then return end
+  local last, idle = string.match(v, '^(%d+) (%d+)')
+  if not last then return end
+  local cap = tonumber(endms) - tonumber(idle)
+  if tonumber(last) < cap then cap = tonumber(last) end
+  redis.call('SET', seen, string.format('%d', cap) .. ' ' .. idle .. ' r', 'KEEPTTL')
+end
+`
+
 // issueScript: KEYS grant, at, rt, index, at's seen; ARGV expected grant,
 // new grant, grant TTL, at value, at TTL, rt value, rt TTL, rt expiry, now
 // (Unix ms), seen value ("" for a fixed token), at expiry (Unix ms).
@@ -103,11 +120,14 @@ return 1
 // old rt, new grant, grant TTL, old rt's tombstone, at value, at TTL, rt
 // value, rt TTL, rt expiry, now (Unix ms), grace response ("" for none),
 // grace TTL, grace expiry (Unix ms), seen value ("" for a fixed token), at
-// expiry (Unix ms). Returns 0 if the grant or the old token changed, 1
+// expiry (Unix ms), grace end (Unix ms); KEYS[9] is the seen key of the
+// sliding access token issued with the old rt (a key that does not exist
+// for a fixed one). Returns 0 if the grant or the old token changed, 1
 // when stored. The tombstone keeps the old token's TTL (and its place in
 // the index); the grace response lives only for its window, and the
-// predecessor's goes now (its successor, the old rt, is used).
-var rotateScript = goredis.NewScript(luaExtend + luaSliding + `
+// predecessor's goes now (its successor, the old rt, is used); the old
+// rt's sliding access token dies when the grace window ends.
+var rotateScript = goredis.NewScript(luaExtend + luaSliding + luaRetire + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[2], ARGV[5], 'KEEPTTL')
@@ -124,6 +144,7 @@ end
 extend(KEYS[5], ARGV[4])
 extend(KEYS[5], ARGV[9])
 sliding(KEYS[5], KEYS[3], KEYS[8], ARGV[15], ARGV[7], ARGV[16])
+retire(KEYS[9], ARGV[17])
 return 1
 `)
 

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 	if s.err != nil {
 		return s.err
 	}
+	pairSliding(&is)
 	at, rt, err := s.encodePair(grantID, is)
 	if err != nil {
 		return err
@@ -207,6 +209,7 @@ func (s *Store) RotateRefresh(ctx context.Context, read tokens.RefreshRead, rot 
 	}
 	grantID, oldHash := read.GrantID, read.Hash
 	next.Refresh.Predecessor = oldHash
+	pairSliding(&next)
 	at, rt, err := s.encodePair(grantID, next)
 	if err != nil {
 		return err
@@ -263,6 +266,7 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 		s.graceKey(grantID, oldHash),
 		s.graceKey(grantID, predecessor),
 		s.seenKey(grantID, next.AccessHash),
+		s.seenKey(grantID, cmp.Or(old.SlidingAccess, "-")), // "-": no such key, in the grant's slot
 	}
 	return scriptCAS(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
 		cas.grant, cas.token, gv, ttlMillis(g.ExpiresAt, clock), ov,
@@ -270,7 +274,7 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 		rt, ttlMillis(next.Refresh.ExpiresAt, clock),
 		next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli(),
 		grace, ttlMillis(until, clock), until.UnixMilli(),
-		firstSeen(next.Access, clock), next.Access.ExpiresAt.UnixMilli())
+		firstSeen(next.Access, clock), next.Access.ExpiresAt.UnixMilli(), rot.GraceUntil().UnixMilli())
 }
 
 // graceRecord is the grace response of a rotated refresh token, with its

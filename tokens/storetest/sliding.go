@@ -149,12 +149,22 @@ func testSlidingAfterRotation(t *testing.T, f *fixture) {
 	g := f.grant(t, "github:1", "client-1")
 	first := f.slidingIssued(t, g, 24*time.Hour, 30*24*time.Hour)
 	f.clock.Advance(20 * time.Hour)
+	f.use(t, "UseAccess of the first token", g.ID, first.AccessHash, nil)
 	next := f.slidingIssue(g, 24*time.Hour, 30*24*time.Hour)
-	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, f.rot(nil), next), nil)
+	rot := f.rot(nil) // a one-minute grace window
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, rot, next), nil)
+	// The rotation retires the first pair's access token: it serves the
+	// requests in flight during the grace window, and is never extended
+	// again, however recently it was used.
+	f.clock.Advance(30 * time.Second)
+	if f.use(t, "UseAccess of the retired token within the grace window", g.ID, first.AccessHash, nil).Extended {
+		t.Error("a retired sliding token was extended")
+	}
+	f.clock.Advance(31 * time.Second)
+	f.use(t, "UseAccess of the retired token after the grace window", g.ID, first.AccessHash, tokens.ErrNotFound)
 	// The rotated pair's access token starts its own window at issue.
 	f.clock.Advance(23 * time.Hour)
 	f.use(t, "UseAccess of the new token", g.ID, next.AccessHash, nil)
-	f.use(t, "UseAccess of the old token, idle since its issue", g.ID, first.AccessHash, tokens.ErrNotFound)
 }
 
 func testFixedTokenIsNeverExtended(t *testing.T, f *fixture) {
