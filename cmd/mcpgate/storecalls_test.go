@@ -17,6 +17,25 @@ import (
 	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
 )
 
+// countedGateway starts mcpgate on store ("memory" or "redis") with the
+// fake GitHub, counting the calls it makes to its store.
+func countedGateway(t *testing.T, store string) (*testGateway, *countingStore) {
+	t.Helper()
+	fake := fakegithubtest.NewServer(t, fakegithub.Options{
+		ClientID: "gh-client", ClientSecret: "gh-client-secret",
+		AppTokens: true, AutoApprove: true, Enterprise: true,
+	})
+	counter := &countingStore{}
+	o := gatewayOptions{fake: fake, logLevel: "error", wrapStore: func(s tokens.Store) tokens.Store {
+		counter.next = s
+		return counter
+	}}
+	if store == "redis" {
+		o.redisURL = redistest.Start(t).URL
+	}
+	return startGateway(t, o), counter
+}
+
 // TestMCPRequestReadsTheStoreOnce holds issue 11's round-trip goal: every
 // /mcp request, tool calls included, makes exactly one store call (the
 // bearer check's UseAccess, one script call on Redis). Tools get the grant
@@ -27,19 +46,7 @@ func TestMCPRequestReadsTheStoreOnce(t *testing.T) {
 		t.Run(store, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			fake := fakegithubtest.NewServer(t, fakegithub.Options{
-				ClientID: "gh-client", ClientSecret: "gh-client-secret",
-				AppTokens: true, AutoApprove: true, Enterprise: true,
-			})
-			counter := &countingStore{}
-			o := gatewayOptions{fake: fake, logLevel: "error", wrapStore: func(s tokens.Store) tokens.Store {
-				counter.next = s
-				return counter
-			}}
-			if store == "redis" {
-				o.redisURL = redistest.Start(t).URL
-			}
-			gw := startGateway(t, o)
+			gw, counter := countedGateway(t, store)
 			c := registerClient(ctx, t, gw.URL, "")
 			tok := c.signIn(ctx, t, gw.PublicURL, gw.URL)
 
@@ -80,19 +87,7 @@ func TestRefreshReadsTheStoreOnceAndWritesOnce(t *testing.T) {
 		t.Run(store, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			fake := fakegithubtest.NewServer(t, fakegithub.Options{
-				ClientID: "gh-client", ClientSecret: "gh-client-secret",
-				AppTokens: true, AutoApprove: true, Enterprise: true,
-			})
-			counter := &countingStore{}
-			o := gatewayOptions{fake: fake, logLevel: "error", wrapStore: func(s tokens.Store) tokens.Store {
-				counter.next = s
-				return counter
-			}}
-			if store == "redis" {
-				o.redisURL = redistest.Start(t).URL
-			}
-			gw := startGateway(t, o)
+			gw, counter := countedGateway(t, store)
 			for _, method := range []string{"none", "client_secret_post"} {
 				c := registerClient(ctx, t, gw.URL, method)
 				rt := c.signIn(ctx, t, gw.PublicURL, gw.URL).RefreshToken
