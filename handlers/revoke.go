@@ -81,7 +81,8 @@ func (h *revokeHandler) revoke(w http.ResponseWriter, r *http.Request) {
 }
 
 // owner returns the client ID and grant ID of an access or refresh token
-// (a rotated refresh token still names its grant), or ErrNotFound.
+// (a rotated refresh token still names its grant, by its tombstone or by
+// its generation), or ErrNotFound.
 func (h *revokeHandler) owner(ctx context.Context, token string) (clientID, grantID string, err error) {
 	kind, grantID, perr := tokens.Parse(token)
 	if perr != nil {
@@ -109,7 +110,28 @@ func (h *revokeHandler) owner(ctx context.Context, token string) (clientID, gran
 			return "", "", tokens.ErrNotFound
 		}
 	}
+	if kind == tokens.KindRefresh {
+		return h.generationOwner(ctx, token, grantID)
+	}
 	return "", grantID, tokens.ErrNotFound
+}
+
+// generationOwner is owner for a refresh token the store no longer has: a
+// rotated one whose tombstone lapsed still names its grant if its
+// generation (tokens/generation.go) is one the grant's chain went through.
+func (h *revokeHandler) generationOwner(ctx context.Context, token, grantID string) (clientID, _ string, err error) {
+	gen, ok := h.Keys.RefreshGeneration(token)
+	if !ok {
+		return "", grantID, tokens.ErrNotFound
+	}
+	g, err := h.Grants.GetGrant(ctx, grantID)
+	if err != nil {
+		return "", grantID, err
+	}
+	if gen > g.RefreshGen {
+		return "", grantID, tokens.ErrNotFound
+	}
+	return g.ClientID, grantID, nil
 }
 
 // writeRevoked is the answer to every accepted revocation request (RFC 7009

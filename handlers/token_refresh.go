@@ -101,6 +101,8 @@ func (h *tokenHandler) refresh(ctx context.Context, client tokens.Client, form u
 
 	rec := read.read.Token
 	switch {
+	case isNotFound(read.read.Err) && h.olderGeneration(rt, read.read.Grant, client.ID):
+		return h.reuseDetected(ctx, log, grantID)
 	case isNotFound(read.read.Err):
 		return nil, invalidRefresh()
 	case errors.Is(read.read.Err, tokens.ErrRotated):
@@ -171,7 +173,7 @@ func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client toke
 	}
 	switch err := h.Tokens.RotateRefresh(ctx, read, rot, issue); {
 	case errors.Is(err, tokens.ErrRotated):
-		return h.rotatedMeanwhile(ctx, log, grantID, rt)
+		return h.rotatedMeanwhile(ctx, log, client.ID, grantID, rt)
 	case isNotFound(err):
 		return nil, invalidRefresh()
 	case err != nil:
@@ -185,7 +187,7 @@ func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client toke
 
 // rotatedMeanwhile answers a refresh whose token another request (or
 // replica) rotated first: as a retry, with what that request answered.
-func (h *tokenHandler) rotatedMeanwhile(ctx context.Context, log *slog.Logger, grantID, rt string) ([]byte, *oauthError) {
+func (h *tokenHandler) rotatedMeanwhile(ctx context.Context, log *slog.Logger, clientID, grantID, rt string) ([]byte, *oauthError) {
 	read, err := h.readRefresh(ctx, "", grantID, rt)
 	switch {
 	case err != nil:
@@ -193,8 +195,24 @@ func (h *tokenHandler) rotatedMeanwhile(ctx context.Context, log *slog.Logger, g
 		return nil, storeUnavailable()
 	case errors.Is(read.Err, tokens.ErrRotated):
 		return h.replay(ctx, log, grantID, rt, read.Token)
+	case h.olderGeneration(rt, read.Grant, clientID):
+		return h.reuseDetected(ctx, log, grantID)
 	}
 	return nil, invalidRefresh()
+}
+
+// olderGeneration reports whether rt, which the store no longer has, is a
+// refresh token of the live grant g that clientID holds and that g's chain
+// has moved past: its generation, which only mcpgate can mint, is older
+// than the grant's active one (tokens/generation.go). Such a token was
+// issued and rotated, and its tombstone has lapsed with its grace window:
+// presenting it is reuse.
+func (h *tokenHandler) olderGeneration(rt string, g tokens.Grant, clientID string) bool {
+	if g.ID == "" || g.ClientID != clientID {
+		return false
+	}
+	gen, ok := h.Keys.RefreshGeneration(rt)
+	return ok && gen < g.RefreshGen
 }
 
 // recheck applies the allowlist again before a refresh is answered, so
@@ -259,6 +277,12 @@ func (h *tokenHandler) replay(ctx context.Context, log *slog.Logger, grantID, rt
 		log.LogAttrs(ctx, slog.LevelInfo, "refresh retried within the grace period; same tokens returned")
 		return body, nil
 	}
+	return h.reuseDetected(ctx, log, grantID)
+}
+
+// reuseDetected revokes a grant whose rotated refresh token was presented
+// again (RFC 9700 §4.14) and answers invalid_grant.
+func (h *tokenHandler) reuseDetected(ctx context.Context, log *slog.Logger, grantID string) ([]byte, *oauthError) {
 	if err := h.Grants.RevokeGrant(ctx, grantID); err != nil {
 		log.LogAttrs(ctx, slog.LevelError, "revoking the grant after refresh token reuse failed", slog.String("error", err.Error()))
 		return nil, storeUnavailable()

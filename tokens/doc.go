@@ -37,7 +37,8 @@
 //
 //	server secret (MCPGATE_SECRET, ≥32 bytes)
 //	 └─ HKDF-SHA256 subkeys, one per purpose: token hashes, cookie HMAC,
-//	    cookie AES, token-wrap, key ID
+//	    cookie AES, token-wrap, record MAC, pending seal, refresh
+//	    generation MAC, key ID
 //	     └─ per-token wrap key = HMAC-SHA256(token-wrap subkey, token):
 //	        a key only the holder of that token can recreate
 //	         ├─ per-grant DataKey (random, AES-256), wrapped by
@@ -105,12 +106,23 @@
 // open it, and CookieKeyPairs lists all pairs for securecookie. Refresh
 // tokens rotate on every use (OAuth 2.1 §4.3.1). A rotated token's record
 // shrinks to a tombstone (RefreshToken.Tombstone: grant, client, expiry,
-// RotatedAt), kept until the token's own expiry so that reuse is detected
-// and revokes the grant (RFC 9700 §4.14); it holds no wrapped data key, so
-// an old refresh token opens nothing even with the store and the server
-// secret. The grace response is kept apart, only for the grace window
-// (Rotation.Grace) and only until the successor is itself rotated
-// (RefreshToken.Predecessor names whose grace response to withdraw).
+// RotatedAt, generation); it holds no wrapped data key, so an old refresh
+// token opens nothing even with the store and the server secret. The grace
+// response is kept apart, only for the grace window (Rotation.Grace) and
+// only until the successor is itself rotated (RefreshToken.Predecessor
+// names whose grace response to withdraw).
+//
+// Reuse of a rotated token revokes the grant (RFC 9700 §4.14). Each
+// refresh token carries its generation in the grant's chain, with a MAC
+// (generation.go), and the grant keeps the active generation
+// (Grant.RefreshGen): a token whose record is gone but whose generation
+// verifies and is older than the grant's was rotated, so its tombstone
+// needs to live only as long as the grace window (and a second), and a
+// grant's storage does not grow with its refreshes (issue 11 item 3).
+// Tokens minted before generations keep a tombstone until their own
+// expiry. Rotating a refresh token also retires the access token issued
+// with it (RefreshToken.Access, Seen.Retired): it serves requests in
+// flight until the grace window ends, then dies.
 //
 // # Threat model
 //
@@ -126,12 +138,16 @@
 //
 // A writer of the store (without the server secret) can delete records but
 // not extend or widen them, since they are MACed, with one bounded
-// exception: the last-use time of a sliding access token (the Redis
-// "seen" key, policy.go) is not MACed, because the bearer check rewrites
-// it from Lua at most once per bucket. Such a writer can therefore keep a
-// sliding token alive without using it, but only up to its MACed absolute
-// end (AccessToken.ExpiresAt, never after its grant's expiry at issue),
-// with its MACed scopes and idle timeout; deleting the key ends the token.
+// exception: what a store records of an access token beside its record
+// (Seen: the Redis "seen" key, policy.go) is not MACed, because the bearer
+// check rewrites it from Lua at most once per bucket. Such a writer can
+// therefore keep a sliding token alive without using it, or undo the
+// retirement of a rotated pair's access token, but only up to its MACed
+// absolute end (AccessToken.ExpiresAt, never after its grant's expiry at
+// issue), with its MACed scopes and idle timeout. Such a writer can also
+// lower a grant's RefreshGen only by replacing the whole MACed grant
+// record with an older copy, which at worst makes a rotated token's reuse
+// look unknown (invalid_grant) instead of revoking the grant.
 //
 // # Access token lifetimes
 //
@@ -145,10 +161,9 @@
 // inside the one round trip of TokenStore.UseAccess, and decide by
 // timestamps on their own clock, never by Redis TTLs. A long-lived access
 // token is as revocable as a refresh token: RevokeGrant deletes it with
-// its grant. Rotating a refresh token retires the sliding access token
-// issued with it (RefreshToken.SlidingAccess, RetireSliding): it serves
-// requests in flight until the rotation's grace window ends, then dies,
-// and is never extended again.
+// its grant. Rotating a refresh token retires the access token issued with
+// it, sliding or fixed (see Rotation above): a retired sliding token is
+// never extended again.
 //
 // # Abuse limits
 //

@@ -7,7 +7,7 @@ import "time"
 // or a refresh issues (the access token possibly narrowed, RFC 6749 §6,
 // the refresh token keeping the grant's scopes).
 type PairSpec struct {
-	Grant         Grant // its ID and UserID go into the records
+	Grant         Grant // its ID, UserID and RefreshGen go into the records
 	ClientID      string
 	AccessScopes  []string
 	RefreshScopes []string
@@ -34,12 +34,15 @@ type Pair struct {
 }
 
 // MintPair mints an access and a refresh token for s.Grant and makes
-// their records.
+// their records. The refresh token is the generation after the grant's
+// active one (generation.go); stores make it the grant's RefreshGen when
+// they store the pair.
 func (k *Keyring) MintPair(s PairSpec) (Pair, error) {
 	grantEnd := s.Now.Add(s.RefreshTTL)
 	accessEnd, idle := s.Policy.accessLifetime(s.Now, grantEnd, s.AccessTTL)
 	at := Mint(KindAccess, s.Grant.ID)
-	rt := Mint(KindRefresh, s.Grant.ID)
+	gen := s.Grant.RefreshGen + 1
+	rt := k.MintRefresh(s.Grant.ID, gen)
 	atKey, err := k.WrapGrantKey(at, s.Grant.ID, s.Key)
 	if err != nil {
 		return Pair{}, err
@@ -71,6 +74,7 @@ func (k *Keyring) MintPair(s PairSpec) (Pair, error) {
 				Resource:   s.Resource,
 				WrappedKey: rtKey,
 				ExpiresAt:  s.Now.Add(s.RefreshTTL),
+				Generation: gen,
 			},
 			GrantExpiresAt: grantEnd,
 		},

@@ -28,6 +28,7 @@ const (
 	// pending sign-ins.
 	infoRecordMAC   = "mcpgate/v2/record-mac"
 	infoPendingSeal = "mcpgate/v2/pending-seal"
+	// infoRefreshGen (generation.go) is in the list below too.
 )
 
 const keyIDLen = 8
@@ -112,6 +113,7 @@ type derivedKeys struct {
 	wrap        []byte // HMAC-SHA256 key from which token-wrap keys derive
 	recordMAC   []byte // HMAC-SHA256 key of stored records' MACs
 	pending     []byte // AES-256 key of pending sign-ins
+	refreshGen  []byte // HMAC-SHA256 key of refresh token generations
 }
 
 // NewKeyring derives a keyring from the current secret and any previous
@@ -150,6 +152,7 @@ func derive(secret []byte) (derivedKeys, error) {
 		{infoWrap, 32, &dk.wrap},
 		{infoRecordMAC, 32, &dk.recordMAC},
 		{infoPendingSeal, 32, &dk.pending},
+		{infoRefreshGen, 32, &dk.refreshGen},
 	}
 	for _, p := range parts {
 		b, err := hkdf.Key(sha256.New, secret, nil, p.info, p.n)

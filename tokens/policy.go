@@ -53,20 +53,30 @@ func (p Policy) accessLifetime(now, grantEnd time.Time, defaultTTL time.Duration
 	return end, p.IdleTimeout
 }
 
-// LiveAt reports whether access token a is valid at now, given seen, the
-// last use a store recorded for it (for a sliding token; zero if none was
-// recorded, which makes a sliding token dead: its first record is written
-// with it). Its absolute end, ExpiresAt, always holds; a sliding token also
-// dies IdleTimeout after seen. This is the one definition of an access
-// token's liveness that every store applies.
-func (a AccessToken) LiveAt(seen, now time.Time) bool {
-	if !now.Before(a.ExpiresAt) {
+// Seen is what a store records about an access token apart from its
+// MACed record: the last use of a sliding token (Last; zero if none was
+// recorded, which makes a sliding token dead, since its first record is
+// written with it), and the end that the rotation of the refresh token
+// issued with it set (Retired; zero while that refresh token is active).
+// A retired token is never extended again.
+type Seen struct {
+	Last    time.Time
+	Retired time.Time
+}
+
+// LiveAt reports whether access token a is valid at now, given what the
+// store recorded of it. Its absolute end, ExpiresAt, always holds, and so
+// does a retirement; a sliding token also dies IdleTimeout after its last
+// use. This is the one definition of an access token's liveness that
+// every store applies.
+func (a AccessToken) LiveAt(seen Seen, now time.Time) bool {
+	if !now.Before(a.ExpiresAt) || (!seen.Retired.IsZero() && !now.Before(seen.Retired)) {
 		return false
 	}
 	if a.IdleTimeout <= 0 {
 		return true
 	}
-	return !seen.IsZero() && now.Before(seen.Add(a.IdleTimeout))
+	return !seen.Last.IsZero() && now.Before(seen.Last.Add(a.IdleTimeout))
 }
 
 // Window is how long access token a stays valid from now if it is not used
@@ -204,15 +214,4 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
-}
-
-// RetireSliding is the recorded last use that makes a sliding access token
-// with idle timeout idle die at end (a rotation's grace window's end):
-// last, or earlier if that would let the token outlive end. A retired
-// token is never extended again.
-func RetireSliding(last time.Time, idle time.Duration, end time.Time) time.Time {
-	if limit := end.Add(-idle); last.After(limit) {
-		return limit
-	}
-	return last
 }

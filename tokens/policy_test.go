@@ -104,17 +104,21 @@ func TestLiveAt(t *testing.T) {
 	tests := []struct {
 		name string
 		a    AccessToken
-		seen time.Time
+		seen Seen
 		at   time.Time
 		want bool
 	}{
-		{"fixed, live", fixed, time.Time{}, now, true},
-		{"fixed, at its end", fixed, time.Time{}, now.Add(time.Hour), false},
-		{"sliding, just used", sliding, now, now, true},
-		{"sliding, inside the idle window", sliding, now, now.Add(24*time.Hour - time.Nanosecond), true},
-		{"sliding, idle window over", sliding, now, now.Add(24 * time.Hour), false},
-		{"sliding, no recorded use", sliding, time.Time{}, now, false},
-		{"sliding, used but past its absolute end", sliding, now.Add(47 * time.Hour), now.Add(48 * time.Hour), false},
+		{"fixed, live", fixed, Seen{}, now, true},
+		{"fixed, at its end", fixed, Seen{}, now.Add(time.Hour), false},
+		{"fixed, retired, before the end", fixed, Seen{Retired: now.Add(time.Minute)}, now.Add(time.Minute - time.Nanosecond), true},
+		{"fixed, retired, at the end", fixed, Seen{Retired: now.Add(time.Minute)}, now.Add(time.Minute), false},
+		{"sliding, just used", sliding, Seen{Last: now}, now, true},
+		{"sliding, inside the idle window", sliding, Seen{Last: now}, now.Add(24*time.Hour - time.Nanosecond), true},
+		{"sliding, idle window over", sliding, Seen{Last: now}, now.Add(24 * time.Hour), false},
+		{"sliding, no recorded use", sliding, Seen{}, now, false},
+		{"sliding, used but past its absolute end", sliding, Seen{Last: now.Add(47 * time.Hour)}, now.Add(48 * time.Hour), false},
+		{"sliding, used, retired", sliding, Seen{Last: now, Retired: now.Add(time.Minute)}, now.Add(time.Minute), false},
+		{"sliding, idle before its retirement", sliding, Seen{Last: now, Retired: now.Add(48 * time.Hour)}, now.Add(24 * time.Hour), false},
 	}
 	for _, tt := range tests {
 		if got := tt.a.LiveAt(tt.seen, tt.at); got != tt.want {

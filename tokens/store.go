@@ -127,6 +127,10 @@ type Grant struct {
 	ExpiresAt time.Time `json:"expires_at" msgpack:"x"`
 	// LastUsedAt is updated at most once per refresh; informational.
 	LastUsedAt time.Time `json:"last_used_at,omitzero" msgpack:"lu"`
+	// RefreshGen is the generation of the grant's active refresh token
+	// (generation.go), set by the stores from the pair they store; zero
+	// before the first pair, and for pairs minted before generations.
+	RefreshGen uint32 `json:"refresh_gen,omitempty" msgpack:"rg"`
 }
 
 // AuthCode is an authorization code record (OAuth 2.1 §4.1.2): single use,
@@ -173,13 +177,13 @@ type AccessUse struct {
 }
 
 // RefreshToken is a refresh token record. At rotation the record shrinks to
-// a tombstone that keeps only GrantID, ClientID, ExpiresAt and RotatedAt
-// until the old token's own expiry, so that a later reuse is detected: its
-// WrappedKey, Scopes and Resource are dropped, so an old refresh token opens
-// nothing even with a copy of the store and the server secret. The response
-// of the rotation (GraceResponse, sealed under a key derived from this very
-// refresh token) is kept apart for the grace window only, and only until
-// the successor is itself rotated, for a retry of a lost response.
+// a tombstone (Tombstone) that keeps only GrantID, ClientID, Generation,
+// RotatedAt and its own end: its WrappedKey, Scopes and Resource are
+// dropped, so an old refresh token opens nothing even with a copy of the
+// store and the server secret. The response of the rotation
+// (GraceResponse, sealed under a key derived from this very refresh token)
+// is kept apart for the grace window only, and only until the successor is
+// itself rotated, for a retry of a lost response.
 type RefreshToken struct {
 	GrantID    string    `json:"grant_id" msgpack:"-"`
 	ClientID   string    `json:"client_id" msgpack:"c"`
@@ -199,20 +203,37 @@ type RefreshToken struct {
 	// grace response, so an old token can no longer fetch a pair whose
 	// refresh token was already used.
 	Predecessor string `json:"predecessor,omitempty" msgpack:"pr"`
-	// SlidingAccess is the hash of the sliding access token issued with
-	// this refresh token (stores set it; empty for a fixed one). Rotating
-	// this token retires that access token: it dies when the rotation's
-	// grace window ends, used or not (RetireSliding), so that a refresh
-	// does not leave a token alive for the grant's lifetime beside its
-	// successor.
-	SlidingAccess string `json:"sliding_access,omitempty" msgpack:"sa"`
+	// Access is the hash of the access token issued with this refresh
+	// token (stores set it). Rotating this token retires that access
+	// token: it dies when the rotation's grace window ends, used or not
+	// (Seen.Retired), so that a refresh does not leave a token alive
+	// beside its successor (for a sliding one, up to the grant's
+	// lifetime). Its msgpack name is from when only sliding tokens were
+	// named.
+	Access string `json:"access,omitempty" msgpack:"sa"`
+	// Generation is the token's place in its grant's chain (generation.go);
+	// zero for a token minted before generations.
+	Generation uint32 `json:"gen,omitempty" msgpack:"g"`
 }
 
 // Tombstone is what a rotated refresh token record keeps: enough to detect
-// reuse (RFC 9700 §4.14) and nothing that opens the grant.
-func (r RefreshToken) Tombstone(rotatedAt time.Time) RefreshToken {
-	return RefreshToken{GrantID: r.GrantID, ClientID: r.ClientID, ExpiresAt: r.ExpiresAt, RotatedAt: rotatedAt}
+// reuse (RFC 9700 §4.14) and to answer a retry within the grace window,
+// and nothing that opens the grant. A token with a generation is
+// recognised as rotated from its generation once its tombstone is gone
+// (generation.go), so its tombstone ends with the grace window; one
+// without keeps it until the token's own expiry.
+func (r RefreshToken) Tombstone(rot Rotation) RefreshToken {
+	end := r.ExpiresAt
+	if r.Generation > 0 {
+		end = minTime(end, rot.GraceUntil().Add(tombstoneMargin))
+	}
+	return RefreshToken{GrantID: r.GrantID, ClientID: r.ClientID, ExpiresAt: end, RotatedAt: rot.At, Generation: r.Generation}
 }
+
+// tombstoneMargin keeps a generational tombstone a little past its grace
+// window (and alive at all when there is none), so that a concurrent
+// rotation that lost the race still finds the token rotated.
+const tombstoneMargin = time.Second
 
 // Rotation describes a refresh token rotation: when it happened, and the
 // response that a retry with the old token gets during Grace after At (none
@@ -288,9 +309,10 @@ type GrantStore interface {
 	SetUpstream(ctx context.Context, grantID string, sealed []byte) error
 	// RevokeGrant deletes the grant and every code and token of it: at
 	// once, so that none can be read again (a store may leave access
-	// tokens to lapse by themselves, as the Redis store does, since no
-	// token is read without its grant). Revoking a grant that does not
-	// exist is not an error.
+	// tokens, and what lives only for a rotation's grace window, to lapse
+	// by themselves, as the Redis store does, since no token is read
+	// without its grant). Revoking a grant that does not exist is not an
+	// error.
 	RevokeGrant(ctx context.Context, grantID string) error
 	// ListGrants lists live grants, filtered by user ID and/or client ID when
 	// those are non-empty.
@@ -362,7 +384,9 @@ type RefreshRead struct {
 	// Err is nil for an active token; ErrRotated for a rotated one (Token
 	// is then its tombstone, with the grace response while it lasts);
 	// ErrNotFound when the grant or the token is missing, lapsed or fails
-	// its MAC (Grant and Token are then zero).
+	// its MAC (Token is then zero, and so is Grant unless the grant is
+	// live: a token missing from a live grant may be an old generation of
+	// it, generation.go).
 	Grant Grant
 	Token RefreshToken
 	Err   error

@@ -23,21 +23,21 @@ func (s *Store) SetSlidingBucket(d time.Duration) {
 // use. The caller holds s.mu.
 func startSliding(g *grantEntry, is tokens.Issue, now time.Time) {
 	if is.Access.IdleTimeout > 0 {
-		g.seen[is.AccessHash] = now
+		g.seen[is.AccessHash] = tokens.Seen{Last: now}
 	}
 }
 
-// retireSliding makes the sliding access token issued with the rotated
-// refresh token old die when the rotation's grace window ends
-// (tokens.RetireSliding). The caller holds s.mu.
-func retireSliding(g *grantEntry, old tokens.RefreshToken, rot tokens.Rotation) {
-	h := old.SlidingAccess
-	a, ok := g.access[h]
-	if h == "" || !ok {
+// retire makes the access token issued with the rotated refresh token old
+// die when the rotation's grace window ends (tokens.Seen.Retired). The
+// caller holds s.mu.
+func retire(g *grantEntry, old tokens.RefreshToken, rot tokens.Rotation) {
+	h := old.Access
+	if _, ok := g.access[h]; h == "" || !ok {
 		return
 	}
-	g.seen[h] = tokens.RetireSliding(g.seen[h], a.IdleTimeout, rot.GraceUntil())
-	g.retired[h] = true
+	seen := g.seen[h]
+	seen.Retired = rot.GraceUntil()
+	g.seen[h] = seen
 }
 
 // GetAccess returns a live access token of a live grant.
@@ -68,8 +68,8 @@ func (s *Store) UseAccess(_ context.Context, grantID, accessHash string) (tokens
 		return tokens.AccessUse{}, tokens.ErrNotFound
 	}
 	use := tokens.AccessUse{Access: cloneAccess(a), Grant: cloneGrant(g.grant)}
-	if a.IdleTimeout > 0 && !g.retired[accessHash] && now.Sub(g.seen[accessHash]) >= s.bucket {
-		g.seen[accessHash] = now
+	if seen := g.seen[accessHash]; a.IdleTimeout > 0 && seen.Retired.IsZero() && now.Sub(seen.Last) >= s.bucket {
+		g.seen[accessHash] = tokens.Seen{Last: now}
 		use.Extended = true
 	}
 	return use, nil
@@ -86,7 +86,6 @@ func (s *Store) liveAccess(grantID, accessHash string, now time.Time) (*grantEnt
 	if !ok || !a.LiveAt(g.seen[accessHash], now) {
 		delete(g.access, accessHash)
 		delete(g.seen, accessHash)
-		delete(g.retired, accessHash)
 		return nil, tokens.AccessToken{}, false
 	}
 	return g, a, true

@@ -54,12 +54,10 @@ type grantEntry struct {
 	// graces holds the grace responses of rotated refresh tokens, by the
 	// old token's hash, until their window ends or the successor rotates.
 	graces map[string]graceEntry
-	// seen is the recorded last use of each sliding access token, by its
-	// hash (access.go).
-	seen map[string]time.Time
-	// retired are the sliding access tokens whose refresh token was
-	// rotated: never extended again (access.go).
-	retired map[string]bool
+	// seen is what is recorded of access tokens beside their records, by
+	// their hash: a sliding token's last use, a retired token's end
+	// (access.go).
+	seen map[string]tokens.Seen
 }
 
 type graceEntry struct {
@@ -135,7 +133,6 @@ func (s *Store) sweep(now time.Time) {
 			if !a.LiveAt(g.seen[h], now) { // lapsed, or a sliding token left idle
 				delete(g.access, h)
 				delete(g.seen, h)
-				delete(g.retired, h)
 			}
 		}
 		for h, r := range g.refresh {
@@ -261,8 +258,7 @@ func (s *Store) CreateGrant(_ context.Context, g tokens.Grant) error {
 		access:  make(map[string]tokens.AccessToken),
 		refresh: make(map[string]tokens.RefreshToken),
 		graces:  make(map[string]graceEntry),
-		seen:    make(map[string]time.Time),
-		retired: make(map[string]bool),
+		seen:    make(map[string]tokens.Seen),
 	})
 	return nil
 }

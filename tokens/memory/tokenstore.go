@@ -25,12 +25,11 @@ func (s *Store) IssueTokens(_ context.Context, grantID string, is tokens.Issue) 
 func (s *Store) issue(g *grantEntry, is tokens.Issue, now time.Time) {
 	g.access[is.AccessHash] = cloneAccess(is.Access)
 	startSliding(g, is, now)
-	if is.Access.IdleTimeout > 0 {
-		is.Refresh.SlidingAccess = is.AccessHash
-	}
+	is.Refresh.Access = is.AccessHash
 	g.refresh[is.RefreshHash] = cloneRefresh(is.Refresh)
 	g.grant.ExpiresAt = is.GrantExpiresAt
 	g.grant.LastUsedAt = now
+	g.grant.RefreshGen = is.Refresh.Generation
 }
 
 // GetRefresh returns a refresh token record, with ErrRotated (and the
@@ -44,7 +43,8 @@ func (s *Store) GetRefresh(_ context.Context, grantID, refreshHash string) (toke
 
 // refreshOf returns the live grant entry and a copy of refresh token
 // refreshHash of it, with ErrRotated (and the grace response while it
-// lasts) for a rotated one. s.mu is held.
+// lasts) for a rotated one; ErrNotFound for a missing token, with the
+// grant entry if it is live. s.mu is held.
 func (s *Store) refreshOf(grantID, refreshHash string, now time.Time) (*grantEntry, tokens.RefreshToken, error) {
 	g := s.liveGrant(grantID, now)
 	if g == nil {
@@ -53,7 +53,7 @@ func (s *Store) refreshOf(grantID, refreshHash string, now time.Time) (*grantEnt
 	r, ok := g.refresh[refreshHash]
 	if !ok || expired(r.ExpiresAt, now) {
 		delete(g.refresh, refreshHash)
-		return nil, tokens.RefreshToken{}, tokens.ErrNotFound
+		return g, tokens.RefreshToken{}, tokens.ErrNotFound
 	}
 	r = cloneRefresh(r)
 	if !r.RotatedAt.IsZero() {
@@ -96,8 +96,8 @@ func (s *Store) RotateRefresh(_ context.Context, read tokens.RefreshRead, rot to
 	if old.Predecessor != "" {
 		delete(g.graces, old.Predecessor)
 	}
-	g.refresh[read.Hash] = old.Tombstone(rot.At)
-	retireSliding(g, old, rot)
+	g.refresh[read.Hash] = old.Tombstone(rot)
+	retire(g, old, rot)
 	if until := rot.GraceUntil(); len(rot.GraceResponse) > 0 && until.After(clock) {
 		g.graces[read.Hash] = graceEntry{response: clone(rot.GraceResponse), until: until}
 	}

@@ -21,10 +21,10 @@ import (
 //	                               grant's key index
 //
 // written with the token (by issueScript or rotateScript, scripts.go),
-// retired by the rotation of the refresh token issued with it (its last use
-// moved back so that it dies when the grace window ends, tokens.
-// RetireSliding, and a third field "r" that stops any extension), and
-// rewritten, at most once per bucket,
+// retired by the rotation of the refresh token issued with it (a third
+// field "r<end>": it dies when the grace window ends, tokens.Seen.Retired,
+// and is never extended again; a fixed token gets a seen key only then),
+// and rewritten, at most once per bucket,
 // by the bearer check (useAccessScript). It is not MACed: the liveness
 // decision takes the idle timeout from the MACed record and only the last
 // use from this key, so a Redis writer can keep a token alive up to its
@@ -55,14 +55,6 @@ end
 return {g, a, seen, 0}
 `)
 
-// pairSliding names a sliding access token on the refresh token issued
-// with it, whose rotation retires it (rotateScript).
-func pairSliding(is *tokens.Issue) {
-	if is.Access.IdleTimeout > 0 {
-		is.Refresh.SlidingAccess = is.AccessHash
-	}
-}
-
 // firstSeen is the "seen" value the issue and rotate scripts write with a
 // sliding access token (its use starts at issue), "" for a fixed one.
 func firstSeen(a tokens.AccessToken, now time.Time) string {
@@ -76,22 +68,41 @@ func seenValue(at time.Time, idle time.Duration) string {
 	return strconv.FormatInt(at.UnixMilli(), 10) + " " + strconv.FormatInt(idle.Milliseconds(), 10)
 }
 
-// parseSeen returns the last use recorded in a "seen" value; zero for a
-// missing or malformed one (a sliding token without it is dead).
-func parseSeen(v any) time.Time {
+// parseSeen reads a "seen" value: "<last> <idle>", then " r<end>" once
+// retired (" r" alone, from before retirements named their end, keeps
+// last moved back so that last + idle is the end). A missing or malformed
+// one is the zero Seen (a sliding token without it is dead).
+func parseSeen(v any) tokens.Seen {
 	str, ok := v.(string)
 	if !ok {
-		return time.Time{}
+		return tokens.Seen{}
 	}
-	last, _, ok := strings.Cut(str, " ")
-	if !ok {
-		return time.Time{}
+	f := strings.Fields(str)
+	if len(f) < 2 {
+		return tokens.Seen{}
 	}
-	ms, err := strconv.ParseInt(last, 10, 64)
-	if err != nil || ms <= 0 {
-		return time.Time{}
+	last, err1 := strconv.ParseInt(f[0], 10, 64)
+	idle, err2 := strconv.ParseInt(f[1], 10, 64)
+	if err1 != nil || err2 != nil || last < 0 || idle < 0 {
+		return tokens.Seen{}
 	}
-	return time.UnixMilli(ms)
+	var seen tokens.Seen
+	if last > 0 {
+		seen.Last = time.UnixMilli(last)
+	}
+	if len(f) < 3 {
+		return seen
+	}
+	end, err := strconv.ParseInt(strings.TrimPrefix(f[2], "r"), 10, 64)
+	switch {
+	case f[2] == "r":
+		seen.Retired = time.UnixMilli(last + idle)
+	case !strings.HasPrefix(f[2], "r") || err != nil || end <= 0:
+		return tokens.Seen{} // malformed: dead, never revived
+	default:
+		seen.Retired = time.UnixMilli(end)
+	}
+	return seen
 }
 
 // GetAccess returns a live access token of a live grant: one MGET of the

@@ -10,9 +10,11 @@
 // record that fails it is treated as absent and logged, so a Redis writer
 // cannot extend or widen a token. Registrations are JSON. Pending sign-ins are sealed. Stores key tokens and codes by their
 // keyed hash only (see tokens.Keyring), so the database holds no usable
-// credential. A rotated refresh token keeps only a tombstone; its grace
-// response is a separate key whose TTL is the grace window, deleted when
-// the successor rotates. Registrations are walked in batches with SSCAN
+// credential. A rotated refresh token keeps only a tombstone, for the
+// grace window and a second when the token has a generation
+// (tokens/generation.go; until its expiry otherwise); its grace response
+// is a separate key whose TTL is the grace window, deleted when the
+// successor rotates; the access token issued with it is retired then. Registrations are walked in batches with SSCAN
 // (ScanClients) for pruning.
 //
 // Atomicity comes from Lua scripts. Records are never edited in Lua;
@@ -30,8 +32,9 @@
 // §4.1.2, §10.5). Revocation is one script that deletes the grant and
 // every key in its index (a sorted set of names after the hash tag, short
 // enough for Redis's compact listpack, scored by expiry, from which every
-// write drops the lapsed names); access tokens, not indexed, lapse by
-// their TTL, unreadable without the grant. Access-token reads
+// write drops the lapsed names); fixed access tokens, not indexed, and
+// what lives only for a rotation's grace window lapse by their TTL,
+// unreadable without the grant. Access-token reads
 // (GetAccessGrant) are a single MGET of the grant, the token and its
 // "seen" key; the bearer check (UseAccess) is a single script call that
 // reads the same three keys and, for a sliding token still live by its

@@ -16,14 +16,20 @@ import (
 //	<prefix>:{g:<id>}:rt:<hash>    refresh token (record); a tombstone once rotated
 //	<prefix>:{g:<id>}:grace:<hash> grace response of rotated refresh token
 //	                               <hash> (sealed), TTL = the grace window
+//	<prefix>:{g:<id>}:seen:<hash>  what is recorded of an access token beside
+//	                               its record (access.go)
 //	<prefix>:{g:<id>}:keys         sorted set of the grant's code, refresh
-//	                               token and grace keys, named after the
-//	                               hash tag ("rt:<hash>"), scored by expiry
-//	                               (Unix ms): what RevokeGrant deletes. A
-//	                               consumed code's name stays as its
-//	                               tombstone. Access tokens are not in it:
-//	                               they lapse within their lifetime (an
-//	                               hour by default), and no read finds one
+//	                               token and sliding access token keys,
+//	                               named after the hash tag ("rt:<hash>"),
+//	                               scored by expiry (Unix ms): what
+//	                               RevokeGrant deletes. A consumed code's
+//	                               name stays as its tombstone. Not in it:
+//	                               fixed access tokens, which lapse within
+//	                               their lifetime (an hour by default), and
+//	                               what lives only for a rotation's grace
+//	                               window (grace responses, the tombstone
+//	                               of a token with a generation, a retired
+//	                               access token); no read finds one
 //	                               without its grant.
 //	<prefix>:grants                set of grant IDs, for listing (best effort)
 //	<prefix>:grants:user:<sha256>  set of the IDs of one user's grants (best

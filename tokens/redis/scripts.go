@@ -79,20 +79,25 @@ local function sliding(index, at, seen, value, ttl, expiry)
 end
 `
 
-// luaRetire retires a sliding access token whose refresh token is
-// rotated (tokens.RetireSliding): its "seen" becomes "<last> <idle> r",
-// last moved back so that last + idle is at most endms, and the "r" keeps
-// useAccessScript from ever extending it again. A missing or malformed
-// seen (no sliding token) is left alone.
+// luaRetire retires the access token issued with a rotated refresh token
+// (tokens.Seen.Retired): its "seen" becomes "<last> <idle> r<end>" (a
+// fixed token gets "0 0 r<end>"), which the Go side reads as dead from end
+// on and which useAccessScript never extends, and the token and its seen
+// key lapse at end and leave the index (a sliding token put them there).
+// A token already gone is left alone.
 const luaRetire = `
-local function retire(seen, endms)
+local function retire(index, at, seen, endms, ttl)
+  if redis.call('EXISTS', at) == 0 then return end
+  local last, idle = '0', '0'
   local v = redis.call('GET', seen)
-  if not v then return end
-  local last, idle = string.match(v, '^(%d+) (%d+)')
-  if not last then return end
-  local cap = tonumber(endms) - tonumber(idle)
-  if tonumber(last) < cap then cap = tonumber(last) end
-  redis.call('SET', seen, string.format('%d', cap) .. ' ' .. idle .. ' r', 'KEEPTTL')
+  if v then
+    local l, i = string.match(v, '^(%d+) (%d+)')
+    if l then last, idle = l, i end
+  end
+  redis.call('SET', seen, last .. ' ' .. idle .. ' r' .. endms, 'PX', ttl)
+  local cur = redis.call('PTTL', at)
+  if cur < 0 or cur > tonumber(ttl) then redis.call('PEXPIRE', at, ttl) end
+  redis.call('ZREM', index, member(seen), member(at))
 end
 `
 
@@ -116,35 +121,41 @@ return 1
 `)
 
 // rotateScript: KEYS grant, old rt, at, rt, index, old rt's grace, grace
-// of the old rt's predecessor, at's seen; ARGV expected grant, expected
-// old rt, new grant, grant TTL, old rt's tombstone, at value, at TTL, rt
-// value, rt TTL, rt expiry, now (Unix ms), grace response ("" for none),
-// grace TTL, grace expiry (Unix ms), seen value ("" for a fixed token), at
-// expiry (Unix ms), grace end (Unix ms); KEYS[9] is the seen key of the
-// sliding access token issued with the old rt (a key that does not exist
-// for a fixed one). Returns 0 if the grant or the old token changed, 1
-// when stored. The tombstone keeps the old token's TTL (and its place in
-// the index); the grace response lives only for its window, and the
-// predecessor's goes now (its successor, the old rt, is used); the old
-// rt's sliding access token dies when the grace window ends.
+// of the old rt's predecessor, at's seen, the access token issued with the
+// old rt and its seen (keys that do not exist when it was not named);
+// ARGV expected grant, expected old rt, new grant, grant TTL, old rt's
+// tombstone, at value, at TTL, rt value, rt TTL, rt expiry, now (Unix
+// ms), grace response ("" for none), grace TTL, grace end (Unix ms), seen
+// value ("" for a fixed token), at expiry (Unix ms), tombstone TTL,
+// "1" if the tombstone ends with the grace window. Returns 0 if the grant
+// or the old token changed, 1 when stored.
+//
+// The index lists what must go at revocation because it outlives the
+// grace window; what lives only until then is left out of it, so that a
+// burst of refreshes does not grow it: the tombstone of a token with a
+// generation (tokens.RefreshToken.Tombstone) leaves it, that of an older
+// token keeps its place (and the token's expiry); the grace response,
+// which lives only for its window, is never in it (the predecessor's goes
+// now: its successor, the old rt, is used); the old rt's access token
+// dies when the grace window ends and leaves it. Whatever a revocation
+// leaves behind lapses with the grace window and cannot be read without
+// the grant.
 var rotateScript = goredis.NewScript(luaExtend + luaSliding + luaRetire + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
-redis.call('SET', KEYS[2], ARGV[5], 'KEEPTTL')
+redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[17])
+if ARGV[18] == '1' then redis.call('ZREM', KEYS[5], member(KEYS[2])) end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 redis.call('SET', KEYS[3], ARGV[6], 'PX', ARGV[7])
 redis.call('SET', KEYS[4], ARGV[8], 'PX', ARGV[9])
 redis.call('DEL', KEYS[7])
 prune(KEYS[5], ARGV[11])
 redis.call('ZADD', KEYS[5], ARGV[10], member(KEYS[4]))
-if ARGV[12] ~= '' then
-  redis.call('SET', KEYS[6], ARGV[12], 'PX', ARGV[13])
-  redis.call('ZADD', KEYS[5], ARGV[14], member(KEYS[6]))
-end
+if ARGV[12] ~= '' then redis.call('SET', KEYS[6], ARGV[12], 'PX', ARGV[13]) end
 extend(KEYS[5], ARGV[4])
 extend(KEYS[5], ARGV[9])
 sliding(KEYS[5], KEYS[3], KEYS[8], ARGV[15], ARGV[7], ARGV[16])
-retire(KEYS[9], ARGV[17])
+retire(KEYS[5], KEYS[9], KEYS[10], ARGV[14], ARGV[13])
 return 1
 `)
 

@@ -18,7 +18,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 	if s.err != nil {
 		return s.err
 	}
-	pairSliding(&is)
+	is.Refresh.Access = is.AccessHash
 	at, rt, err := s.encodePair(grantID, is)
 	if err != nil {
 		return err
@@ -31,6 +31,7 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 		}
 		g.ExpiresAt = is.GrantExpiresAt
 		g.LastUsedAt = now
+		g.RefreshGen = is.Refresh.Generation
 		gv, err := s.encodeRecord(s.grantKey(grantID), "grant", g)
 		if err != nil {
 			return err
@@ -105,6 +106,7 @@ func (s *Store) ReadRefresh(ctx context.Context, clientID, grantID, refreshHash 
 	graw, g, rraw, r, err := s.refreshFrom(grantID, refreshHash, v, s.now())
 	switch {
 	case errors.Is(err, tokens.ErrNotFound):
+		read.Grant = g // live, or zero
 		return read, nil
 	case err != nil:
 		return tokens.RefreshRead{}, err
@@ -139,24 +141,30 @@ func (s *Store) refreshState(ctx context.Context, grantID, refreshHash string, n
 // refreshFrom decodes the values of refreshKeys. It returns the raw values
 // (for compare-and-set) and the decoded records, with the grace response
 // in r.GraceResponse; ErrNotFound if the grant or the token is missing or
-// lapsed. It does not look at RotatedAt.
+// lapsed, with the grant when it is live. It does not look at RotatedAt.
 func (s *Store) refreshFrom(grantID, refreshHash string, vals []any, now time.Time) (graw string, g tokens.Grant, rraw string, r tokens.RefreshToken, err error) {
 	if len(vals) != 3 {
 		return "", g, "", r, fmt.Errorf("redis store: get refresh token: MGET returned %d values for 3 keys", len(vals))
 	}
 	graw, gok := vals[0].(string)
 	rraw, rok := vals[1].(string)
-	if !gok || !rok {
+	if !gok {
 		return "", g, "", r, tokens.ErrNotFound
 	}
 	if g, err = s.decodeGrant(grantID, graw, now); err != nil {
-		return "", g, "", r, err
+		return "", tokens.Grant{}, "", r, err
+	}
+	if !rok {
+		return "", g, "", r, tokens.ErrNotFound
 	}
 	if err := s.decodeRecord(s.refreshKey(grantID, refreshHash), "refresh token", rraw, &r); err != nil {
-		return "", g, "", r, err
+		if errors.Is(err, tokens.ErrNotFound) {
+			return "", g, "", tokens.RefreshToken{}, err
+		}
+		return "", tokens.Grant{}, "", r, err
 	}
 	if expired(r.ExpiresAt, now) {
-		return "", g, "", r, tokens.ErrNotFound
+		return "", g, "", tokens.RefreshToken{}, tokens.ErrNotFound
 	}
 	r.GraceResponse = nil
 	if raw, ok := vals[2].(string); ok && !r.RotatedAt.IsZero() {
@@ -209,7 +217,7 @@ func (s *Store) RotateRefresh(ctx context.Context, read tokens.RefreshRead, rot 
 	}
 	grantID, oldHash := read.GrantID, read.Hash
 	next.Refresh.Predecessor = oldHash
-	pairSliding(&next)
+	next.Refresh.Access = next.AccessHash
 	at, rt, err := s.encodePair(grantID, next)
 	if err != nil {
 		return err
@@ -237,12 +245,14 @@ func (s *Store) RotateRefresh(ctx context.Context, read tokens.RefreshRead, rot 
 func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refreshCAS, g tokens.Grant, old tokens.RefreshToken,
 	rot tokens.Rotation, next tokens.Issue, at, rt string) error {
 	clock := s.now()
-	ov, err := s.encodeRecord(s.refreshKey(grantID, oldHash), "refresh token", old.Tombstone(rot.At))
+	tomb := old.Tombstone(rot)
+	ov, err := s.encodeRecord(s.refreshKey(grantID, oldHash), "refresh token", tomb)
 	if err != nil {
 		return err
 	}
 	g.ExpiresAt = next.GrantExpiresAt
 	g.LastUsedAt = rot.At
+	g.RefreshGen = next.Refresh.Generation
 	gv, err := s.encodeRecord(s.grantKey(grantID), "grant", g)
 	if err != nil {
 		return err
@@ -257,6 +267,7 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 	if predecessor == "" {
 		predecessor = "-" // no key has this name; DEL of it does nothing
 	}
+	paired := cmp.Or(old.Access, "-") // "-": no such key, in the grant's slot
 	keys := []string{
 		s.grantKey(grantID),
 		s.refreshKey(grantID, oldHash),
@@ -266,7 +277,8 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 		s.graceKey(grantID, oldHash),
 		s.graceKey(grantID, predecessor),
 		s.seenKey(grantID, next.AccessHash),
-		s.seenKey(grantID, cmp.Or(old.SlidingAccess, "-")), // "-": no such key, in the grant's slot
+		s.accessKey(grantID, paired),
+		s.seenKey(grantID, paired),
 	}
 	return scriptCAS(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
 		cas.grant, cas.token, gv, ttlMillis(g.ExpiresAt, clock), ov,
@@ -274,7 +286,16 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 		rt, ttlMillis(next.Refresh.ExpiresAt, clock),
 		next.Refresh.ExpiresAt.UnixMilli(), clock.UnixMilli(),
 		grace, ttlMillis(until, clock), until.UnixMilli(),
-		firstSeen(next.Access, clock), next.Access.ExpiresAt.UnixMilli(), rot.GraceUntil().UnixMilli())
+		firstSeen(next.Access, clock), next.Access.ExpiresAt.UnixMilli(),
+		ttlMillis(tomb.ExpiresAt, clock), boolArg(tomb.ExpiresAt.Before(old.ExpiresAt)))
+}
+
+// boolArg is a script argument for a flag: "1" or "".
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return ""
 }
 
 // graceRecord is the grace response of a rotated refresh token, with its

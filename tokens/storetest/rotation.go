@@ -24,8 +24,70 @@ func testRotatedRefreshKeepsOnlyATombstone(t *testing.T, f *fixture) {
 	if len(old.WrappedKey) != 0 || len(old.GraceResponse) != 0 || len(old.Scopes) != 0 || old.Resource != "" {
 		t.Fatalf("rotated record after the grace window = %+v; want a tombstone without wrapped key, grace response, scopes or resource", old)
 	}
-	want := tokens.RefreshToken{GrantID: g.ID, ClientID: first.Refresh.ClientID, ExpiresAt: first.Refresh.ExpiresAt, RotatedAt: at}
+	want := tokens.RefreshToken{GrantID: g.ID, ClientID: first.Refresh.ClientID, ExpiresAt: at.Add(time.Minute + time.Second),
+		RotatedAt: at, Generation: first.Refresh.Generation}
 	same(t, "tombstone", old, want)
+}
+
+// testTombstoneOfAGenerationEndsWithGrace (issue 11 item 3): the tombstone
+// of a refresh token with a generation lasts its grace window and a
+// second more; then ReadRefresh finds no token but the live grant, whose
+// RefreshGen names the active generation, so reuse of the old token is
+// still recognised (tokens/generation.go) with nothing of it stored.
+func testTombstoneOfAGenerationEndsWithGrace(t *testing.T, f *fixture) {
+	g := f.grant(t, "github:1", "client-1")
+	first := f.issued(t, g)
+	if got, err := f.s.GetGrant(f.ctx, g.ID); err != nil || got.RefreshGen != first.Refresh.Generation {
+		t.Fatalf("grant after IssueTokens: RefreshGen %d, %v; want %d", got.RefreshGen, err, first.Refresh.Generation)
+	}
+	second := f.issue(g)
+	rot := tokens.Rotation{At: f.now(), Grace: 30 * time.Second, GraceResponse: []byte("grace")}
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, rot, second), nil)
+	f.clock.Advance(31*time.Second - time.Millisecond)
+	read := f.read(t, "", g.ID, first.RefreshHash)
+	wantErr(t, "ReadRefresh just before the tombstone's end", read.Err, tokens.ErrRotated)
+	f.clock.Advance(time.Millisecond)
+	read = f.read(t, "", g.ID, first.RefreshHash)
+	wantErr(t, "ReadRefresh at the tombstone's end", read.Err, tokens.ErrNotFound)
+	if read.Grant.ID != g.ID || read.Grant.RefreshGen != second.Refresh.Generation {
+		t.Fatalf("read of a lapsed tombstone: grant %q RefreshGen %d; want the live grant %q at generation %d",
+			read.Grant.ID, read.Grant.RefreshGen, g.ID, second.Refresh.Generation)
+	}
+	same(t, "token of a lapsed tombstone", read.Token, tokens.RefreshToken{})
+	read = f.read(t, "", tokens.NewID(), first.RefreshHash)
+	if read.Grant.ID != "" {
+		t.Fatalf("read of an unknown grant returned grant %q", read.Grant.ID)
+	}
+	_, err := f.s.GetRefresh(f.ctx, g.ID, second.RefreshHash)
+	wantErr(t, "GetRefresh of the successor", err, nil)
+}
+
+// testRotationRetiresTheAccessToken: rotating a refresh token retires the
+// fixed access token issued with it at the end of the grace window
+// (tokens.Seen.Retired); the new one lives its hour.
+func testRotationRetiresTheAccessToken(t *testing.T, f *fixture) {
+	g := f.grant(t, "github:1", "client-1")
+	first := f.issued(t, g)
+	second := f.issue(g)
+	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, tokens.Rotation{At: f.now(), Grace: 30 * time.Second}, second), nil)
+	f.clock.Advance(30*time.Second - time.Millisecond)
+	_, err := f.s.GetAccess(f.ctx, g.ID, first.AccessHash)
+	wantErr(t, "GetAccess of the old token inside the grace window", err, nil)
+	_, err = f.s.UseAccess(f.ctx, g.ID, first.AccessHash)
+	wantErr(t, "UseAccess of the old token inside the grace window", err, nil)
+	f.clock.Advance(time.Millisecond)
+	_, err = f.s.UseAccess(f.ctx, g.ID, first.AccessHash)
+	wantErr(t, "UseAccess of the old token at the end of the grace window", err, tokens.ErrNotFound)
+	_, err = f.s.GetAccess(f.ctx, g.ID, second.AccessHash)
+	wantErr(t, "GetAccess of the new token", err, nil)
+
+	// Without a grace window it dies at once.
+	third := f.issue(g)
+	wantErr(t, "RotateRefresh without grace", f.rotate(g.ID, second.RefreshHash, tokens.Rotation{At: f.now()}, third), nil)
+	_, err = f.s.GetAccess(f.ctx, g.ID, second.AccessHash)
+	wantErr(t, "GetAccess of a token retired without grace", err, tokens.ErrNotFound)
+	_, err = f.s.GetAccess(f.ctx, g.ID, third.AccessHash)
+	wantErr(t, "GetAccess of the newest token", err, nil)
 }
 
 // testGraceLastsOnlyItsWindow: the grace response is there until
@@ -132,7 +194,7 @@ func testReadRefresh(t *testing.T, f *fixture) {
 	wantErr(t, "RotateRefresh", f.rotate(g.ID, first.RefreshHash, f.rot([]byte("grace")), f.issue(g)), nil)
 	read := f.read(t, c.ID, g.ID, first.RefreshHash)
 	wantErr(t, "rotated: Err", read.Err, tokens.ErrRotated)
-	want := first.Refresh.Tombstone(at)
+	want := first.Refresh.Tombstone(tokens.Rotation{At: at, Grace: time.Minute})
 	want.GraceResponse = []byte("grace")
 	same(t, "rotated: token", read.Token, want)
 	wantErr(t, "RotateRefresh of a rotated read", f.s.RotateRefresh(f.ctx, read, f.rot(nil), f.issue(g)), tokens.ErrRotated)

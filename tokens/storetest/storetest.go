@@ -41,6 +41,8 @@ func Run(t *testing.T, newStore NewStoreFunc) {
 		{"RefreshRotation", testRefreshRotation},
 		{"RotatedRefreshLapses", testRotatedRefreshLapses},
 		{"RotatedRefreshKeepsOnlyATombstone", testRotatedRefreshKeepsOnlyATombstone},
+		{"TombstoneOfAGenerationEndsWithGrace", testTombstoneOfAGenerationEndsWithGrace},
+		{"RotationRetiresTheAccessToken", testRotationRetiresTheAccessToken},
 		{"GraceLastsOnlyItsWindow", testGraceLastsOnlyItsWindow},
 		{"ZeroGraceKeepsNoResponse", testZeroGraceKeepsNoResponse},
 		{"GraceEndsWhenSuccessorRotates", testGraceEndsWhenSuccessorRotates},
@@ -92,6 +94,7 @@ type fixture struct {
 	clock *Clock
 	kr    *tokens.Keyring
 	ctx   context.Context
+	gen   uint32 // the last refresh token generation issue gave
 }
 
 func (f *fixture) now() time.Time { return f.clock.Now() }
@@ -167,11 +170,14 @@ func (f *fixture) code(t *testing.T, g tokens.Grant) (string, tokens.AuthCode) {
 }
 
 // issue builds (but does not store) a fresh token pair for g: access for an
-// hour, refresh for thirty days, and the grant extended to match.
+// hour, refresh for thirty days (of the next generation, and naming its
+// access token, as stores keep it), and the grant extended to match.
 func (f *fixture) issue(g tokens.Grant) tokens.Issue {
 	now := f.now()
+	accessHash := f.kr.Hash(tokens.Mint(tokens.KindAccess, g.ID))
+	f.gen++
 	return tokens.Issue{
-		AccessHash: f.kr.Hash(tokens.Mint(tokens.KindAccess, g.ID)),
+		AccessHash: accessHash,
 		Access: tokens.AccessToken{
 			GrantID:    g.ID,
 			ClientID:   g.ClientID,
@@ -189,6 +195,8 @@ func (f *fixture) issue(g tokens.Grant) tokens.Issue {
 			Resource:   g.Resource,
 			WrappedKey: []byte("wrapped data key (refresh)"),
 			ExpiresAt:  now.Add(30 * 24 * time.Hour),
+			Access:     accessHash,
+			Generation: f.gen,
 		},
 		GrantExpiresAt: now.Add(30 * 24 * time.Hour),
 	}
@@ -636,7 +644,7 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 	if string(old.GraceResponse) != string(grace) {
 		t.Errorf("old GraceResponse = %q, want %q", old.GraceResponse, grace)
 	}
-	wantOld := first.Refresh.Tombstone(rotatedAt)
+	wantOld := first.Refresh.Tombstone(tokens.Rotation{At: rotatedAt, Grace: time.Minute})
 	wantOld.GraceResponse = grace
 	same(t, "GetRefresh old", old, wantOld)
 
@@ -674,9 +682,12 @@ func testRefreshRotation(t *testing.T, f *fixture) {
 	wantErr(t, "RotateRefresh unknown", f.rotate(g.ID, unknown, f.rot(nil), f.issue(g)), tokens.ErrNotFound)
 }
 
+// testRotatedRefreshLapses: a refresh token minted before generations
+// keeps its tombstone until its own expiry.
 func testRotatedRefreshLapses(t *testing.T, f *fixture) {
 	g := f.grant(t, "github:1", "client-1")
 	first := f.issue(g)
+	first.Refresh.Generation = 0
 	first.Refresh.ExpiresAt = f.now().Add(2 * time.Hour)
 	if err := f.s.IssueTokens(f.ctx, g.ID, first); err != nil {
 		t.Fatalf("IssueTokens: %v", err)
@@ -763,6 +774,7 @@ func testSetUpstream(t *testing.T, f *fixture) {
 	want := g
 	want.Upstream = sealed
 	want.ExpiresAt = is.GrantExpiresAt
+	want.RefreshGen = is.Refresh.Generation
 	want.LastUsedAt = got.LastUsedAt // informational; not specified here
 	same(t, "GetGrant after SetUpstream", got, want)
 	wantErr(t, "SetUpstream unknown", f.s.SetUpstream(f.ctx, tokens.NewID(), sealed), tokens.ErrNotFound)
@@ -955,6 +967,7 @@ func testReturnedValuesAreCopies(t *testing.T, f *fixture) {
 	is := f.issue(wantG)
 	wantIs := f.issue(wantG)
 	wantIs.AccessHash, wantIs.RefreshHash = is.AccessHash, is.RefreshHash
+	wantIs.Refresh.Access, wantIs.Refresh.Generation = is.Refresh.Access, is.Refresh.Generation
 	wantIs.Access.WrappedKey = append([]byte(nil), is.Access.WrappedKey...)
 	wantIs.Refresh.WrappedKey = append([]byte(nil), is.Refresh.WrappedKey...)
 	wantErr(t, "IssueTokens", f.s.IssueTokens(f.ctx, g.ID, is), nil)

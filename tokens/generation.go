@@ -1,0 +1,79 @@
+package tokens
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+)
+
+// Refresh token generations (issue 11 item 3). A grant's refresh tokens
+// form one chain: the code exchange issues generation 1, each rotation the
+// next. A refresh token carries its generation inside its secret, with a
+// MAC that only the server can make:
+//
+//	secret = 20 random bytes | generation (uint32, big-endian) |
+//	         first 8 bytes of HMAC-SHA256(refresh-generation key,
+//	                                      grant ID | the 24 bytes before)
+//
+// so the token keeps the shape of every other (Mint, Parse) and 160 bits
+// of randomness, and the grant keeps only the generation of its active
+// token (Grant.RefreshGen). A presented refresh token that the store no
+// longer has, whose MAC verifies and whose generation is older than the
+// grant's, was issued and rotated: its reuse is detected (RFC 9700 §4.14)
+// with no record of it left, so a rotated token's tombstone needs to live
+// only for the rotation's grace window, and a grant refreshed every hour
+// for a month keeps one token, not 720 tombstones. The MAC is what keeps
+// a stranger who learns a grant ID (logs and the connections page show
+// them) from revoking the grant with a made-up token: a token without a
+// valid MAC is unknown, never reuse. Refresh tokens minted before
+// generations (random secrets, generation 0) keep full-lifetime
+// tombstones (RefreshToken.Tombstone).
+
+const infoRefreshGen = "mcpgate/v3/refresh-generation"
+
+const (
+	genRandomBytes = 20
+	genTagBytes    = 8
+	genOffset      = genRandomBytes
+	genTagOffset   = genRandomBytes + 4
+)
+
+// MintRefresh mints the refresh token of generation gen (≥ 1) of grant
+// grantID, with the form of Mint(KindRefresh, grantID).
+func (k *Keyring) MintRefresh(grantID string, gen uint32) string {
+	secret := make([]byte, secretBytes)
+	rand.Read(secret[:genRandomBytes]) // never returns an error
+	binary.BigEndian.PutUint32(secret[genOffset:], gen)
+	copy(secret[genTagOffset:], genTag(k.keys[0].refreshGen, grantID, secret[:genTagOffset]))
+	return Prefix + string(KindRefresh) + "_" + grantID + "_" + b32.EncodeToString(secret)
+}
+
+// RefreshGeneration returns the generation inside a refresh token that
+// MintRefresh made under the current or a previous secret; false for any
+// other string, including a refresh token minted before generations.
+func (k *Keyring) RefreshGeneration(token string) (uint32, bool) {
+	kind, grantID, err := Parse(token)
+	if err != nil || kind != KindRefresh {
+		return 0, false
+	}
+	secret, err := b32.DecodeString(token[len(token)-secretChars:])
+	if err != nil || len(secret) != secretBytes {
+		return 0, false
+	}
+	for i := range k.keys {
+		if hmac.Equal(secret[genTagOffset:], genTag(k.keys[i].refreshGen, grantID, secret[:genTagOffset])) {
+			gen := binary.BigEndian.Uint32(secret[genOffset:])
+			return gen, gen > 0
+		}
+	}
+	return 0, false
+}
+
+// genTag is the MAC of a refresh token's generation.
+func genTag(key []byte, grantID string, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(grantID))
+	m.Write(body)
+	return m.Sum(nil)[:genTagBytes]
+}

@@ -1,0 +1,103 @@
+package tokens
+
+import (
+	"strings"
+	"testing"
+)
+
+// goldenGenerationToken was minted by MintRefresh (generation 7, grant
+// "aaaa…") under goldenGenerationSecret when generations were introduced:
+// refresh tokens in clients' hands must keep being recognised, so the key
+// label, the layout and the MAC are part of the format.
+const (
+	goldenGenerationSecret = "golden secret for generations, 32+ bytes"
+	goldenGenerationToken  = "mcpgate_rt_aaaaaaaaaaaaaaaaaaaaaaaaaa_jxntcfdqhuud6pz2vc5fptu3twx6gywiaaaaab2rx2vcbi6dxlqa"
+)
+
+func TestRefreshGeneration(t *testing.T) {
+	current, err := NewKeyring([]byte("current secret, at least 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewKeyring([]byte("another secret, at least 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := NewKeyring([]byte("the next secret, at least 32 bytes long"), []byte("current secret, at least 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := NewKeyring([]byte(goldenGenerationSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grant := NewID()
+	minted := current.MintRefresh(grant, 42)
+	flip := func(s string, i int) string {
+		b := []byte(s)
+		if b[i] == 'a' {
+			b[i] = 'b'
+		} else {
+			b[i] = 'a'
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name    string
+		keys    *Keyring
+		token   string
+		wantGen uint32
+		wantOK  bool
+	}{
+		{"minted", current, minted, 42, true},
+		{"first generation", current, current.MintRefresh(grant, 1), 1, true},
+		{"largest generation", current, current.MintRefresh(grant, 1<<32-1), 1<<32 - 1, true},
+		{"under a previous secret", rotated, minted, 42, true},
+		{"golden", golden, goldenGenerationToken, 7, true},
+		{"another server's secret", other, minted, 0, false},
+		{"generation zero is never one", current, current.MintRefresh(grant, 0), 0, false},
+		{"random secret (before generations)", current, Mint(KindRefresh, grant), 0, false},
+		{"moved to another grant", current, strings.Replace(minted, grant, NewID(), 1), 0, false},
+		{"a random byte changed", current, flip(minted, len(minted)-40), 0, false},
+		{"the generation changed", current, flip(minted, len(minted)-20), 0, false},
+		{"the MAC changed", current, flip(minted, len(minted)-5), 0, false},
+		{"an access token", current, "mcpgate_at" + strings.TrimPrefix(minted, "mcpgate_rt"), 0, false},
+		{"malformed", current, minted + "a", 0, false},
+		{"empty", current, "", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gen, ok := tt.keys.RefreshGeneration(tt.token)
+			if gen != tt.wantGen || ok != tt.wantOK {
+				t.Fatalf("RefreshGeneration = %d, %v; want %d, %v", gen, ok, tt.wantGen, tt.wantOK)
+			}
+		})
+	}
+	if kind, id, err := Parse(minted); err != nil || kind != KindRefresh || id != grant {
+		t.Fatalf("Parse(MintRefresh) = %q, %q, %v; want a refresh token of grant %s", kind, id, err, grant)
+	}
+	if a, b := current.MintRefresh(grant, 42), current.MintRefresh(grant, 42); a == b {
+		t.Fatal("two tokens of one generation are equal: the random part is missing")
+	}
+}
+
+// TestMintPairChainsGenerations: each pair's refresh token is the
+// generation after its grant's, in the token and in its record.
+func TestMintPairChainsGenerations(t *testing.T) {
+	k, err := NewKeyring([]byte("current secret, at least 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Grant{ID: NewID(), UserID: "github:1"}
+	for want := uint32(1); want <= 3; want++ {
+		p, err := k.MintPair(PairSpec{Grant: g, Key: NewDataKey(), AccessTTL: 1, RefreshTTL: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen, ok := k.RefreshGeneration(p.Refresh)
+		if !ok || gen != want || p.Issue.Refresh.Generation != want {
+			t.Fatalf("pair %d: token generation %d (%v), record %d", want, gen, ok, p.Issue.Refresh.Generation)
+		}
+		g.RefreshGen = p.Issue.Refresh.Generation // as a store does
+	}
+}
