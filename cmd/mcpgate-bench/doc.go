@@ -32,8 +32,8 @@
 // approves /authorize at once. Each connection owns its own clients and
 // grants (one public client for the MCP paths, one public and one
 // confidential client for the refresh paths), so no two connections
-// contend on one grant. The code that does this is a copy of the small
-// parts of cmd/mcpgate-load it needs (that command is package main).
+// contend on one grant. The client's requests are internal/loadclient's,
+// shared with cmd/mcpgate-load.
 //
 // Each path is a stateless JSON-RPC POST as a client sends it (Accept:
 // application/json, text/event-stream; Mcp-Protocol-Version), or a

@@ -139,19 +139,3 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
-
-func TestSSEData(t *testing.T) {
-	tests := []struct {
-		in, want string
-	}{
-		{"event: message\ndata: {\"result\":{}}\n\n", `{"result":{}}`},
-		{"data: a\ndata: b\n\n", "a\nb"},
-		{"event: message\n\n", ""},
-		{"data: x", "x"},
-	}
-	for _, tt := range tests {
-		if got := string(sseData([]byte(tt.in))); got != tt.want {
-			t.Errorf("sseData(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 // costRow is what one operation did to Redis, per operation.
@@ -58,7 +60,7 @@ func (w *world) storeCost(ctx context.Context) (*storeCosts, error) {
 		return nil, err
 	}
 	sc := &storeCosts{o: w.o, grants: w.o.grantsN, refreshes: w.o.refreshesN}
-	hc := newClient(newTransport(1))
+	hc := newClient(1)
 	for _, p := range []string{pathPing, pathList, pathWhoami, pathGetMe, pathRefreshPub, pathRefreshConf} {
 		if err := w.redis.rdb.ConfigResetStat(ctx).Err(); err != nil {
 			return nil, err
@@ -130,7 +132,7 @@ func (w *world) grantBytes(ctx context.Context, origin string, sc *storeCosts) e
 	sc.keysPerGrant = float64(keys1-keys0) / float64(sc.grants)
 
 	t := &target{tokenURL: origin + "/token", pubGrants: []*grant{first}}
-	hc := newClient(newTransport(1))
+	hc := newClient(1)
 	for range sc.refreshes {
 		if err := t.op(ctx, hc, pathRefreshPub, 0); err != nil {
 			return fmt.Errorf("refresh of one grant: %w", err)
@@ -168,7 +170,7 @@ func (sc *storeCosts) write(w io.Writer) {
 
 // signInMany creates n grants of creds, 8 at a time, for the bench users
 // in turn, and returns one of them.
-func (w *world) signInMany(ctx context.Context, origin string, creds clientCreds, n int) (*grant, error) {
+func (w *world) signInMany(ctx context.Context, origin string, creds loadclient.Client, n int) (*grant, error) {
 	var (
 		mu    sync.Mutex
 		first *grant
