@@ -65,6 +65,8 @@ func TestSmokeRun(t *testing.T) {
 		"| mcpgate (Redis) | refresh ÷ two-round-trip Redis floor | 2 |",
 		"| mcpgate (Redis) | confidential ÷ public refresh | 2 |",
 		"| bytes per fresh grant (over 10 grants of one client) |",
+		"| bytes of that grant after 10 refreshes, right after, within the grace window |",
+		"| bytes of that grant after 10 refreshes, once the grace window has passed |",
 		"| mcpgate RSS with 20 more live sessions (MB) |",
 		"result: PASS",
 	} {
