@@ -32,8 +32,8 @@
 // approves /authorize at once. Each connection owns its own clients and
 // grants (one public client for the MCP paths, one public and one
 // confidential client for the refresh paths), so no two connections
-// contend on one grant. The code that does this is a copy of the small
-// parts of cmd/mcpgate-load it needs (that command is package main).
+// contend on one grant. The client's requests are internal/loadclient's,
+// shared with cmd/mcpgate-load.
 //
 // Each path is a stateless JSON-RPC POST as a client sends it (Accept:
 // application/json, text/event-stream; Mcp-Protocol-Version), or a
@@ -55,7 +55,17 @@
 // per operation through a counting TCP proxy between mcpgate and Redis
 // (one round trip is one turn of a connection: the client writes, Redis
 // answers), and the bytes per grant from INFO memory over -grants fresh
-// grants and after -refreshes refreshes of one grant.
+// grants and after -refreshes refreshes of one grant: right after them,
+// within the grace window of the last rotations, and once it has passed.
+// That mcpgate runs with a short tokens.refresh_grace (5s, storecost.go),
+// since a rotation's leftovers (the old refresh token's tombstone, the
+// access token issued with it) may lapse when the window ends; the second
+// reading waits the window out and runs a full SCAN, which makes Redis
+// delete the lapsed keys it visits, so that it does not depend on when
+// Redis's expiry cycle would have found them. Every memory reading waits
+// until INFO stands still (two readings a second apart agree): Redis
+// updates its count of the connections' buffers, which is subtracted,
+// on rounds of its own, and was seen to lag by tens of KB after a pause.
 //
 // There are no timed assertions anywhere: the benchmark reports, it does
 // not judge. It exits non-zero only when something failed (a server that

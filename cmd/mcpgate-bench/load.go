@@ -53,7 +53,7 @@ func warmUp(d time.Duration) time.Duration { return min(d/5, time.Second) }
 // window of d in which every operation that starts and ends is counted.
 // Requests in flight when the window ends are let finish, not cancelled.
 func measure(ctx context.Context, t *target, path string, conns int, d time.Duration) sample {
-	hc := newClient(newTransport(conns))
+	hc := newClient(conns)
 	defer hc.CloseIdleConnections()
 	var (
 		measuring, stop atomic.Bool

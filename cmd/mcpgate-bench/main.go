@@ -207,7 +207,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 	self, _ := os.Executable()
 	maxC := slices.Max(o.conns)
-	w := &world{o: o, dir: dir, self: self, hc: newClient(newTransport(maxC + 16))}
+	w := &world{o: o, dir: dir, self: self, hc: newClient(maxC + 16)}
 	defer w.stop()
 
 	fmt.Fprintf(stderr, "mcpgate-bench: starting %s\n", strings.Join(o.servers, ", "))

@@ -3,7 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
-	"net/url"
+
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 // Path names, as the report prints them.
@@ -30,8 +31,8 @@ var rpcBodies = map[string][]byte{
 // grant is one connection's client and its current tokens. Only its own
 // connection uses it, so it needs no lock.
 type grant struct {
-	client clientCreds
-	tokens tokenAnswer
+	client loadclient.Client
+	tokens loadclient.Tokens
 }
 
 // op runs path once as connection i of target t.
@@ -42,9 +43,7 @@ func (t *target) op(ctx context.Context, hc *http.Client, path string, i int) er
 		if path == pathRefreshConf {
 			g = t.confGrants[i]
 		}
-		ta, err := tokenRequest(ctx, hc, t.tokenURL, g.client.form(url.Values{
-			"grant_type": {"refresh_token"}, "refresh_token": {g.tokens.RefreshToken},
-		}))
+		ta, err := loadclient.Refresh(ctx, hc, t.tokenURL, g.client, g.tokens.RefreshToken)
 		if err != nil {
 			return err
 		}

@@ -116,6 +116,65 @@ func (r *redisServer) dataMemory(ctx context.Context) (int64, error) {
 	return used - clients, nil
 }
 
+// lapseMargin is how long after a grace window a key that lapses with it
+// is sure to have lapsed, with room for a TTL rounded up to the second.
+const lapseMargin = time.Second
+
+// lapse waits until keys set to lapse within grace of now have lapsed,
+// then makes Redis drop them: a full SCAN deletes every expired key it
+// visits (Redis otherwise frees one lazily, when it is next read, or when
+// its expiry cycle happens to sample it), so that what used_memory says
+// next does not depend on that cycle.
+func (r *redisServer) lapse(ctx context.Context, grace time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(grace + lapseMargin):
+	}
+	var cursor uint64
+	for {
+		_, next, err := r.rdb.Scan(ctx, cursor, "", 1000).Result()
+		if err != nil {
+			return err
+		}
+		if next == 0 {
+			return nil
+		}
+		cursor = next
+	}
+}
+
+// settledMemory is dataMemory once it stands still after the last
+// requests: lazy frees and expiries pass, and Redis catches up with each
+// client's share of mem_clients_normal, which it updates on its own
+// rounds (seen to lag by tens of KB for more than a second after a quiet
+// spell). It reads every settleStep until two readings in a row agree,
+// at most maxSettleReads times (then it takes the last).
+func (r *redisServer) settledMemory(ctx context.Context) (int64, error) {
+	var last int64
+	for i := range maxSettleReads {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(settleStep):
+		}
+		m, err := r.dataMemory(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if i > 0 && m == last {
+			return m, nil
+		}
+		last = m
+	}
+	return last, nil
+}
+
+const (
+	settleStep     = time.Second
+	maxSettleReads = 10
+)
+
 // countingProxy forwards TCP connections to a Redis and counts round
 // trips: every time a client writes after Redis has answered it (or
 // writes first), that is one more round trip. A pipeline or a MULTI/EXEC

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 // sessionCost is the result of -sessions: mcpgate's resident set size
@@ -46,7 +47,7 @@ func (w *world) sessionsRSS(ctx context.Context, n int) (*sessionCost, error) {
 		}
 		people[i] = g.tokens.AccessToken
 	}
-	hc := newClient(newTransport(16))
+	hc := newClient(16)
 	endpoint := origin + "/mcp"
 	// One session first, so that what is measured is sessions, not the
 	// first request's lazily built state.
@@ -88,42 +89,40 @@ func settledRSS(pid int) int64 {
 	return rssBytes(pid)
 }
 
-const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"mcpgate-bench","version":"1"}}}`
-
 // openSession opens one stateful session and leaves it open.
 func openSession(ctx context.Context, hc *http.Client, endpoint, token string) error {
-	post := func(body, session string) (*http.Response, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader([]byte(body)))
+	post := func(body []byte, session string) (*http.Response, error) {
+		req, err := loadclient.NewRequest(ctx, endpoint, token, body)
 		if err != nil {
 			return nil, err
 		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
 		if session != "" {
 			req.Header.Set("Mcp-Session-Id", session)
 		}
 		return hc.Do(req)
 	}
-	resp, err := post(initializeBody, "")
+	initialize, err := loadclient.RequestBody("initialize", loadclient.InitializeParams("mcpgate-bench"))
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))
+	resp, err := post(initialize, "")
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, loadclient.MaxAnswerBytes))
 	resp.Body.Close()
 	session := resp.Header.Get("Mcp-Session-Id")
 	if resp.StatusCode != http.StatusOK || session == "" {
-		return &httpFailure{status: resp.StatusCode, detail: "initialize answered without a session ID"}
+		return &loadclient.HTTPFailure{Status: resp.StatusCode, Detail: "initialize answered without a session ID"}
 	}
-	resp, err = post(`{"jsonrpc":"2.0","method":"notifications/initialized"}`, session)
+	resp, err = post([]byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`), session)
 	if err != nil {
 		return err
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswerBytes))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, loadclient.MaxAnswerBytes))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted {
-		return &httpFailure{status: resp.StatusCode, detail: "notifications/initialized not accepted"}
+		return &loadclient.HTTPFailure{Status: resp.StatusCode, Detail: "notifications/initialized not accepted"}
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 // costRow is what one operation did to Redis, per operation.
@@ -22,16 +24,33 @@ type costRow struct {
 
 // storeCosts is the result of -store-cost.
 type storeCosts struct {
-	o                 *options
-	rows              []costRow
-	grants            int
-	bytesPerGrant     float64
-	keysPerGrant      float64
-	refreshes         int
+	o             *options
+	rows          []costRow
+	grants        int
+	bytesPerGrant float64
+	keysPerGrant  float64
+	refreshes     int
+	// growthPerRefresh and grantAfterRefresh are read right after the
+	// refreshes, within the grace window of the last ones.
 	growthPerRefresh  float64
 	grantAfterRefresh float64
-	rss               int64
+	// grantAfterGrace and keysAfterGrace are read once the grace window
+	// has passed and Redis has dropped the keys that lapsed with it.
+	grantAfterGrace float64
+	keysAfterGrace  float64
+	rss             int64
 }
+
+// costRefreshGrace is tokens.refresh_grace of the measured mcpgate: how
+// long a rotated refresh token still gets the same answer. A rotation's
+// leftovers (the old refresh token's tombstone, the access token issued
+// with it) may lapse when it ends, so the memory a grant keeps is read
+// after it; short, so that the run waits little. The configuration wants
+// it shorter than tokens.access_ttl (one hour by default).
+const costRefreshGrace = 5 * time.Second
+
+// costYAML is the measured mcpgate's configuration beside its limits.
+var costYAML = fmt.Sprintf("tokens:\n  refresh_grace: %s\n", costRefreshGrace)
 
 // notCounted are the commands the benchmark itself sends to read the stats.
 var notCounted = map[string]bool{"info": true, "config|resetstat": true, "config": true, "dbsize": true}
@@ -47,7 +66,7 @@ func (w *world) storeCost(ctx context.Context) (*storeCosts, error) {
 		return nil, err
 	}
 	defer proxy.close()
-	c, origin, err := w.startMcpgate(ctx, "mcpgate-cost", proxy.Addr(), w.o.limits)
+	c, origin, err := w.startMcpgate(ctx, "mcpgate-cost", proxy.Addr(), w.o.limits, costYAML)
 	if err != nil {
 		return nil, err
 	}
@@ -58,7 +77,7 @@ func (w *world) storeCost(ctx context.Context) (*storeCosts, error) {
 		return nil, err
 	}
 	sc := &storeCosts{o: w.o, grants: w.o.grantsN, refreshes: w.o.refreshesN}
-	hc := newClient(newTransport(1))
+	hc := newClient(1)
 	for _, p := range []string{pathPing, pathList, pathWhoami, pathGetMe, pathRefreshPub, pathRefreshConf} {
 		if err := w.redis.rdb.ConfigResetStat(ctx).Err(); err != nil {
 			return nil, err
@@ -92,7 +111,11 @@ func (w *world) storeCost(ctx context.Context) (*storeCosts, error) {
 }
 
 // grantBytes measures used_memory over fresh grants (of one client, so
-// that no client record is counted), then over refreshes of one grant.
+// that no client record is counted), then over refreshes of one grant:
+// right after them, and again once their grace window has passed. The
+// baseline too is read after the grace window of the refreshes of the
+// counted runs before, so that none of their keys lapses in the middle
+// of a measurement.
 func (w *world) grantBytes(ctx context.Context, origin string, sc *storeCosts) error {
 	rdb := w.redis.rdb
 	creds, err := register(ctx, w.hc, origin+"/register", false, 0)
@@ -100,8 +123,7 @@ func (w *world) grantBytes(ctx context.Context, origin string, sc *storeCosts) e
 		return err
 	}
 	settle := func() (int64, int64, error) {
-		time.Sleep(100 * time.Millisecond) // let lazy frees and expiries of the last requests pass
-		m, err := w.redis.dataMemory(ctx)
+		m, err := w.redis.settledMemory(ctx)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -112,6 +134,9 @@ func (w *world) grantBytes(ctx context.Context, origin string, sc *storeCosts) e
 	// creates the users' records, so that the counted batch measures
 	// grants alone.
 	if _, err := w.signInMany(ctx, origin, creds, 16); err != nil {
+		return err
+	}
+	if err := w.redis.lapse(ctx, costRefreshGrace); err != nil {
 		return err
 	}
 	mem0, keys0, err := settle()
@@ -130,7 +155,7 @@ func (w *world) grantBytes(ctx context.Context, origin string, sc *storeCosts) e
 	sc.keysPerGrant = float64(keys1-keys0) / float64(sc.grants)
 
 	t := &target{tokenURL: origin + "/token", pubGrants: []*grant{first}}
-	hc := newClient(newTransport(1))
+	hc := newClient(1)
 	for range sc.refreshes {
 		if err := t.op(ctx, hc, pathRefreshPub, 0); err != nil {
 			return fmt.Errorf("refresh of one grant: %w", err)
@@ -142,6 +167,15 @@ func (w *world) grantBytes(ctx context.Context, origin string, sc *storeCosts) e
 	}
 	sc.growthPerRefresh = float64(mem2-mem1) / float64(sc.refreshes)
 	sc.grantAfterRefresh = sc.bytesPerGrant + float64(mem2-mem1)
+	if err := w.redis.lapse(ctx, costRefreshGrace); err != nil {
+		return err
+	}
+	mem3, keys3, err := settle()
+	if err != nil {
+		return err
+	}
+	sc.grantAfterGrace = sc.bytesPerGrant + float64(mem3-mem1)
+	sc.keysAfterGrace = sc.keysPerGrant + float64(keys3-keys1)
 	return nil
 }
 
@@ -157,18 +191,23 @@ func (sc *storeCosts) write(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %.2f | %.2f | %s |\n", r.path, r.roundTrips, r.commands, strings.Join(parts, ", "))
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Memory is read once it stands still after the last request (two readings %s apart agree). "+
+		"mcpgate runs with tokens.refresh_grace %s; \"once the grace window has passed\" is read at least %s after the last refresh "+
+		"and a full SCAN of the keyspace, which deletes the keys that have lapsed.\n\n", settleStep, costRefreshGrace, costRefreshGrace+lapseMargin)
 	fmt.Fprintln(w, "| memory (INFO used_memory − mem_clients_normal) | value |")
 	fmt.Fprintln(w, "|---|---:|")
 	fmt.Fprintf(w, "| bytes per fresh grant (over %d grants of one client) | %.0f |\n", sc.grants, sc.bytesPerGrant)
 	fmt.Fprintf(w, "| keys per fresh grant | %.1f |\n", sc.keysPerGrant)
-	fmt.Fprintf(w, "| growth per refresh (over %d refreshes of one grant) | %.0f |\n", sc.refreshes, sc.growthPerRefresh)
-	fmt.Fprintf(w, "| bytes of that grant after %d refreshes | %.0f |\n", sc.refreshes, sc.grantAfterRefresh)
+	fmt.Fprintf(w, "| growth per refresh (over %d refreshes of one grant), right after, within the grace window | %.0f |\n", sc.refreshes, sc.growthPerRefresh)
+	fmt.Fprintf(w, "| bytes of that grant after %d refreshes, right after, within the grace window | %.0f |\n", sc.refreshes, sc.grantAfterRefresh)
+	fmt.Fprintf(w, "| bytes of that grant after %d refreshes, once the grace window has passed | %.0f |\n", sc.refreshes, sc.grantAfterGrace)
+	fmt.Fprintf(w, "| keys of that grant after %d refreshes, once the grace window has passed | %.1f |\n", sc.refreshes, sc.keysAfterGrace)
 	fmt.Fprintf(w, "| mcpgate RSS after the grants (MB) | %.1f |\n", float64(sc.rss)/(1<<20))
 }
 
 // signInMany creates n grants of creds, 8 at a time, for the bench users
 // in turn, and returns one of them.
-func (w *world) signInMany(ctx context.Context, origin string, creds clientCreds, n int) (*grant, error) {
+func (w *world) signInMany(ctx context.Context, origin string, creds loadclient.Client, n int) (*grant, error) {
 	var (
 		mu    sync.Mutex
 		first *grant

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/mcpgate/mcpgate/internal/testbrowser"
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 // Target keys (the -servers flag) and their names in the report.
@@ -180,11 +180,11 @@ func (w *world) setUpFloor(ctx context.Context, t *target, base string, conns in
 		if err != nil {
 			return nil, err
 		}
-		var ta tokenAnswer
-		if err := doJSON(w.hc, req, http.StatusOK, &ta); err != nil {
+		var ta loadclient.Tokens
+		if err := loadclient.DoJSON(w.hc, req, http.StatusOK, &ta); err != nil {
 			return nil, err
 		}
-		return &grant{client: clientCreds{ClientID: ta.ClientID}, tokens: ta}, nil
+		return &grant{client: loadclient.Client{ID: ta.ClientID}, tokens: ta}, nil
 	}
 	for range conns {
 		m, err := seed()
@@ -343,27 +343,24 @@ func signInMcpgate(ctx context.Context, hc *http.Client, origin, login string, c
 
 // authorizeMcpgate runs one authorization of a registered client for login
 // and redeems the code: a new grant.
-func authorizeMcpgate(ctx context.Context, hc *http.Client, origin, login string, creds clientCreds) (*grant, error) {
-	b, err := testbrowser.New(redirectURI, testbrowser.Options{Transport: hc.Transport, Redirect: func(to *url.URL) error {
-		if to.Hostname() != "127.0.0.1" && to.Hostname() != "localhost" {
-			return fmt.Errorf("refusing to follow a redirect off loopback to %s", to.Host)
-		}
-		return nil
-	}})
+func authorizeMcpgate(ctx context.Context, hc *http.Client, origin, login string, creds loadclient.Client) (*grant, error) {
+	b, err := loadclient.NewBrowser(hc.Transport, redirectURI, login)
 	if err != nil {
 		return nil, err
 	}
-	b.Fields = url.Values{"login": {login}}
-	verifier, challenge := newPKCE()
-	state := randomString()
-	res, err := b.Authorize(ctx, authorizationURL(origin+"/authorize", creds.ClientID, challenge, state, origin+"/mcp"))
+	verifier, challenge := loadclient.NewPKCE()
+	ar := loadclient.AuthorizationRequest{
+		ClientID: creds.ID, RedirectURI: redirectURI, Challenge: challenge,
+		State: loadclient.RandomString(), Resource: origin + "/mcp",
+	}
+	code, state, err := loadclient.Authorize(ctx, b, ar.URL(origin+"/authorize"))
 	if err != nil {
 		return nil, fmt.Errorf("authorization: %w", err)
 	}
-	if res.Code == "" || res.State != state {
-		return nil, errors.New("authorization: the redirect lacks the code or the state")
+	if state != ar.State {
+		return nil, errors.New("authorization: the redirect carries another state")
 	}
-	return redeem(ctx, hc, origin+"/token", creds, res.Code, verifier, origin+"/mcp")
+	return redeem(ctx, hc, origin+"/token", creds, ar, code, verifier)
 }
 
 // signInTS registers a client at the TypeScript server; its demo provider
@@ -373,8 +370,11 @@ func signInTS(ctx context.Context, hc *http.Client, base string, confidential bo
 	if err != nil {
 		return nil, err
 	}
-	verifier, challenge := newPKCE()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authorizationURL(base+"/authorize", creds.ClientID, challenge, "s", base+"/mcp"), nil)
+	verifier, challenge := loadclient.NewPKCE()
+	ar := loadclient.AuthorizationRequest{
+		ClientID: creds.ID, RedirectURI: redirectURI, Challenge: challenge, State: "s", Resource: base + "/mcp",
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ar.URL(base+"/authorize"), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -387,15 +387,12 @@ func signInTS(ctx context.Context, hc *http.Client, base string, confidential bo
 	if err != nil || resp.StatusCode != http.StatusFound || loc.Query().Get("code") == "" {
 		return nil, fmt.Errorf("authorization: HTTP %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	return redeem(ctx, hc, base+"/token", creds, loc.Query().Get("code"), verifier, base+"/mcp")
+	return redeem(ctx, hc, base+"/token", creds, ar, loc.Query().Get("code"), verifier)
 }
 
-// redeem exchanges an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).
-func redeem(ctx context.Context, hc *http.Client, tokenURL string, creds clientCreds, code, verifier, resource string) (*grant, error) {
-	ta, err := tokenRequest(ctx, hc, tokenURL, creds.form(url.Values{
-		"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI},
-		"code_verifier": {verifier}, "resource": {resource},
-	}))
+// redeem exchanges the code that answered ar: a new grant.
+func redeem(ctx context.Context, hc *http.Client, tokenURL string, creds loadclient.Client, ar loadclient.AuthorizationRequest, code, verifier string) (*grant, error) {
+	ta, err := loadclient.Redeem(ctx, hc, tokenURL, creds, ar, code, verifier)
 	if err != nil {
 		return nil, fmt.Errorf("code exchange: %w", err)
 	}

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 // redirectURI is every load client's registered redirect URI: loopback, and
@@ -38,8 +39,8 @@ type loadClient struct {
 	// request in flight then is answered, not cancelled.
 	hard context.Context
 
-	clientID string
-	tokens   tokenAnswer
+	client loadclient.Client
+	tokens loadclient.Tokens
 }
 
 // replica is the origin for the n-th request of this client: clients start
@@ -77,25 +78,30 @@ func (e *toolFailure) Error() string { return e.kind + ": " + e.detail }
 // redeems the code and initializes an MCP session.
 func (c *loadClient) setUp() error {
 	err := c.timed(opRegister, func(ctx context.Context) error {
-		id, err := register(ctx, c.s.hc, onReplica(c.s.md.RegistrationEndpoint, c.replica(0)), redirectURI, c.index)
-		c.clientID = id
+		cl, err := loadclient.Register(ctx, c.s.hc, onReplica(c.s.md.RegistrationEndpoint, c.replica(0)), loadclient.Registration{
+			Name: fmt.Sprintf("mcpgate-load client %d", c.index), RedirectURI: redirectURI,
+		})
+		c.client = cl
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
 	}
-	b, err := newBrowser(c.s.transport, redirectURI, c.login)
+	b, err := loadclient.NewBrowser(c.s.transport, redirectURI, c.login)
 	if err != nil {
 		return err
 	}
-	verifier, challenge := newPKCE()
-	state := randomString()
+	verifier, challenge := loadclient.NewPKCE()
+	ar := loadclient.AuthorizationRequest{
+		ClientID: c.client.ID, RedirectURI: redirectURI, Challenge: challenge,
+		State: loadclient.RandomString(), Resource: c.s.resource,
+	}
 	var code string
 	err = c.timed(opSignIn, func(ctx context.Context) error {
 		// The authorization endpoint stays on the public origin: the
 		// browser's cookies and the upstream callback belong to it.
-		got, gotState, err := authorize(ctx, b, authorizationURL(c.s.md, c.clientID, redirectURI, challenge, state, c.s.resource))
-		if err == nil && gotState != state {
+		got, gotState, err := loadclient.Authorize(ctx, b, ar.URL(c.s.md.AuthorizationEndpoint))
+		if err == nil && gotState != ar.State {
 			err = errors.New("the redirect carries another state")
 		}
 		code = got
@@ -105,14 +111,7 @@ func (c *loadClient) setUp() error {
 		return fmt.Errorf("sign-in: %w", err)
 	}
 	err = c.timed(opToken, func(ctx context.Context) error {
-		ta, err := tokenRequest(ctx, c.s.hc, onReplica(c.s.md.TokenEndpoint, c.replica(1)), url.Values{
-			"grant_type":    {"authorization_code"},
-			"code":          {code},
-			"redirect_uri":  {redirectURI},
-			"client_id":     {c.clientID},
-			"code_verifier": {verifier},
-			"resource":      {c.s.resource},
-		})
+		ta, err := loadclient.Redeem(ctx, c.s.hc, onReplica(c.s.md.TokenEndpoint, c.replica(1)), c.client, ar, code, verifier)
 		c.tokens = ta
 		return err
 	})
@@ -120,7 +119,7 @@ func (c *loadClient) setUp() error {
 		return fmt.Errorf("code exchange: %w", err)
 	}
 	err = c.timed(opInitialize, func(ctx context.Context) error {
-		return initialize(ctx, c.s.hc, c.mcpURL(2), c.tokens.AccessToken)
+		return loadclient.Initialize(ctx, c.s.hc, c.mcpURL(2), c.tokens.AccessToken, "mcpgate-load")
 	})
 	if err != nil {
 		return fmt.Errorf("initialize: %w", err)
@@ -149,9 +148,7 @@ func (c *loadClient) run(deadline time.Time) bool {
 		if !now.Before(nextRefresh) {
 			replica := c.replica(refreshes)
 			err := c.timed(opRefresh, func(ctx context.Context) error {
-				ta, err := tokenRequest(ctx, c.s.hc, onReplica(c.s.md.TokenEndpoint, replica), url.Values{
-					"grant_type": {"refresh_token"}, "refresh_token": {c.tokens.RefreshToken}, "client_id": {c.clientID},
-				})
+				ta, err := loadclient.Refresh(ctx, c.s.hc, onReplica(c.s.md.TokenEndpoint, replica), c.client, c.tokens.RefreshToken)
 				if err == nil {
 					c.tokens = ta
 				}
@@ -170,13 +167,13 @@ func (c *loadClient) run(deadline time.Time) bool {
 		}
 		endpoint := c.mcpURL(n)
 		err := c.timed(op, func(ctx context.Context) error {
-			res, err := callTool(ctx, c.s.hc, endpoint, c.tokens.AccessToken, op, args)
+			res, err := loadclient.CallTool(ctx, c.s.hc, endpoint, c.tokens.AccessToken, op, args)
 			if err != nil {
 				return err
 			}
 			return c.check(op, res)
 		})
-		if errors.Is(err, errUnauthorized) {
+		if errors.Is(err, loadclient.ErrUnauthorized) {
 			c.s.stats.lostGrant()
 			return false
 		}
@@ -186,10 +183,10 @@ func (c *loadClient) run(deadline time.Time) bool {
 
 // check verifies a tool result: no tool error, and get_me answers for this
 // client's own user (a mix-up between grants would show here first).
-func (c *loadClient) check(op string, res toolResult) error {
+func (c *loadClient) check(op string, res loadclient.ToolResult) error {
 	if res.IsError {
 		c.s.stats.toolError()
-		return &toolFailure{kind: "tool error", detail: res.text()}
+		return &toolFailure{kind: "tool error", detail: res.Text()}
 	}
 	if op != opGetMe || c.login == "" {
 		return nil

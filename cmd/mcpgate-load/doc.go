@@ -20,6 +20,10 @@
 //     list_issues, alternately), and a refresh of its tokens (RFC 6749 §6)
 //     every -refresh-every, each request on the next replica in turn.
 //
+// The client's requests are internal/loadclient's, shared with
+// cmd/mcpgate-bench; this command adds the replicas, the schedule and the
+// statistics.
+//
 // At the end it prints requests per second, the p50 and p99 latency of each
 // operation, the HTTP statuses, the 5xx count and the lost grants: clients
 // whose refresh failed or whose access token stopped working. It exits 1

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 func main() {
@@ -178,9 +179,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 	stats := newRecorder()
 	transport := newTransport(stats, o.clients+16)
-	hc := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse // API calls never follow redirects
-	}}
+	hc := loadclient.NewClient(transport, 0) // API calls never follow redirects
 
 	replicas, public := o.targets, ""
 	var users []string

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcpgate/mcpgate/internal/loadclient"
 )
 
 func TestParseFlags(t *testing.T) {
@@ -70,8 +72,8 @@ func TestTransportDialsLoopbackOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hc.Do(req); !errors.Is(err, errNotLoopback) {
-		t.Errorf("GET off loopback: %v, want errNotLoopback", err)
+	if _, err := hc.Do(req); !errors.Is(err, loadclient.ErrNotLoopback) {
+		t.Errorf("GET off loopback: %v, want loadclient.ErrNotLoopback", err)
 	}
 }
 
@@ -105,33 +107,5 @@ func TestPercentile(t *testing.T) {
 		if got := percentile(tt.sorted, tt.p); got != tt.want {
 			t.Errorf("percentile(%v, %v) = %v, want %v", tt.sorted, tt.p, got, tt.want)
 		}
-	}
-}
-
-func TestReadSSEResponse(t *testing.T) {
-	tests := []struct {
-		name, stream, wantResult, wantErr string
-	}{
-		{"one event", "event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"ok\":true}}\n\n", `{"ok":true}`, ""},
-		{"notification first", "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n", `{}`, ""},
-		{"no final blank line", "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":[]}", `[]`, ""},
-		{"multi-line data", "data: {\"jsonrpc\":\"2.0\",\ndata: \"id\":1,\"result\":2}\n\n", `2`, ""},
-		{"no response", "data: {\"jsonrpc\":\"2.0\",\"method\":\"x\"}\n\n", "", "ended without a response"},
-		{"garbage", "data: nope\n\n", "", "undecodable"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var rpc rpcResponse
-			err := readSSEResponse(strings.NewReader(tt.stream), &rpc)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || string(rpc.Result) != tt.wantResult {
-				t.Fatalf("result %s, err %v; want %s", rpc.Result, err, tt.wantResult)
-			}
-		})
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package loadclient
 
 import (
 	"context"
@@ -10,14 +10,14 @@ import (
 	"github.com/mcpgate/mcpgate/internal/testbrowser"
 )
 
-// newBrowser is the person at the browser for one client: it follows
-// redirects with its own cookies (loopback only), approves mcpgate's consent
-// page, signs in at the (fake) GitHub as login when the sign-in page lets
-// it choose ("" keeps the preselected account), and stops at the client's
-// redirect URI.
-func newBrowser(transport http.RoundTripper, redirectURI, login string) (*testbrowser.Browser, error) {
+// NewBrowser is the person at the browser for one client: it follows
+// redirects with its own cookies over transport, but never off loopback;
+// approves mcpgate's consent page; signs in at the (fake) identity
+// provider as login when the sign-in page lets it choose ("" keeps the
+// preselected account); and stops at the client's redirect URI.
+func NewBrowser(transport http.RoundTripper, redirectURI, login string) (*testbrowser.Browser, error) {
 	b, err := testbrowser.New(redirectURI, testbrowser.Options{Transport: transport, Redirect: func(to *url.URL) error {
-		if !isLoopbackHost(to.Hostname()) {
+		if !IsLoopbackHost(to.Hostname()) {
 			return fmt.Errorf("refusing to follow a redirect off loopback to %s", to.Host)
 		}
 		return nil
@@ -31,11 +31,11 @@ func newBrowser(transport http.RoundTripper, redirectURI, login string) (*testbr
 	return b, nil
 }
 
-// authorize runs the browser leg from the authorization URL to the client's
-// redirect URI and returns the code and state it carries. A page the
-// browser could not go past is reported by status and path, without its
-// body, to keep the report short.
-func authorize(ctx context.Context, b *testbrowser.Browser, authURL string) (code, state string, err error) {
+// Authorize runs the browser leg from the authorization URL to the
+// client's redirect URI and returns the code and state it carries. A page
+// the browser could not go past is reported by status and path, without
+// its body, to keep a report short.
+func Authorize(ctx context.Context, b *testbrowser.Browser, authURL string) (code, state string, err error) {
 	res, err := b.Authorize(ctx, authURL)
 	if pe, ok := errors.AsType[*testbrowser.PageError](err); ok {
 		if pe.Problem != "" {
