@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub/fakegithubtest"
@@ -84,5 +85,44 @@ func benchPost(b *testing.B, client *http.Client, endpoint, token, body string) 
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != http.StatusOK || !bytes.Contains(out, []byte(`"result":`)) || bytes.Contains(out, []byte(`"isError":true`)) {
 		b.Fatalf("%s: %d %v %s", body, resp.StatusCode, err, out)
+	}
+}
+
+// BenchmarkRefresh measures the refresh grant with rotation through the
+// whole server over loopback HTTP, on each store: each iteration uses the
+// refresh token the previous one returned, as a client does.
+//
+// Run with: go test -run '^$' -bench BenchmarkRefresh ./cmd/mcpgate
+func BenchmarkRefresh(b *testing.B) {
+	for _, redis := range []bool{false, true} {
+		name := "store=memory"
+		if redis {
+			name = "store=redis"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			fake := fakegithubtest.NewServer(b, fakegithub.Options{
+				ClientID: "gh-client", ClientSecret: "gh-client-secret",
+				AppTokens: true, AutoApprove: true, Enterprise: true,
+			})
+			o := gatewayOptions{fake: fake, logLevel: "error", configure: func(cfg *config.Config) {
+				// Off, as the TypeScript server's are in scripts/bench.
+				cfg.Limits.TokenPerClient = config.RateConfig{}
+				cfg.Limits.TokenPerIP = config.RateConfig{}
+			}}
+			if redis {
+				o.redisURL = redistest.Start(b).URL
+			}
+			gw := startGateway(b, o)
+			c := registerClient(ctx, b, gw.URL, "")
+			rt := c.signIn(ctx, b, gw.PublicURL, gw.URL).RefreshToken
+			for b.Loop() {
+				answer, tok := c.refresh(ctx, b, gw.URL, rt)
+				if answer.Status != http.StatusOK || tok.RefreshToken == "" {
+					b.Fatalf("refresh: %d %s", answer.Status, answer.Body)
+				}
+				rt = tok.RefreshToken
+			}
+		})
 	}
 }
