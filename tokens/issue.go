@@ -40,7 +40,7 @@ type Pair struct {
 func (k *Keyring) MintPair(s PairSpec) (Pair, error) {
 	grantEnd := s.Now.Add(s.RefreshTTL)
 	accessEnd, idle := s.Policy.accessLifetime(s.Now, grantEnd, s.AccessTTL)
-	at := Mint(KindAccess, s.Grant.ID)
+	at := mintAccess(s.Grant.ID, idle <= 0)
 	gen := s.Grant.RefreshGen + 1
 	rt := k.MintRefresh(s.Grant.ID, gen)
 	atKey, err := k.WrapGrantKey(at, s.Grant.ID, s.Key)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNewID(t *testing.T) {
@@ -138,4 +139,45 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) returned unknown kind %q", s, kind)
 		}
 	})
+}
+
+// TestFixedAccessHint: MintPair marks access tokens with a fixed lifetime
+// and only those; the hint is read from access tokens only.
+func TestFixedAccessHint(t *testing.T) {
+	k, err := NewKeyring([]byte("current secret, at least 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Grant{ID: NewID(), UserID: "github:1"}
+	pair := func(p Policy) Pair {
+		t.Helper()
+		out, err := k.MintPair(PairSpec{Grant: g, Key: NewDataKey(), Now: time.Now(), AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour, Policy: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	fixed, sliding := pair(Policy{}), pair(Policy{IdleTimeout: time.Hour})
+	marked := "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(append(fixedMarker[:], make([]byte, secretBytes-2)...))
+	tests := []struct {
+		name  string
+		token string
+		want  bool
+	}{
+		{"fixed lifetime", fixed.Access, true},
+		{"sliding", sliding.Access, false},
+		{"unmarked", "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(make([]byte, secretBytes)), false},
+		{"marked", marked, true},
+		{"a refresh token with the marker", "mcpgate_rt" + marked[len("mcpgate_at"):], false},
+		{"malformed", marked + "a", false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		if got := FixedAccess(tt.token); got != tt.want {
+			t.Errorf("%s: FixedAccess = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if kind, id, err := Parse(fixed.Access); err != nil || kind != KindAccess || id != g.ID {
+		t.Fatalf("Parse(a marked access token) = %q, %q, %v", kind, id, err)
+	}
 }

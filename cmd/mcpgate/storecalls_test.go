@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpgate/mcpgate/cmd/mcpgate/internal/config"
 	"github.com/mcpgate/mcpgate/internal/redistest"
 	"github.com/mcpgate/mcpgate/tokens"
 	"github.com/mcpgate/mcpgate/upstream/fakegithub"
@@ -18,8 +19,9 @@ import (
 )
 
 // countedGateway starts mcpgate on store ("memory" or "redis") with the
-// fake GitHub, counting the calls it makes to its store.
-func countedGateway(t *testing.T, store string) (*testGateway, *countingStore) {
+// fake GitHub, counting the calls it makes to its store; configure, when
+// set, changes its configuration.
+func countedGateway(t *testing.T, store string, configure ...func(*config.Config)) (*testGateway, *countingStore) {
 	t.Helper()
 	fake := fakegithubtest.NewServer(t, fakegithub.Options{
 		ClientID: "gh-client", ClientSecret: "gh-client-secret",
@@ -29,6 +31,10 @@ func countedGateway(t *testing.T, store string) (*testGateway, *countingStore) {
 	o := gatewayOptions{fake: fake, logLevel: "error", wrapStore: func(s tokens.Store) tokens.Store {
 		counter.next = s
 		return counter
+	}, configure: func(cfg *config.Config) {
+		for _, f := range configure {
+			f(cfg)
+		}
 	}}
 	if store == "redis" {
 		o.redisURL = redistest.Start(t).URL
@@ -37,16 +43,32 @@ func countedGateway(t *testing.T, store string) (*testGateway, *countingStore) {
 }
 
 // TestMCPRequestReadsTheStoreOnce holds issue 11's round-trip goal: every
-// /mcp request, tool calls included, makes exactly one store call (the
-// bearer check's UseAccess, one script call on Redis). Tools get the grant
+// /mcp request, tool calls included, makes exactly one store call: for a
+// token with a fixed lifetime a plain read of the token and its grant
+// (GetAccessGrant, one MGET on Redis), for a sliding one the read that
+// also records its use (UseAccess, one script call). Tools get the grant
 // on the caller; a GitHub tool opens its upstream token from it without
 // reading the grant again.
 func TestMCPRequestReadsTheStoreOnce(t *testing.T) {
-	for _, store := range []string{"memory", "redis"} {
-		t.Run(store, func(t *testing.T) {
+	sliding := func(cfg *config.Config) {
+		cfg.Tokens.Policies = append(cfg.Tokens.Policies, config.PolicyConfig{
+			Name: "sliding", ClientName: "hardening test client", IdleTimeout: 24 * time.Hour,
+		})
+	}
+	runs := []struct {
+		store, lifetime, want string
+		configure           []func(*config.Config)
+	}{
+		{"memory", "fixed", "GetAccessGrant", nil},
+		{"redis", "fixed", "GetAccessGrant", nil},
+		{"memory", "sliding", "UseAccess", []func(*config.Config){sliding}},
+		{"redis", "sliding", "UseAccess", []func(*config.Config){sliding}},
+	}
+	for _, run := range runs {
+		t.Run(run.store+"/"+run.lifetime, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			gw, counter := countedGateway(t, store)
+			gw, counter := countedGateway(t, run.store, run.configure...)
 			c := registerClient(ctx, t, gw.URL, "")
 			tok := c.signIn(ctx, t, gw.PublicURL, gw.URL)
 
@@ -66,8 +88,8 @@ func TestMCPRequestReadsTheStoreOnce(t *testing.T) {
 					if !strings.Contains(out, tc.want) || strings.Contains(out, `"isError":true`) {
 						t.Fatalf("%s: answer %s, want it to contain %s", tc.name, out, tc.want)
 					}
-					if got := counter.snapshot(); len(got) != 1 || got["UseAccess"] != 1 {
-						t.Errorf("%s: store calls %v, want exactly one UseAccess", tc.name, got)
+					if got := counter.snapshot(); len(got) != 1 || got[run.want] != 1 {
+						t.Errorf("%s: store calls %v, want exactly one %s", tc.name, got, run.want)
 					}
 				}
 			}

@@ -58,9 +58,24 @@ func (h *ResourceServer) requireBearer(next http.Handler) http.Handler {
 	})
 }
 
+// useAccess reads the access token stored under hash with its grant, in
+// one round trip: a plain read for a token minted with a fixed lifetime
+// (tokens.FixedAccess: no use to record), UseAccess otherwise, and also
+// when the plain read finds a sliding record (a token minted before the
+// hint that happens to carry it).
+func (h *ResourceServer) useAccess(ctx context.Context, token, grantID, hash string) (tokens.AccessUse, error) {
+	if tokens.FixedAccess(token) {
+		a, g, err := h.Tokens.GetAccessGrant(ctx, grantID, hash)
+		if err != nil || a.IdleTimeout <= 0 {
+			return tokens.AccessUse{Access: a, Grant: g}, err
+		}
+	}
+	return h.Tokens.UseAccess(ctx, grantID, hash)
+}
+
 // authenticate checks the request's bearer token: its shape and kind, a
 // store lookup of its keyed hash that also reads the grant and, for a
-// sliding token, records the use at most once per bucket (UseAccess: one
+// sliding token, records the use at most once per bucket (useAccess: one
 // round trip; previous server secrets only after a miss), expiry, audience,
 // the allowlist again when a sliding token was extended (Recheck), and the
 // unwrapping of the grant's data key, which also proves the token is the
@@ -85,7 +100,7 @@ func (h *ResourceServer) authenticate(r *http.Request) (*auth.TokenInfo, *bearer
 		found bool
 	)
 	for _, hash := range h.Keys.Hashes(token) {
-		use, err = h.Tokens.UseAccess(ctx, grantID, hash)
+		use, err = h.useAccess(ctx, token, grantID, hash)
 		if err == nil {
 			found = true
 			break

@@ -130,10 +130,15 @@ type mcpGrant struct {
 	key                                    tokens.DataKey
 }
 
+// mcpIssueOptions: access may hold "{grant}" where the grant ID goes.
 type mcpIssueOptions struct {
 	resource  string
 	accessTTL time.Duration
 	userID    string
+	// idle makes the access token sliding (AccessToken.IdleTimeout).
+	idle time.Duration
+	// access is the access token string; a random one when empty.
+	access string
 }
 
 // issue creates a grant and its first token pair exactly as the callback and
@@ -171,6 +176,9 @@ func (f *mcpFixture) issue(t testing.TB, o mcpIssueOptions) mcpGrant {
 		t.Fatalf("CreateGrant: %v", err)
 	}
 	access := tokens.Mint(tokens.KindAccess, grantID)
+	if o.access != "" {
+		access = strings.Replace(o.access, "{grant}", grantID, 1)
+	}
 	refresh := tokens.Mint(tokens.KindRefresh, grantID)
 	wrap := func(tok string) []byte {
 		t.Helper()
@@ -183,7 +191,7 @@ func (f *mcpFixture) issue(t testing.TB, o mcpIssueOptions) mcpGrant {
 	if err := f.store.IssueTokens(ctx, grantID, tokens.Issue{
 		AccessHash: f.keys.Hash(access),
 		Access: tokens.AccessToken{GrantID: grantID, ClientID: mcpTestClientID, UserID: o.userID, Scopes: mcpTestScopes,
-			Resource: o.resource, WrappedKey: wrap(access), ExpiresAt: now.Add(o.accessTTL)},
+			Resource: o.resource, WrappedKey: wrap(access), ExpiresAt: now.Add(o.accessTTL), IdleTimeout: o.idle},
 		RefreshHash: f.keys.Hash(refresh),
 		Refresh: tokens.RefreshToken{GrantID: grantID, ClientID: mcpTestClientID, Scopes: mcpTestScopes,
 			Resource: o.resource, WrappedKey: wrap(refresh), ExpiresAt: now.Add(30 * 24 * time.Hour)},
@@ -550,8 +558,15 @@ type failingTokens struct {
 
 func (s *failingTokens) UseAccess(context.Context, string, string) (tokens.AccessUse, error) {
 	s.calls++
-	return tokens.AccessUse{}, errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
+	return tokens.AccessUse{}, errStoreDown
 }
+
+func (s *failingTokens) GetAccessGrant(context.Context, string, string) (tokens.AccessToken, tokens.Grant, error) {
+	s.calls++
+	return tokens.AccessToken{}, tokens.Grant{}, errStoreDown
+}
+
+var errStoreDown = errors.New("dial tcp 10.0.0.7:6379: connectMCPClient: connection refused")
 
 func TestMCPStoreFailureIs503(t *testing.T) {
 	failing := &failingTokens{}
@@ -576,7 +591,7 @@ func TestMCPStoreFailureIs503(t *testing.T) {
 		t.Errorf("error_description leaks internal details: %q", b.ErrorDescription)
 	}
 	if failing.calls != 1 {
-		t.Errorf("UseAccess called %d times, want 1", failing.calls)
+		t.Errorf("the token store was asked %d times, want once", failing.calls)
 	}
 }
 
