@@ -150,7 +150,7 @@ func checkRefresh(rec tokens.RefreshToken, form url.Values, resource string, now
 
 // rotate mints the next token pair of the grant read found and rotates
 // the refresh token rt (as read) to it, keeping the response sealed under rt for a
-// retry within the grace period. The new refresh token keeps the grant's
+// retry within the grace period and retiring the access token issued with rt. The new refresh token keeps the grant's
 // scopes; a narrower scope applies to the access token only (RFC 6749 §6).
 func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client tokens.Client, read tokens.RefreshRead, rt string,
 	accessScopes []string, dk tokens.DataKey, now time.Time) ([]byte, *oauthError) {
@@ -164,7 +164,7 @@ func (h *tokenHandler) rotate(ctx context.Context, log *slog.Logger, client toke
 	if err != nil {
 		return nil, &oauthError{Code: wire.ServerError, Description: "tokens could not be issued", Status: http.StatusInternalServerError}
 	}
-	rot := tokens.Rotation{At: now, Grace: h.grace()}
+	rot := tokens.Rotation{At: now, Grace: h.grace(), Retire: h.Keys.PairedAccessHashes(rt, read.Hash)}
 	if rot.Grace > 0 {
 		if rot.GraceResponse, err = h.Keys.SealGrace(rt, grantID, body); err != nil {
 			log.LogAttrs(ctx, slog.LevelError, "sealing the grace response failed", slog.String("error", err.Error()))

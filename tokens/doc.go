@@ -121,8 +121,13 @@
 // grant's storage does not grow with its refreshes (issue 11 item 3).
 // Tokens minted before generations keep a tombstone until their own
 // expiry. Rotating a refresh token also retires the access token issued
-// with it (RefreshToken.Access, Seen.Retired): it serves requests in
-// flight until the grace window ends, then dies.
+// with it (Rotation.Retire, Seen.Retired): it serves requests in flight
+// until the grace window ends, then dies. Nothing records which access
+// token that is: a pair's access token is derived from its refresh token
+// under a key of the server secret (Keyring.PairedAccessHashes), and an
+// access token with a fixed lifetime carries a hint saying so
+// (FixedAccess), which lets the bearer check read it without the script
+// that records a sliding token's use.
 //
 // # Threat model
 //

@@ -7,7 +7,8 @@ import (
 	"encoding/binary"
 )
 
-// Refresh token generations (issue 11 item 3). A grant's refresh tokens
+// Refresh token generations (issue 11 item 3), and the access token of a
+// pair derived from its refresh token (below). A grant's refresh tokens
 // form one chain: the code exchange issues generation 1, each rotation the
 // next. A refresh token carries its generation inside its secret, with a
 // MAC that only the server can make:
@@ -30,7 +31,10 @@ import (
 // generations (random secrets, generation 0) keep full-lifetime
 // tombstones (RefreshToken.Tombstone).
 
-const infoRefreshGen = "mcpgate/v3/refresh-generation"
+const (
+	infoRefreshGen = "mcpgate/v3/refresh-generation"
+	infoPairAccess = "mcpgate/v3/pair-access"
+)
 
 const (
 	genRandomBytes = 20
@@ -76,4 +80,48 @@ func genTag(key []byte, grantID string, body []byte) []byte {
 	m.Write([]byte(grantID))
 	m.Write(body)
 	return m.Sum(nil)[:genTagBytes]
+}
+
+// The access token of a pair is derived from its refresh token:
+//
+//	secret = HMAC-SHA256(pair-access key, refresh token), its first two
+//	         bytes replaced by fixedMarker for a fixed lifetime
+//
+// so that rotating a refresh token can name the access token issued with
+// it, to retire it (Rotation.Retire), with nothing stored for that. The
+// refresh token is the stronger credential (it gets new access tokens), so
+// deriving one from it under a server key gives its holder nothing new,
+// and without the server secret the access token cannot be computed.
+
+// pairedAccess is the access token of the pair whose refresh token is rt,
+// under secret i of the keyring.
+func (k *Keyring) pairedAccess(i int, rt string, fixed bool) string {
+	_, grantID, _ := Parse(rt)
+	m := hmac.New(sha256.New, k.keys[i].pairAccess)
+	m.Write([]byte(rt))
+	secret := m.Sum(nil)
+	if fixed {
+		copy(secret, fixedMarker[:])
+	}
+	return Prefix + string(KindAccess) + "_" + grantID + "_" + b32.EncodeToString(secret)
+}
+
+// PairedAccessHashes returns the keyed hashes of the access tokens that a
+// pair with refresh token rt, stored under rtHash, may hold (fixed or
+// sliding: both forms are named, the store retires the one that exists),
+// under the secret that rtHash was made with; none if it was made with
+// none of them, or rt is not a refresh token.
+func (k *Keyring) PairedAccessHashes(rt, rtHash string) []string {
+	if kind, _, err := Parse(rt); err != nil || kind != KindRefresh {
+		return nil
+	}
+	for i := range k.keys {
+		if HashEqual(hashWith(k.keys[i].hash, rt), rtHash) {
+			return []string{
+				hashWith(k.keys[i].hash, k.pairedAccess(i, rt, true)),
+				hashWith(k.keys[i].hash, k.pairedAccess(i, rt, false)),
+			}
+		}
+	}
+	return nil
 }

@@ -1,8 +1,10 @@
 package tokens
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // goldenGenerationToken was minted by MintRefresh (generation 7, grant
@@ -99,5 +101,49 @@ func TestMintPairChainsGenerations(t *testing.T) {
 			t.Fatalf("pair %d: token generation %d (%v), record %d", want, gen, ok, p.Issue.Refresh.Generation)
 		}
 		g.RefreshGen = p.Issue.Refresh.Generation // as a store does
+	}
+}
+
+// TestPairedAccessHashes: the access token of a pair is found from its
+// refresh token alone, under the secret the pair was minted with, in
+// either lifetime's form.
+func TestPairedAccessHashes(t *testing.T) {
+	old, err := NewKeyring([]byte("current secret, at least 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := NewKeyring([]byte("the next secret, at least 32 bytes long"), []byte("current secret, at least 32 bytes long"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := Grant{ID: NewID(), UserID: "github:1"}
+	for _, p := range []Policy{{}, {IdleTimeout: time.Hour}} {
+		pair, err := old.MintPair(PairSpec{Grant: g, Key: NewDataKey(), Now: time.Now(), AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour, Policy: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, k := range map[string]*Keyring{"same secret": old, "after a secret rotation": rotated} {
+			rtHash := pair.Issue.RefreshHash
+			if k == rotated {
+				rtHash = k.Hashes(pair.Refresh)[1] // stored under the previous secret
+			}
+			got := k.PairedAccessHashes(pair.Refresh, rtHash)
+			if !slices.Contains(got, pair.Issue.AccessHash) {
+				t.Errorf("%s, sliding %v: PairedAccessHashes = %v, want it to name %s", name, p.Sliding(), got, pair.Issue.AccessHash)
+			}
+		}
+		if got := old.PairedAccessHashes(pair.Refresh, old.Hash(pair.Access)); got != nil {
+			t.Errorf("with a hash the refresh token was not stored under: %v, want none", got)
+		}
+		if got := old.PairedAccessHashes(pair.Access, pair.Issue.AccessHash); got != nil {
+			t.Errorf("for an access token: %v, want none", got)
+		}
+		other, err := old.MintPair(PairSpec{Grant: g, Key: NewDataKey(), Now: time.Now(), AccessTTL: time.Hour, RefreshTTL: 24 * time.Hour, Policy: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(old.PairedAccessHashes(pair.Refresh, pair.Issue.RefreshHash), other.Issue.AccessHash) {
+			t.Error("a refresh token names another pair's access token")
+		}
 	}
 }

@@ -35,14 +35,15 @@ type Pair struct {
 
 // MintPair mints an access and a refresh token for s.Grant and makes
 // their records. The refresh token is the generation after the grant's
-// active one (generation.go); stores make it the grant's RefreshGen when
-// they store the pair.
+// active one, and the access token is derived from it (generation.go);
+// stores make the generation the grant's RefreshGen when they store the
+// pair.
 func (k *Keyring) MintPair(s PairSpec) (Pair, error) {
 	grantEnd := s.Now.Add(s.RefreshTTL)
 	accessEnd, idle := s.Policy.accessLifetime(s.Now, grantEnd, s.AccessTTL)
-	at := mintAccess(s.Grant.ID, idle <= 0)
 	gen := s.Grant.RefreshGen + 1
 	rt := k.MintRefresh(s.Grant.ID, gen)
+	at := k.pairedAccess(0, rt, idle <= 0)
 	atKey, err := k.WrapGrantKey(at, s.Grant.ID, s.Key)
 	if err != nil {
 		return Pair{}, err

@@ -28,7 +28,8 @@ const (
 	// pending sign-ins.
 	infoRecordMAC   = "mcpgate/v2/record-mac"
 	infoPendingSeal = "mcpgate/v2/pending-seal"
-	// infoRefreshGen (generation.go) is in the list below too.
+	// infoRefreshGen and infoPairAccess (generation.go) are in the list
+	// below too.
 )
 
 const keyIDLen = 8
@@ -114,6 +115,7 @@ type derivedKeys struct {
 	recordMAC   []byte // HMAC-SHA256 key of stored records' MACs
 	pending     []byte // AES-256 key of pending sign-ins
 	refreshGen  []byte // HMAC-SHA256 key of refresh token generations
+	pairAccess  []byte // HMAC-SHA256 key deriving a pair's access token
 }
 
 // NewKeyring derives a keyring from the current secret and any previous
@@ -153,6 +155,7 @@ func derive(secret []byte) (derivedKeys, error) {
 		{infoRecordMAC, 32, &dk.recordMAC},
 		{infoPendingSeal, 32, &dk.pending},
 		{infoRefreshGen, 32, &dk.refreshGen},
+		{infoPairAccess, 32, &dk.pairAccess},
 	}
 	for _, p := range parts {
 		b, err := hkdf.Key(sha256.New, secret, nil, p.info, p.n)

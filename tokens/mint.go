@@ -62,24 +62,12 @@ func Mint(kind Kind, grantID string) string {
 }
 
 // fixedMarker starts the secret of an access token with a fixed lifetime
-// (mintAccess): a hint, not a secret, that lets the bearer check read the
-// token with a plain read instead of the script that records a sliding
-// token's use (FixedAccess). 16 bits of the 256 are given to it; a random
-// secret (a token minted before the hint) starts with it once in 65,536,
-// and is then only read the slower way.
+// (Keyring.pairedAccess): a hint, not a secret, that lets the bearer check
+// read the token with a plain read instead of the script that records a
+// sliding token's use (FixedAccess). 16 bits of the 256 are given to it; a
+// random secret (a token minted before the hint) starts with it once in
+// 65,536, and is then only read the slower way.
 var fixedMarker = [2]byte{0xf1, 0xed}
-
-// mintAccess returns a new access token of grantID; fixed marks one whose
-// lifetime is fixed (FixedAccess).
-func mintAccess(grantID string, fixed bool) string {
-	if !fixed {
-		return Mint(KindAccess, grantID)
-	}
-	b := make([]byte, secretBytes)
-	rand.Read(b[len(fixedMarker):]) // never returns an error
-	copy(b, fixedMarker[:])
-	return Prefix + string(KindAccess) + "_" + grantID + "_" + b32.EncodeToString(b)
-}
 
 // FixedAccess reports whether access token token was minted with a fixed
 // lifetime, so that the bearer check can read it with one plain read

@@ -203,14 +203,6 @@ type RefreshToken struct {
 	// grace response, so an old token can no longer fetch a pair whose
 	// refresh token was already used.
 	Predecessor string `json:"predecessor,omitempty" msgpack:"pr"`
-	// Access is the hash of the access token issued with this refresh
-	// token (stores set it). Rotating this token retires that access
-	// token: it dies when the rotation's grace window ends, used or not
-	// (Seen.Retired), so that a refresh does not leave a token alive
-	// beside its successor (for a sliding one, up to the grant's
-	// lifetime). Its msgpack name is from when only sliding tokens were
-	// named.
-	Access string `json:"access,omitempty" msgpack:"sa"`
 	// Generation is the token's place in its grant's chain (generation.go);
 	// zero for a token minted before generations.
 	Generation uint32 `json:"gen,omitempty" msgpack:"g"`
@@ -235,13 +227,21 @@ func (r RefreshToken) Tombstone(rot Rotation) RefreshToken {
 // rotation that lost the race still finds the token rotated.
 const tombstoneMargin = time.Second
 
-// Rotation describes a refresh token rotation: when it happened, and the
+// Rotation describes a refresh token rotation: when it happened, the
 // response that a retry with the old token gets during Grace after At (none
-// when Grace is zero).
+// when Grace is zero), and the access token issued with the old token.
 type Rotation struct {
 	At            time.Time
 	Grace         time.Duration
 	GraceResponse []byte
+	// Retire are the hashes the access token issued with the old refresh
+	// token may be stored under (Keyring.PairedAccessHashes: it is derived
+	// from the refresh token, so nothing records it). Rotating retires it:
+	// it dies when the grace window ends, used or not (Seen.Retired), so
+	// that a refresh does not leave a token alive beside its successor
+	// (for a sliding one, up to the grant's lifetime). Stores retire
+	// those that exist.
+	Retire []string
 }
 
 // GraceUntil is when the grace response lapses.
@@ -363,7 +363,8 @@ type TokenStore interface {
 	// RotateRefresh atomically replaces the active refresh token that read
 	// found (read.Err nil) by its tombstone (rotated at rot.At), keeps
 	// rot.GraceResponse for rot.Grace, withdraws the grace response of the
-	// token's own predecessor, stores the new pair (whose refresh record
+	// token's own predecessor, retires the access tokens of rot.Retire,
+	// stores the new pair (whose refresh record
 	// names the old hash as its Predecessor) and extends the grant, in one
 	// round trip unless another writer changed the token or the grant
 	// since read (compare-and-set). If the token was rotated meanwhile

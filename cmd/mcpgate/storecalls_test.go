@@ -57,7 +57,7 @@ func TestMCPRequestReadsTheStoreOnce(t *testing.T) {
 	}
 	runs := []struct {
 		store, lifetime, want string
-		configure           []func(*config.Config)
+		configure             []func(*config.Config)
 	}{
 		{"memory", "fixed", "GetAccessGrant", nil},
 		{"redis", "fixed", "GetAccessGrant", nil},

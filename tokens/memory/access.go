@@ -27,17 +27,17 @@ func startSliding(g *grantEntry, is tokens.Issue, now time.Time) {
 	}
 }
 
-// retire makes the access token issued with the rotated refresh token old
-// die when the rotation's grace window ends (tokens.Seen.Retired). The
-// caller holds s.mu.
-func retire(g *grantEntry, old tokens.RefreshToken, rot tokens.Rotation) {
-	h := old.Access
-	if _, ok := g.access[h]; h == "" || !ok {
-		return
+// retire makes the access tokens of rot.Retire (issued with the rotated
+// refresh token) die when the rotation's grace window ends
+// (tokens.Seen.Retired). The caller holds s.mu.
+func retire(g *grantEntry, rot tokens.Rotation) {
+	for _, h := range rot.Retire {
+		if _, ok := g.access[h]; ok {
+			seen := g.seen[h]
+			seen.Retired = rot.GraceUntil()
+			g.seen[h] = seen
+		}
 	}
-	seen := g.seen[h]
-	seen.Retired = rot.GraceUntil()
-	g.seen[h] = seen
 }
 
 // GetAccess returns a live access token of a live grant.

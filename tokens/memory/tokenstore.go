@@ -25,7 +25,6 @@ func (s *Store) IssueTokens(_ context.Context, grantID string, is tokens.Issue) 
 func (s *Store) issue(g *grantEntry, is tokens.Issue, now time.Time) {
 	g.access[is.AccessHash] = cloneAccess(is.Access)
 	startSliding(g, is, now)
-	is.Refresh.Access = is.AccessHash
 	g.refresh[is.RefreshHash] = cloneRefresh(is.Refresh)
 	g.grant.ExpiresAt = is.GrantExpiresAt
 	g.grant.LastUsedAt = now
@@ -97,7 +96,7 @@ func (s *Store) RotateRefresh(_ context.Context, read tokens.RefreshRead, rot to
 		delete(g.graces, old.Predecessor)
 	}
 	g.refresh[read.Hash] = old.Tombstone(rot)
-	retire(g, old, rot)
+	retire(g, rot)
 	if until := rot.GraceUntil(); len(rot.GraceResponse) > 0 && until.After(clock) {
 		g.graces[read.Hash] = graceEntry{response: clone(rot.GraceResponse), until: until}
 	}

@@ -349,7 +349,8 @@ func populate(t *testing.T, s *redis.Store, clock *storetest.Clock) (tokens.Gran
 		t.Fatal(err)
 	}
 	second := issue(2)
-	if err := rotate(ctx, s, g.ID, first.RefreshHash, tokens.Rotation{At: clock.Now(), Grace: time.Minute, GraceResponse: []byte("grace")}, second); err != nil {
+	rot := tokens.Rotation{At: clock.Now(), Grace: time.Minute, GraceResponse: []byte("grace"), Retire: []string{first.AccessHash}}
+	if err := rotate(ctx, s, g.ID, first.RefreshHash, rot, second); err != nil {
 		t.Fatal(err)
 	}
 	return g, second

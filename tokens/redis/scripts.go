@@ -121,8 +121,9 @@ return 1
 `)
 
 // rotateScript: KEYS grant, old rt, at, rt, index, old rt's grace, grace
-// of the old rt's predecessor, at's seen, the access token issued with the
-// old rt and its seen (keys that do not exist when it was not named);
+// of the old rt's predecessor, at's seen, then twice an access token to
+// retire (tokens.Rotation.Retire) and its seen (keys that do not exist
+// when none was named);
 // ARGV expected grant, expected old rt, new grant, grant TTL, old rt's
 // tombstone, at value, at TTL, rt value, rt TTL, rt expiry, now (Unix
 // ms), grace response ("" for none), grace TTL, grace end (Unix ms), seen
@@ -137,7 +138,8 @@ return 1
 // token keeps its place (and the token's expiry); the grace response,
 // which lives only for its window, is never in it (the predecessor's goes
 // now: its successor, the old rt, is used); the old rt's access token
-// dies when the grace window ends and leaves it. Whatever a revocation
+// (whichever of the two named exists) dies when the grace window ends and
+// leaves it. Whatever a revocation
 // leaves behind lapses with the grace window and cannot be read without
 // the grant.
 var rotateScript = goredis.NewScript(luaExtend + luaSliding + luaRetire + `
@@ -156,6 +158,7 @@ extend(KEYS[5], ARGV[4])
 extend(KEYS[5], ARGV[9])
 sliding(KEYS[5], KEYS[3], KEYS[8], ARGV[15], ARGV[7], ARGV[16])
 retire(KEYS[5], KEYS[9], KEYS[10], ARGV[14], ARGV[13])
+retire(KEYS[5], KEYS[11], KEYS[12], ARGV[14], ARGV[13])
 return 1
 `)
 

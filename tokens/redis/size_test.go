@@ -152,7 +152,8 @@ func TestBytesAfterRefreshes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RotateRefresh(ctx, read, tokens.Rotation{At: clock.Now(), GraceResponse: grace}, next.Issue); err != nil {
+		rot := tokens.Rotation{At: clock.Now(), GraceResponse: grace, Retire: kr.PairedAccessHashes(pair.Refresh, pair.Issue.RefreshHash)}
+		if err := s.RotateRefresh(ctx, read, rot, next.Issue); err != nil {
 			t.Fatalf("refresh %d: RotateRefresh: %v", i, err)
 		}
 		pair = next

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ func (s *Store) IssueTokens(ctx context.Context, grantID string, is tokens.Issue
 	if s.err != nil {
 		return s.err
 	}
-	is.Refresh.Access = is.AccessHash
 	at, rt, err := s.encodePair(grantID, is)
 	if err != nil {
 		return err
@@ -217,7 +215,6 @@ func (s *Store) RotateRefresh(ctx context.Context, read tokens.RefreshRead, rot 
 	}
 	grantID, oldHash := read.GrantID, read.Hash
 	next.Refresh.Predecessor = oldHash
-	next.Refresh.Access = next.AccessHash
 	at, rt, err := s.encodePair(grantID, next)
 	if err != nil {
 		return err
@@ -267,7 +264,13 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 	if predecessor == "" {
 		predecessor = "-" // no key has this name; DEL of it does nothing
 	}
-	paired := cmp.Or(old.Access, "-") // "-": no such key, in the grant's slot
+	var retired [2]string // the access tokens to retire, "-" (no such key, in the grant's slot) for none
+	for i := range retired {
+		retired[i] = "-"
+		if i < len(rot.Retire) {
+			retired[i] = rot.Retire[i]
+		}
+	}
 	keys := []string{
 		s.grantKey(grantID),
 		s.refreshKey(grantID, oldHash),
@@ -277,8 +280,10 @@ func (s *Store) rotate(ctx context.Context, grantID, oldHash string, cas refresh
 		s.graceKey(grantID, oldHash),
 		s.graceKey(grantID, predecessor),
 		s.seenKey(grantID, next.AccessHash),
-		s.accessKey(grantID, paired),
-		s.seenKey(grantID, paired),
+		s.accessKey(grantID, retired[0]),
+		s.seenKey(grantID, retired[0]),
+		s.accessKey(grantID, retired[1]),
+		s.seenKey(grantID, retired[1]),
 	}
 	return scriptCAS(ctx, s.rdb, rotateScript, "rotate refresh token", keys,
 		cas.grant, cas.token, gv, ttlMillis(g.ExpiresAt, clock), ov,

@@ -95,6 +95,9 @@ type fixture struct {
 	kr    *tokens.Keyring
 	ctx   context.Context
 	gen   uint32 // the last refresh token generation issue gave
+	// pairs maps the hash of each refresh token issue made to the hash of
+	// its access token, which rotate retires as the token endpoint does.
+	pairs map[string]string
 }
 
 func (f *fixture) now() time.Time { return f.clock.Now() }
@@ -111,8 +114,12 @@ func (f *fixture) read(t *testing.T, clientID, grantID, hash string) tokens.Refr
 
 // rotate rotates refresh token hash of grant grantID as the token
 // endpoint does: ReadRefresh, then RotateRefresh of what it read (which
-// returns what the read found if that is not an active token).
+// returns what the read found if that is not an active token), retiring
+// the access token issued with it unless rot names others.
 func (f *fixture) rotate(grantID, hash string, rot tokens.Rotation, next tokens.Issue) error {
+	if rot.Retire == nil && f.pairs[hash] != "" {
+		rot.Retire = []string{f.pairs[hash]}
+	}
 	read, err := f.s.ReadRefresh(f.ctx, "", grantID, hash)
 	if err != nil {
 		return err
@@ -170,11 +177,16 @@ func (f *fixture) code(t *testing.T, g tokens.Grant) (string, tokens.AuthCode) {
 }
 
 // issue builds (but does not store) a fresh token pair for g: access for an
-// hour, refresh for thirty days (of the next generation, and naming its
-// access token, as stores keep it), and the grant extended to match.
+// hour, refresh for thirty days (of the next generation), and the grant
+// extended to match.
 func (f *fixture) issue(g tokens.Grant) tokens.Issue {
 	now := f.now()
 	accessHash := f.kr.Hash(tokens.Mint(tokens.KindAccess, g.ID))
+	refreshHash := f.kr.Hash(tokens.Mint(tokens.KindRefresh, g.ID))
+	if f.pairs == nil {
+		f.pairs = map[string]string{}
+	}
+	f.pairs[refreshHash] = accessHash
 	f.gen++
 	return tokens.Issue{
 		AccessHash: accessHash,
@@ -187,7 +199,7 @@ func (f *fixture) issue(g tokens.Grant) tokens.Issue {
 			WrappedKey: []byte("wrapped data key (access)"),
 			ExpiresAt:  now.Add(time.Hour),
 		},
-		RefreshHash: f.kr.Hash(tokens.Mint(tokens.KindRefresh, g.ID)),
+		RefreshHash: refreshHash,
 		Refresh: tokens.RefreshToken{
 			GrantID:    g.ID,
 			ClientID:   g.ClientID,
@@ -195,7 +207,6 @@ func (f *fixture) issue(g tokens.Grant) tokens.Issue {
 			Resource:   g.Resource,
 			WrappedKey: []byte("wrapped data key (refresh)"),
 			ExpiresAt:  now.Add(30 * 24 * time.Hour),
-			Access:     accessHash,
 			Generation: f.gen,
 		},
 		GrantExpiresAt: now.Add(30 * 24 * time.Hour),
@@ -967,7 +978,7 @@ func testReturnedValuesAreCopies(t *testing.T, f *fixture) {
 	is := f.issue(wantG)
 	wantIs := f.issue(wantG)
 	wantIs.AccessHash, wantIs.RefreshHash = is.AccessHash, is.RefreshHash
-	wantIs.Refresh.Access, wantIs.Refresh.Generation = is.Refresh.Access, is.Refresh.Generation
+	wantIs.Refresh.Generation = is.Refresh.Generation
 	wantIs.Access.WrappedKey = append([]byte(nil), is.Access.WrappedKey...)
 	wantIs.Refresh.WrappedKey = append([]byte(nil), is.Refresh.WrappedKey...)
 	wantErr(t, "IssueTokens", f.s.IssueTokens(f.ctx, g.ID, is), nil)
