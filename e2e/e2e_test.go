@@ -20,9 +20,70 @@ func checkTools(t *testing.T, client string, tools []string) {
 	}
 }
 
+// readmeURI is the repo:// resource the clients read: README.md of the
+// fake GitHub's mona/hello-world, whose first line is readmeHeading.
+const (
+	readmeURI     = "repo://mona/hello-world/contents/README.md"
+	readmeHeading = "# hello-world"
+)
+
+// contentTemplates are the repo:// resource templates every client must see
+// in resources/templates/list.
+var contentTemplates = []string{
+	"repo://{owner}/{repo}/contents{/path*}",
+	"repo://{owner}/{repo}/refs/heads/{branch}/contents{/path*}",
+	"repo://{owner}/{repo}/refs/tags/{tag}/contents{/path*}",
+	"repo://{owner}/{repo}/sha/{sha}/contents{/path*}",
+	"repo://{owner}/{repo}/refs/pull/{prNumber}/head/contents{/path*}",
+}
+
+// resourceContents is one entry of a resources/read result, as MCP sends it.
+type resourceContents struct {
+	URI  string `json:"uri"`
+	Text string `json:"text"`
+	Blob string `json:"blob"`
+}
+
+// promptResult is a prompts/get result, as MCP sends it.
+type promptResult struct {
+	Messages []struct {
+		Role    string `json:"role"`
+		Content struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"content"`
+	} `json:"messages"`
+}
+
+// checkReadme checks a client's resources/read of readmeURI: the file's
+// text, under the URI that was asked for.
+func checkReadme(t *testing.T, client string, got resourceContents) {
+	t.Helper()
+	if first, _, _ := strings.Cut(got.Text, "\n"); got.URI != readmeURI || first != readmeHeading || got.Blob != "" {
+		t.Errorf("%s: resources/read %s = %+v, want text starting with the line %q under that URI", client, readmeURI, got, readmeHeading)
+	}
+}
+
+// checkSummarizeIssue checks a client's prompts/get summarize_issue with
+// owner mona, repo hello-world and issue_number "1": one user message, in
+// text, that names the issue and says to read it with issue_read.
+func checkSummarizeIssue(t *testing.T, client string, got promptResult) {
+	t.Helper()
+	const want = "Summarise issue #1 in mona/hello-world.\n"
+	if len(got.Messages) != 1 {
+		t.Errorf("%s: prompts/get summarize_issue returned %d messages, want 1: %+v", client, len(got.Messages), got)
+		return
+	}
+	m := got.Messages[0]
+	if m.Role != "user" || m.Content.Type != "text" || !strings.HasPrefix(m.Content.Text, want) || !strings.Contains(m.Content.Text, "issue_read (method get)") {
+		t.Errorf("%s: prompts/get summarize_issue message = %+v, want a user text starting %q that says to use issue_read (method get)", client, m, want)
+	}
+}
+
 // TestMCPRemote runs mcp-remote (stdio ↔ remote proxy) against mcpgate:
-// OAuth through $BROWSER, then initialize, tools/list and tools/call get_me
-// over its stdio. "http-first" is its default (streamable HTTP at /mcp);
+// OAuth through $BROWSER, then initialize, tools/list, tools/call get_me,
+// resources/templates/list, resources/read of README.md, prompts/list and
+// prompts/get summarize_issue over its stdio. "http-first" is its default (streamable HTTP at /mcp);
 // "sse-only" uses the legacy HTTP+SSE transport at /sse. Each runs against
 // the demo and against `mcpgate serve` on Redis.
 func TestMCPRemote(t *testing.T) {
@@ -42,7 +103,11 @@ func TestMCPRemote(t *testing.T) {
 						ServerInfo struct {
 							Name string `json:"name"`
 						} `json:"serverInfo"`
-						BrowserHops int `json:"browserHops"`
+						BrowserHops       int              `json:"browserHops"`
+						ResourceTemplates []string         `json:"resourceTemplates"`
+						Readme            resourceContents `json:"readme"`
+						Prompts           []string         `json:"prompts"`
+						Prompt            promptResult     `json:"prompt"`
 					}
 					res.decode(t, &got)
 					if got.Transport != transport {
@@ -58,6 +123,18 @@ func TestMCPRemote(t *testing.T) {
 					if got.BrowserHops < 4 {
 						t.Errorf("the browser took %d hops; consent, sign-in and callback take at least 4", got.BrowserHops)
 					}
+					for _, want := range contentTemplates {
+						if !slices.Contains(got.ResourceTemplates, want) {
+							t.Errorf("resources/templates/list lacks %s (got %v)", want, got.ResourceTemplates)
+						}
+					}
+					checkReadme(t, "mcp-remote", got.Readme)
+					for _, want := range []string{"summarize_issue", "review_pull_request"} {
+						if !slices.Contains(got.Prompts, want) {
+							t.Errorf("prompts/list lacks %s (got %v)", want, got.Prompts)
+						}
+					}
+					checkSummarizeIssue(t, "mcp-remote", got.Prompt)
 				})
 			}
 		})
@@ -127,7 +204,8 @@ func TestTypeScriptSDK(t *testing.T) {
 }
 
 // TestInspectorCLI runs the MCP Inspector CLI with its own OAuth: tools/list
-// through the browser, then tools/call get_me with the stored token only;
+// through the browser, then tools/call get_me, resources/read of README.md
+// and prompts/get summarize_issue with the stored token only;
 // against the demo and against `mcpgate serve` on Redis, which is
 // restarted between the two calls: the stored token must still work.
 func TestInspectorCLI(t *testing.T) {
@@ -137,8 +215,10 @@ func TestInspectorCLI(t *testing.T) {
 			out := outputDir(t, tc)
 			gw := startGateway(t, tc, out, m)
 			var got struct {
-				Tools []string `json:"tools"`
-				Login string   `json:"login"`
+				Tools  []string         `json:"tools"`
+				Login  string           `json:"login"`
+				Readme resourceContents `json:"readme"`
+				Prompt promptResult     `json:"prompt"`
 			}
 			if m == modeServe {
 				res := runScript(t, tc, gw, out, "inspector.mjs", "--phase", "login")
@@ -157,6 +237,8 @@ func TestInspectorCLI(t *testing.T) {
 			if got.Login != "mona" {
 				t.Errorf("get_me login = %q, want mona", got.Login)
 			}
+			checkReadme(t, "inspector", got.Readme)
+			checkSummarizeIssue(t, "inspector", got.Prompt)
 		})
 	}
 }

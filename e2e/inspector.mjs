@@ -14,7 +14,13 @@
 //     (MCP_INSPECTOR_SECRET_STORE=file; the OS keychain is absent here).
 //  2. --method tools/call --tool-name get_me --stored-auth-only: the stored
 //     token is used without any browser (the CLI fails rather than start a
-//     login), and get_me says "mona".
+//     login), and get_me says "mona". With the stored token too,
+//     --method resources/read --uri repo://mona/hello-world/contents/README.md
+//     and --method prompts/get --prompt-name summarize_issue --prompt-args
+//     owner=mona repo=hello-world issue_number=1 (the CLI sends prompt
+//     arguments as strings); the script reports the resource's contents and
+//     the prompt's result as the CLI printed them, and e2e_test.go checks
+//     what they say. None of these runs opens the browser.
 //
 // --phase login runs step 1 only, --phase stored step 2 only (with the
 // HOME and browser log step 1 left in --out), so that the test can restart
@@ -100,19 +106,30 @@ async function signIn({ node, bin, env, url, out }) {
   return { tools, browserHops: first.result.hops };
 }
 
-/** storedCall is step 2: tools/call get_me with the stored token only. */
+/**
+ * storedCall is step 2: tools/call get_me, resources/read of README.md and
+ * prompts/get summarize_issue, each with the stored token only.
+ */
 async function storedCall({ node, bin, env, url, out }) {
   check(browserOutcome(env.E2E_BROWSER_LOG).opened === 1, 'no sign-in through the browser came before the call with the stored token (run --phase login first)');
-  const called = await inspectorCLI({
-    node,
-    bin,
-    env,
-    out,
-    name: 'tools-call-get_me',
-    args: [url, '--transport', 'http', '--method', 'tools/call', '--tool-name', 'get_me', '--stored-auth-only'],
-  });
-  const login = getMeLogin(called);
+  const stored = (name, method, ...more) =>
+    inspectorCLI({ node, bin, env, out, name, args: [url, '--transport', 'http', '--method', method, ...more, '--stored-auth-only'] });
+  const login = getMeLogin(await stored('tools-call-get_me', 'tools/call', '--tool-name', 'get_me'));
   check(login === 'mona', `get_me returned login ${login}, want mona`);
-  check(browserOutcome(env.E2E_BROWSER_LOG).opened === 1, 'the second run opened the browser again instead of using the stored token');
-  return { login };
+  const read = await stored('resources-read', 'resources/read', '--uri', 'repo://mona/hello-world/contents/README.md');
+  const readme = read.contents?.[0];
+  check(typeof readme?.text === 'string', `resources/read of README.md returned ${JSON.stringify(read).slice(0, 300)}`);
+  const prompt = await stored(
+    'prompts-get-summarize_issue',
+    'prompts/get',
+    '--prompt-name',
+    'summarize_issue',
+    '--prompt-args',
+    'owner=mona',
+    'repo=hello-world',
+    'issue_number=1',
+  );
+  check(Array.isArray(prompt.messages), `prompts/get summarize_issue returned ${JSON.stringify(prompt).slice(0, 300)}`);
+  check(browserOutcome(env.E2E_BROWSER_LOG).opened === 1, 'a run with the stored token opened the browser again instead of using it');
+  return { login, readme, prompt };
 }

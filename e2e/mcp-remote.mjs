@@ -7,7 +7,13 @@
 // URL with the `open` package → xdg-open → $BROWSER), then speaks JSON-RPC
 // over the proxy's stdin/stdout as an MCP host would: initialize,
 // notifications/initialized, tools/list (the GitHub tools must be there),
-// tools/call get_me (must say "mona").
+// tools/call get_me (must say "mona"), then what a host's attachment and
+// prompt menus use: resources/templates/list (the repo:// templates),
+// resources/read of repo://mona/hello-world/contents/README.md,
+// prompts/list and prompts/get summarize_issue (mona/hello-world#1). The
+// script reports the template URIs, the prompt names, the resource's
+// contents and the prompt's result as MCP returned them; e2e_test.go checks
+// what they say.
 //
 // Usage: node mcp-remote.mjs --server http://localhost:PORT [--out DIR]
 //        [--transport http-first|sse-only] [--backend github|everything]
@@ -84,6 +90,33 @@ class StdioPeer {
   }
 }
 
+/**
+ * resourcesAndPrompts lists the resource templates and prompts through the
+ * proxy, reads README.md of mona/hello-world and gets summarize_issue for
+ * its issue #1 (prompt arguments are strings).
+ */
+async function resourcesAndPrompts(peer) {
+  const templates = await peer.request('resources/templates/list', {}, 20000);
+  check(Array.isArray(templates?.resourceTemplates), `resources/templates/list returned ${JSON.stringify(templates).slice(0, 300)}`);
+  const read = await peer.request('resources/read', { uri: 'repo://mona/hello-world/contents/README.md' }, 20000);
+  const content = read?.contents?.[0];
+  check(typeof content?.text === 'string', `resources/read of README.md returned ${JSON.stringify(read).slice(0, 300)}`);
+  const listed = await peer.request('prompts/list', {}, 20000);
+  check(Array.isArray(listed?.prompts), `prompts/list returned ${JSON.stringify(listed).slice(0, 300)}`);
+  const got = await peer.request(
+    'prompts/get',
+    { name: 'summarize_issue', arguments: { owner: 'mona', repo: 'hello-world', issue_number: '1' } },
+    20000,
+  );
+  check(Array.isArray(got?.messages), `prompts/get summarize_issue returned ${JSON.stringify(got).slice(0, 300)}`);
+  return {
+    resourceTemplates: templates.resourceTemplates.map((t) => t.uriTemplate),
+    readme: content,
+    prompts: listed.prompts.map((p) => p.name),
+    prompt: got,
+  };
+}
+
 await run('mcp-remote', async () => {
   const args = scriptArgs({ transport: { type: 'string', default: 'http-first' }, backend: { type: 'string', default: 'github' } });
   check(['github', 'everything'].includes(args.backend), `--backend must be github or everything, got ${args.backend}`);
@@ -120,7 +153,7 @@ await run('mcp-remote', async () => {
     const wantTransport = args.transport === 'sse-only' ? 'SSEClientTransport' : 'StreamableHTTPClientTransport';
     check(connected === wantTransport, `mcp-remote connected with ${connected ?? 'an unreported transport'}, want ${wantTransport}`);
     peer.notify('notifications/initialized');
-    let tools, login, echo;
+    let tools, login, echo, resourceTemplates, readme, prompts, prompt;
     if (args.backend === 'everything') {
       tools = (await peer.request('tools/list', {}, 20000)).tools.map((t) => t.name);
       check(tools.includes('echo') && !tools.includes('get_me'), `tools/list is not server-everything's: ${tools.join(', ')}`);
@@ -131,6 +164,7 @@ await run('mcp-remote', async () => {
       tools = checkToolList((await peer.request('tools/list', {}, 20000)).tools);
       login = getMeLogin(await peer.request('tools/call', { name: 'get_me', arguments: {} }, 20000));
       check(login === 'mona', `get_me returned login ${login}, want mona`);
+      ({ resourceTemplates, readme, prompts, prompt } = await resourcesAndPrompts(peer));
     }
 
     // The browser stand-in must have been used, once, and have succeeded.
@@ -154,6 +188,10 @@ await run('mcp-remote', async () => {
       tools,
       login,
       echo,
+      resourceTemplates,
+      readme,
+      prompts,
+      prompt,
       browserHops: browser.hops,
       credentialFingerprints: storedCredentialFingerprints(configDir, 'mcp-remote'),
     };
