@@ -11,10 +11,30 @@ import (
 // "aaaa…") under goldenGenerationSecret when generations were introduced:
 // refresh tokens in clients' hands must keep being recognised, so the key
 // label, the layout and the MAC are part of the format.
+// goldenPairedFixed and goldenPairedSliding are the access tokens paired
+// with it, derived the same day: rotating that refresh token must name
+// them.
 const (
 	goldenGenerationSecret = "golden secret for generations, 32+ bytes"
 	goldenGenerationToken  = "mcpgate_rt_aaaaaaaaaaaaaaaaaaaaaaaaaa_jxntcfdqhuud6pz2vc5fptu3twx6gywiaaaaab2rx2vcbi6dxlqa"
+	goldenPairedFixed      = "mcpgate_at_aaaaaaaaaaaaaaaaaaaaaaaaaa_6hw5ombfwr2hbqqdl5unkoanpmqmh6twi4jsz6cqtujzkngudrfq"
+	goldenPairedSliding    = "mcpgate_at_aaaaaaaaaaaaaaaaaaaaaaaaaa_coz5ombfwr2hbqqdl5unkoanpmqmh6twi4jsz6cqtujzkngudrfq"
 )
+
+func TestGoldenPairedAccess(t *testing.T) {
+	k, err := NewKeyring([]byte(goldenGenerationSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := k.PairedAccessHashes(goldenGenerationToken, k.Hash(goldenGenerationToken))
+	want := []string{k.Hash(goldenPairedFixed), k.Hash(goldenPairedSliding)}
+	if !slices.Equal(got, want) {
+		t.Fatalf("PairedAccessHashes(golden) = %v, want the hashes of the golden access tokens %v", got, want)
+	}
+	if !FixedAccess(goldenPairedFixed) || FixedAccess(goldenPairedSliding) {
+		t.Fatal("the golden fixed access token must carry the hint, the sliding one not")
+	}
+}
 
 func TestRefreshGeneration(t *testing.T) {
 	current, err := NewKeyring([]byte("current secret, at least 32 bytes long"))
