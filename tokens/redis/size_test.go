@@ -31,16 +31,8 @@ func TestBytesPerGrant(t *testing.T) {
 		grants = 1000
 		budget = 2240
 	)
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	clock := storetest.NewClock()
-	kr := mustKeyring([]byte("size test secret, 32 bytes or more"))
-	s := redis.New(rdb, redis.Options{Now: clock.Now, Keys: kr})
+	rdb, s, kr, clock, client := sizeStore(t)
 	ctx := t.Context()
-	client := tokens.Client{ID: tokens.NewID(), RedirectURIs: []string{"http://127.0.0.1:53682/callback"}, TokenEndpointAuthMethod: "none", CreatedAt: clock.Now()}
-	if err := s.CreateClient(ctx, client); err != nil {
-		t.Fatal(err)
-	}
 	signIn := func(i int) { sizeSignIn(t, s, kr, clock, client, i) }
 	// A first batch, not counted, creates the users' and the client's
 	// listing sets, as in scripts/bench.
@@ -57,6 +49,21 @@ func TestBytesPerGrant(t *testing.T) {
 	if perGrant > budget {
 		t.Errorf("a fresh grant takes %d bytes of Redis memory, want at most %d", perGrant, budget)
 	}
+}
+
+// sizeStore starts a Redis store with one public client for the size
+// tests.
+func sizeStore(t *testing.T) (goredis.UniversalClient, *redis.Store, *tokens.Keyring, *storetest.Clock, tokens.Client) {
+	t.Helper()
+	rdb := redistest.Start(t).Client(t)
+	clock := storetest.NewClock()
+	kr := mustKeyring([]byte("size test secret, 32 bytes or more"))
+	s := redis.New(rdb, redis.Options{Now: clock.Now, Keys: kr})
+	client := tokens.Client{ID: tokens.NewID(), RedirectURIs: []string{"http://127.0.0.1:53682/callback"}, TokenEndpointAuthMethod: "none", CreatedAt: clock.Now()}
+	if err := s.CreateClient(t.Context(), client); err != nil {
+		t.Fatal(err)
+	}
+	return rdb, s, kr, clock, client
 }
 
 // sizeSignIn stores what the i-th sign-in of client leaves, with records
@@ -126,16 +133,8 @@ func TestBytesAfterRefreshes(t *testing.T) {
 		refreshes = 1000
 		budget    = 3072
 	)
-	srv := redistest.Start(t)
-	rdb := srv.Client(t)
-	clock := storetest.NewClock() // TTLs are relative: Redis expires by its own clock
-	kr := mustKeyring([]byte("size test secret, 32 bytes or more"))
-	s := redis.New(rdb, redis.Options{Now: clock.Now, Keys: kr})
+	rdb, s, kr, clock, client := sizeStore(t) // TTLs are relative: Redis expires by its own clock
 	ctx := t.Context()
-	client := tokens.Client{ID: tokens.NewID(), RedirectURIs: []string{"http://127.0.0.1:53682/callback"}, TokenEndpointAuthMethod: "none", CreatedAt: clock.Now()}
-	if err := s.CreateClient(ctx, client); err != nil {
-		t.Fatal(err)
-	}
 	g, dk, pair := sizeSignIn(t, s, kr, clock, client, 0)
 	fresh, freshKeys := grantMemory(ctx, t, rdb, g.ID)
 	dbsize := rdb.DBSize(ctx).Val()
