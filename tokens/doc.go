@@ -19,10 +19,14 @@
 //	mcpgate_cs_<secret>              client secret
 //
 // The grant ID (NewID: 16 random bytes) and the secret (32 random bytes, 256
-// bits) are lowercase unpadded base32. The grant ID inside a token lets a
-// store key every record under its grant (one Redis hash tag), so a lookup
-// and a revocation touch one slot. Parse checks the shape strictly before any
-// store is asked.
+// bits) are lowercase unpadded base32. A refresh token's secret also carries
+// its generation and a MAC of it (36 + 8 bytes), and an access token's is
+// derived from its pair's refresh token, after a two-byte hint for a fixed
+// lifetime (generation.go, FixedAccess): 256 bits that nobody without the
+// server secret can predict, in every token. The grant ID inside a token
+// lets a store key every record under its grant (one Redis hash tag), so a
+// lookup and a revocation touch one slot. Parse checks the shape strictly
+// before any store is asked.
 //
 // # What is stored where
 //

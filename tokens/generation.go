@@ -13,13 +13,13 @@ import (
 // next. A refresh token carries its generation inside its secret, with a
 // MAC that only the server can make:
 //
-//	secret = 20 random bytes | generation (uint32, big-endian) |
+//	secret = 32 random bytes | generation (uint32, big-endian) |
 //	         first 8 bytes of HMAC-SHA256(refresh-generation key,
-//	                                      grant ID | the 24 bytes before)
+//	                                      grant ID | the 36 bytes before)
 //
-// so the token keeps the shape of every other (Mint, Parse) and 160 bits
-// of randomness, and the grant keeps only the generation of its active
-// token (Grant.RefreshGen). A presented refresh token that the store no
+// (71 base32 characters instead of 52: the 256 random bits of every
+// token stay whole), and the grant keeps only the generation of its
+// active token (Grant.RefreshGen). A presented refresh token that the store no
 // longer has, whose MAC verifies and whose generation is older than the
 // grant's, was issued and rotated: its reuse is detected (RFC 9700 §4.14)
 // with no record of it left, so a rotated token's tombstone needs to live
@@ -37,17 +37,16 @@ const (
 )
 
 const (
-	genRandomBytes = 20
-	genTagBytes    = 8
-	genOffset      = genRandomBytes
-	genTagOffset   = genRandomBytes + 4
+	genTagBytes  = 8
+	genOffset    = secretBytes
+	genTagOffset = secretBytes + 4
 )
 
 // MintRefresh mints the refresh token of generation gen (≥ 1) of grant
 // grantID, with the form of Mint(KindRefresh, grantID).
 func (k *Keyring) MintRefresh(grantID string, gen uint32) string {
-	secret := make([]byte, secretBytes)
-	rand.Read(secret[:genRandomBytes]) // never returns an error
+	secret := make([]byte, refreshGenBytes)
+	rand.Read(secret[:secretBytes]) // never returns an error
 	binary.BigEndian.PutUint32(secret[genOffset:], gen)
 	copy(secret[genTagOffset:], genTag(k.keys[0].refreshGen, grantID, secret[:genTagOffset]))
 	return Prefix + string(KindRefresh) + "_" + grantID + "_" + b32.EncodeToString(secret)
@@ -57,14 +56,11 @@ func (k *Keyring) MintRefresh(grantID string, gen uint32) string {
 // MintRefresh made under the current or a previous secret; false for any
 // other string, including a refresh token minted before generations.
 func (k *Keyring) RefreshGeneration(token string) (uint32, bool) {
-	kind, grantID, err := Parse(token)
-	if err != nil || kind != KindRefresh {
+	secret, ok := secretOf(token, KindRefresh)
+	if !ok || len(secret) != refreshGenBytes {
 		return 0, false
 	}
-	secret, err := b32.DecodeString(token[len(token)-secretChars:])
-	if err != nil || len(secret) != secretBytes {
-		return 0, false
-	}
+	_, grantID, _ := Parse(token)
 	for i := range k.keys {
 		if hmac.Equal(secret[genTagOffset:], genTag(k.keys[i].refreshGen, grantID, secret[:genTagOffset])) {
 			gen := binary.BigEndian.Uint32(secret[genOffset:])
@@ -84,14 +80,15 @@ func genTag(key []byte, grantID string, body []byte) []byte {
 
 // The access token of a pair is derived from its refresh token:
 //
-//	secret = HMAC-SHA256(pair-access key, refresh token), its first two
-//	         bytes replaced by fixedMarker for a fixed lifetime
+//	secret = HMAC-SHA256(pair-access key, refresh token), after
+//	         fixedMarker for a fixed lifetime
 //
 // so that rotating a refresh token can name the access token issued with
-// it, to retire it (Rotation.Retire), with nothing stored for that. The
-// refresh token is the stronger credential (it gets new access tokens), so
-// deriving one from it under a server key gives its holder nothing new,
-// and without the server secret the access token cannot be computed.
+// it, to retire it (Rotation.Retire), with nothing stored for that. Its 256
+// bits are as unpredictable as the refresh token's random ones to anyone
+// without the server secret. The refresh token is the stronger credential
+// (it gets new access tokens), so deriving one from it under a server key
+// gives its holder nothing new.
 
 // pairedAccess is the access token of the pair whose refresh token is rt,
 // under secret i of the keyring.
@@ -101,7 +98,7 @@ func (k *Keyring) pairedAccess(i int, rt string, fixed bool) string {
 	m.Write([]byte(rt))
 	secret := m.Sum(nil)
 	if fixed {
-		copy(secret, fixedMarker[:])
+		secret = append(fixedMarker[:], secret...)
 	}
 	return Prefix + string(KindAccess) + "_" + grantID + "_" + b32.EncodeToString(secret)
 }

@@ -16,9 +16,9 @@ import (
 // them.
 const (
 	goldenGenerationSecret = "golden secret for generations, 32+ bytes"
-	goldenGenerationToken  = "mcpgate_rt_aaaaaaaaaaaaaaaaaaaaaaaaaa_jxntcfdqhuud6pz2vc5fptu3twx6gywiaaaaab2rx2vcbi6dxlqa"
-	goldenPairedFixed      = "mcpgate_at_aaaaaaaaaaaaaaaaaaaaaaaaaa_6hw5ombfwr2hbqqdl5unkoanpmqmh6twi4jsz6cqtujzkngudrfq"
-	goldenPairedSliding    = "mcpgate_at_aaaaaaaaaaaaaaaaaaaaaaaaaa_coz5ombfwr2hbqqdl5unkoanpmqmh6twi4jsz6cqtujzkngudrfq"
+	goldenGenerationToken  = "mcpgate_rt_aaaaaaaaaaaaaaaaaaaaaaaaaa_c4m3vscgudtxg4c256bf3zkniib7qhptyfgymrik42rvhlwy3gxqaaaaa67rfn5k6enngry"
+	goldenPairedFixed      = "mcpgate_at_aaaaaaaaaaaaaaaaaaaaaaaaaa_6hw67nhjwkkw3jnxcy2or6h7ite4evrjpqtyb2dykf6girzqxjw25ty"
+	goldenPairedSliding    = "mcpgate_at_aaaaaaaaaaaaaaaaaaaaaaaaaa_562otmuvnws3ofru5d4p6rgjyjlcs7bhqduhqul4mrdtbotnv3hq"
 )
 
 func TestGoldenPairedAccess(t *testing.T) {

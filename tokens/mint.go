@@ -35,7 +35,24 @@ const (
 	idChars     = 26 // base32 of 16 bytes, unpadded
 	secretBytes = 32
 	secretChars = 52 // base32 of 32 bytes, unpadded
+	// A refresh token with a generation (generation.go) has 32 random
+	// bytes, the generation and its MAC; an access token with a fixed
+	// lifetime has the two bytes of fixedMarker before its 32.
+	refreshGenBytes  = secretBytes + 4 + genTagBytes
+	fixedAccessBytes = len(fixedMarker) + secretBytes
 )
+
+// secretSizes are the sizes, in bytes, that Parse accepts for the secret
+// of each kind of token.
+var secretSizes = map[Kind][]int{
+	KindCode:         {secretBytes},
+	KindAccess:       {secretBytes, fixedAccessBytes},
+	KindRefresh:      {secretBytes, refreshGenBytes},
+	KindClientSecret: {secretBytes},
+}
+
+// b32Len is the length of the unpadded base32 encoding of n bytes.
+func b32Len(n int) int { return b32.EncodedLen(n) }
 
 // b32 is lowercase base32 (RFC 4648 alphabet) without padding.
 var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
@@ -62,11 +79,10 @@ func Mint(kind Kind, grantID string) string {
 }
 
 // fixedMarker starts the secret of an access token with a fixed lifetime
-// (Keyring.pairedAccess): a hint, not a secret, that lets the bearer check
-// read the token with a plain read instead of the script that records a
-// sliding token's use (FixedAccess). 16 bits of the 256 are given to it; a
-// random secret (a token minted before the hint) starts with it once in
-// 65,536, and is then only read the slower way.
+// (Keyring.pairedAccess), before its 32 bytes: a hint, not a secret, that
+// lets the bearer check read the token with a plain read instead of the
+// script that records a sliding token's use (FixedAccess). Such a token is
+// recognised by its length, which no token minted before the hint has.
 var fixedMarker = [2]byte{0xf1, 0xed}
 
 // FixedAccess reports whether access token token was minted with a fixed
@@ -77,20 +93,27 @@ var fixedMarker = [2]byte{0xf1, 0xed}
 // without changing its hash, and a record that turns out to be sliding
 // is read again with UseAccess.
 func FixedAccess(token string) bool {
-	kind, _, err := Parse(token)
-	if err != nil || kind != KindAccess {
-		return false
+	b, ok := secretOf(token, KindAccess)
+	return ok && len(b) == fixedAccessBytes && [2]byte(b[:2]) == fixedMarker
+}
+
+// secretOf returns the decoded secret of a well-formed token of kind.
+func secretOf(token string, kind Kind) ([]byte, bool) {
+	k, _, err := Parse(token)
+	if err != nil || k != kind {
+		return nil, false
 	}
-	b, err := b32.DecodeString(token[len(token)-secretChars:])
-	return err == nil && len(b) == secretBytes && [2]byte(b[:2]) == fixedMarker
+	b, err := b32.DecodeString(token[strings.LastIndexByte(token, '_')+1:])
+	return b, err == nil
 }
 
 // Parse checks the shape of token strictly (prefix, known kind, a grant ID of
-// exactly 26 base32 characters for grant-bound kinds, a secret of exactly 52
-// base32 characters, canonical encodings) and returns its kind and grant ID
-// (empty for a client secret). Anything else is ErrMalformed. Parse says
-// nothing about whether the token is valid: only a store lookup of its hash
-// does.
+// exactly 26 base32 characters for grant-bound kinds, a secret of one of
+// the kind's sizes (secretSizes: 52 base32 characters, or 71 for a refresh
+// token with a generation, 55 for an access token with a fixed lifetime),
+// canonical encodings) and returns its kind and grant ID (empty for a
+// client secret). Anything else is ErrMalformed. Parse says nothing about
+// whether the token is valid: only a store lookup of its hash does.
 func Parse(token string) (Kind, string, error) {
 	rest, ok := strings.CutPrefix(token, Prefix)
 	if !ok || len(rest) < 3 || rest[2] != '_' {
@@ -98,24 +121,23 @@ func Parse(token string) (Kind, string, error) {
 	}
 	kind := Kind(rest[:2])
 	rest = rest[3:]
-	switch kind {
-	case KindClientSecret:
-		if !isB32(rest, secretChars, secretBytes) {
-			return "", "", ErrMalformed
-		}
-		return kind, "", nil
-	case KindCode, KindAccess, KindRefresh:
-		if len(rest) != idChars+1+secretChars || rest[idChars] != '_' {
-			return "", "", ErrMalformed
-		}
-		grantID, secret := rest[:idChars], rest[idChars+1:]
-		if !ValidID(grantID) || !isB32(secret, secretChars, secretBytes) {
-			return "", "", ErrMalformed
-		}
-		return kind, grantID, nil
-	default:
+	sizes, known := secretSizes[kind]
+	if !known {
 		return "", "", ErrMalformed
 	}
+	grantID, secret := "", rest
+	if kind != KindClientSecret {
+		if len(rest) < idChars+1 || rest[idChars] != '_' || !ValidID(rest[:idChars]) {
+			return "", "", ErrMalformed
+		}
+		grantID, secret = rest[:idChars], rest[idChars+1:]
+	}
+	for _, n := range sizes {
+		if isB32(secret, b32Len(n), n) {
+			return kind, grantID, nil
+		}
+	}
+	return "", "", ErrMalformed
 }
 
 // ValidID reports whether id has the shape of an identifier from NewID.

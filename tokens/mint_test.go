@@ -96,6 +96,19 @@ func TestParseRejectsMalformed(t *testing.T) {
 		{"NUL byte", "mcpgate_at_" + g + "_" + secret[:51] + "\x00"},
 		{"github token", "gho_16C7e42F292c6912E7710c838347Ae178B4a"},
 		{"JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"},
+		// The longer secrets belong to one kind each.
+		{"generation-sized access token", "mcpgate_at_" + g + "_" + strings.Repeat("a", b32Len(refreshGenBytes))},
+		{"fixed-sized refresh token", "mcpgate_rt_" + g + "_" + strings.Repeat("a", b32Len(fixedAccessBytes))},
+		{"generation-sized code", "mcpgate_ac_" + g + "_" + strings.Repeat("a", b32Len(refreshGenBytes))},
+		{"generation-sized client secret", "mcpgate_cs_" + strings.Repeat("a", b32Len(refreshGenBytes))},
+		{"refresh token between the sizes", "mcpgate_rt_" + g + "_" + strings.Repeat("a", 60)},
+	}
+	for _, n := range []int{b32Len(refreshGenBytes), b32Len(fixedAccessBytes)} {
+		kind := map[int]string{b32Len(refreshGenBytes): "rt", b32Len(fixedAccessBytes): "at"}[n]
+		long := "mcpgate_" + kind + "_" + g + "_" + strings.Repeat("a", n)
+		if k, id, err := Parse(long); err != nil || string(k) != kind || id != g {
+			t.Fatalf("Parse(%q) = %q, %q, %v; want a valid %s token", long, k, id, err, kind)
+		}
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +128,8 @@ func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"", "mcpgate_", "mcpgate_at_", Mint(KindAccess, g), Mint(KindRefresh, g), Mint(KindCode, g),
 		Mint(KindClientSecret, ""), "mcpgate_cs_" + g + "_" + g, "mcpgate_at_" + g + "_",
+		"mcpgate_rt_" + g + "_" + strings.Repeat("a", b32Len(refreshGenBytes)),
+		"mcpgate_at_" + g + "_" + strings.Repeat("a", b32Len(fixedAccessBytes)),
 	} {
 		f.Add(seed)
 	}
@@ -132,8 +147,12 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse(%q) accepted a client secret with grant %q", s, gid)
 			}
 		case KindCode, KindAccess, KindRefresh:
-			if !ValidID(gid) || s != "mcpgate_"+string(kind)+"_"+gid+s[len(s)-53:] {
+			secret := s[len("mcpgate_xx_")+len(gid)+1:]
+			if !ValidID(gid) || s != "mcpgate_"+string(kind)+"_"+gid+"_"+secret {
 				t.Fatalf("Parse(%q) = %q, %q: inconsistent", s, kind, gid)
+			}
+			if n := len(secret); n != secretChars && (kind != KindRefresh || n != b32Len(refreshGenBytes)) && (kind != KindAccess || n != b32Len(fixedAccessBytes)) {
+				t.Fatalf("Parse(%q) accepted a %s secret of %d characters", s, kind, n)
 			}
 		default:
 			t.Fatalf("Parse(%q) returned unknown kind %q", s, kind)
@@ -158,7 +177,9 @@ func TestFixedAccessHint(t *testing.T) {
 		return out
 	}
 	fixed, sliding := pair(Policy{}), pair(Policy{IdleTimeout: time.Hour})
-	marked := "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(append(fixedMarker[:], make([]byte, secretBytes-2)...))
+	marked := "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(append(fixedMarker[:], make([]byte, secretBytes)...))
+	unmarked := "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(make([]byte, fixedAccessBytes))
+	legacy := "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(append(fixedMarker[:], make([]byte, secretBytes-2)...))
 	tests := []struct {
 		name  string
 		token string
@@ -166,9 +187,11 @@ func TestFixedAccessHint(t *testing.T) {
 	}{
 		{"fixed lifetime", fixed.Access, true},
 		{"sliding", sliding.Access, false},
-		{"unmarked", "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(make([]byte, secretBytes)), false},
+		{"32 bytes", "mcpgate_at_" + g.ID + "_" + b32.EncodeToString(make([]byte, secretBytes)), false},
 		{"marked", marked, true},
-		{"a refresh token with the marker", "mcpgate_rt" + marked[len("mcpgate_at"):], false},
+		{"34 bytes without the marker", unmarked, false},
+		{"32 bytes that start like the marker (minted before it)", legacy, false},
+		{"a refresh token with the marker (malformed)", "mcpgate_rt" + marked[len("mcpgate_at"):], false},
 		{"malformed", marked + "a", false},
 		{"empty", "", false},
 	}

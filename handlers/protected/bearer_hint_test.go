@@ -33,7 +33,7 @@ func (s *readCountingTokens) UseAccess(ctx context.Context, grantID, hash string
 // UseAccess, so its use is still recorded.
 func TestBearerReadsByLifetimeHint(t *testing.T) {
 	b32 := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
-	hinted := "mcpgate_at_{grant}_" + b32.EncodeToString(append([]byte{0xf1, 0xed}, make([]byte, 30)...))
+	hinted := "mcpgate_at_{grant}_" + b32.EncodeToString(append([]byte{0xf1, 0xed}, make([]byte, 32)...))
 	unhinted := "mcpgate_at_{grant}_" + b32.EncodeToString(append([]byte{0x01, 0x02}, make([]byte, 30)...))
 	tests := []struct {
 		name            string
