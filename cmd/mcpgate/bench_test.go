@@ -21,6 +21,8 @@ import (
 //   - ping: the bearer check (one store read, one unwrap of the data key)
 //     and the MCP machinery; the baseline;
 //   - tools_list: the same with the largest response (every tool's schemas);
+//   - whoami: a tool call that needs nothing but the caller (the go-sdk's
+//     tool-call path, schema validation, structured output);
 //   - get_me: a tool call: the baseline plus opening the grant's upstream
 //     token from the grant the bearer check read, and one call to the fake GitHub.
 //
@@ -39,6 +41,7 @@ func BenchmarkMCPRequest(b *testing.B) {
 	}{
 		{"ping", `{"jsonrpc":"2.0","id":1,"method":"ping"}`},
 		{"tools_list", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`},
+		{"whoami", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"whoami","arguments":{}}}`},
 		{"get_me", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_me","arguments":{}}}`},
 	}
 	for _, st := range stores {
