@@ -161,9 +161,10 @@ func TestTypeScriptSDK(t *testing.T) {
 						Login string `json:"login"`
 					} `json:"connect"`
 					Resources struct {
-						Readme     string   `json:"readme"`
-						Prompts    []string `json:"prompts"`
-						IssueTitle string   `json:"issueTitle"`
+						Readme     resourceContents `json:"readme"`
+						Prompts    []string         `json:"prompts"`
+						Prompt     promptResult     `json:"prompt"`
+						IssueTitle string           `json:"issueTitle"`
 					} `json:"resources"`
 					RefreshOnDemand struct {
 						Rotated bool `json:"rotated"`
@@ -182,8 +183,11 @@ func TestTypeScriptSDK(t *testing.T) {
 			if got.Steps.Connect.Login != "mona" || got.Steps.Connect.Tools < len(expectedTools) {
 				t.Errorf("connect step = %+v, want login mona and at least %d tools", got.Steps.Connect, len(expectedTools))
 			}
-			if r := got.Steps.Resources; r.Readme != "# hello-world" || !slices.Contains(r.Prompts, "review_pull_request") || r.IssueTitle == "" {
-				t.Errorf("resources step = %+v, want README.md's heading, the prompts and issue #1's title", r)
+			r := got.Steps.Resources
+			checkReadme(t, "typescript sdk", r.Readme)
+			checkSummarizeIssue(t, "typescript sdk", r.Prompt)
+			if !slices.Contains(r.Prompts, "review_pull_request") || r.IssueTitle == "" {
+				t.Errorf("resources step = %+v, want the prompts and issue #1's title", r)
 			}
 			if !got.Steps.RefreshOnDemand.Rotated {
 				t.Error("the refresh token was not rotated")

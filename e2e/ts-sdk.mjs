@@ -71,7 +71,7 @@ await run('ts-sdk', async () => {
     check(promptText.includes('issue #1 in mona/hello-world'), `prompts/get summarize_issue returned ${JSON.stringify(prompt).slice(0, 300)}`);
     const issue = await client.callTool({ name: 'issue_read', arguments: { method: 'get', owner: 'mona', repo: 'hello-world', issue_number: 1 } });
     check(!issue.isError && issue.structuredContent?.issue?.number === 1, `issue_read get returned ${JSON.stringify(issue).slice(0, 300)}`);
-    steps.resources = { readme: readmeText.split('\n')[0], prompts, issueTitle: issue.structuredContent.issue.title };
+    steps.resources = { readme: readme.contents?.[0], prompts, prompt, issueTitle: issue.structuredContent.issue.title };
 
     // 2. Refresh on demand with the SDK's auth().
     const before = provider.tokens();
