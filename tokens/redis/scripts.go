@@ -123,8 +123,7 @@ return 1
 // rotateScript: KEYS grant, old rt, at, rt, index, old rt's grace, grace
 // of the old rt's predecessor, at's seen, then twice an access token to
 // retire (tokens.Rotation.Retire) and its seen (keys that do not exist
-// when none was named);
-// ARGV expected grant, expected old rt, new grant, grant TTL, old rt's
+// when none was named); ARGV expected grant, expected old rt, new grant, grant TTL, old rt's
 // tombstone, at value, at TTL, rt value, rt TTL, rt expiry, now (Unix
 // ms), grace response ("" for none), grace TTL, grace end (Unix ms), seen
 // value ("" for a fixed token), at expiry (Unix ms), tombstone TTL,
@@ -139,9 +138,8 @@ return 1
 // which lives only for its window, is never in it (the predecessor's goes
 // now: its successor, the old rt, is used); the old rt's access token
 // (whichever of the two named exists) dies when the grace window ends and
-// leaves it. Whatever a revocation
-// leaves behind lapses with the grace window and cannot be read without
-// the grant.
+// leaves it. Whatever a revocation leaves behind lapses with the grace
+// window and cannot be read without the grant.
 var rotateScript = goredis.NewScript(luaExtend + luaSliding + luaRetire + `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
