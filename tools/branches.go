@@ -25,10 +25,8 @@ type listBranchesInput struct {
 
 // BranchList is one page of list_branches.
 type BranchList struct {
-	Branches  []Branch `json:"branches" jsonschema:"Branches on this page, by name."`
-	NextPage  int      `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
-	Truncated bool     `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
-	Note      string   `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+	Branches []Branch `json:"branches" jsonschema:"Branches on this page, by name."`
+	pageEnd
 }
 
 func (ts *toolset) listBranches() serverTool {
@@ -56,7 +54,7 @@ func (ts *toolset) listBranches() serverTool {
 		if err != nil {
 			return nil, zero, ts.apiError(err, target{what: "the repository", repo: in.repoRef})
 		}
-		out := BranchList{Branches: make([]Branch, 0, len(branches)), NextPage: resp.NextPage}
+		out := BranchList{Branches: make([]Branch, 0, len(branches)), pageEnd: pageEnd{NextPage: resp.NextPage}}
 		for _, b := range branches {
 			out.Branches = append(out.Branches, Branch{Name: b.GetName(), SHA: b.GetCommit().GetSHA(), Protected: b.GetProtected()})
 		}

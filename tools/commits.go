@@ -62,10 +62,8 @@ type listCommitsInput struct {
 
 // CommitList is one page of list_commits.
 type CommitList struct {
-	Commits   []Commit `json:"commits" jsonschema:"Commits on this page, newest first."`
-	NextPage  int      `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
-	Truncated bool     `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
-	Note      string   `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+	Commits []Commit `json:"commits" jsonschema:"Commits on this page, newest first."`
+	pageEnd
 }
 
 func (ts *toolset) listCommits() serverTool {
@@ -113,7 +111,7 @@ func (ts *toolset) listCommits() serverTool {
 			}
 			return nil, zero, ts.apiError(err, target{what: what, repo: in.repoRef})
 		}
-		out := CommitList{Commits: make([]Commit, 0, len(commits)), NextPage: resp.NextPage}
+		out := CommitList{Commits: make([]Commit, 0, len(commits)), pageEnd: pageEnd{NextPage: resp.NextPage}}
 		for _, c := range commits {
 			out.Commits = append(out.Commits, toCommit(c, in.MinimalOutput))
 		}

@@ -60,10 +60,8 @@ type listIssuesInput struct {
 
 // IssueList is one page of list_issues.
 type IssueList struct {
-	Issues    []Issue `json:"issues" jsonschema:"Issues on this page (pull requests are left out)."`
-	NextPage  int     `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
-	Truncated bool    `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
-	Note      string  `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+	Issues []Issue `json:"issues" jsonschema:"Issues on this page (pull requests are left out)."`
+	pageEnd
 }
 
 func (ts *toolset) listIssues() serverTool {
@@ -123,7 +121,7 @@ func (ts *toolset) listIssues() serverTool {
 		if err != nil {
 			return nil, zero, ts.apiError(err, target{what: "the repository", repo: in.repoRef})
 		}
-		out := IssueList{Issues: make([]Issue, 0, len(issues)), NextPage: resp.NextPage}
+		out := IssueList{Issues: make([]Issue, 0, len(issues)), pageEnd: pageEnd{NextPage: resp.NextPage}}
 		for _, i := range issues {
 			if i.IsPullRequest() {
 				continue

@@ -76,9 +76,7 @@ type listPullRequestsInput struct {
 // PullRequestList is one page of list_pull_requests.
 type PullRequestList struct {
 	PullRequests []PullRequest `json:"pull_requests" jsonschema:"Pull requests on this page."`
-	NextPage     int           `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
-	Truncated    bool          `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
-	Note         string        `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+	pageEnd
 }
 
 func (ts *toolset) listPullRequests() serverTool {
@@ -130,7 +128,7 @@ func (ts *toolset) listPullRequests() serverTool {
 		if err != nil {
 			return nil, zero, ts.apiError(err, target{what: "the repository", repo: in.repoRef})
 		}
-		out := PullRequestList{PullRequests: make([]PullRequest, 0, len(prs)), NextPage: resp.NextPage}
+		out := PullRequestList{PullRequests: make([]PullRequest, 0, len(prs)), pageEnd: pageEnd{NextPage: resp.NextPage}}
 		for _, p := range prs {
 			pr := toPullRequest(p)
 			if in.MinimalOutput {

@@ -52,9 +52,7 @@ type RepositorySearchResult struct {
 	TotalCount        int          `json:"total_count" jsonschema:"Number of repositories that match the query."`
 	IncompleteResults bool         `json:"incomplete_results" jsonschema:"True when GitHub's search timed out and results may be missing."`
 	Items             []Repository `json:"items" jsonschema:"Repositories on this page."`
-	NextPage          int          `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
-	Truncated         bool         `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
-	Note              string       `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+	pageEnd
 }
 
 func (ts *toolset) searchRepositories() serverTool {
@@ -98,7 +96,7 @@ func (ts *toolset) searchRepositories() serverTool {
 			TotalCount:        res.GetTotal(),
 			IncompleteResults: res.GetIncompleteResults(),
 			Items:             make([]Repository, 0, len(res.Repositories)),
-			NextPage:          resp.NextPage,
+			pageEnd:           pageEnd{NextPage: resp.NextPage},
 		}
 		for _, r := range res.Repositories {
 			repo := toRepository(r)

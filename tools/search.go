@@ -27,9 +27,7 @@ type IssueSearchResult struct {
 	TotalCount        int     `json:"total_count" jsonschema:"Number of results that match the query."`
 	IncompleteResults bool    `json:"incomplete_results" jsonschema:"True when GitHub's search timed out and results may be missing."`
 	Items             []Issue `json:"items" jsonschema:"Results on this page; pull requests have is_pull_request true."`
-	NextPage          int     `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
-	Truncated         bool    `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
-	Note              string  `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+	pageEnd
 }
 
 func (ts *toolset) searchIssues() serverTool { return ts.searchIssueKind("search_issues", "issue") }
@@ -83,7 +81,7 @@ func (ts *toolset) searchIssueKind(name, kind string) serverTool {
 		if err != nil {
 			return nil, zero, ts.apiError(err, target{what: "search results"})
 		}
-		out := IssueSearchResult{TotalCount: res.GetTotal(), IncompleteResults: res.GetIncompleteResults(), Items: make([]Issue, 0, len(res.Issues)), NextPage: resp.NextPage}
+		out := IssueSearchResult{TotalCount: res.GetTotal(), IncompleteResults: res.GetIncompleteResults(), Items: make([]Issue, 0, len(res.Issues)), pageEnd: pageEnd{NextPage: resp.NextPage}}
 		for _, i := range res.Issues {
 			out.Items = append(out.Items, in.listItem(toIssue(i)))
 		}
@@ -117,9 +115,7 @@ type CodeSearchResult struct {
 	TotalCount        int          `json:"total_count" jsonschema:"Number of files that match the query."`
 	IncompleteResults bool         `json:"incomplete_results" jsonschema:"True when GitHub's search timed out and results may be missing."`
 	Items             []CodeResult `json:"items" jsonschema:"Files on this page."`
-	NextPage          int          `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
-	Truncated         bool         `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
-	Note              string       `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+	pageEnd
 }
 
 func (ts *toolset) searchCode() serverTool {
@@ -150,7 +146,7 @@ func (ts *toolset) searchCode() serverTool {
 		if err != nil {
 			return nil, zero, ts.apiError(err, target{what: "search results"})
 		}
-		out := CodeSearchResult{TotalCount: res.GetTotal(), IncompleteResults: res.GetIncompleteResults(), Items: make([]CodeResult, 0, len(res.CodeResults)), NextPage: resp.NextPage}
+		out := CodeSearchResult{TotalCount: res.GetTotal(), IncompleteResults: res.GetIncompleteResults(), Items: make([]CodeResult, 0, len(res.CodeResults)), pageEnd: pageEnd{NextPage: resp.NextPage}}
 		for _, c := range res.CodeResults {
 			item := CodeResult{Repository: c.GetRepository().GetFullName(), Path: c.GetPath(), SHA: c.GetSHA(), HTMLURL: c.GetHTMLURL()}
 			if !in.MinimalOutput {

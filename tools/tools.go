@@ -370,3 +370,11 @@ func logins(users []*github.User) []string {
 	}
 	return out
 }
+
+// pageEnd ends every list tool's output: where the next page starts, and
+// whether items of this one were left out to fit the result budget.
+type pageEnd struct {
+	NextPage  int    `json:"next_page" jsonschema:"Page to request next; 0 when this is the last page."`
+	Truncated bool   `json:"truncated,omitempty" jsonschema:"True when items of this page were left out to fit the result size limit (see note)."`
+	Note      string `json:"note,omitempty" jsonschema:"What was left out and how to get it."`
+}
